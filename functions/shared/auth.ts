@@ -1,0 +1,126 @@
+// Entra ID access tokens for Partner Center. App+user (Secure Application Model) when the credentials hold a
+// refresh token, app-only otherwise. One cached token per container, one refresh in flight at a time.
+import type { Credentials, CredentialsSource } from './credentials.js';
+import { CredentialsError } from './errors.js';
+
+export const PARTNER_CENTER_RESOURCE = 'https://api.partnercenter.microsoft.com';
+
+export interface TokenProviderOptions {
+  authorityUrl: string;
+  credentials: CredentialsSource;
+  fetch?: typeof fetch;
+  now?: () => number;
+  /** Renew this long before expiry, so a token never expires between being handed out and being used. */
+  expiryMarginMs?: number;
+  /** Bound for one token request. */
+  timeoutMs?: number;
+}
+
+export interface AccessToken {
+  value: string;
+  expiresAt: number;
+  mode: 'app+user' | 'app-only';
+}
+
+interface TokenResponse {
+  access_token?: string;
+  expires_in?: string | number;
+  refresh_token?: string;
+  error?: string;
+  error_description?: string;
+  error_codes?: number[];
+}
+
+/** `AADSTS700082: The refresh token has expired…` → `AADSTS700082`; the rest of the text is not needed to act. */
+const aadstsCode = (body: TokenResponse) =>
+  body.error_description?.match(/AADSTS\d+/)?.[0] ??
+  (body.error_codes?.[0] === undefined ? undefined : `AADSTS${body.error_codes[0]}`);
+
+export class TokenProvider {
+  private token: AccessToken | undefined;
+  private inFlight: Promise<AccessToken> | undefined;
+  /** Entra rotates the refresh token on every use; the newest one is kept for this container's next redemption. */
+  private rotated: { version: string; refreshToken: string } | undefined;
+  private readonly fetch: typeof fetch;
+  private readonly now: () => number;
+
+  constructor(private readonly options: TokenProviderOptions) {
+    this.fetch = options.fetch ?? globalThis.fetch;
+    this.now = options.now ?? Date.now;
+  }
+
+  /**
+   * A valid access token. `rejected` is a token Partner Center answered 401 to: unless another caller has already
+   * replaced it, the cached token is dropped and the credentials are read again before a new one is redeemed.
+   */
+  get(options?: { rejected?: AccessToken }): Promise<AccessToken> {
+    const rejected = options?.rejected;
+    if (rejected && this.token?.value === rejected.value) this.token = undefined;
+    if (this.token && this.token.expiresAt - (this.options.expiryMarginMs ?? 300_000) > this.now()) {
+      return Promise.resolve(this.token);
+    }
+    if (!this.inFlight) {
+      const acquiring = this.acquire(rejected !== undefined).finally(() => {
+        if (this.inFlight === acquiring) this.inFlight = undefined;
+      });
+      this.inFlight = acquiring;
+    }
+    return this.inFlight;
+  }
+
+  private async acquire(reload: boolean): Promise<AccessToken> {
+    const credentials = await this.options.credentials.load({ reload });
+    const token = await this.redeem(credentials);
+    this.token = token;
+    return token;
+  }
+
+  private refreshTokenFor(credentials: Credentials): string | undefined {
+    if (!credentials.refreshToken) return undefined;
+    return this.rotated?.version === credentials.version ? this.rotated.refreshToken : credentials.refreshToken;
+  }
+
+  private async redeem(credentials: Credentials): Promise<AccessToken> {
+    const refreshToken = this.refreshTokenFor(credentials);
+    const form = new URLSearchParams({
+      client_id: credentials.clientId,
+      client_secret: credentials.clientSecret,
+      resource: PARTNER_CENTER_RESOURCE,
+      ...(refreshToken
+        ? { grant_type: 'refresh_token', refresh_token: refreshToken, scope: 'openid' }
+        : { grant_type: 'client_credentials' }),
+    });
+    const url = `${this.options.authorityUrl}/${encodeURIComponent(credentials.tenantId)}/oauth2/token`;
+    let response: Response;
+    let body: TokenResponse;
+    try {
+      response = await this.fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
+        body: form,
+        signal: AbortSignal.timeout(this.options.timeoutMs ?? 10_000),
+      });
+      body = (await response.json().catch(() => ({}))) as TokenResponse;
+    } catch (error) {
+      throw new CredentialsError('Entra ID could not be reached for a Partner Center token', undefined, true, error);
+    }
+    if (!response.ok || typeof body.access_token !== 'string') {
+      const entra = { error: body.error, aadsts: aadstsCode(body) };
+      const unavailable = response.status >= 500 || response.status === 429;
+      throw new CredentialsError(
+        `Entra ID refused the Partner Center credentials (${[entra.error, entra.aadsts].filter(Boolean).join(' ') || `HTTP ${response.status}`})`,
+        entra,
+        unavailable,
+      );
+    }
+    if (refreshToken && body.refresh_token) {
+      this.rotated = { version: credentials.version, refreshToken: body.refresh_token };
+    }
+    const lifetimeSeconds = Number(body.expires_in ?? 3600);
+    return {
+      value: body.access_token,
+      expiresAt: this.now() + (Number.isFinite(lifetimeSeconds) ? lifetimeSeconds : 3600) * 1000,
+      mode: refreshToken ? 'app+user' : 'app-only',
+    };
+  }
+}

@@ -1,0 +1,114 @@
+// The Partner Center credentials: where they come from, how long they are reused, and how they are kept out of
+// logs. In Lambda they live in Secrets Manager; locally they come from PARTNER_CENTER_CREDENTIALS.
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import * as z from 'zod/mini';
+import { CredentialsError } from './errors.js';
+import { describeIssues } from './validation.js';
+
+const CredentialsShape = z.object({
+  tenantId: z.string().check(z.regex(/^[A-Za-z0-9.-]{1,256}$/, { error: 'must be a tenant id or domain' })),
+  clientId: z.string().check(z.minLength(1)),
+  clientSecret: z.string().check(z.minLength(1)),
+  refreshToken: z.optional(z.string()),
+});
+
+const SECRET_FIELDS = ['clientSecret', 'refreshToken'] as const;
+
+/** Credentials whose secret fields are hidden from JSON.stringify, util.inspect and string conversion. */
+export interface Credentials {
+  readonly tenantId: string;
+  readonly clientId: string;
+  readonly clientSecret: string;
+  /** Present for app+user (Secure Application Model); absent for app-only. */
+  readonly refreshToken?: string;
+  /** Identifies the stored version these came from (Secrets Manager VersionId, or `env`). */
+  readonly version: string;
+}
+
+function redacted(credentials: Omit<Credentials, never>): Credentials {
+  const visible = { tenantId: credentials.tenantId, clientId: credentials.clientId, version: credentials.version };
+  const hidden = () => ({ ...visible, ...Object.fromEntries(SECRET_FIELDS.map((f) => [f, '[redacted]'])) });
+  Object.defineProperties(credentials, {
+    toJSON: { value: hidden, enumerable: false },
+    [Symbol.for('nodejs.util.inspect.custom')]: { value: hidden, enumerable: false },
+    toString: { value: () => '[Credentials]', enumerable: false },
+  });
+  return Object.freeze(credentials);
+}
+
+/** Parses the credentials JSON; the error says which field is wrong, never what it holds. */
+export function parseCredentials(json: string, version: string): Credentials {
+  let value: unknown;
+  try {
+    value = JSON.parse(json);
+  } catch {
+    throw new CredentialsError('The Partner Center credentials are not valid JSON');
+  }
+  const result = CredentialsShape.safeParse(value);
+  if (!result.success) {
+    const fields = describeIssues(result.error.issues, '')
+      .map((e) => `${e.path || '(root)'} ${e.message}`)
+      .join('; ');
+    throw new CredentialsError(`The Partner Center credentials are malformed: ${fields}`);
+  }
+  const { tenantId, clientId, clientSecret, refreshToken } = result.data;
+  return redacted({ tenantId, clientId, clientSecret, ...(refreshToken ? { refreshToken } : {}), version });
+}
+
+export interface CredentialsSource {
+  /** Cached credentials; `reload` forces a fresh read (after Partner Center or Entra refused the current ones). */
+  load(options?: { reload?: boolean }): Promise<Credentials>;
+}
+
+/** Credentials from a JSON string (local development): parsed once. */
+export function staticCredentials(json: string): CredentialsSource {
+  const credentials = parseCredentials(json, 'env');
+  return { load: async () => credentials };
+}
+
+export interface SecretsManagerCredentialsOptions {
+  secretId: string;
+  ttlMs: number;
+  client?: SecretsManagerClient;
+  now?: () => number;
+}
+
+/**
+ * Credentials from Secrets Manager, cached per container for `ttlMs` (Partner Center credentials change rarely;
+ * Powertools' 5 s default would call Secrets Manager on most requests). Concurrent callers share one read.
+ */
+export function secretsManagerCredentials(options: SecretsManagerCredentialsOptions): CredentialsSource {
+  const client = options.client ?? new SecretsManagerClient({});
+  const now = options.now ?? Date.now;
+  let cached: { credentials: Credentials; expiresAt: number } | undefined;
+  let inFlight: Promise<Credentials> | undefined;
+
+  const read = async (): Promise<Credentials> => {
+    let secret: { SecretString?: string; VersionId?: string };
+    try {
+      secret = await client.send(new GetSecretValueCommand({ SecretId: options.secretId }));
+    } catch (error) {
+      const name = (error as { name?: string }).name ?? 'Error';
+      throw new CredentialsError(
+        `Could not read the Partner Center credentials secret (${name})`,
+        undefined,
+        true,
+        error,
+      );
+    }
+    if (!secret.SecretString) throw new CredentialsError('The Partner Center credentials secret has no string value');
+    const credentials = parseCredentials(secret.SecretString, secret.VersionId ?? 'unknown');
+    cached = { credentials, expiresAt: now() + options.ttlMs };
+    return credentials;
+  };
+
+  return {
+    load(loadOptions) {
+      if (!loadOptions?.reload && cached && cached.expiresAt > now()) return Promise.resolve(cached.credentials);
+      inFlight ??= read().finally(() => {
+        inFlight = undefined;
+      });
+      return inFlight;
+    },
+  };
+}

@@ -1,0 +1,111 @@
+// Typed errors. Each one knows the HTTP problem it becomes (see problem.ts); none carries a secret.
+
+export interface FieldError {
+  /** Where the problem is: a JSON pointer into the request, prefixed by its part (`/body/lineItems/0/quantity`). */
+  path: string;
+  message: string;
+}
+
+/** The caller's request is wrong: nothing was sent upstream. */
+export class ValidationError extends Error {
+  override readonly name = 'ValidationError';
+  constructor(
+    readonly errors: FieldError[],
+    readonly status: 400 | 413 | 415 = 400,
+    message = 'The request is not valid.',
+  ) {
+    super(message);
+  }
+}
+
+/** No route matches the method and path. */
+export class RouteNotFoundError extends Error {
+  override readonly name = 'RouteNotFoundError';
+  constructor(
+    readonly method: string,
+    readonly path: string,
+    readonly allowed: string[] = [],
+  ) {
+    super(allowed.length > 0 ? `${method} is not allowed on ${path}` : `No route for ${method} ${path}`);
+  }
+}
+
+/** What identifies one call to Partner Center in its logs and ours. */
+export interface UpstreamIds {
+  requestId: string;
+  correlationId: string;
+}
+
+/** Partner Center answered with an error status. `code` and `description` come from its error body. */
+export class PartnerCenterError extends Error {
+  override readonly name = 'PartnerCenterError';
+  constructor(
+    readonly status: number,
+    readonly ids: UpstreamIds,
+    readonly code: string | undefined,
+    readonly description: string | undefined,
+    /** Seconds to wait, from `Retry-After` on a 429. */
+    readonly retryAfterSeconds?: number,
+  ) {
+    super(`Partner Center answered ${status}${code ? ` (${code})` : ''}${description ? `: ${description}` : ''}`);
+  }
+}
+
+/** Partner Center could not be reached, or did not answer in time, within the request's deadline. */
+export class UpstreamUnavailableError extends Error {
+  override readonly name = 'UpstreamUnavailableError';
+  constructor(
+    readonly ids: UpstreamIds,
+    readonly timedOut: boolean,
+    readonly attempts: number,
+    cause?: unknown,
+  ) {
+    super(
+      timedOut ? `Partner Center did not answer in time (${attempts} attempts)` : 'Partner Center could not be reached',
+      {
+        cause,
+      },
+    );
+  }
+}
+
+/** Partner Center answered 2xx with a body that is not the resource it should be: the purchase may have happened. */
+export class UpstreamProtocolError extends Error {
+  override readonly name = 'UpstreamProtocolError';
+  constructor(
+    readonly ids: UpstreamIds,
+    readonly status: number,
+    detail: string,
+  ) {
+    super(detail);
+  }
+}
+
+/**
+ * Our own Partner Center credentials are missing, malformed or refused by Entra ID. Never the caller's fault, and the
+ * message names the problem (e.g. the AADSTS code) but never a value.
+ */
+export class CredentialsError extends Error {
+  override readonly name = 'CredentialsError';
+  constructor(
+    message: string,
+    /** Entra's error (`invalid_grant`) and AADSTS code when Entra refused the grant. */
+    readonly entra?: { error?: string; aadsts?: string },
+    /** True when the secret store itself could not be reached: worth retrying later. */
+    readonly unavailable = false,
+    cause?: unknown,
+  ) {
+    super(message, { cause });
+  }
+}
+
+/** A checkout failed after its cart was created: the caller must retry the checkout, not the cart. */
+export class CheckoutAfterCartError extends Error {
+  override readonly name = 'CheckoutAfterCartError';
+  constructor(
+    readonly cartId: string,
+    override readonly cause: unknown,
+  ) {
+    super(`Cart ${cartId} was created but its checkout failed`);
+  }
+}

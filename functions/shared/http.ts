@@ -1,0 +1,192 @@
+// The HTTP stack every API function shares. The onion, outermost first:
+//   injectLambdaContext  request-scoped log keys, cleared after each invocation
+//   correlation          MS-CorrelationId in (validated) or generated; echoed on every response, errors included
+//   accessLog            one line per request: route, status, duration, customer, upstream ids
+//   problemDetails       any error → RFC 9457 application/problem+json, never a stack trace
+//   httpHeaderNormalizer lower-case header names
+//   bodyLimit            413 above MAX_BODY_BYTES, before anything is parsed
+//   jsonBody             JSON bodies only (middy's parser, which also refuses __proto__ keys)
+// then the route's operation: parse path, query and body with their zod schemas → call a service → respond.
+import { randomUUID } from 'node:crypto';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import middy, { type MiddlewareObj, type Request } from '@middy/core';
+import httpHeaderNormalizer from '@middy/http-header-normalizer';
+import httpJsonBodyParser from '@middy/http-json-body-parser';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import type * as z from 'zod/mini';
+import { PartnerCenterError, UpstreamUnavailableError, ValidationError } from './errors.js';
+import { logger } from './log.js';
+import { PROBLEM_CONTENT_TYPE, toProblem } from './problem.js';
+import type { RouteKey } from './routes.js';
+import { DryRunQuery, MAX_BODY_BYTES } from './schemas/index.js';
+import type { ServiceContext, ServiceResult } from './services/context.js';
+import { parse } from './validation.js';
+
+export type HttpEvent = APIGatewayProxyEventV2;
+export type HttpResult = APIGatewayProxyStructuredResultV2;
+export interface HttpContext extends Context {
+  correlationId?: string;
+}
+type HttpRequest = Request<HttpEvent, HttpResult, Error, HttpContext>;
+
+const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** Partner Center wants a GUID here; a caller's own id is accepted and passed on so that both logs line up. */
+const correlation = (): MiddlewareObj<HttpEvent, HttpResult, Error, HttpContext> => {
+  const echo = (request: HttpRequest) => {
+    if (request.response && request.context.correlationId) {
+      request.response.headers = { ...request.response.headers, 'MS-CorrelationId': request.context.correlationId };
+    }
+  };
+  return {
+    before: (request) => {
+      const given = Object.entries(request.event.headers ?? {}).find(
+        ([name]) => name.toLowerCase() === 'ms-correlationid',
+      )?.[1];
+      request.context.correlationId = given && GUID.test(given) ? given.toLowerCase() : randomUUID();
+      logger.appendKeys({ correlationId: request.context.correlationId });
+      if (given !== undefined && !GUID.test(given)) {
+        throw new ValidationError([{ path: '/headers/ms-correlationid', message: 'must be a GUID' }]);
+      }
+    },
+    after: echo,
+    onError: echo,
+  };
+};
+
+const accessLog = (): MiddlewareObj<HttpEvent, HttpResult, Error, HttpContext> => {
+  const started = new WeakMap<object, number>();
+  const log = (request: HttpRequest) => {
+    const status = request.response?.statusCode ?? 500;
+    const error = request.error;
+    const attributes = {
+      route: request.event.routeKey,
+      status,
+      durationMs: Math.round(performance.now() - (started.get(request) ?? performance.now())),
+      ...(error instanceof PartnerCenterError || error instanceof UpstreamUnavailableError
+        ? { upstreamRequestId: error.ids.requestId }
+        : {}),
+    };
+    if (status >= 500) logger.error('request failed', { ...attributes, error });
+    else if (status >= 400) logger.warn('request refused', { ...attributes, reason: error?.message });
+    else logger.info('request completed', attributes);
+  };
+  return {
+    before: (request) => {
+      started.set(request, performance.now());
+    },
+    after: log,
+    onError: log,
+  };
+};
+
+/** middy's JSON parser reports its refusals as HttpErrors (415, 422): say the same thing as our own 4xx. */
+function fromBodyParser(error: Error) {
+  const { statusCode, cause } = error as Error & { statusCode?: number; cause?: { package?: string; data?: unknown } };
+  if (cause?.package !== '@middy/http-json-body-parser') return error;
+  if (statusCode === 415) {
+    return new ValidationError([{ path: '/headers/content-type', message: 'must be application/json' }], 415);
+  }
+  const message = error.message.startsWith('Forbidden key')
+    ? `must not contain the key ${JSON.stringify(cause.data)}`
+    : 'is not valid JSON';
+  return new ValidationError([{ path: '/body', message }]);
+}
+
+const problemDetails = (): MiddlewareObj<HttpEvent, HttpResult, Error, HttpContext> => ({
+  onError: (request) => {
+    if (request.error) request.error = fromBodyParser(request.error);
+    const { problem, headers } = toProblem(request.error);
+    request.response = {
+      statusCode: problem.status,
+      headers: { 'Content-Type': PROBLEM_CONTENT_TYPE, ...headers },
+      body: JSON.stringify(problem),
+    };
+  },
+});
+
+const bodyLimit = (maxBytes: number): MiddlewareObj<HttpEvent, HttpResult, Error, HttpContext> => ({
+  before: ({ event }) => {
+    if (!event.body) return;
+    const bytes = Buffer.byteLength(event.body, event.isBase64Encoded ? 'base64' : 'utf8');
+    if (bytes > maxBytes) {
+      throw new ValidationError(
+        [{ path: '/body', message: `is ${bytes} bytes; at most ${maxBytes} are accepted` }],
+        413,
+        'The request body is too large.',
+      );
+    }
+  },
+});
+
+/** An absent or empty body is left undefined for the route's schema to judge; anything else must be JSON. */
+const jsonBody = (): MiddlewareObj<HttpEvent, HttpResult, Error, HttpContext> => {
+  const parser = httpJsonBodyParser();
+  return {
+    before: (request) => {
+      if (!request.event.body) {
+        request.event.body = undefined;
+        return;
+      }
+      return parser.before?.(request as never);
+    },
+  };
+};
+
+/** What a route needs: schemas for its path and body, and the service call that serves it. */
+export interface Operation<Path, Body> {
+  path: z.ZodMiniType<Path>;
+  body: z.ZodMiniType<Body>;
+  /** Treat an absent body as `{}` (checkout takes no options). */
+  bodyOptional?: boolean;
+  run(ctx: ServiceContext, input: { path: Path; body: Body }): Promise<ServiceResult>;
+}
+
+export const operation = <Path, Body>(definition: Operation<Path, Body>) => definition;
+
+export interface HttpDependencies {
+  partnerCenter: ServiceContext['partnerCenter'];
+  /** Upper bound for a request with no Lambda deadline, and what is kept back from the Lambda's deadline. */
+  maxRequestMs: number;
+  deadlineMarginMs: number;
+}
+
+export function httpHandler(
+  operations: Partial<Record<RouteKey, Operation<unknown, unknown>>>,
+  dependencies: HttpDependencies,
+) {
+  const dispatch = async (event: HttpEvent, context: HttpContext): Promise<HttpResult> => {
+    const op = operations[event.routeKey as RouteKey];
+    if (!op) throw new ValidationError([{ path: '/routeKey', message: `${event.routeKey} is not served here` }], 400);
+    const path = parse(op.path, event.pathParameters ?? {}, 'path');
+    const { dryRun } = parse(DryRunQuery, event.queryStringParameters ?? {}, 'query');
+    const body = parse(op.body, event.body === undefined && op.bodyOptional ? {} : event.body, 'body');
+    if (typeof path === 'object' && path && 'customerId' in path) logger.appendKeys({ customerId: path.customerId });
+
+    const remaining = context.getRemainingTimeInMillis?.() ?? dependencies.maxRequestMs;
+    const result = await op.run(
+      {
+        partnerCenter: dependencies.partnerCenter,
+        correlationId: context.correlationId ?? randomUUID(),
+        deadline: Date.now() + Math.min(remaining - dependencies.deadlineMarginMs, dependencies.maxRequestMs),
+        dryRun: dryRun === 'true',
+      },
+      { path, body },
+    );
+    return {
+      statusCode: result.status,
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify(result.body),
+    };
+  };
+
+  return middy<HttpEvent, HttpResult, Error, HttpContext>()
+    .use(injectLambdaContext(logger, { resetKeys: true }))
+    .use(correlation())
+    .use(accessLog())
+    .use(problemDetails())
+    .use(httpHeaderNormalizer())
+    .use(bodyLimit(MAX_BODY_BYTES))
+    .use(jsonBody())
+    .handler(dispatch);
+}

@@ -1,0 +1,195 @@
+// RFC 9457 problem details: the one shape every error of this API takes, whatever entry point it came through.
+import {
+  CheckoutAfterCartError,
+  CredentialsError,
+  type FieldError,
+  PartnerCenterError,
+  RouteNotFoundError,
+  type UpstreamIds,
+  UpstreamProtocolError,
+  UpstreamUnavailableError,
+  ValidationError,
+} from './errors.js';
+
+export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
+
+/** Problem types are documented in the README ("Errors"); the URN names the kind, the status says who must act. */
+const type = (slug: string) => `urn:partner-orders:problem:${slug}`;
+
+export interface Problem {
+  type: string;
+  title: string;
+  status: number;
+  detail: string;
+  errors?: FieldError[];
+  upstream?: {
+    status?: number;
+    code?: string;
+    description?: string;
+    requestId: string;
+    correlationId: string;
+  };
+  /** When a cart was created before its checkout failed: retry the checkout of this cart, not the whole request. */
+  cartId?: string;
+  retryAfterSeconds?: number;
+}
+
+export interface ProblemResponse {
+  problem: Problem;
+  /** Extra response headers (`Retry-After`, `Allow`). */
+  headers: Record<string, string>;
+}
+
+const upstream = (ids: UpstreamIds, status?: number, code?: string, description?: string) => ({
+  ...(status === undefined ? {} : { status }),
+  ...(code === undefined ? {} : { code }),
+  ...(description === undefined ? {} : { description }),
+  requestId: ids.requestId,
+  correlationId: ids.correlationId,
+});
+
+/** Partner Center statuses that are about the request itself, and so are the caller's to fix. */
+const PASSED_THROUGH = new Set([400, 403, 404, 409]);
+
+function fromPartnerCenter(error: PartnerCenterError): ProblemResponse {
+  const up = upstream(error.ids, error.status, error.code, error.description);
+  if (PASSED_THROUGH.has(error.status)) {
+    return {
+      problem: {
+        type: type('partner-center-rejected'),
+        title: 'Partner Center rejected the request',
+        status: error.status,
+        detail: error.description ?? `Partner Center answered ${error.status}.`,
+        upstream: up,
+      },
+      headers: {},
+    };
+  }
+  if (error.status === 429) {
+    const seconds = error.retryAfterSeconds ?? 1;
+    return {
+      problem: {
+        type: type('throttled'),
+        title: 'Partner Center is throttling requests',
+        status: 429,
+        detail: `Partner Center asked to wait ${seconds} s before trying again; nothing was purchased.`,
+        upstream: up,
+        retryAfterSeconds: seconds,
+      },
+      headers: { 'Retry-After': String(seconds) },
+    };
+  }
+  if (error.status === 401) {
+    return {
+      problem: {
+        type: type('credentials'),
+        title: 'Partner Center refused our credentials',
+        status: 502,
+        detail:
+          'Partner Center answered 401 even after the credentials were read again; the configured credentials need attention.',
+        upstream: up,
+      },
+      headers: {},
+    };
+  }
+  return {
+    problem: {
+      type: type('upstream-error'),
+      title: 'Partner Center failed',
+      status: 502,
+      detail:
+        error.status >= 500
+          ? `Partner Center kept failing (${error.status}). Retrying with the same Idempotency-Key is safe.`
+          : `Partner Center answered ${error.status}, which this service does not expect.`,
+      upstream: up,
+    },
+    headers: {},
+  };
+}
+
+/** Maps any error to the problem the caller sees. Unknown errors become a bare 500 that reveals nothing. */
+export function toProblem(error: unknown): ProblemResponse {
+  if (error instanceof ValidationError) {
+    const titles = { 400: 'Invalid request', 413: 'Request body too large', 415: 'Unsupported media type' };
+    return {
+      problem: {
+        type: type(error.status === 400 ? 'validation' : error.status === 413 ? 'too-large' : 'media-type'),
+        title: titles[error.status],
+        status: error.status,
+        detail: error.errors.length === 1 ? `${error.errors[0]?.path}: ${error.errors[0]?.message}` : error.message,
+        errors: error.errors,
+      },
+      headers: {},
+    };
+  }
+  if (error instanceof RouteNotFoundError) {
+    const status = error.allowed.length > 0 ? 405 : 404;
+    return {
+      problem: {
+        type: type(status === 405 ? 'method-not-allowed' : 'not-found'),
+        title: status === 405 ? 'Method not allowed' : 'Not found',
+        status,
+        detail: error.message,
+      },
+      headers: status === 405 ? { Allow: error.allowed.join(', ') } : {},
+    };
+  }
+  if (error instanceof PartnerCenterError) return fromPartnerCenter(error);
+  if (error instanceof UpstreamUnavailableError) {
+    return {
+      problem: {
+        type: type(error.timedOut ? 'upstream-timeout' : 'upstream-unreachable'),
+        title: error.timedOut ? 'Partner Center did not answer in time' : 'Partner Center could not be reached',
+        status: error.timedOut ? 504 : 502,
+        detail: `${error.message}. The outcome is unknown: retry with the same Idempotency-Key, which reuses the same MS-RequestId.`,
+        upstream: upstream(error.ids),
+      },
+      headers: {},
+    };
+  }
+  if (error instanceof UpstreamProtocolError) {
+    return {
+      problem: {
+        type: type('upstream-protocol'),
+        title: 'Partner Center answered with an unexpected body',
+        status: 502,
+        detail: `${error.message} The purchase may have been placed: check the customer's orders before buying again.`,
+        upstream: upstream(error.ids, error.status),
+      },
+      headers: {},
+    };
+  }
+  if (error instanceof CredentialsError) {
+    return {
+      problem: {
+        type: type('credentials'),
+        title: error.unavailable
+          ? 'Partner Center credentials are unavailable'
+          : 'Partner Center credentials were refused',
+        status: error.unavailable ? 503 : 502,
+        detail: error.message,
+      },
+      headers: error.unavailable ? { 'Retry-After': '5' } : {},
+    };
+  }
+  if (error instanceof CheckoutAfterCartError) {
+    const inner = toProblem(error.cause);
+    return {
+      problem: {
+        ...inner.problem,
+        detail: `Cart ${error.cartId} was created, but its checkout failed: ${inner.problem.detail} Retry with POST /customers/{customerId}/carts/${error.cartId}/checkout.`,
+        cartId: error.cartId,
+      },
+      headers: inner.headers,
+    };
+  }
+  return {
+    problem: {
+      type: type('internal'),
+      title: 'Internal error',
+      status: 500,
+      detail: 'An unexpected error occurred. It has been logged with the correlation id.',
+    },
+    headers: {},
+  };
+}

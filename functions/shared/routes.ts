@@ -1,0 +1,53 @@
+// The one route table: the local server serves it, CDK deploys it, the README and OpenAPI document describe it.
+// Adding a route here is the only place a route is declared.
+
+export type FunctionName = 'create-order' | 'create-cart';
+
+export interface Route {
+  method: 'POST' | 'PATCH';
+  /** API Gateway path template. */
+  path: string;
+  /** The function folder under `functions/` whose `handler.ts` serves the route. */
+  function: FunctionName;
+  /** The exported handler of that file. */
+  handler: 'handler';
+  summary: string;
+}
+
+export const routes = [
+  {
+    method: 'POST',
+    path: '/customers/{customerId}/orders',
+    function: 'create-order',
+    handler: 'handler',
+    summary: 'Create an order (New-PartnerCustomerOrder)',
+  },
+  {
+    method: 'PATCH',
+    path: '/customers/{customerId}/orders/{orderId}',
+    function: 'create-order',
+    handler: 'handler',
+    summary: 'Add add-ons to an existing order (New-PartnerCustomerOrder -OrderId)',
+  },
+  {
+    method: 'POST',
+    path: '/customers/{customerId}/carts',
+    function: 'create-cart',
+    handler: 'handler',
+    summary: 'Create a cart, optionally checking it out (New-PartnerCustomerCart)',
+  },
+  {
+    method: 'POST',
+    path: '/customers/{customerId}/carts/{cartId}/checkout',
+    function: 'create-cart',
+    handler: 'handler',
+    summary: 'Check out a cart (Submit-PartnerCustomerCart)',
+  },
+] as const satisfies readonly Route[];
+
+export type RouteKey = `${(typeof routes)[number]['method']} ${(typeof routes)[number]['path']}`;
+
+export const routeKey = (route: Pick<Route, 'method' | 'path'>) => `${route.method} ${route.path}` as RouteKey;
+
+/** The function folders that serve at least one route, each once. */
+export const functionNames = [...new Set(routes.map((route) => route.function))];

@@ -1,0 +1,27 @@
+// Identifiers that arrive in the URL path. They are checked before anything is sent upstream, and restricted
+// to characters that cannot change the meaning of the Partner Center URL we build from them.
+import * as z from 'zod/mini';
+import { guid } from './common.js';
+
+// GUIDs are case-insensitive: one canonical (lower-case) form keeps URLs, logs and idempotency scopes consistent.
+const lower = z.transform((value: string) => value.toLowerCase());
+
+/** The customer's Entra tenant id (any case). */
+export const customerId = z.pipe(guid('customer tenant id'), lower);
+
+/** Order ids are opaque (`Cs_jyTxubLpvdJXdo8xcQZN6I2RsLrgZ1`, GUIDs, `5cf72f146967`): no dots or slashes. */
+export const orderId = z
+  .string()
+  .check(z.regex(/^[A-Za-z0-9_-]{1,128}$/, { error: 'must be an order id: 1-128 letters, digits, _ or -' }));
+
+/** Cart ids are GUIDs assigned by Partner Center on cart creation. */
+export const cartId = z.pipe(guid('cart id'), lower);
+
+export const CustomerPath = z.strictObject({ customerId });
+export const OrderPath = z.strictObject({ customerId, orderId });
+export const CartPath = z.strictObject({ customerId, cartId });
+
+/** `?dryRun=true` is the cmdlets' `-WhatIf`: validate, show the requests, send nothing. */
+export const DryRunQuery = z.strictObject({
+  dryRun: z.optional(z.enum(['true', 'false'], { error: 'must be true or false' })),
+});

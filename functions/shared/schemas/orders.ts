@@ -1,0 +1,122 @@
+// Payloads of the order routes (the PowerShell `New-PartnerCustomerOrder`) and the lenient Order model that
+// Partner Center answers with.
+import * as z from 'zod/mini';
+import {
+  billingCycle,
+  checkLineNumbers,
+  guid,
+  MAX_LINE_ITEMS,
+  MAX_QUANTITY,
+  mpnId,
+  provisioningContext,
+  termDuration,
+  text,
+} from './common.js';
+
+/** A legacy offer GUID or a catalog id `productId:skuId:availabilityId` (e.g. `CFQ7TTC0LH0Z:0001:CFQ7TTC0K18P`). */
+export const offerId = z.string().check(
+  z.regex(
+    /^(?:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|[A-Za-z0-9]{1,64}:[A-Za-z0-9]{1,64}:[A-Za-z0-9]{1,64})$/i,
+    {
+      error: 'must be an offer GUID or a catalog id productId:skuId:availabilityId',
+    },
+  ),
+);
+
+export const OrderLineItemInput = z.strictObject({
+  offerId,
+  quantity: z.int().check(z.gte(1), z.lte(MAX_QUANTITY)),
+  lineItemNumber: z.optional(z.int().check(z.gte(0), z.lt(MAX_LINE_ITEMS))),
+  friendlyName: z.optional(text(256)),
+  termDuration: z.optional(termDuration),
+  provisioningContext: z.optional(provisioningContext),
+  partnerIdOnRecord: z.optional(mpnId),
+  parentSubscriptionId: z.optional(guid('parent subscription id')),
+});
+export type OrderLineItemInput = z.infer<typeof OrderLineItemInput>;
+
+const lineItems = z.array(OrderLineItemInput).check(z.minLength(1), z.maxLength(MAX_LINE_ITEMS));
+
+const uniqueLineNumbers = z.superRefine((order: { lineItems: OrderLineItemInput[] }, ctx) => {
+  const problem = checkLineNumbers(
+    order.lineItems.map((line) => line.lineItemNumber),
+    'lineItemNumber',
+  );
+  if (problem) ctx.issues.push({ code: 'custom', message: problem, input: order.lineItems, path: ['lineItems'] });
+});
+
+/** `POST /customers/{customerId}/orders`: a new order. Add-on lines belong to the PATCH route. */
+export const CreateOrderRequest = z
+  .strictObject({
+    lineItems,
+    billingCycle: z.optional(billingCycle),
+    partnerOnRecordAttestationAccepted: z.optional(z.boolean()),
+  })
+  .check(
+    uniqueLineNumbers,
+    z.superRefine((order, ctx) => {
+      order.lineItems.forEach((line, index) => {
+        if (line.parentSubscriptionId !== undefined) {
+          ctx.issues.push({
+            code: 'custom',
+            message:
+              'parentSubscriptionId is for add-ons: send them with PATCH /customers/{customerId}/orders/{orderId}',
+            input: line.parentSubscriptionId,
+            path: ['lineItems', index, 'parentSubscriptionId'],
+          });
+        }
+      });
+    }),
+  );
+export type CreateOrderRequest = z.infer<typeof CreateOrderRequest>;
+
+/** `PATCH /customers/{customerId}/orders/{orderId}`: add-ons to the subscriptions of an existing order. */
+export const AddOnRequest = z
+  .strictObject({
+    lineItems,
+    billingCycle: z.optional(billingCycle),
+    partnerOnRecordAttestationAccepted: z.optional(z.boolean()),
+  })
+  .check(
+    uniqueLineNumbers,
+    z.superRefine((order, ctx) => {
+      order.lineItems.forEach((line, index) => {
+        if (line.parentSubscriptionId === undefined) {
+          ctx.issues.push({
+            code: 'custom',
+            message: 'every add-on line needs the parentSubscriptionId of the subscription it extends',
+            input: undefined,
+            path: ['lineItems', index, 'parentSubscriptionId'],
+          });
+        }
+      });
+    }),
+  );
+export type AddOnRequest = z.infer<typeof AddOnRequest>;
+
+// Partner Center's answers are read leniently: unknown fields are kept and unknown enum values tolerated, so a
+// new field or status upstream never turns a placed order into an error here.
+const link = z.looseObject({ uri: z.optional(z.string()), method: z.optional(z.string()) });
+
+export const OrderLineItem = z.looseObject({
+  lineItemNumber: z.optional(z.number()),
+  offerId: z.optional(z.string()),
+  subscriptionId: z.optional(z.nullable(z.string())),
+  parentSubscriptionId: z.optional(z.nullable(z.string())),
+  friendlyName: z.optional(z.nullable(z.string())),
+  quantity: z.optional(z.number()),
+  termDuration: z.optional(z.nullable(z.string())),
+  links: z.optional(z.record(z.string(), z.optional(z.nullable(link)))),
+});
+
+export const Order = z.looseObject({
+  id: z.string(),
+  referenceCustomerId: z.optional(z.string()),
+  billingCycle: z.optional(z.string()),
+  currencyCode: z.optional(z.string()),
+  status: z.optional(z.string()),
+  creationDate: z.optional(z.string()),
+  lineItems: z.optional(z.array(OrderLineItem)),
+  attributes: z.optional(z.looseObject({ objectType: z.optional(z.string()) })),
+});
+export type Order = z.infer<typeof Order>;

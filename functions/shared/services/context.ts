@@ -1,0 +1,72 @@
+// What every service call needs besides its payload, whichever entry point (HTTP, event, direct invoke) made it.
+import { UpstreamProtocolError } from '../errors.js';
+import type {
+  CallOptions,
+  DescribedRequest,
+  PartnerCenterClient,
+  PartnerCenterRequest,
+} from '../partner-center/client.js';
+
+export interface ServiceContext {
+  partnerCenter: Pick<PartnerCenterClient, 'send' | 'describe'>;
+  correlationId: string;
+  /** Epoch ms: no upstream attempt starts after it. */
+  deadline: number;
+  /** Validate and describe the requests, send nothing (the cmdlets' -WhatIf). */
+  dryRun: boolean;
+  /** A stable MS-RequestId for each step of this call, when the caller gave an idempotency key. */
+  requestIdFor?: (step: string) => string;
+}
+
+/** The outcome an entry point returns: the HTTP status and JSON body of the route. */
+export interface ServiceResult {
+  status: number;
+  body: unknown;
+}
+
+export interface DryRunResult {
+  dryRun: true;
+  requests: DescribedRequest[];
+}
+
+export const dryRun = (ctx: ServiceContext, steps: [string, PartnerCenterRequest][]): ServiceResult => ({
+  status: 200,
+  body: {
+    dryRun: true,
+    requests: steps.map(([step, request]) =>
+      ctx.partnerCenter.describe(request, {
+        correlationId: ctx.correlationId,
+        ...(ctx.requestIdFor ? { requestId: ctx.requestIdFor(step) } : {}),
+      }),
+    ),
+  } satisfies DryRunResult,
+});
+
+export const callOptions = (ctx: ServiceContext, step: string): CallOptions => ({
+  correlationId: ctx.correlationId,
+  deadline: ctx.deadline,
+  ...(ctx.requestIdFor ? { requestId: ctx.requestIdFor(step) } : {}),
+});
+
+/** Sends one step and reads its answer as `schema`; a 2xx that is not that resource is a protocol error. */
+export async function sendFor<T>(
+  ctx: ServiceContext,
+  step: string,
+  request: PartnerCenterRequest,
+  schema: { safeParse(value: unknown): { success: true; data: T } | { success: false } },
+  what: string,
+): Promise<T> {
+  const response = await ctx.partnerCenter.send(request, callOptions(ctx, step));
+  const parsed = schema.safeParse(response.body);
+  if (!parsed.success) {
+    throw new UpstreamProtocolError(
+      response.ids,
+      response.status,
+      `Partner Center answered ${response.status} without ${what}.`,
+    );
+  }
+  return parsed.data;
+}
+
+/** Path segments are validated before they get here; encoding is the second line of defence. */
+export const segment = encodeURIComponent;

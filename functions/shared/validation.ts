@@ -1,0 +1,52 @@
+// Turns zod issues into field errors a person can act on. zod/mini ships no message locale (that is what keeps
+// it small), so the wording lives here, in one place.
+import type * as z from 'zod/mini';
+import { type FieldError, ValidationError } from './errors.js';
+
+type Issue = z.core.$ZodIssue;
+
+const pointer = (prefix: string, path: PropertyKey[]) =>
+  prefix + path.map((p) => `/${String(p).replace(/~/g, '~0').replace(/\//g, '~1')}`).join('');
+
+function describe(issue: Issue): string {
+  if (issue.message && issue.message !== 'Invalid input') return issue.message;
+  switch (issue.code) {
+    case 'invalid_type':
+      return issue.expected === 'undefined' || issue.expected === 'never'
+        ? 'is not allowed here'
+        : `must be ${issue.expected === 'int' ? 'an integer' : `a${/^[aeiou]/.test(issue.expected) ? 'n' : ''} ${issue.expected}`}`;
+    case 'too_small':
+      if (issue.origin === 'array') return `must have at least ${issue.minimum} item(s)`;
+      if (issue.origin === 'string')
+        return issue.minimum === 1 ? 'must not be empty' : `must have at least ${issue.minimum} characters`;
+      return `must be ${issue.inclusive ? 'at least' : 'greater than'} ${issue.minimum}`;
+    case 'too_big':
+      if (issue.origin === 'array') return `must have at most ${issue.maximum} item(s)`;
+      if (issue.origin === 'string') return `must have at most ${issue.maximum} characters`;
+      return `must be ${issue.inclusive ? 'at most' : 'less than'} ${issue.maximum}`;
+    case 'invalid_value':
+      return `must be one of: ${issue.values.map(String).join(', ')}`;
+    case 'invalid_format':
+      return `must match the ${issue.format} format`;
+    case 'invalid_union':
+      return 'does not match any accepted shape';
+    default:
+      return 'is not valid';
+  }
+}
+
+/** One field error per offending field; an unknown key is reported at its own path, so nothing is silently dropped. */
+export function describeIssues(issues: readonly Issue[], prefix: string): FieldError[] {
+  return issues.flatMap((issue) =>
+    issue.code === 'unrecognized_keys'
+      ? issue.keys.map((key) => ({ path: pointer(prefix, [...issue.path, key]), message: 'is not a known field' }))
+      : [{ path: pointer(prefix, issue.path), message: describe(issue) }],
+  );
+}
+
+/** Parses one part of a request (`body`, `path`, `query`, `headers`) or throws a 400 naming every bad field. */
+export function parse<T>(schema: z.ZodMiniType<T>, value: unknown, part: string): T {
+  const result = schema.safeParse(value);
+  if (result.success) return result.data;
+  throw new ValidationError(describeIssues(result.error.issues, `/${part}`));
+}
