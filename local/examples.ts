@@ -1,0 +1,69 @@
+// Ready-to-paste requests against the local server: printed by `npm start`, quoted in the README, and run by the
+// integration tests, so the three never disagree.
+
+export const EXAMPLE_CUSTOMER_ID = '4a8c3e2d-1b6f-4c7e-9d2a-5f0e1b3c7a90';
+
+export interface Example {
+  title: string;
+  command: (baseUrl: string) => string;
+}
+
+const json = (value: unknown) => `'${JSON.stringify(value)}'`;
+const post = (baseUrl: string, path: string, body?: unknown, method = 'POST') =>
+  `curl -s -X ${method} ${baseUrl}${path}` +
+  (body === undefined ? '' : ` -H 'Content-Type: application/json' -d ${json(body)}`);
+
+const order = {
+  lineItems: [{ offerId: 'CFQ7TTC0LH18:0001:CFQ7TTC0K59S', quantity: 5, termDuration: 'P1Y' }],
+  billingCycle: 'monthly',
+};
+const cart = {
+  lineItems: [
+    { catalogItemId: 'CFQ7TTC0LH18:0001:CFQ7TTC0K59S', quantity: 5, billingCycle: 'monthly', termDuration: 'P1Y' },
+  ],
+};
+
+export const examples: Example[] = [
+  {
+    title: 'Create an order (New-PartnerCustomerOrder)',
+    command: (base) => post(base, `/customers/${EXAMPLE_CUSTOMER_ID}/orders`, order),
+  },
+  {
+    title: 'See what would be sent, send nothing (-WhatIf)',
+    command: (base) => post(base, `/customers/${EXAMPLE_CUSTOMER_ID}/orders?dryRun=true`, order),
+  },
+  {
+    title: 'Add an add-on to that order (New-PartnerCustomerOrder -OrderId)',
+    command: (base) =>
+      `ORDER_ID=$(${post(base, `/customers/${EXAMPLE_CUSTOMER_ID}/orders`, order)} | node -pe 'JSON.parse(require("fs").readFileSync(0)).id') && ` +
+      post(
+        base,
+        `/customers/${EXAMPLE_CUSTOMER_ID}/orders/$ORDER_ID`,
+        {
+          lineItems: [
+            {
+              offerId: 'CFQ7TTC0LDPB:0001:CFQ7TTC0K5DJ',
+              quantity: 5,
+              parentSubscriptionId: 'a4c1340d-6911-4758-bba3-0c4c6007d161',
+            },
+          ],
+        },
+        'PATCH',
+      ),
+  },
+  {
+    title: 'Create a cart and check it out in one call (New-PartnerCustomerCart + Submit-PartnerCustomerCart)',
+    command: (base) => post(base, `/customers/${EXAMPLE_CUSTOMER_ID}/carts`, { ...cart, checkout: true }),
+  },
+  {
+    title: 'Create a cart, then check it out by id',
+    command: (base) =>
+      `CART_ID=$(${post(base, `/customers/${EXAMPLE_CUSTOMER_ID}/carts`, cart)} | node -pe 'JSON.parse(require("fs").readFileSync(0)).id') && ` +
+      post(base, `/customers/${EXAMPLE_CUSTOMER_ID}/carts/$CART_ID/checkout`),
+  },
+  {
+    title: 'A bad request: answered 400 with every problem, nothing sent upstream',
+    command: (base) =>
+      post(base, `/customers/not-a-guid/orders`, { lineItems: [{ offerId: 'x', quantity: 0, quantiy: 1 }] }),
+  },
+];
