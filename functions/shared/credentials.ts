@@ -88,11 +88,14 @@ export function secretsManagerCredentials(options: SecretsManagerCredentialsOpti
     try {
       secret = await client.send(new GetSecretValueCommand({ SecretId: options.secretId }));
     } catch (error) {
-      const name = (error as { name?: string }).name ?? 'Error';
+      const { name = 'Error', $metadata } = error as { name?: string; $metadata?: { httpStatusCode?: number } };
+      // No answer, 5xx or throttling will pass; a missing secret or a denied read needs a person (502, not 503).
+      const status = $metadata?.httpStatusCode;
+      const transient = status === undefined || status >= 500 || name === 'ThrottlingException';
       throw new CredentialsError(
         `Could not read the Partner Center credentials secret (${name})`,
         undefined,
-        true,
+        transient,
         error,
       );
     }
