@@ -14,13 +14,13 @@ const APP_ONLY = JSON.stringify({ tenantId: 't1', clientId: 'c1', clientSecret: 
 function entra(reply: (form: URLSearchParams, n: number) => Response) {
   const forms: URLSearchParams[] = [];
   const urls: string[] = [];
-  const fetch = (async (url: string, init: RequestInit) => {
+  const fetch: typeof globalThis.fetch = (async (url: string, init: RequestInit) => {
     const form = init.body as URLSearchParams;
     forms.push(form);
     urls.push(url);
     await new Promise((r) => setTimeout(r, 5));
     return reply(form, forms.length);
-  }) as unknown as typeof fetch;
+  }) as unknown as typeof globalThis.fetch;
   return { fetch, forms, urls };
 }
 

@@ -19,7 +19,7 @@ type Reply = Response | Error | 'hang';
 /** A fetch that answers from a script and records what it was sent. */
 function scripted(replies: Reply[]) {
   const seen: Seen[] = [];
-  const fetch = (async (url: string, init: RequestInit) => {
+  const fetch: typeof globalThis.fetch = (async (url: string, init: RequestInit) => {
     seen.push({
       url,
       method: String(init.method),
@@ -32,7 +32,7 @@ function scripted(replies: Reply[]) {
     }
     if (reply instanceof Error) throw reply;
     return reply;
-  }) as unknown as typeof fetch;
+  }) as unknown as typeof globalThis.fetch;
   return { fetch, seen };
 }
 

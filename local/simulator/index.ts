@@ -1,0 +1,23 @@
+export { DEFAULT_SIMULATOR_CREDENTIALS, type SimulatorCredentials } from './auth.js';
+export { CART_LIFETIME_MS, PARTIAL_FAILURE_MARKER, SIMULATOR_USER_OBJECT_ID } from './carts.js';
+export type { FaultKind, FaultRule } from './faults.js';
+export type {
+  BillingCycle,
+  Cart,
+  CartAddonItem,
+  CartCheckoutResult,
+  CartLineItem,
+  CartStatus,
+  Link,
+  Order,
+  OrderError,
+  OrderLineItem,
+  OrderStatus,
+  PartnerCenterError,
+  RecordedRequest,
+  ResourceCollection,
+} from './models.js';
+export { PARTNER_CENTER_RESOURCE } from './models.js';
+export { SIMULATOR_NO_COMMERCE_CUSTOMER_ID, SIMULATOR_UNKNOWN_CUSTOMER_ID } from './routes.js';
+export { PartnerCenterSimulator, type SimulatorOptions } from './server.js';
+export { INVALID_OFFER_MARKER } from './validation.js';

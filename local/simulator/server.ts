@@ -1,0 +1,368 @@
+import {
+  createServer,
+  type IncomingHttpHeaders,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { DEFAULT_SIMULATOR_CREDENTIALS, type SimulatorCredentials, TOKEN_PATH, TokenService } from './auth.js';
+import { FaultInjector, type FaultRule, shortCircuitReply } from './faults.js';
+import { type HandlerResult, notFound, pcError, type Reply, withHeaders } from './http.js';
+import type { Cart, Order, RecordedRequest } from './models.js';
+import { customerGuard, matchRoute, methodNotAllowed, type RouteMatch } from './routes.js';
+import { Store } from './store.js';
+import { newGuid, randomString } from './validation.js';
+
+export interface SimulatorOptions {
+  /** Accepted credentials; default DEFAULT_SIMULATOR_CREDENTIALS. */
+  credentials?: SimulatorCredentials;
+  /** Added to every Partner Center response (default 0). */
+  latencyMs?: number;
+  /** Default 3600. */
+  tokenLifetimeSeconds?: number;
+  /** Clock in ms (default Date.now); drives token and cart expiry and all timestamps. */
+  now?: () => number;
+  /** Seed of the PRNG used for probabilistic faults (default 1). */
+  seed?: number;
+}
+
+const MUTATING = new Set(['POST', 'PATCH', 'PUT', 'DELETE']);
+const MAX_BODY_BYTES = 1024 * 1024;
+
+type Delivery = 'send' | 'drop' | 'truncate';
+interface Outcome {
+  delivery: Delivery;
+  reply?: Reply;
+}
+
+/**
+ * Which answers a repeated MS-RequestId gets back. Transient refusals (401
+ * before a token refresh, 409 while busy, 429) are excluded: the retry those
+ * invite must be processed, not told the same thing again.
+ */
+const isFinal = (status: number): boolean =>
+  (status >= 200 && status < 300) || (status >= 400 && status < 500 && ![401, 408, 409, 429].includes(status));
+
+function flattenHeaders(headers: IncomingHttpHeaders): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers)) {
+    if (value !== undefined) out[name] = Array.isArray(value) ? value.join(', ') : value;
+  }
+  return out;
+}
+
+async function readBody(req: IncomingMessage): Promise<{ text: string; tooLarge: boolean }> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    // Keep draining past the limit so the 413 can still be written on this connection.
+    if (size <= MAX_BODY_BYTES) chunks.push(chunk);
+  }
+  return { text: Buffer.concat(chunks).toString('utf8'), tooLarge: size > MAX_BODY_BYTES };
+}
+
+function deliver(res: ServerResponse, outcome: Outcome): void {
+  if (res.destroyed) return;
+  const { reply, delivery } = outcome;
+  if (delivery === 'drop' || reply === undefined) {
+    res.destroy();
+    return;
+  }
+  const body = Buffer.from(reply.body, 'utf8');
+  if (delivery === 'truncate') {
+    // Valid HTTP framing, broken JSON: what a client sees from a proxy that gave up mid-body.
+    res.writeHead(reply.status, reply.headers);
+    res.write(body.subarray(0, Math.floor(body.length / 2)));
+    res.end();
+    return;
+  }
+  res.writeHead(reply.status, { ...reply.headers, 'Content-Length': String(body.length) });
+  res.end(body);
+}
+
+function partnerCenterHeaders(request: Readonly<Record<string, string>>): Record<string, string> {
+  return {
+    'MS-RequestId': request['ms-requestid'] || newGuid(),
+    'MS-CorrelationId': request['ms-correlationid'] || newGuid(),
+    'MS-CV': request['ms-cv'] || `${randomString(22)}.0`,
+  };
+}
+
+function entraHeaders(request: Readonly<Record<string, string>>): Record<string, string> {
+  const clientRequestId = request['client-request-id'];
+  return { 'x-ms-request-id': newGuid(), ...(clientRequestId && { 'client-request-id': clientRequestId }) };
+}
+
+/**
+ * Partner Center + Entra ID token endpoint over node:http, for local runs and
+ * fault tests. See README.md in this folder for the behaviour it commits to.
+ */
+export class PartnerCenterSimulator {
+  private server: Server | undefined;
+  private baseUrl: string | undefined;
+  private abort = new AbortController();
+  private readonly tokens: TokenService;
+  private readonly faults: FaultInjector;
+  private readonly store = new Store();
+  private readonly recorded: RecordedRequest[] = [];
+  /** (MS-RequestId, method, path) -> first final answer. */
+  private readonly replays = new Map<string, Reply>();
+  /** Same key while the first request is still being processed; retries wait for it. */
+  private readonly inflight = new Map<string, Promise<void>>();
+  private readonly locks = new Set<string>();
+  private tokenCount = 0;
+  private readonly latencyMs: number;
+  private readonly now: () => number;
+  private readonly partnerTenantId: string;
+
+  constructor(options: SimulatorOptions = {}) {
+    const credentials = options.credentials ?? DEFAULT_SIMULATOR_CREDENTIALS;
+    this.tokens = new TokenService(credentials, options.tokenLifetimeSeconds ?? 3600);
+    this.faults = new FaultInjector(options.seed ?? 1);
+    this.latencyMs = options.latencyMs ?? 0;
+    this.now = options.now ?? Date.now;
+    this.partnerTenantId = credentials.tenantId;
+  }
+
+  get url(): string {
+    if (this.baseUrl === undefined) throw new Error('PartnerCenterSimulator is not started');
+    return this.baseUrl;
+  }
+
+  /** Live array: every request received, in arrival order. */
+  get requests(): RecordedRequest[] {
+    return this.recorded;
+  }
+
+  /** Live arrays of what was committed; the source of truth for duplicate/lost checks. */
+  get ledger(): { orders: Order[]; carts: Cart[] } {
+    return { orders: this.store.orders, carts: this.store.carts };
+  }
+
+  get tokenRequests(): number {
+    return this.tokenCount;
+  }
+
+  async start(port = 0, host = '127.0.0.1'): Promise<string> {
+    if (this.server) return this.url;
+    const server = createServer((req, res) => void this.onRequest(req, res));
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    const { port: actualPort } = server.address() as AddressInfo;
+    this.abort = new AbortController();
+    this.server = server;
+    this.baseUrl = `http://${host.includes(':') ? `[${host}]` : host}:${actualPort}`;
+    return this.baseUrl;
+  }
+
+  async stop(): Promise<void> {
+    const server = this.server;
+    if (!server) return;
+    this.server = undefined;
+    this.baseUrl = undefined;
+    // Wakes every request that is sleeping (latency, delay faults) so none outlives the server.
+    this.abort.abort();
+    await new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      server.closeAllConnections();
+    });
+  }
+
+  injectFault(rule: FaultRule): void {
+    this.faults.add(rule);
+  }
+
+  clearFaults(): void {
+    this.faults.clear();
+  }
+
+  revokeAccessTokens(): void {
+    this.tokens.revokeAccessTokens();
+  }
+
+  rotateCredentials(next: Partial<{ clientSecret: string; refreshToken: string }>): void {
+    this.tokens.rotate(next);
+  }
+
+  /**
+   * Clears ledger, recorded requests, replay records, faults and counters.
+   * Issued tokens and credentials survive so a client can keep its cached token.
+   */
+  reset(): void {
+    this.store.clear();
+    this.recorded.length = 0;
+    this.replays.clear();
+    this.faults.reset();
+    this.tokenCount = 0;
+  }
+
+  private async onRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const record: RecordedRequest = {
+      method: (req.method ?? 'GET').toUpperCase(),
+      path: req.url ?? '/',
+      headers: flattenHeaders(req.headers),
+      body: '',
+      at: this.now(),
+    };
+    this.recorded.push(record);
+    const signal = this.abort.signal;
+    try {
+      const body = await readBody(req);
+      record.body = body.text;
+      if (body.tooLarge) {
+        deliver(res, { delivery: 'send', reply: pcError(413, 800002, 'Request body too large') });
+        return;
+      }
+      deliver(res, await this.dispatch(record));
+    } catch (error) {
+      if (signal.aborted || res.destroyed || req.destroyed) {
+        res.destroy();
+        return;
+      }
+      // A simulator bug must surface as an error, not as a hang in the client under test.
+      deliver(res, { delivery: 'send', reply: pcError(500, 800003, `Simulator failure: ${String(error)}`) });
+    }
+  }
+
+  private pause(ms: number): Promise<void> | undefined {
+    return ms > 0 ? sleep(ms, undefined, { signal: this.abort.signal }) : undefined;
+  }
+
+  private async dispatch(rec: RecordedRequest): Promise<Outcome> {
+    const url = new URL(rec.path, 'http://simulator.invalid');
+    const tokenPath = TOKEN_PATH.exec(url.pathname);
+    const partnerCenter = /^\/v1(\/|$)/i.test(url.pathname);
+    if (tokenPath) this.tokenCount++;
+
+    const fault = this.faults.pick(rec.method, rec.path, partnerCenter);
+    const delivery: Delivery =
+      fault?.kind === 'truncate' ? 'truncate' : fault?.kind === 'commit-then-drop' ? 'drop' : 'send';
+    const commit = delivery !== 'truncate';
+    const wait = (partnerCenter ? this.latencyMs : 0) + (fault?.kind === 'delay' ? (fault.delayMs ?? 1000) : 0);
+    const headers = partnerCenter ? partnerCenterHeaders(rec.headers) : tokenPath ? entraHeaders(rec.headers) : {};
+    const finish = (reply: Reply): Outcome => ({ delivery, reply: withHeaders(reply, headers) });
+
+    if (fault?.kind === 'drop') {
+      await this.pause(wait);
+      return { delivery: 'drop' };
+    }
+    const shortCircuit = fault && shortCircuitReply(fault, tokenPath !== null);
+    if (shortCircuit) {
+      await this.pause(wait);
+      return finish(shortCircuit);
+    }
+    if (tokenPath) {
+      await this.pause(wait);
+      const result = this.tokens.token({
+        method: rec.method,
+        tenant: decodeURIComponent(tokenPath[1] ?? ''),
+        v2: tokenPath[2] !== undefined,
+        body: rec.body,
+        headers: rec.headers,
+        now: this.now(),
+      });
+      if (commit) result.commit?.();
+      return finish(result.reply);
+    }
+    if (!partnerCenter) {
+      await this.pause(wait);
+      return finish(notFound());
+    }
+    return finish(await this.partnerCenter(rec, url, headers['MS-RequestId'] ?? newGuid(), wait, commit));
+  }
+
+  private async partnerCenter(
+    rec: RecordedRequest,
+    url: URL,
+    requestId: string,
+    wait: number,
+    commit: boolean,
+  ): Promise<Reply> {
+    const denied = this.tokens.authorize(rec.headers.authorization, this.now());
+    const match = denied ? undefined : matchRoute(url.pathname);
+    const handler = match?.route.methods[rec.method];
+    if (denied || !match || !handler) {
+      await this.pause(wait);
+      return denied ?? (match ? methodNotAllowed(rec.method, match.route) : notFound());
+    }
+    const run = (): HandlerResult => {
+      const refused = customerGuard(match.params.customerId, this.partnerTenantId);
+      if (refused) return { reply: refused };
+      return handler({
+        params: match.params,
+        query: url.searchParams,
+        body: rec.body,
+        headers: rec.headers,
+        store: this.store,
+        now: this.now(),
+      });
+    };
+    if (!MUTATING.has(rec.method)) {
+      await this.pause(wait);
+      return run().reply;
+    }
+    return this.mutate(`${requestId}\n${rec.method}\n${rec.path}`, match, run, wait, commit);
+  }
+
+  /**
+   * MS-RequestId idempotency. A key that already has a final answer gets that
+   * answer again and nothing is executed; a key still in flight makes the
+   * retry wait for the first attempt (which may commit after its client gave
+   * up) instead of racing it into a duplicate.
+   */
+  private async mutate(
+    key: string,
+    match: RouteMatch,
+    run: () => HandlerResult,
+    wait: number,
+    commit: boolean,
+  ): Promise<Reply> {
+    for (;;) {
+      const previous = this.replays.get(key);
+      if (previous) {
+        await this.pause(wait);
+        return withHeaders(previous, { 'X-Simulator-Replayed': 'true' });
+      }
+      const pending = this.inflight.get(key);
+      if (!pending) break;
+      await pending;
+    }
+
+    let finished!: () => void;
+    this.inflight.set(key, new Promise<void>((resolve) => (finished = resolve)));
+    let lock: string | undefined;
+    try {
+      const exclusive = match.route.exclusive;
+      if (exclusive) {
+        const lockKey = exclusive.key(match.params);
+        if (this.locks.has(lockKey)) {
+          await this.pause(wait);
+          return exclusive.busy(match.params);
+        }
+        lock = lockKey;
+        this.locks.add(lockKey);
+      }
+      // Latency sits between accepting the request and committing it, which is
+      // what makes concurrent checkouts and timed-out-but-committed calls observable.
+      await this.pause(wait);
+      const result = run();
+      if (commit) {
+        result.commit?.();
+        if (isFinal(result.reply.status)) this.replays.set(key, result.reply);
+      }
+      return result.reply;
+    } finally {
+      if (lock !== undefined) this.locks.delete(lock);
+      this.inflight.delete(key);
+      finished();
+    }
+  }
+}

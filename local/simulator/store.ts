@@ -1,0 +1,53 @@
+import type { Cart, CartCheckoutResult, Order } from './models.js';
+
+export interface CartRecord {
+  cart: Cart;
+  customerId: string;
+  expiresAt: number;
+  /** First successful checkout answer; re-checkouts repeat it (documented idempotency). */
+  checkout?: CartCheckoutResult;
+}
+
+/** Customer ids are GUIDs, so compare them case-insensitively like the service. */
+const customerKey = (customerId: string): string => customerId.toLowerCase();
+
+/**
+ * Committed state. The ledger arrays are the source of truth for reconciliation
+ * tests, so they only ever receive resources whose creation was committed, and
+ * they are cleared in place so references held by tests stay valid.
+ */
+export class Store {
+  readonly orders: Order[] = [];
+  readonly carts: Cart[] = [];
+  private readonly cartIndex = new Map<string, CartRecord>();
+
+  addOrder(order: Order): void {
+    this.orders.push(order);
+  }
+
+  findOrder(customerId: string, orderId: string): Order | undefined {
+    const key = customerKey(customerId);
+    return this.orders.find((o) => o.id === orderId && customerKey(o.referenceCustomerId) === key);
+  }
+
+  ordersOf(customerId: string): Order[] {
+    const key = customerKey(customerId);
+    return this.orders.filter((o) => customerKey(o.referenceCustomerId) === key);
+  }
+
+  addCart(record: CartRecord): void {
+    this.carts.push(record.cart);
+    this.cartIndex.set(record.cart.id.toLowerCase(), record);
+  }
+
+  findCart(customerId: string, cartId: string): CartRecord | undefined {
+    const record = this.cartIndex.get(cartId.toLowerCase());
+    return record && customerKey(record.customerId) === customerKey(customerId) ? record : undefined;
+  }
+
+  clear(): void {
+    this.orders.length = 0;
+    this.carts.length = 0;
+    this.cartIndex.clear();
+  }
+}
