@@ -9,8 +9,9 @@ export interface Example {
 }
 
 const json = (value: unknown) => `'${JSON.stringify(value)}'`;
+// URLs in double quotes: `?` is a glob in zsh, and `$ORDER_ID` must still expand.
 const post = (baseUrl: string, path: string, body?: unknown, method = 'POST') =>
-  `curl -s -X ${method} ${baseUrl}${path}` +
+  `curl -s -X ${method} "${baseUrl}${path}"` +
   (body === undefined ? '' : ` -H 'Content-Type: application/json' -d ${json(body)}`);
 
 const order = {
@@ -33,23 +34,11 @@ export const examples: Example[] = [
     command: (base) => post(base, `/customers/${EXAMPLE_CUSTOMER_ID}/orders?dryRun=true`, order),
   },
   {
-    title: 'Add an add-on to that order (New-PartnerCustomerOrder -OrderId)',
+    title: 'Add an add-on to the subscription of a new order (New-PartnerCustomerOrder -OrderId)',
     command: (base) =>
-      `ORDER_ID=$(${post(base, `/customers/${EXAMPLE_CUSTOMER_ID}/orders`, order)} | node -pe 'JSON.parse(require("fs").readFileSync(0)).id') && ` +
-      post(
-        base,
-        `/customers/${EXAMPLE_CUSTOMER_ID}/orders/$ORDER_ID`,
-        {
-          lineItems: [
-            {
-              offerId: 'CFQ7TTC0LDPB:0001:CFQ7TTC0K5DJ',
-              quantity: 5,
-              parentSubscriptionId: 'a4c1340d-6911-4758-bba3-0c4c6007d161',
-            },
-          ],
-        },
-        'PATCH',
-      ),
+      `read ORDER_ID SUBSCRIPTION_ID < <(${post(base, `/customers/${EXAMPLE_CUSTOMER_ID}/orders`, order)} | node -pe 'const o = JSON.parse(require("fs").readFileSync(0)); o.id + " " + o.lineItems[0].subscriptionId') && ` +
+      `curl -s -X PATCH "${base}/customers/${EXAMPLE_CUSTOMER_ID}/orders/$ORDER_ID" -H 'Content-Type: application/json' ` +
+      `-d '{"lineItems":[{"offerId":"CFQ7TTC0LDPB:0001:CFQ7TTC0K5DJ","quantity":5,"parentSubscriptionId":"'$SUBSCRIPTION_ID'"}]}'`,
   },
   {
     title: 'Create a cart and check it out in one call (New-PartnerCustomerCart + Submit-PartnerCustomerCart)',

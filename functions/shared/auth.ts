@@ -39,6 +39,7 @@ const aadstsCode = (body: TokenResponse) =>
 export class TokenProvider {
   private token: AccessToken | undefined;
   private inFlight: Promise<AccessToken> | undefined;
+  private refused = false;
   /** Entra rotates the refresh token on every use; the newest one is kept for this container's next redemption. */
   private rotated: { version: string; refreshToken: string } | undefined;
   private readonly fetch: typeof fetch;
@@ -69,10 +70,17 @@ export class TokenProvider {
   }
 
   private async acquire(reload: boolean): Promise<AccessToken> {
-    const credentials = await this.options.credentials.load({ reload });
-    const token = await this.redeem(credentials);
-    this.token = token;
-    return token;
+    const credentials = await this.options.credentials.load({ reload: reload || this.refused });
+    try {
+      this.token = await this.redeem(credentials);
+      this.refused = false;
+      return this.token;
+    } catch (error) {
+      // Refused credentials are re-read on the next attempt, so a fixed secret (re-consent) works at once
+      // instead of after the cache's TTL.
+      if (error instanceof CredentialsError && !error.unavailable) this.refused = true;
+      throw error;
+    }
   }
 
   private refreshTokenFor(credentials: Credentials): string | undefined {

@@ -25,8 +25,11 @@ function credentialsFrom(config: Config): CredentialsSource {
   return { load: () => Promise.reject(missing) };
 }
 
-export function createDependencies(config: Config = readConfig()): HttpDependencies & { tokens: TokenProvider } {
-  const tokens = new TokenProvider({ authorityUrl: config.authorityUrl, credentials: credentialsFrom(config) });
+export function createDependencies(
+  config: Config = readConfig(),
+  credentials: CredentialsSource = credentialsFrom(config),
+): HttpDependencies & { tokens: TokenProvider } {
+  const tokens = new TokenProvider({ authorityUrl: config.authorityUrl, credentials });
   const partnerCenter = new PartnerCenterClient({
     baseUrl: config.partnerCenterUrl,
     tokens,

@@ -20,7 +20,7 @@ import { PROBLEM_CONTENT_TYPE, toProblem } from './problem.js';
 import type { RouteKey } from './routes.js';
 import { DryRunQuery, MAX_BODY_BYTES } from './schemas/index.js';
 import type { ServiceContext, ServiceResult } from './services/context.js';
-import { parse } from './validation.js';
+import { parseParts } from './validation.js';
 
 export type HttpEvent = APIGatewayProxyEventV2;
 export type HttpResult = APIGatewayProxyStructuredResultV2;
@@ -158,9 +158,11 @@ export function httpHandler(
   const dispatch = async (event: HttpEvent, context: HttpContext): Promise<HttpResult> => {
     const op = operations[event.routeKey as RouteKey];
     if (!op) throw new ValidationError([{ path: '/routeKey', message: `${event.routeKey} is not served here` }], 400);
-    const path = parse(op.path, event.pathParameters ?? {}, 'path');
-    const { dryRun } = parse(DryRunQuery, event.queryStringParameters ?? {}, 'query');
-    const body = parse(op.body, event.body === undefined && op.bodyOptional ? {} : event.body, 'body');
+    const { path, query, body } = parseParts({
+      path: [op.path, event.pathParameters ?? {}],
+      query: [DryRunQuery, event.queryStringParameters ?? {}],
+      body: [op.body, event.body === undefined && op.bodyOptional ? {} : event.body],
+    });
     if (typeof path === 'object' && path && 'customerId' in path) logger.appendKeys({ customerId: path.customerId });
 
     const remaining = context.getRemainingTimeInMillis?.() ?? dependencies.maxRequestMs;
@@ -169,7 +171,7 @@ export function httpHandler(
         partnerCenter: dependencies.partnerCenter,
         correlationId: context.correlationId ?? randomUUID(),
         deadline: Date.now() + Math.min(remaining - dependencies.deadlineMarginMs, dependencies.maxRequestMs),
-        dryRun: dryRun === 'true',
+        dryRun: query.dryRun === 'true',
       },
       { path, body },
     );

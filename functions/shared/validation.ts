@@ -50,3 +50,22 @@ export function parse<T>(schema: z.ZodMiniType<T>, value: unknown, part: string)
   if (result.success) return result.data;
   throw new ValidationError(describeIssues(result.error.issues, `/${part}`));
 }
+
+/** Parses every part of a request, so that one 400 names the bad fields of all of them. */
+export function parseParts<T extends Record<string, unknown>>(
+  parts: {
+    [K in keyof T]: [schema: z.ZodMiniType<T[K]>, value: unknown];
+  },
+): T {
+  const parsed: Record<string, unknown> = {};
+  const errors = Object.entries(parts).flatMap(([part, [schema, value]]) => {
+    const result = (schema as z.ZodMiniType).safeParse(value);
+    if (result.success) {
+      parsed[part] = result.data;
+      return [];
+    }
+    return describeIssues(result.error.issues, `/${part}`);
+  });
+  if (errors.length > 0) throw new ValidationError(errors);
+  return parsed as T;
+}

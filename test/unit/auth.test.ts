@@ -134,6 +134,20 @@ describe('TokenProvider', () => {
     expect(String((error as Error).message)).not.toMatch(/super-secret|refresh-token-0/);
   });
 
+  it('re-reads the credentials after Entra refused them, so a fixed secret works at once', async () => {
+    const { fetch } = entra((form, n) =>
+      form.get('refresh_token') === 'refresh-token-0'
+        ? new Response(JSON.stringify({ error: 'invalid_grant', error_codes: [700082] }), { status: 400 })
+        : ok(n),
+    );
+    const credentials = source(APP_USER);
+    const provider = new TokenProvider({ authorityUrl: 'https://l', credentials, fetch });
+    await expect(provider.get()).rejects.toMatchObject({ entra: { aadsts: 'AADSTS700082' } });
+    credentials.replace(APP_USER.replace('refresh-token-0', 'refresh-token-reconsented'), 'v2');
+    await expect(provider.get()).resolves.toMatchObject({ mode: 'app+user' });
+    expect(credentials.loads).toEqual([false, true]);
+  });
+
   it('treats an unreachable Entra as unavailable', async () => {
     const fetch = (async () => {
       throw new TypeError('fetch failed');

@@ -1,0 +1,254 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { DEFAULT_SIMULATOR_CREDENTIALS } from '../../local/simulator/index.js';
+import { captureLogs } from '../support/logs.js';
+import { FakeSecretsManager } from '../support/secrets-manager.js';
+import { type Stack, startStack } from '../support/stack.js';
+
+const CUSTOMER = '4a8c3e2d-1b6f-4c7e-9d2a-5f0e1b3c7a90';
+const NCE = 'CFQ7TTC0LH18:0001:CFQ7TTC0K59S';
+const order = { lineItems: [{ offerId: NCE, quantity: 5, termDuration: 'P1Y' }], billingCycle: 'monthly' };
+const cart = { lineItems: [{ catalogItemId: NCE, quantity: 5, billingCycle: 'monthly', termDuration: 'P1Y' }] };
+const logs = captureLogs();
+
+/** Every secret the stack has handled: none may appear in a log line or a response. */
+function secretsSeen(stack: Stack): string[] {
+  const fromRequests = stack.simulator.requests.flatMap((r) => {
+    const auth = r.headers.authorization;
+    const form = r.path.includes('oauth2') ? new URLSearchParams(r.body) : undefined;
+    return [
+      ...(typeof auth === 'string' ? [auth.replace(/^Bearer /, '')] : []),
+      ...(form ? [form.get('client_secret'), form.get('refresh_token')].filter((v): v is string => !!v) : []),
+    ];
+  });
+  return [
+    ...new Set([
+      DEFAULT_SIMULATOR_CREDENTIALS.clientSecret,
+      DEFAULT_SIMULATOR_CREDENTIALS.refreshToken,
+      ...fromRequests,
+    ]),
+  ];
+}
+
+describe('local server → handlers → Partner Center simulator', () => {
+  let stack: Stack;
+  beforeAll(async () => {
+    stack = await startStack({ env: { UPSTREAM_ATTEMPT_TIMEOUT_MS: '500' } });
+  });
+  afterAll(() => stack.stop());
+  beforeEach(() => stack.simulator.clearFaults());
+
+  it('creates an order (201), then adds an add-on to it (200)', async () => {
+    const created = await stack.request('POST', `/customers/${CUSTOMER}/orders`, order);
+    expect(created.status).toBe(201);
+    expect(created.json).toMatchObject({
+      id: expect.stringMatching(/^Cs_/),
+      referenceCustomerId: CUSTOMER,
+      billingCycle: 'monthly',
+    });
+    expect(created.headers.get('ms-correlationid')).toMatch(/^[0-9a-f-]{36}$/);
+    const parent = created.json.lineItems[0].subscriptionId as string;
+
+    const addOn = {
+      lineItems: [{ offerId: 'CFQ7TTC0LDPB:0001:CFQ7TTC0K5DJ', quantity: 2, parentSubscriptionId: parent }],
+    };
+    const patched = await stack.request('PATCH', `/customers/${CUSTOMER}/orders/${created.json.id}`, addOn);
+    expect(patched.status).toBe(200);
+    expect(patched.json.id).toBe(created.json.id);
+    expect(patched.json.lineItems).toHaveLength(2);
+  });
+
+  it('creates a cart (201), checks it out by id (200), and a second checkout repeats the first result', async () => {
+    const created = await stack.request('POST', `/customers/${CUSTOMER}/carts`, cart);
+    expect(created.status).toBe(201);
+    expect(created.json).toMatchObject({ status: 'Active', lineItems: [{ id: 0, catalogItemId: NCE }] });
+    const first = await stack.request('POST', `/customers/${CUSTOMER}/carts/${created.json.id}/checkout`);
+    expect(first.status).toBe(200);
+    expect(first.json.orders).toHaveLength(1);
+    const again = await stack.request('POST', `/customers/${CUSTOMER}/carts/${created.json.id}/checkout`, {});
+    expect(again.json).toEqual(first.json);
+    expect(stack.simulator.ledger.orders.filter((o) => o.id === first.json.orders[0].id)).toHaveLength(1);
+  });
+
+  it('creates and checks out a cart in one call, returning partial failures as they are', async () => {
+    const mixed = {
+      lineItems: [...cart.lineItems, { catalogItemId: 'PARTIALFAIL:0001:X', quantity: 1, billingCycle: 'monthly' }],
+      checkout: true,
+    };
+    const result = await stack.request('POST', `/customers/${CUSTOMER}/carts`, mixed);
+    expect(result.status).toBe(201);
+    expect(result.json.cart.id).toMatch(/^[0-9a-f-]{36}$/);
+    expect(result.json.checkout.orders).toHaveLength(1);
+    expect(result.json.checkout.orderErrors).toEqual([expect.objectContaining({ orderGroupId: '1', code: 800005 })]);
+  });
+
+  it('dry run sends nothing', async () => {
+    const before = stack.simulator.requests.length;
+    const result = await stack.request('POST', `/customers/${CUSTOMER}/orders?dryRun=true`, order);
+    expect(result.status).toBe(200);
+    expect(result.json.requests[0]).toMatchObject({
+      method: 'POST',
+      url: `${stack.simulator.url}/v1/customers/${CUSTOMER}/orders`,
+    });
+    expect(stack.simulator.requests.length).toBe(before);
+  });
+
+  it.each([
+    [
+      'an invalid offer',
+      `/customers/${CUSTOMER}/orders`,
+      { lineItems: [{ offerId: 'INVALID:0001:X', quantity: 1 }] },
+      400,
+      '800004',
+    ],
+    [
+      'a customer without commerce relationship',
+      '/customers/00000000-0000-0000-0000-000000000403/orders',
+      order,
+      403,
+      '20002',
+    ],
+    [
+      'an unknown order',
+      `/customers/${CUSTOMER}/orders/Cs_missing`,
+      { lineItems: [{ ...order.lineItems[0], parentSubscriptionId: CUSTOMER }] },
+      404,
+      '20000',
+    ],
+  ])('passes Partner Center’s refusal of %s through with its code', async (_, path, body, status, code) => {
+    const result = await stack.request(path.endsWith('Cs_missing') ? 'PATCH' : 'POST', path, body);
+    expect(result.status).toBe(status);
+    expect(result.headers.get('content-type')).toBe('application/problem+json');
+    expect(result.json.upstream).toMatchObject({
+      status,
+      code,
+      requestId: expect.any(String),
+      correlationId: expect.any(String),
+    });
+  });
+
+  it('retries 5xx and a lost response with the same MS-RequestId: one order, not two', async () => {
+    const before = stack.simulator.ledger.orders.length;
+    stack.simulator.injectFault({ kind: 'server-error', times: 1, match: { method: 'POST', path: '/orders' } });
+    stack.simulator.injectFault({ kind: 'commit-then-drop', times: 1, match: { method: 'POST', path: '/orders' } });
+    const result = await stack.request('POST', `/customers/${CUSTOMER}/orders`, order);
+    expect(result.status).toBe(201);
+    expect(stack.simulator.ledger.orders.length).toBe(before + 1);
+    const attempts = stack.simulator.requests
+      .filter((r) => r.path.endsWith('/orders') && r.method === 'POST')
+      .slice(-3);
+    expect(new Set(attempts.map((r) => r.headers['ms-requestid'])).size).toBe(1);
+  });
+
+  it('retries a truncated body and an attempt that times out', async () => {
+    stack.simulator.injectFault({ kind: 'truncate', times: 1, match: { path: '/carts' } });
+    stack.simulator.injectFault({ kind: 'delay', delayMs: 1500, times: 1, match: { path: '/carts' } });
+    const result = await stack.request('POST', `/customers/${CUSTOMER}/carts`, cart);
+    expect(result.status).toBe(201);
+  });
+
+  it('waits out a short 429; answers 429 with Retry-After when the wait would pass the deadline', async () => {
+    stack.simulator.injectFault({ kind: 'throttle', retryAfterSeconds: 1, times: 1 });
+    expect((await stack.request('POST', `/customers/${CUSTOMER}/orders`, order)).status).toBe(201);
+    stack.simulator.injectFault({ kind: 'throttle', retryAfterSeconds: 120 });
+    const throttled = await stack.request('POST', `/customers/${CUSTOMER}/orders`, order);
+    expect(throttled.status).toBe(429);
+    expect(throttled.headers.get('retry-after')).toBe('120');
+    expect(throttled.json).toMatchObject({ type: 'urn:partner-orders:problem:throttled', retryAfterSeconds: 120 });
+  });
+
+  it('answers 502 after Partner Center keeps failing', async () => {
+    stack.simulator.injectFault({ kind: 'unavailable' });
+    const result = await stack.request('POST', `/customers/${CUSTOMER}/carts`, cart);
+    expect(result.status).toBe(502);
+    expect(result.json).toMatchObject({ type: 'urn:partner-orders:problem:upstream-error', upstream: { status: 503 } });
+  });
+
+  it('gets a new token after Partner Center revokes the old one', async () => {
+    stack.simulator.revokeAccessTokens();
+    const tokensBefore = stack.simulator.tokenRequests;
+    expect((await stack.request('POST', `/customers/${CUSTOMER}/orders`, order)).status).toBe(201);
+    expect(stack.simulator.tokenRequests).toBe(tokensBefore + 1);
+  });
+
+  it('answers unknown routes 404 and wrong methods 405 with problem details', async () => {
+    const missing = await stack.request('GET', '/nope');
+    expect(missing.status).toBe(404);
+    expect(missing.json.type).toBe('urn:partner-orders:problem:not-found');
+    const wrong = await stack.request('GET', `/customers/${CUSTOMER}/orders`);
+    expect(wrong.status).toBe(405);
+    expect(wrong.headers.get('allow')).toBe('POST');
+  });
+
+  it('never logs or returns a secret, token or refresh token', () => {
+    const secrets = secretsSeen(stack);
+    expect(secrets.length).toBeGreaterThan(2);
+    const text = logs.text();
+    expect(text.length).toBeGreaterThan(0);
+    for (const secret of secrets) expect(text).not.toContain(secret);
+  });
+});
+
+describe('credentials from Secrets Manager through the whole stack', () => {
+  const fake = new FakeSecretsManager();
+  let stack: Stack;
+  beforeAll(async () => {
+    const endpoint = await fake.start();
+    fake.put('partner-center', JSON.stringify(DEFAULT_SIMULATOR_CREDENTIALS));
+    stack = await startStack({ secrets: { fake, endpoint } });
+  });
+  afterAll(async () => {
+    await stack.stop();
+    await fake.stop();
+  });
+
+  it('reads the secret once for many requests, and again after a rotation makes Partner Center answer 401', async () => {
+    for (let i = 0; i < 5; i++)
+      expect((await stack.request('POST', `/customers/${CUSTOMER}/orders`, order)).status).toBe(201);
+    expect(fake.count('GetSecretValue')).toBe(1);
+
+    // The client secret and refresh token are rotated and old access tokens revoked: the next call's 401 must
+    // trigger one re-read of the secret, and the request still succeeds.
+    stack.simulator.rotateCredentials({ clientSecret: 'rotated-secret', refreshToken: 'rotated-refresh-token' });
+    fake.put(
+      'partner-center',
+      JSON.stringify({
+        ...DEFAULT_SIMULATOR_CREDENTIALS,
+        clientSecret: 'rotated-secret',
+        refreshToken: 'rotated-refresh-token',
+      }),
+    );
+    stack.simulator.revokeAccessTokens();
+    expect((await stack.request('POST', `/customers/${CUSTOMER}/orders`, order)).status).toBe(201);
+    expect(fake.count('GetSecretValue')).toBe(2);
+    expect(logs.text()).not.toContain('rotated-secret');
+  });
+
+  it('answers 502 naming the AADSTS code when the refresh token is refused, without the token', async () => {
+    fake.put(
+      'partner-center',
+      JSON.stringify({
+        ...DEFAULT_SIMULATOR_CREDENTIALS,
+        clientSecret: 'rotated-secret',
+        refreshToken: 'dead-refresh-token',
+      }),
+    );
+    stack.simulator.revokeAccessTokens();
+    const result = await stack.request('POST', `/customers/${CUSTOMER}/orders`, order);
+    expect(result.status).toBe(502);
+    expect(result.json).toMatchObject({
+      type: 'urn:partner-orders:problem:credentials',
+      detail: expect.stringContaining('invalid_grant AADSTS700082'),
+    });
+    expect(JSON.stringify(result.json)).not.toContain('dead-refresh-token');
+    expect(logs.text()).not.toContain('dead-refresh-token');
+  });
+
+  it('answers 503 with Retry-After while Secrets Manager is down', async () => {
+    fake.failWith = { status: 503, type: 'ServiceUnavailable' };
+    stack.simulator.revokeAccessTokens();
+    const result = await stack.request('POST', `/customers/${CUSTOMER}/orders`, order);
+    fake.failWith = undefined;
+    expect(result.status).toBe(503);
+    expect(result.headers.get('retry-after')).toBe('5');
+  });
+});

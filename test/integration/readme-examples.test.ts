@@ -1,0 +1,42 @@
+import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { examples } from '../../local/examples.js';
+import { README, withExamples } from '../../scripts/readme-examples.js';
+import { type Stack, startStack } from '../support/stack.js';
+
+const run = promisify(execFile);
+
+describe('README curl examples', () => {
+  let stack: Stack;
+  beforeAll(async () => {
+    stack = await startStack();
+  });
+  afterAll(() => stack.stop());
+
+  it('are the ones in local/examples.ts (run `npm run docs` after changing them)', () => {
+    const readme = readFileSync(README, 'utf8');
+    expect(readme).toBe(withExamples(readme));
+    expect(readme).toContain('<!-- examples:start -->');
+  });
+
+  it.each(examples.map((e) => [e.title, e]))('work as printed: %s', async (title, example) => {
+    const { stdout } = await run('bash', ['-c', example.command(stack.url)], { env: process.env });
+    const answer = JSON.parse(stdout);
+    if (title.startsWith('A bad request')) {
+      expect(answer).toMatchObject({ status: 400, type: 'urn:partner-orders:problem:validation' });
+      expect(answer.errors.map((e: { path: string }) => e.path)).toEqual(
+        expect.arrayContaining([
+          '/path/customerId',
+          '/body/lineItems/0/offerId',
+          '/body/lineItems/0/quantity',
+          '/body/lineItems/0/quantiy',
+        ]),
+      );
+    } else {
+      expect(answer.type, JSON.stringify(answer)).toBeUndefined(); // not a problem
+      expect(answer.id ?? answer.cart?.id ?? answer.orders?.[0]?.id ?? answer.requests?.[0]?.url).toBeTruthy();
+    }
+  });
+});

@@ -1,0 +1,81 @@
+// The whole local stack for integration tests: the Partner Center simulator, the real handlers wired from
+// configuration exactly as in Lambda, and the local server in front, all on loopback.
+import type { AddressInfo } from 'node:net';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { createHandler as createCartHandler } from '../../functions/create-cart/handler.js';
+import { createHandler as createOrderHandler } from '../../functions/create-order/handler.js';
+import { readConfig } from '../../functions/shared/config.js';
+import { secretsManagerCredentials } from '../../functions/shared/credentials.js';
+import { createDependencies } from '../../functions/shared/dependencies.js';
+import { createLocalServer } from '../../local/server.js';
+import {
+  DEFAULT_SIMULATOR_CREDENTIALS,
+  PartnerCenterSimulator,
+  type SimulatorOptions,
+} from '../../local/simulator/index.js';
+import type { FakeSecretsManager } from './secrets-manager.js';
+
+export interface Stack {
+  url: string;
+  simulator: PartnerCenterSimulator;
+  request: (
+    method: string,
+    path: string,
+    body?: unknown,
+    headers?: Record<string, string>,
+  ) => Promise<{ status: number; headers: Headers; json: any }>;
+  stop: () => Promise<void>;
+}
+
+export async function startStack(
+  options: {
+    simulator?: SimulatorOptions;
+    env?: Record<string, string>;
+    /** Read the credentials from this Secrets Manager stand-in (secret id `partner-center`) instead of the env. */
+    secrets?: { fake: FakeSecretsManager; endpoint: string };
+  } = {},
+): Promise<Stack> {
+  const simulator = new PartnerCenterSimulator(options.simulator);
+  const simulatorUrl = await simulator.start();
+  const config = readConfig({
+    PARTNER_CENTER_URL: simulatorUrl,
+    PARTNER_CENTER_AUTHORITY_URL: simulatorUrl,
+    PARTNER_CENTER_CREDENTIALS: JSON.stringify(DEFAULT_SIMULATOR_CREDENTIALS),
+    ...options.env,
+  });
+  const credentials = options.secrets
+    ? secretsManagerCredentials({
+        secretId: 'partner-center',
+        ttlMs: config.credentialsTtlMs,
+        client: new SecretsManagerClient({
+          endpoint: options.secrets.endpoint,
+          region: 'eu-west-1',
+          credentials: { accessKeyId: 'AKIDTEST', secretAccessKey: 'test' },
+        }),
+      })
+    : undefined;
+  const deps = createDependencies(config, credentials);
+  const server = createLocalServer({
+    handlers: { 'create-order': createOrderHandler(deps), 'create-cart': createCartHandler(deps) },
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return {
+    url,
+    simulator,
+    request: async (method, path, body, headers = {}) => {
+      const response = await fetch(`${url}${path}`, {
+        method,
+        headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
+        ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body) }),
+      });
+      const text = await response.text();
+      return { status: response.status, headers: response.headers, json: text ? JSON.parse(text) : undefined };
+    },
+    stop: async () => {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+      await simulator.stop();
+    },
+  };
+}
