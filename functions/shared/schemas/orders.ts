@@ -45,52 +45,45 @@ const uniqueLineNumbers = z.superRefine((order: { lineItems: OrderLineItemInput[
   if (problem) ctx.issues.push({ code: 'custom', message: problem, input: order.lineItems, path: ['lineItems'] });
 });
 
-/** `POST /customers/{customerId}/orders`: a new order. Add-on lines belong to the PATCH route. */
+const orderFields = {
+  lineItems,
+  billingCycle: z.optional(billingCycle),
+  partnerOnRecordAttestationAccepted: z.optional(z.boolean()),
+};
+
+/** Add-on lines (with parentSubscriptionId) go with PATCH, and only there: Partner Center refuses them on POST (2000). */
+const parentSubscription = (wanted: boolean, message: string) =>
+  z.superRefine((order: { lineItems: OrderLineItemInput[] }, ctx) => {
+    order.lineItems.forEach((line, index) => {
+      if ((line.parentSubscriptionId !== undefined) !== wanted) {
+        ctx.issues.push({
+          code: 'custom',
+          message,
+          input: line.parentSubscriptionId,
+          path: ['lineItems', index, 'parentSubscriptionId'],
+        });
+      }
+    });
+  });
+
+/** `POST /customers/{customerId}/orders`: a new order. */
 export const CreateOrderRequest = z
-  .strictObject({
-    lineItems,
-    billingCycle: z.optional(billingCycle),
-    partnerOnRecordAttestationAccepted: z.optional(z.boolean()),
-  })
+  .strictObject(orderFields)
   .check(
     uniqueLineNumbers,
-    z.superRefine((order, ctx) => {
-      order.lineItems.forEach((line, index) => {
-        if (line.parentSubscriptionId !== undefined) {
-          ctx.issues.push({
-            code: 'custom',
-            message:
-              'parentSubscriptionId is for add-ons: send them with PATCH /customers/{customerId}/orders/{orderId}',
-            input: line.parentSubscriptionId,
-            path: ['lineItems', index, 'parentSubscriptionId'],
-          });
-        }
-      });
-    }),
+    parentSubscription(
+      false,
+      'parentSubscriptionId is for add-ons: send them with PATCH /customers/{customerId}/orders/{orderId}',
+    ),
   );
 export type CreateOrderRequest = z.infer<typeof CreateOrderRequest>;
 
 /** `PATCH /customers/{customerId}/orders/{orderId}`: add-ons to the subscriptions of an existing order. */
 export const AddOnRequest = z
-  .strictObject({
-    lineItems,
-    billingCycle: z.optional(billingCycle),
-    partnerOnRecordAttestationAccepted: z.optional(z.boolean()),
-  })
+  .strictObject(orderFields)
   .check(
     uniqueLineNumbers,
-    z.superRefine((order, ctx) => {
-      order.lineItems.forEach((line, index) => {
-        if (line.parentSubscriptionId === undefined) {
-          ctx.issues.push({
-            code: 'custom',
-            message: 'every add-on line needs the parentSubscriptionId of the subscription it extends',
-            input: undefined,
-            path: ['lineItems', index, 'parentSubscriptionId'],
-          });
-        }
-      });
-    }),
+    parentSubscription(true, 'every add-on line needs the parentSubscriptionId of the subscription it extends'),
   );
 export type AddOnRequest = z.infer<typeof AddOnRequest>;
 
