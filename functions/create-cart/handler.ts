@@ -1,7 +1,8 @@
 // POST /customers/{customerId}/carts (optionally checked out) and POST /customers/{customerId}/carts/{cartId}/checkout.
 import { createDependencies } from '../shared/dependencies.js';
 import { type HttpDependencies, httpHandler, operation } from '../shared/http.js';
-import { CartPath, CheckoutRequest, CreateCartRequest, CustomerPath } from '../shared/schemas/index.js';
+import { CheckoutRequest, CreateCartRequest } from '../shared/schemas/carts.js';
+import { CartPath, CustomerPath } from '../shared/schemas/ids.js';
 import { checkoutCart, createCart } from '../shared/services/carts.js';
 
 export const createHandler = (dependencies: HttpDependencies) =>

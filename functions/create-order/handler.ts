@@ -1,7 +1,8 @@
 // POST /customers/{customerId}/orders and PATCH /customers/{customerId}/orders/{orderId} (add-ons).
 import { createDependencies } from '../shared/dependencies.js';
 import { type HttpDependencies, httpHandler, operation } from '../shared/http.js';
-import { AddOnRequest, CreateOrderRequest, CustomerPath, OrderPath } from '../shared/schemas/index.js';
+import { CustomerPath, OrderPath } from '../shared/schemas/ids.js';
+import { AddOnRequest, CreateOrderRequest } from '../shared/schemas/orders.js';
 import { addOnToOrder, createOrder } from '../shared/services/orders.js';
 
 export const createHandler = (dependencies: HttpDependencies) =>

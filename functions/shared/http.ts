@@ -1,24 +1,23 @@
 // The HTTP stack every API function shares. The onion, outermost first:
-//   injectLambdaContext  request-scoped log keys, cleared after each invocation
+//   injectLambdaContext  request-scoped log keys, cleared after each invocation (API Gateway v2 already
+//                        lower-cases header names, so no header normaliser is needed)
 //   correlation          MS-CorrelationId in (validated) or generated; echoed on every response, errors included
 //   accessLog            one line per request: route, status, duration, customer, upstream ids
 //   problemDetails       any error → RFC 9457 application/problem+json, never a stack trace
-//   httpHeaderNormalizer lower-case header names
 //   bodyLimit            413 above MAX_BODY_BYTES, before anything is parsed
 //   jsonBody             JSON bodies only (middy's parser, which also refuses __proto__ keys)
 // then the route's operation: parse path, query and body with their zod schemas → call a service → respond.
 import { randomUUID } from 'node:crypto';
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy, { type MiddlewareObj, type Request } from '@middy/core';
-import httpHeaderNormalizer from '@middy/http-header-normalizer';
 import httpJsonBodyParser from '@middy/http-json-body-parser';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import type * as z from 'zod/mini';
 import { PartnerCenterError, UpstreamUnavailableError, ValidationError } from './errors.js';
-import { logger } from './log.js';
+import { injectLambdaContext, logger } from './log.js';
 import { PROBLEM_CONTENT_TYPE, toProblem } from './problem.js';
 import type { RouteKey } from './routes.js';
-import { DryRunQuery, MAX_BODY_BYTES } from './schemas/index.js';
+import { MAX_BODY_BYTES } from './schemas/common.js';
+import { DryRunQuery } from './schemas/ids.js';
 import type { ServiceContext, ServiceResult } from './services/context.js';
 import { parseParts } from './validation.js';
 
@@ -183,11 +182,10 @@ export function httpHandler(
   };
 
   return middy<HttpEvent, HttpResult, Error, HttpContext>()
-    .use(injectLambdaContext(logger, { resetKeys: true }))
+    .use(injectLambdaContext())
     .use(correlation())
     .use(accessLog())
     .use(problemDetails())
-    .use(httpHeaderNormalizer())
     .use(bodyLimit(MAX_BODY_BYTES))
     .use(jsonBody())
     .handler(dispatch);

@@ -1,0 +1,32 @@
+// How every function is bundled: one definition that CDK's NodejsFunction and `npm run bench:cold` both use, so the
+// benchmark measures exactly what is deployed.
+
+/** Node.js major of the Lambda runtime (`nodejs24.x`); esbuild targets the same. */
+export const NODE_TARGET = 'node24';
+
+/**
+ * Some dependencies are CommonJS and call `require`, which an ESM bundle does not have (Powertools #2290): give it
+ * one. Named so as not to clash with a bundled module's own `require`.
+ */
+export const ESM_REQUIRE_BANNER =
+  "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);";
+
+export const bundling = {
+  format: 'esm',
+  target: NODE_TARGET,
+  platform: 'node',
+  minify: true,
+  sourcemap: true,
+  banner: ESM_REQUIRE_BANNER,
+  /** ESM entry points first, so that tree shaking works on packages that ship both. */
+  mainFields: ['module', 'main'],
+  /**
+   * Nothing is external: the AWS SDK is bundled (pinned by our lockfile, tree-shaken to the one client a function
+   * uses) rather than taken from the runtime, whose SDK version changes under us.
+   */
+  external: [] as string[],
+} as const;
+
+/** The function folders and their entry files (`functions/<name>/handler.ts`). */
+export const entryOf = (functionName: string) =>
+  new URL(`../functions/${functionName}/handler.ts`, import.meta.url).pathname;
