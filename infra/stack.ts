@@ -1,0 +1,249 @@
+// The whole deployment in one readable stack: one Lambda per function folder (from the route table), an HTTP API
+// with IAM (or JWT) authorization on every route, the Partner Center credentials secret, alarms.
+
+import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps, Validations } from 'aws-cdk-lib';
+import {
+  HttpApi,
+  HttpMethod,
+  HttpStage,
+  type IHttpRouteAuthorizer,
+  LogGroupLogDestination,
+} from 'aws-cdk-lib/aws-apigatewayv2';
+import { HttpIamAuthorizer, HttpJwtAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
+import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
+import {
+  Alarm,
+  ComparisonOperator,
+  type IAlarmAction,
+  type Metric,
+  TreatMissingData,
+} from 'aws-cdk-lib/aws-cloudwatch';
+import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
+import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { Key } from 'aws-cdk-lib/aws-kms';
+import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
+import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { type ISecret, Secret } from 'aws-cdk-lib/aws-secretsmanager';
+import { Topic } from 'aws-cdk-lib/aws-sns';
+import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
+import type { Construct, IConstruct } from 'constructs';
+import { type FunctionName, functionNames, type Route, routes } from '../functions/shared/routes.js';
+import { bundling, entryOf } from './bundling.js';
+
+export type AuthorizerChoice = { type: 'iam' } | { type: 'jwt'; issuer: string; audience: string[] };
+
+export interface PartnerOrdersStackProps extends StackProps {
+  /** Use an existing credentials secret instead of creating one. */
+  secretArn?: string;
+  /** IAM (SigV4) by default; a JWT authorizer (issuer + audience) instead. */
+  authorizer?: AuthorizerChoice;
+  /** Email address subscribed to the alarm topic. */
+  alarmEmail?: string;
+  /** X-Ray active tracing on the functions. */
+  tracing?: boolean;
+  logRetention?: RetentionDays;
+  /** Stage-wide throttling. */
+  throttle?: { rateLimit: number; burstLimit: number };
+}
+
+/**
+ * Function sizing. Calls wait on Partner Center, not on CPU; 512 MB keeps init (module load) fast enough and costs
+ * little. 29 s: API Gateway gives up on an integration at 30 s, and the functions keep 1 s to answer (deadline).
+ */
+export const FUNCTION_MEMORY_MB = 512;
+export const FUNCTION_TIMEOUT = Duration.seconds(29);
+
+/** cdk-nag acknowledgements are kept narrow: on the one resource, for the one finding, with the reason. */
+export const ACKNOWLEDGEMENTS = new Map<string, string>();
+export function acknowledge(construct: IConstruct, id: string, reason: string): void {
+  if (Stack.isStack(construct)) throw new Error(`acknowledge ${id} on a resource, not on the stack`);
+  ACKNOWLEDGEMENTS.set(`${construct.node.path} ${id}`, reason);
+  // `-c nag:acknowledge=false` shows every finding, acknowledged or not (the README's before/after count).
+  if (construct.node.tryGetContext('nag:acknowledge') === false) return;
+  Validations.of(construct).acknowledge({ id, reason });
+}
+
+const pascal = (name: string) => name.replace(/(^|-)(\w)/g, (_, __, c: string) => c.toUpperCase());
+
+export class PartnerOrdersStack extends Stack {
+  readonly functions: Record<FunctionName, NodejsFunction>;
+  readonly api: HttpApi;
+  readonly secret: ISecret;
+
+  constructor(scope: Construct, id: string, props: PartnerOrdersStackProps = {}) {
+    super(scope, id, props);
+    const retention = props.logRetention ?? RetentionDays.ONE_MONTH;
+
+    this.secret = props.secretArn
+      ? Secret.fromSecretCompleteArn(this, 'PartnerCenterCredentials', props.secretArn)
+      : this.createSecret();
+
+    this.functions = Object.fromEntries(
+      functionNames.map((name) => [name, this.createFunction(name, retention, props.tracing ?? false)]),
+    ) as Record<FunctionName, NodejsFunction>;
+
+    this.api = this.createApi(
+      props.authorizer ?? { type: 'iam' },
+      retention,
+      props.throttle ?? { rateLimit: 20, burstLimit: 40 },
+    );
+    this.createAlarms(props.alarmEmail);
+
+    new CfnOutput(this, 'ApiUrl', { value: this.api.apiEndpoint, description: 'HTTP API base URL' });
+    new CfnOutput(this, 'SecretArn', {
+      value: this.secret.secretArn,
+      description: 'Partner Center credentials secret',
+    });
+    for (const [name, fn] of Object.entries(this.functions)) {
+      new CfnOutput(this, `${pascal(name)}FunctionName`, { value: fn.functionName });
+    }
+  }
+
+  private createSecret(): Secret {
+    // The value is uploaded by a person after deployment (README, "Deploy"); the template only holds its shape.
+    const secret = new Secret(this, 'PartnerCenterCredentials', {
+      description: 'Partner Center credentials for partner-orders: {tenantId, clientId, clientSecret, refreshToken?}',
+      generateSecretString: {
+        secretStringTemplate: JSON.stringify({
+          tenantId: 'REPLACE_ME',
+          clientId: 'REPLACE_ME',
+          refreshToken: 'REPLACE_ME',
+        }),
+        generateStringKey: 'clientSecret',
+      },
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    acknowledge(
+      secret,
+      'AwsSolutions-SMG4',
+      'The Entra client secret is rotated in Entra ID by a person, and the refresh token can only be obtained by an interactive MFA consent; Secrets Manager rotation cannot do either.',
+    );
+    return secret;
+  }
+
+  private createFunction(name: FunctionName, retention: RetentionDays, tracing: boolean): NodejsFunction {
+    const id = pascal(name);
+    const logGroup = new LogGroup(this, `${id}Logs`, { retention, removalPolicy: RemovalPolicy.DESTROY });
+    // A role per function, with exactly what it uses: its own log group and the one secret (no managed policies).
+    const role = new Role(this, `${id}Role`, {
+      assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
+      description: `partner-orders ${name}`,
+    });
+    role.addToPolicy(
+      new PolicyStatement({
+        actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+        resources: [`${logGroup.logGroupArn}`],
+      }),
+    );
+    const fn = new NodejsFunction(this, id, {
+      entry: entryOf(name),
+      handler: 'handler',
+      runtime: Runtime.NODEJS_24_X,
+      architecture: Architecture.ARM_64,
+      memorySize: FUNCTION_MEMORY_MB,
+      timeout: FUNCTION_TIMEOUT,
+      role,
+      logGroup,
+      tracing: tracing ? Tracing.ACTIVE : Tracing.DISABLED,
+      description: `partner-orders ${name}: ${routes
+        .filter((r) => r.function === name)
+        .map((r) => `${r.method} ${r.path}`)
+        .join(', ')}`,
+      environment: {
+        PARTNER_CENTER_SECRET_ID: this.secret.secretArn,
+        LOG_LEVEL: 'INFO',
+      },
+      bundling: {
+        format: OutputFormat.ESM,
+        target: bundling.target,
+        minify: bundling.minify,
+        sourceMap: bundling.sourcemap,
+        banner: bundling.banner,
+        mainFields: [...bundling.mainFields],
+        externalModules: [...bundling.external],
+      },
+    });
+    this.secret.grantRead(fn);
+    const policy = role.node.tryFindChild('DefaultPolicy');
+    if (tracing && policy) {
+      acknowledge(
+        policy,
+        'AwsSolutions-IAM5[Resource::*]',
+        'X-Ray PutTraceSegments/PutTelemetryRecords support no resource-level permissions.',
+      );
+    }
+    return fn;
+  }
+
+  private createApi(
+    choice: AuthorizerChoice,
+    retention: RetentionDays,
+    throttle: { rateLimit: number; burstLimit: number },
+  ): HttpApi {
+    const authorizer: IHttpRouteAuthorizer =
+      choice.type === 'iam'
+        ? new HttpIamAuthorizer()
+        : new HttpJwtAuthorizer('JwtAuthorizer', choice.issuer, { jwtAudience: choice.audience });
+    const api = new HttpApi(this, 'Api', {
+      description: 'partner-orders: Partner Center orders and carts',
+      createDefaultStage: false,
+      defaultAuthorizer: authorizer,
+    });
+    const accessLogs = new LogGroup(this, 'ApiAccessLogs', { retention, removalPolicy: RemovalPolicy.DESTROY });
+    new HttpStage(this, 'DefaultStage', {
+      httpApi: api,
+      stageName: '$default',
+      autoDeploy: true,
+      throttle,
+      accessLogSettings: { destination: new LogGroupLogDestination(accessLogs) },
+    });
+    const integrations = new Map(
+      functionNames.map((name) => [
+        name,
+        new HttpLambdaIntegration(`${pascal(name)}Integration`, this.functions[name]),
+      ]),
+    );
+    for (const route of routes as readonly Route[]) {
+      api.addRoutes({
+        path: route.path,
+        methods: [HttpMethod[route.method]],
+        integration: integrations.get(route.function) as HttpLambdaIntegration,
+        authorizer,
+      });
+    }
+    return api;
+  }
+
+  private createAlarms(email: string | undefined): void {
+    // CloudWatch publishes to an encrypted topic only with a customer-managed key that lets it use the key.
+    const key = new Key(this, 'AlarmTopicKey', { enableKeyRotation: true, description: 'partner-orders alarm topic' });
+    key.grant(new ServicePrincipal('cloudwatch.amazonaws.com'), 'kms:Decrypt', 'kms:GenerateDataKey*');
+    const topic = new Topic(this, 'AlarmTopic', {
+      masterKey: key,
+      enforceSSL: true,
+      displayName: 'partner-orders alarms',
+    });
+    if (email) topic.addSubscription(new EmailSubscription(email));
+    const action: IAlarmAction = new SnsAction(topic);
+
+    const alarm = (id: string, metric: Metric, description: string) => {
+      const created = new Alarm(this, id, {
+        metric,
+        threshold: 1,
+        evaluationPeriods: 1,
+        comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: TreatMissingData.NOT_BREACHING,
+        alarmDescription: description,
+      });
+      created.addAlarmAction(action);
+    };
+    for (const [name, fn] of Object.entries(this.functions)) {
+      const period = { period: Duration.minutes(5) };
+      alarm(`${pascal(name)}Errors`, fn.metricErrors(period), `${name}: invocations failed (unhandled errors)`);
+      alarm(`${pascal(name)}Throttles`, fn.metricThrottles(period), `${name}: invocations throttled`);
+    }
+    alarm('Api5xx', this.api.metricServerError({ period: Duration.minutes(5) }), 'API answered 5xx');
+    new CfnOutput(this, 'AlarmTopicArn', { value: topic.topicArn });
+  }
+}

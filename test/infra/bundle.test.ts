@@ -1,0 +1,52 @@
+// The one test that bundles for real, as `cdk synth` does, and runs what would be deployed: ESM output with
+// CommonJS dependencies inside fails only at import time (Powertools #2290), so import it and call it.
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { App } from 'aws-cdk-lib';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { functionNames } from '../../functions/shared/routes.js';
+import { PartnerOrdersStack } from '../../infra/stack.js';
+import { httpEvent, lambdaContext } from '../support/events.js';
+
+describe('deployed bundles', () => {
+  const outdir = mkdtempSync(join(tmpdir(), 'partner-orders-synth-'));
+  let assets: Record<string, string>;
+
+  beforeAll(() => {
+    const app = new App({ outdir });
+    const stack = new PartnerOrdersStack(app, 'Bundled');
+    const assembly = app.synth();
+    const template = assembly.getStackByName(stack.stackName).template as {
+      Resources: Record<string, { Type: string; Properties: { Code?: { S3Key?: string } } }>;
+    };
+    assets = Object.fromEntries(
+      Object.entries(template.Resources)
+        .filter(([, r]) => r.Type === 'AWS::Lambda::Function')
+        // The asset's S3 key is `<hash>.zip`; its staged folder in the cloud assembly is `asset.<hash>`.
+        .map(([id, r]) => [id, join(outdir, `asset.${r.Properties.Code?.S3Key?.replace(/\.zip$/, '')}`, 'index.mjs')]),
+    );
+  }, 60_000);
+
+  it('are ESM files that load and answer a bad request with a problem', () => {
+    expect(Object.keys(assets)).toHaveLength(functionNames.length);
+    for (const file of Object.values(assets)) {
+      const script = `
+        const { handler } = await import(${JSON.stringify(file)});
+        const event = ${JSON.stringify(httpEvent('POST /customers/{customerId}/orders', { pathParameters: { customerId: 'x' }, body: {} }))};
+        const context = { ...${JSON.stringify(lambdaContext())}, getRemainingTimeInMillis: () => 29000 };
+        const result = await handler(event, context);
+        process.stdout.write(JSON.stringify({ type: typeof handler, status: result.statusCode, contentType: result.headers['Content-Type'] }));`;
+      const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], {
+        env: {
+          PATH: process.env.PATH,
+          AWS_REGION: 'eu-west-1',
+          PARTNER_CENTER_SECRET_ID: 'unused',
+          LOG_LEVEL: 'SILENT',
+        },
+      }).toString();
+      expect(JSON.parse(out)).toEqual({ type: 'function', status: 400, contentType: 'application/problem+json' });
+    }
+  });
+});
