@@ -66,7 +66,9 @@ export async function measureCold(
   const times = new Map<string, number[]>(targets.map(([name]) => [name, []]));
   // Interleaved, so that drift on a shared machine hits every bundle alike.
   for (let run = 0; run < runs; run++) {
-    targets.forEach(([name], i) => times.get(name)?.push(importMs(files[i] ?? '')));
+    targets.forEach(([name], i) => {
+      times.get(name)?.push(importMs(files[i] ?? ''));
+    });
   }
   const floor = { bytes: statSync(files[0] ?? '').size, importMs: median(times.get('floor') ?? []) };
   const functions = targets.slice(1).map(([name], i) => {
