@@ -23,6 +23,7 @@ export interface Stack {
     path: string,
     body?: unknown,
     headers?: Record<string, string>,
+    // biome-ignore lint/suspicious/noExplicitAny: tests read response bodies of every shape
   ) => Promise<{ status: number; headers: Headers; json: any }>;
   stop: () => Promise<void>;
 }
