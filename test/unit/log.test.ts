@@ -1,0 +1,68 @@
+import { describe, expect, it } from 'vitest';
+import { injectLambdaContext, Logger } from '../../functions/shared/log.js';
+import { lambdaContext } from '../support/events.js';
+
+function capture(level?: string) {
+  const lines: Record<string, unknown>[] = [];
+  const log = new Logger('svc', level, (line) => lines.push(JSON.parse(line)));
+  return { log, lines };
+}
+
+describe('Logger', () => {
+  it('writes one JSON line per entry with the Powertools keys and the appended keys', () => {
+    const { log, lines } = capture('INFO');
+    log.appendKeys({ correlationId: 'c-1' });
+    log.info('request completed', { status: 201 });
+    expect(lines).toEqual([
+      expect.objectContaining({
+        level: 'INFO',
+        message: 'request completed',
+        service: 'svc',
+        correlationId: 'c-1',
+        status: 201,
+        timestamp: expect.any(String),
+      }),
+    ]);
+    log.resetKeys();
+    log.warn('x');
+    expect(lines[1]).not.toHaveProperty('correlationId');
+  });
+
+  it('drops entries below the level', () => {
+    const { log, lines } = capture('WARN');
+    log.debug('a');
+    log.info('b');
+    log.warn('c');
+    log.error('d');
+    expect(lines.map((l) => l.message)).toEqual(['c', 'd']);
+    const silent = capture('SILENT');
+    silent.log.error('e');
+    expect(silent.lines).toEqual([]);
+  });
+
+  it('writes errors as name, message and stack', () => {
+    const { log, lines } = capture();
+    log.error('failed', { error: new TypeError('boom') });
+    expect(lines[0]?.error).toMatchObject({
+      name: 'TypeError',
+      message: 'boom',
+      stack: expect.stringContaining('TypeError: boom'),
+    });
+  });
+
+  it('adds the Lambda context per invocation and clears it after', async () => {
+    const { log, lines } = capture();
+    const middleware = injectLambdaContext(log);
+    const request = { event: {}, context: lambdaContext(), response: undefined, error: undefined, internal: {} };
+    await middleware.before?.(request as never);
+    log.info('inside');
+    await middleware.after?.(request as never);
+    log.info('outside');
+    expect(lines[0]).toMatchObject({
+      function_request_id: 'aws-request-id',
+      function_name: 'test',
+      cold_start: expect.any(Boolean),
+    });
+    expect(lines[1]).not.toHaveProperty('function_request_id');
+  });
+});
