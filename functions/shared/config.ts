@@ -20,6 +20,10 @@ export interface Config {
   maxRequestMs: number;
   /** Sent as `MS-PartnerCenter-Application`. */
   applicationName: string;
+  /** DynamoDB table of idempotency records; without it, requests with an Idempotency-Key are refused (503). */
+  idempotencyTableName?: string;
+  /** How long an Idempotency-Key is remembered. */
+  idempotencyTtlSeconds: number;
 }
 
 const number = (value: string | undefined, fallback: number, name: string): number => {
@@ -40,5 +44,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
     deadlineMarginMs: number(env.DEADLINE_MARGIN_MS, 1_000, 'DEADLINE_MARGIN_MS'),
     maxRequestMs: number(env.MAX_REQUEST_MS, 29_000, 'MAX_REQUEST_MS'),
     applicationName: env.PARTNER_CENTER_APPLICATION || 'partner-orders',
+    idempotencyTableName: env.IDEMPOTENCY_TABLE_NAME || undefined,
+    idempotencyTtlSeconds: number(env.IDEMPOTENCY_TTL_SECONDS, 86_400, 'IDEMPOTENCY_TTL_SECONDS'),
   };
 }

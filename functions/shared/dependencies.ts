@@ -5,6 +5,7 @@ import { type Config, readConfig } from './config.js';
 import { type CredentialsSource, secretsManagerCredentials, staticCredentials } from './credentials.js';
 import { CredentialsError } from './errors.js';
 import type { HttpDependencies } from './http.js';
+import { dynamoDBIdempotency } from './idempotency.js';
 import { logger } from './log.js';
 import { PartnerCenterClient } from './partner-center/client.js';
 
@@ -38,5 +39,14 @@ export function createDependencies(
     onRetry: ({ attempt, reason, delayMs, ids }) =>
       logger.warn('retrying Partner Center call', { attempt, reason, delayMs, upstreamRequestId: ids.requestId }),
   });
-  return { partnerCenter, tokens, maxRequestMs: config.maxRequestMs, deadlineMarginMs: config.deadlineMarginMs };
+  const idempotency = config.idempotencyTableName
+    ? dynamoDBIdempotency({ tableName: config.idempotencyTableName, expiresAfterSeconds: config.idempotencyTtlSeconds })
+    : undefined;
+  return {
+    partnerCenter,
+    tokens,
+    ...(idempotency ? { idempotency } : {}),
+    maxRequestMs: config.maxRequestMs,
+    deadlineMarginMs: config.deadlineMarginMs,
+  };
 }

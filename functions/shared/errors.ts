@@ -109,3 +109,23 @@ export class CheckoutAfterCartError extends Error {
     super(`Cart ${cartId} was created but its checkout failed`);
   }
 }
+
+/** The Idempotency-Key is in use: by a request still in flight (409), or by a different request (422). */
+export class IdempotencyConflictError extends Error {
+  override readonly name = 'IdempotencyConflictError';
+  constructor(readonly reason: 'in-progress' | 'mismatch') {
+    super(
+      reason === 'in-progress'
+        ? 'A request with this Idempotency-Key is still in progress.'
+        : 'This Idempotency-Key was used with a different request.',
+    );
+  }
+}
+
+/** The idempotency store could not be read or written: nothing is sent upstream without a record. */
+export class IdempotencyStoreError extends Error {
+  override readonly name = 'IdempotencyStoreError';
+  constructor(cause: unknown) {
+    super('The idempotency store is unavailable', { cause });
+  }
+}

@@ -12,13 +12,13 @@ import middy, { type MiddlewareObj, type Request } from '@middy/core';
 import httpJsonBodyParser from '@middy/http-json-body-parser';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import type * as z from 'zod/mini';
+import { type Command, type CommandDependencies, perform } from './commands.js';
 import { PartnerCenterError, UpstreamUnavailableError, ValidationError } from './errors.js';
 import { injectLambdaContext, logger } from './log.js';
 import { PROBLEM_CONTENT_TYPE, toProblem } from './problem.js';
 import type { RouteKey } from './routes.js';
 import { MAX_BODY_BYTES } from './schemas/common.js';
-import { DryRunQuery } from './schemas/ids.js';
-import type { ServiceContext, ServiceResult } from './services/context.js';
+import { DryRunQuery, IdempotencyKeyHeaders } from './schemas/ids.js';
 import { parseParts } from './validation.js';
 
 export type HttpEvent = APIGatewayProxyEventV2;
@@ -132,22 +132,29 @@ const jsonBody = (): MiddlewareObj<HttpEvent, HttpResult, Error, HttpContext> =>
   };
 };
 
-/** What a route needs: schemas for its path and body, and the service call that serves it. */
+/** What a route needs: schemas for its path and body, and the command they make. */
 export interface Operation<Path, Body> {
   path: z.ZodMiniType<Path>;
   body: z.ZodMiniType<Body>;
   /** Treat an absent body as `{}` (checkout takes no options). */
   bodyOptional?: boolean;
-  run(ctx: ServiceContext, input: { path: Path; body: Body }): Promise<ServiceResult>;
+  command(input: { path: Path; body: Body }): Command;
 }
 
 export const operation = <Path, Body>(definition: Operation<Path, Body>) => definition;
 
-export interface HttpDependencies {
-  partnerCenter: ServiceContext['partnerCenter'];
+export interface HttpDependencies extends CommandDependencies {
   /** Upper bound for a request with no Lambda deadline, and what is kept back from the Lambda's deadline. */
   maxRequestMs: number;
   deadlineMarginMs: number;
+}
+
+/** Idempotency keys belong to the authenticated caller (the IETF draft's advice), so two callers never share one. */
+function callerOf(event: HttpEvent): string {
+  const authorizer = (
+    event.requestContext as { authorizer?: { iam?: { userArn?: string }; jwt?: { claims?: { sub?: string } } } }
+  ).authorizer;
+  return `http:${authorizer?.iam?.userArn ?? authorizer?.jwt?.claims?.sub ?? 'anonymous'}`;
 }
 
 export function httpHandler(
@@ -157,27 +164,38 @@ export function httpHandler(
   const dispatch = async (event: HttpEvent, context: HttpContext): Promise<HttpResult> => {
     const op = operations[event.routeKey as RouteKey];
     if (!op) throw new ValidationError([{ path: '/routeKey', message: `${event.routeKey} is not served here` }], 400);
-    const { path, query, body } = parseParts({
+    const { path, query, body, headers } = parseParts({
       path: [op.path, event.pathParameters ?? {}],
       query: [DryRunQuery, event.queryStringParameters ?? {}],
+      headers: [IdempotencyKeyHeaders, event.headers ?? {}],
       body: [op.body, event.body === undefined && op.bodyOptional ? {} : event.body],
     });
-    if (typeof path === 'object' && path && 'customerId' in path) logger.appendKeys({ customerId: path.customerId });
+    const command = op.command({ path, body });
+    logger.appendKeys({ customerId: command.customerId, operation: command.operation });
 
     const remaining = context.getRemainingTimeInMillis?.() ?? dependencies.maxRequestMs;
-    const result = await op.run(
+    const idempotencyKey = headers['idempotency-key'];
+    const outcome = await perform(
+      command,
       {
-        partnerCenter: dependencies.partnerCenter,
+        caller: callerOf(event),
+        ...(idempotencyKey === undefined ? {} : { idempotencyKey }),
+        dryRun: query.dryRun === 'true',
         correlationId: context.correlationId ?? randomUUID(),
         deadline: Date.now() + Math.min(remaining - dependencies.deadlineMarginMs, dependencies.maxRequestMs),
-        dryRun: query.dryRun === 'true',
+        context,
       },
-      { path, body },
+      dependencies,
     );
+    const problem = outcome.status >= 400;
     return {
-      statusCode: result.status,
-      headers: { 'Content-Type': 'application/json' },
-      body: JSON.stringify(result.body),
+      statusCode: outcome.status,
+      headers: {
+        'Content-Type': problem ? PROBLEM_CONTENT_TYPE : 'application/json',
+        ...outcome.headers,
+        ...(outcome.replayed ? { 'Idempotent-Replayed': 'true' } : {}),
+      },
+      body: JSON.stringify(outcome.body),
     };
   };
 

@@ -3,6 +3,8 @@ import {
   CheckoutAfterCartError,
   CredentialsError,
   type FieldError,
+  IdempotencyConflictError,
+  IdempotencyStoreError,
   PartnerCenterError,
   RouteNotFoundError,
   type UpstreamIds,
@@ -170,6 +172,31 @@ export function toProblem(error: unknown): ProblemResponse {
         detail: error.message,
       },
       headers: error.unavailable ? { 'Retry-After': '5' } : {},
+    };
+  }
+  if (error instanceof IdempotencyConflictError) {
+    const inProgress = error.reason === 'in-progress';
+    return {
+      problem: {
+        type: type(inProgress ? 'idempotency-in-progress' : 'idempotency-mismatch'),
+        title: inProgress ? 'Request in progress' : 'Idempotency-Key reused',
+        status: inProgress ? 409 : 422,
+        detail: inProgress
+          ? `${error.message} Retry with the same key after it finishes to get its result.`
+          : `${error.message} Use a new key for a new request.`,
+      },
+      headers: inProgress ? { 'Retry-After': '2' } : {},
+    };
+  }
+  if (error instanceof IdempotencyStoreError) {
+    return {
+      problem: {
+        type: type('idempotency-unavailable'),
+        title: 'Idempotency store unavailable',
+        status: 503,
+        detail: 'The request could not be recorded, so nothing was sent to Partner Center. Retry with the same key.',
+      },
+      headers: { 'Retry-After': '5' },
     };
   }
   if (error instanceof CheckoutAfterCartError) {

@@ -53,9 +53,9 @@ export function parse<T>(schema: z.ZodMiniType<T>, value: unknown, part: string)
 
 /** Parses every part of a request, so that one 400 names the bad fields of all of them. */
 export function parseParts<T extends Record<string, unknown>>(
-  parts: {
-    [K in keyof T]: [schema: z.ZodMiniType<T[K]>, value: unknown];
-  },
+  parts: { [K in keyof T]: [schema: z.ZodMiniType<T[K]>, value: unknown] },
+  /** Where each part's errors point: `/body/…` for HTTP; `` for a flat payload. */
+  prefixOf: (part: string) => string = (part) => `/${part}`,
 ): T {
   const parsed: Record<string, unknown> = {};
   const errors = Object.entries(parts).flatMap(([part, [schema, value]]) => {
@@ -64,7 +64,7 @@ export function parseParts<T extends Record<string, unknown>>(
       parsed[part] = result.data;
       return [];
     }
-    return describeIssues(result.error.issues, `/${part}`);
+    return describeIssues(result.error.issues, prefixOf(part));
   });
   if (errors.length > 0) throw new ValidationError(errors);
   return parsed as T;

@@ -7,6 +7,8 @@ import { createHandler as createOrderHandler } from '../../functions/create-orde
 import { readConfig } from '../../functions/shared/config.js';
 import { secretsManagerCredentials } from '../../functions/shared/credentials.js';
 import { createDependencies } from '../../functions/shared/dependencies.js';
+import { dynamoDBIdempotency } from '../../functions/shared/idempotency.js';
+import { createIdempotencyTable, type LocalDynamoDB, startDynamoDB } from '../../local/dynamodb.js';
 import { createLocalServer } from '../../local/server.js';
 import {
   DEFAULT_SIMULATOR_CREDENTIALS,
@@ -18,6 +20,8 @@ import type { FakeSecretsManager } from './secrets-manager.js';
 export interface Stack {
   url: string;
   simulator: PartnerCenterSimulator;
+  /** The dynalite behind the idempotency store, when asked for. */
+  dynamodb?: LocalDynamoDB;
   request: (
     method: string,
     path: string,
@@ -34,6 +38,8 @@ export async function startStack(
     env?: Record<string, string>;
     /** Read the credentials from this Secrets Manager stand-in (secret id `partner-center`) instead of the env. */
     secrets?: { fake: FakeSecretsManager; endpoint: string };
+    /** Run the idempotency store on dynalite (table created), with this key lifetime. */
+    idempotency?: { expiresAfterSeconds?: number };
   } = {},
 ): Promise<Stack> {
   const simulator = new PartnerCenterSimulator(options.simulator);
@@ -55,7 +61,20 @@ export async function startStack(
         }),
       })
     : undefined;
-  const deps = createDependencies(config, credentials);
+  const dynamodb = options.idempotency ? await startDynamoDB() : undefined;
+  if (dynamodb) await createIdempotencyTable(dynamodb.client, 'idempotency');
+  const deps = {
+    ...createDependencies(config, credentials),
+    ...(dynamodb
+      ? {
+          idempotency: dynamoDBIdempotency({
+            tableName: 'idempotency',
+            expiresAfterSeconds: options.idempotency?.expiresAfterSeconds ?? 86_400,
+            client: dynamodb.client,
+          }),
+        }
+      : {}),
+  };
   const server = createLocalServer({
     handlers: { 'create-order': createOrderHandler(deps), 'create-cart': createCartHandler(deps) },
   });
@@ -64,6 +83,7 @@ export async function startStack(
   return {
     url,
     simulator,
+    ...(dynamodb ? { dynamodb } : {}),
     request: async (method, path, body, headers = {}) => {
       const response = await fetch(`${url}${path}`, {
         method,
@@ -77,6 +97,7 @@ export async function startStack(
       server.closeAllConnections();
       await new Promise((resolve) => server.close(resolve));
       await simulator.stop();
+      await dynamodb?.stop();
     },
   };
 }

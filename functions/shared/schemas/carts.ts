@@ -12,6 +12,7 @@ import {
   termDuration,
   text,
 } from './common.js';
+import { cartId, customerId } from './ids.js';
 import { Order } from './orders.js';
 
 /** NCE catalog ids `productId:skuId:availabilityId`, legacy offer GUIDs or ids like `MS-AZR-0145P`. */
@@ -42,23 +43,29 @@ export const CartLineItemInput = z.strictObject({
 });
 export type CartLineItemInput = z.infer<typeof CartLineItemInput>;
 
-/** `POST /customers/{customerId}/carts`: a cart, checked out in the same call when `checkout` is true. */
-export const CreateCartRequest = z
-  .strictObject({
-    lineItems: z.array(CartLineItemInput).check(z.minLength(1), z.maxLength(MAX_LINE_ITEMS)),
-    checkout: z.optional(z.boolean()),
-    partnerOnRecordAttestationAccepted: z.optional(z.boolean()),
-  })
-  .check(
-    z.superRefine((cart, ctx) => {
-      const problem = checkLineNumbers(
-        cart.lineItems.map((line) => line.id),
-        'id',
-      );
-      if (problem) ctx.issues.push({ code: 'custom', message: problem, input: cart.lineItems, path: ['lineItems'] });
-    }),
+const cartFields = {
+  lineItems: z.array(CartLineItemInput).check(z.minLength(1), z.maxLength(MAX_LINE_ITEMS)),
+  checkout: z.optional(z.boolean()),
+  partnerOnRecordAttestationAccepted: z.optional(z.boolean()),
+};
+
+const uniqueLineIds = z.superRefine((cart: { lineItems: CartLineItemInput[] }, ctx) => {
+  const problem = checkLineNumbers(
+    cart.lineItems.map((line) => line.id),
+    'id',
   );
+  if (problem) ctx.issues.push({ code: 'custom', message: problem, input: cart.lineItems, path: ['lineItems'] });
+});
+
+/** `POST /customers/{customerId}/carts`: a cart, checked out in the same call when `checkout` is true. */
+export const CreateCartRequest = z.strictObject(cartFields).check(uniqueLineIds);
 export type CreateCartRequest = z.infer<typeof CreateCartRequest>;
+
+/** The same cart as one flat payload, for events (`CreateCart` detail) and direct invocation. */
+export const CartCommandPayload = z.strictObject({ customerId, ...cartFields }).check(uniqueLineIds);
+
+/** Direct invocation of a checkout: the cart to check out. */
+export const CheckoutCommandPayload = z.strictObject({ customerId, cartId });
 
 /** `POST /customers/{customerId}/carts/{cartId}/checkout` takes no options: an empty body or `{}`. */
 export const CheckoutRequest = z.strictObject({});

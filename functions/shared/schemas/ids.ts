@@ -25,3 +25,18 @@ export const CartPath = z.strictObject({ customerId, cartId });
 export const DryRunQuery = z.strictObject({
   dryRun: z.optional(z.enum(['true', 'false'], { error: 'must be true or false' })),
 });
+
+/**
+ * `Idempotency-Key` (Stripe; IETF draft-ietf-httpapi-idempotency-key-header): 1–255 printable ASCII characters.
+ * The draft sends it as a Structured Field string (`"…"`): the quotes are not part of the key.
+ */
+export const idempotencyKey = z.pipe(
+  z.pipe(
+    z.string(),
+    z.transform((value: string) => (/^".*"$/.test(value) ? value.slice(1, -1) : value)),
+  ),
+  z.string().check(z.regex(/^[\x20-\x7E]{1,255}$/, { error: 'must be 1 to 255 printable ASCII characters' })),
+);
+
+/** The request headers an operation reads (API Gateway v2 gives them lower-cased); others pass untouched. */
+export const IdempotencyKeyHeaders = z.looseObject({ 'idempotency-key': z.optional(idempotencyKey) });

@@ -12,6 +12,7 @@ import {
   termDuration,
   text,
 } from './common.js';
+import { customerId, orderId } from './ids.js';
 
 /** A legacy offer GUID or a catalog id `productId:skuId:availabilityId` (e.g. `CFQ7TTC0LH0Z:0001:CFQ7TTC0K18P`). */
 export const offerId = z.string().check(
@@ -52,13 +53,18 @@ const orderFields = {
 };
 
 /** Add-on lines (with parentSubscriptionId) go with PATCH, and only there: Partner Center refuses them on POST (2000). */
-const parentSubscription = (wanted: boolean, message: string) =>
-  z.superRefine((order: { lineItems: OrderLineItemInput[] }, ctx) => {
+const PARENT_MESSAGES = {
+  refused: 'parentSubscriptionId is for add-ons: send them with PATCH /customers/{customerId}/orders/{orderId}',
+  required: 'every add-on line needs the parentSubscriptionId of the subscription it extends',
+};
+const parentSubscription = (wanted: (order: { orderId?: string }) => boolean) =>
+  z.superRefine((order: { lineItems: OrderLineItemInput[]; orderId?: string }, ctx) => {
+    const addOn = wanted(order);
     order.lineItems.forEach((line, index) => {
-      if ((line.parentSubscriptionId !== undefined) !== wanted) {
+      if ((line.parentSubscriptionId !== undefined) !== addOn) {
         ctx.issues.push({
           code: 'custom',
-          message,
+          message: addOn ? PARENT_MESSAGES.required : PARENT_MESSAGES.refused,
           input: line.parentSubscriptionId,
           path: ['lineItems', index, 'parentSubscriptionId'],
         });
@@ -67,25 +73,28 @@ const parentSubscription = (wanted: boolean, message: string) =>
   });
 
 /** `POST /customers/{customerId}/orders`: a new order. */
-export const CreateOrderRequest = z
-  .strictObject(orderFields)
-  .check(
-    uniqueLineNumbers,
-    parentSubscription(
-      false,
-      'parentSubscriptionId is for add-ons: send them with PATCH /customers/{customerId}/orders/{orderId}',
-    ),
-  );
+export const CreateOrderRequest = z.strictObject(orderFields).check(
+  uniqueLineNumbers,
+  parentSubscription(() => false),
+);
 export type CreateOrderRequest = z.infer<typeof CreateOrderRequest>;
 
 /** `PATCH /customers/{customerId}/orders/{orderId}`: add-ons to the subscriptions of an existing order. */
-export const AddOnRequest = z
-  .strictObject(orderFields)
-  .check(
-    uniqueLineNumbers,
-    parentSubscription(true, 'every add-on line needs the parentSubscriptionId of the subscription it extends'),
-  );
+export const AddOnRequest = z.strictObject(orderFields).check(
+  uniqueLineNumbers,
+  parentSubscription(() => true),
+);
 export type AddOnRequest = z.infer<typeof AddOnRequest>;
+
+/**
+ * The same order as one flat payload, for events (`CreateOrder` detail) and direct invocation: with `orderId` it is
+ * an add-on to that order (the cmdlet's `-OrderId`).
+ */
+export const OrderCommandPayload = z.strictObject({ customerId, orderId: z.optional(orderId), ...orderFields }).check(
+  uniqueLineNumbers,
+  parentSubscription((order) => order.orderId !== undefined),
+);
+export type OrderCommandPayload = z.infer<typeof OrderCommandPayload>;
 
 // Partner Center's answers are read leniently: unknown fields are kept and unknown enum values tolerated, so a
 // new field or status upstream never turns a placed order into an error here.

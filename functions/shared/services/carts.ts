@@ -1,5 +1,6 @@
 // Carts: create (`POST …/carts`), then check out (`POST …/carts/{cartId}/checkout`), which is what places the
 // orders. Checkout is idempotent per cart id, so a cart that was created but not checked out is safe to retry.
+import type { Command } from '../commands.js';
 import { CheckoutAfterCartError } from '../errors.js';
 import type { PartnerCenterRequest } from '../partner-center/client.js';
 import { Cart, CartCheckoutResult, type CreateCartRequest } from '../schemas/carts.js';
@@ -62,3 +63,17 @@ export async function checkoutCart(
   if (ctx.dryRun) return dryRun(ctx, [['checkout', checkoutRequest(input.customerId, input.cartId)]]);
   return { status: 200, body: await sendCheckout(ctx, input.customerId, input.cartId) };
 }
+
+export const createCartCommand = (customerId: string, cart: CreateCartRequest): Command => ({
+  operation: 'createCart',
+  customerId,
+  input: cart,
+  run: (ctx) => createCart(ctx, { customerId, cart }),
+});
+
+export const checkoutCommand = (customerId: string, cartId: string): Command => ({
+  operation: 'checkoutCart',
+  customerId,
+  input: { cartId },
+  run: (ctx) => checkoutCart(ctx, { customerId, cartId }),
+});

@@ -1,8 +1,9 @@
 // Orders: `POST /v1/customers/{id}/orders` for a new order, `PATCH …/orders/{orderId}` for add-ons
 // (Partner Center refuses add-on lines on POST with code 2000). Only fields a caller may set are ever sent.
 
+import type { Command } from '../commands.js';
 import type { PartnerCenterRequest } from '../partner-center/client.js';
-import type { AddOnRequest, CreateOrderRequest, OrderLineItemInput } from '../schemas/orders.js';
+import type { AddOnRequest, CreateOrderRequest, OrderCommandPayload, OrderLineItemInput } from '../schemas/orders.js';
 import { Order } from '../schemas/orders.js';
 import { dryRun, type ServiceContext, type ServiceResult, segment, sendFor } from './context.js';
 
@@ -52,3 +53,21 @@ export async function addOnToOrder(
   if (ctx.dryRun) return dryRun(ctx, [['add-on', request]]);
   return { status: 200, body: await sendFor(ctx, 'add-on', request, Order, 'an order') };
 }
+
+export const createOrderCommand = (customerId: string, order: CreateOrderRequest): Command => ({
+  operation: 'createOrder',
+  customerId,
+  input: order,
+  run: (ctx) => createOrder(ctx, { customerId, order }),
+});
+
+export const addOnCommand = (customerId: string, orderId: string, order: AddOnRequest): Command => ({
+  operation: 'addOnToOrder',
+  customerId,
+  input: { orderId, order },
+  run: (ctx) => addOnToOrder(ctx, { customerId, orderId, order }),
+});
+
+/** A flat order payload (event detail, direct invocation): an add-on when it names the order. */
+export const orderCommand = ({ customerId, orderId, ...order }: OrderCommandPayload): Command =>
+  orderId === undefined ? createOrderCommand(customerId, order) : addOnCommand(customerId, orderId, order);

@@ -1,0 +1,93 @@
+// Direct invocation (Step Functions, another Lambda, `aws lambda invoke`): a flat command payload — the same shape
+// as the event `detail`, plus `dryRun` and `idempotencyKey` — answered with the same JSON the HTTP route returns.
+// Caller errors come back as a problem object; transient failures throw, so the caller's retry policy applies.
+import { randomUUID } from 'node:crypto';
+import middy from '@middy/core';
+import type { Context } from 'aws-lambda';
+import * as z from 'zod/mini';
+import { type Command, perform } from './commands.js';
+import type { HttpDependencies, HttpEvent, HttpResult } from './http.js';
+import { injectLambdaContext, logger } from './log.js';
+import { toProblem } from './problem.js';
+import { idempotencyKey } from './schemas/ids.js';
+import { parseParts } from './validation.js';
+
+const InvokeOptions = z.strictObject({ dryRun: z.optional(z.boolean()), idempotencyKey: z.optional(idempotencyKey) });
+
+/** Thrown for failures worth retrying (throttling, Partner Center or AWS unavailable, a key in flight). */
+export class RetryableError extends Error {
+  override readonly name = 'PartnerOrdersRetryableError';
+  constructor(
+    readonly problem: { status: number; title: string; detail: string },
+    cause: unknown,
+  ) {
+    super(`${problem.status} ${problem.title}: ${problem.detail}`, { cause });
+  }
+}
+
+/** Statuses a caller must fix, as opposed to ones a later retry may get past. */
+const isCallerError = (status: number) => status >= 400 && status < 500 && status !== 409 && status !== 429;
+
+type Schema<P> = z.ZodMiniType<P> | ((payload: unknown) => z.ZodMiniType<P>);
+
+export function invokeHandler<P>(toCommand: (payload: P) => Command, schema: Schema<P>, deps: HttpDependencies) {
+  const invoke = async (event: unknown, context: Context): Promise<unknown> => {
+    try {
+      const {
+        dryRun,
+        idempotencyKey: key,
+        ...rest
+      } = (event && typeof event === 'object' ? event : {}) as Record<string, unknown>;
+      const { options, payload } = parseParts(
+        {
+          options: [InvokeOptions, { dryRun, idempotencyKey: key }],
+          payload: [typeof schema === 'function' ? schema(rest) : schema, rest],
+        },
+        () => '',
+      );
+      const command = toCommand(payload);
+      logger.appendKeys({ customerId: command.customerId, operation: command.operation, entryPoint: 'invoke' });
+      const outcome = await perform(
+        command,
+        {
+          caller: 'invoke',
+          ...(options.idempotencyKey === undefined ? {} : { idempotencyKey: options.idempotencyKey }),
+          dryRun: options.dryRun ?? false,
+          correlationId: randomUUID(),
+          deadline:
+            Date.now() + Math.min(context.getRemainingTimeInMillis() - deps.deadlineMarginMs, deps.maxRequestMs),
+          context,
+        },
+        deps,
+      );
+      logger.info('invocation completed', { status: outcome.status, replayed: outcome.replayed });
+      return outcome.body;
+    } catch (error) {
+      const { problem } = toProblem(error);
+      if (isCallerError(problem.status)) {
+        logger.warn('invocation refused', { status: problem.status, reason: problem.detail });
+        return problem;
+      }
+      logger.error('invocation failed', { status: problem.status, error });
+      throw new RetryableError(problem, error);
+    }
+  };
+  return middy<unknown, unknown, Error, Context>().use(injectLambdaContext()).handler(invoke);
+}
+
+const isHttpEvent = (event: unknown): event is HttpEvent =>
+  typeof event === 'object' && event !== null && 'requestContext' in event && 'routeKey' in event;
+
+/** A function with two doors: API Gateway events get the HTTP answer, anything else the invocation answer. */
+export interface EntryPoint {
+  (event: HttpEvent, context: Context): Promise<HttpResult>;
+  (event: unknown, context: Context): Promise<unknown>;
+}
+
+export function entryPoint(
+  http: (event: HttpEvent, context: Context) => Promise<HttpResult>,
+  invoke: (event: unknown, context: Context) => Promise<unknown>,
+): EntryPoint {
+  return ((event: unknown, context: Context) =>
+    isHttpEvent(event) ? http(event, context) : invoke(event, context)) as EntryPoint;
+}

@@ -1,0 +1,47 @@
+// A real DynamoDB API on loopback (dynalite, in-process) for the idempotency table, so `npm start` and the tests run
+// Powertools' DynamoDB persistence layer itself rather than a stand-in.
+import type { AddressInfo } from 'node:net';
+import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import dynalite from 'dynalite';
+
+export const LOCAL_IDEMPOTENCY_TABLE = 'partner-orders-idempotency';
+
+export interface LocalDynamoDB {
+  endpoint: string;
+  client: DynamoDBClient;
+  stop(): Promise<void>;
+}
+
+/** Fake credentials: dynalite checks none, but the SDK signs every request. */
+const LOCAL_CLIENT = { region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } };
+
+export async function startDynamoDB(port = 0): Promise<LocalDynamoDB> {
+  const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', () => resolve()));
+  const endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const client = new DynamoDBClient({ ...LOCAL_CLIENT, endpoint, maxAttempts: 1 });
+  return {
+    endpoint,
+    client,
+    stop: async () => {
+      client.destroy();
+      server.closeAllConnections?.();
+      await new Promise((resolve) => server.close(resolve));
+    },
+  };
+}
+
+/** The table as the stack creates it: partition key `id`, on-demand (TTL on `expiration` is set in AWS only). */
+export async function createIdempotencyTable(
+  client: DynamoDBClient,
+  tableName = LOCAL_IDEMPOTENCY_TABLE,
+): Promise<void> {
+  await client.send(
+    new CreateTableCommand({
+      TableName: tableName,
+      KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
+      AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }],
+      BillingMode: 'PAY_PER_REQUEST',
+    }),
+  );
+}
