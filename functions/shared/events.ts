@@ -1,0 +1,225 @@
+// Event-triggered ordering: EventBridge commands (`CreateOrder`, `CreateCart`) arrive through SQS; each runs the same
+// command as the HTTP route, idempotently (key: `detail.idempotencyKey`, else the EventBridge event id), and its
+// outcome is published back to the bus. Rejected commands are acknowledged with an `OrderRejected` event; transient
+// failures go back to the queue (and, after N receives, to the DLQ).
+import { randomUUID } from 'node:crypto';
+import type { SQSRecord } from 'aws-lambda';
+import * as z from 'zod/mini';
+import { type Command, type CommandDependencies, perform } from './commands.js';
+import { PartnerCenterError, ValidationError } from './errors.js';
+import { logger } from './log.js';
+import { type Problem, toProblem } from './problem.js';
+import { CartCommandPayload } from './schemas/carts.js';
+import { idempotencyKey } from './schemas/ids.js';
+import { OrderCommandPayload } from './schemas/orders.js';
+import { createCartCommand } from './services/carts.js';
+import { orderCommand } from './services/orders.js';
+import { describeIssues, parseParts } from './validation.js';
+
+export const OUTCOME_SOURCE = 'partner-orders';
+export const COMMAND_TYPES = ['CreateOrder', 'CreateCart'] as const;
+export type OutcomeType = 'OrderCreated' | 'CartCreated' | 'CartCheckedOut' | 'OrderRejected';
+
+/** What EventBridge delivers to the queue (the parts we read; the rest is passed over). */
+const EventEnvelope = z.looseObject({
+  id: z.string().check(z.minLength(1)),
+  source: z.string(),
+  'detail-type': z.enum(COMMAND_TYPES, { error: `must be one of: ${COMMAND_TYPES.join(', ')}` }),
+  detail: z.record(z.string(), z.unknown()),
+});
+
+const DetailOptions = z.strictObject({ idempotencyKey: z.optional(idempotencyKey) });
+
+export interface OutcomeEvent {
+  detailType: OutcomeType;
+  detail: {
+    /** The command's EventBridge event id (or SQS message id when the body was not an event). */
+    commandId: string;
+    command?: string;
+    customerId?: string;
+    idempotencyKey?: string;
+    correlationId: string;
+    result?: unknown;
+    problem?: Problem;
+  };
+}
+
+export interface EventDependencies extends CommandDependencies {
+  /** Publishes outcome events to the bus; throws when any entry was not accepted. */
+  publish(events: OutcomeEvent[]): Promise<void>;
+  /** Keeps a message invisible for `seconds` (a 429's Retry-After) before it is received again. */
+  delay(record: SQSRecord, seconds: number): Promise<void>;
+  deadlineMarginMs: number;
+}
+
+/** A failure that another delivery of the same message may get past: the record is reported to SQS as failed. */
+export class RetryLaterError extends Error {
+  override readonly name = 'RetryLaterError';
+}
+
+const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+interface Parsed {
+  commandId: string;
+  commandType: (typeof COMMAND_TYPES)[number];
+  command: Command;
+  caller: string;
+  idempotencyKey: string;
+  checkout: boolean;
+}
+
+function parseRecord(record: SQSRecord): Parsed {
+  let body: unknown;
+  try {
+    body = JSON.parse(record.body);
+  } catch {
+    throw new ValidationError([{ path: '/body', message: 'is not valid JSON' }]);
+  }
+  const envelope = EventEnvelope.safeParse(body);
+  if (!envelope.success) throw new ValidationError(describeIssues(envelope.error.issues, ''));
+  const { id, source, detail } = envelope.data;
+  const commandType = envelope.data['detail-type'];
+  const { idempotencyKey: key, ...rest } = detail;
+  if (commandType === 'CreateOrder') {
+    const { options, payload } = parseParts(
+      { options: [DetailOptions, { idempotencyKey: key }], payload: [OrderCommandPayload, rest] },
+      () => '/detail',
+    );
+    return {
+      commandId: id,
+      commandType,
+      command: orderCommand(payload),
+      caller: `events:${source}`,
+      idempotencyKey: options.idempotencyKey ?? id,
+      checkout: false,
+    };
+  }
+  const { options, payload } = parseParts(
+    { options: [DetailOptions, { idempotencyKey: key }], payload: [CartCommandPayload, rest] },
+    () => '/detail',
+  );
+  const { customerId, ...cart } = payload;
+  return {
+    commandId: id,
+    commandType,
+    command: createCartCommand(customerId, cart),
+    caller: `events:${source}`,
+    idempotencyKey: options.idempotencyKey ?? id,
+    checkout: cart.checkout === true,
+  };
+}
+
+/** The event's own id when the body is an event at all, so a rejection can be matched to what was sent. */
+function eventIdOf(record: SQSRecord): string {
+  try {
+    const id = (JSON.parse(record.body) as { id?: unknown }).id;
+    return typeof id === 'string' && id !== '' ? id : record.messageId;
+  } catch {
+    return record.messageId;
+  }
+}
+
+const successType = (parsed: Parsed): OutcomeType =>
+  parsed.commandType === 'CreateOrder' ? 'OrderCreated' : parsed.checkout ? 'CartCheckedOut' : 'CartCreated';
+
+/** Commands whose answer will not change on a retry: acknowledged, with an OrderRejected outcome. */
+const isFinal = (status: number) => status < 500 && status !== 409 && status !== 429;
+
+/** Handles one SQS record; throws only when the message should be delivered again. */
+export async function handleCommandRecord(
+  record: SQSRecord,
+  remainingMs: number,
+  deps: EventDependencies,
+): Promise<OutcomeEvent> {
+  let parsed: Parsed | undefined;
+  const correlationId = randomUUID();
+  const reject = async (problem: Problem) => {
+    const event: OutcomeEvent = {
+      detailType: 'OrderRejected',
+      detail: {
+        commandId: parsed?.commandId ?? eventIdOf(record),
+        ...(parsed
+          ? {
+              command: parsed.commandType,
+              customerId: parsed.command.customerId,
+              idempotencyKey: parsed.idempotencyKey,
+            }
+          : {}),
+        correlationId,
+        problem,
+      },
+    };
+    await deps.publish([event]);
+    logger.warn('command rejected', { messageId: record.messageId, status: problem.status, reason: problem.detail });
+    return event;
+  };
+
+  try {
+    parsed = parseRecord(record);
+  } catch (error) {
+    return reject(toProblem(error).problem);
+  }
+  logger.appendKeys({
+    commandId: parsed.commandId,
+    customerId: parsed.command.customerId,
+    operation: parsed.command.operation,
+  });
+  try {
+    const outcome = await perform(
+      parsed.command,
+      {
+        caller: parsed.caller,
+        idempotencyKey: parsed.idempotencyKey,
+        dryRun: false,
+        correlationId: GUID.test(parsed.commandId) ? parsed.commandId.toLowerCase() : correlationId,
+        deadline: Date.now() + remainingMs - deps.deadlineMarginMs,
+      },
+      deps,
+    );
+    if (outcome.status >= 400) return reject(outcome.body as Problem);
+    const event: OutcomeEvent = {
+      detailType: successType(parsed),
+      detail: {
+        commandId: parsed.commandId,
+        command: parsed.commandType,
+        customerId: parsed.command.customerId,
+        idempotencyKey: parsed.idempotencyKey,
+        correlationId,
+        result: outcome.body,
+      },
+    };
+    // A replay publishes again: the first delivery may have bought and then died before publishing. Outcome events
+    // are at least once; consumers dedupe on commandId.
+    await deps.publish([event]);
+    logger.info('command completed', { status: outcome.status, replayed: outcome.replayed, outcome: event.detailType });
+    return event;
+  } catch (error) {
+    const { problem } = toProblem(error);
+    if (isFinal(problem.status)) return reject(problem);
+    const throttled = error instanceof PartnerCenterError && error.status === 429 ? error.retryAfterSeconds : undefined;
+    if (throttled !== undefined) await deps.delay(record, throttled).catch(() => undefined);
+    logger.warn('command will be retried', {
+      messageId: record.messageId,
+      status: problem.status,
+      retryAfterSeconds: throttled,
+    });
+    throw new RetryLaterError(`${problem.status} ${problem.title}`, { cause: error });
+  }
+}
+
+/** Runs at most `limit` of the given tasks at once. A finished task hands its slot straight to the next waiter. */
+export function boundedConcurrency(limit: number) {
+  let running = 0;
+  const waiting: (() => void)[] = [];
+  return async <T>(task: () => Promise<T>): Promise<T> => {
+    if (running < limit) running++;
+    else await new Promise<void>((resolve) => waiting.push(resolve));
+    try {
+      return await task();
+    } finally {
+      const next = waiting.shift();
+      if (next) next();
+      else running--;
+    }
+  };
+}
