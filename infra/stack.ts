@@ -19,15 +19,21 @@ import {
   TreatMissingData,
 } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
+import { AttributeType, BillingMode, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
+import { EventBus, Match, Rule } from 'aws-cdk-lib/aws-events';
+import { SqsQueue } from 'aws-cdk-lib/aws-events-targets';
 import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Key } from 'aws-cdk-lib/aws-kms';
 import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
+import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { type ISecret, Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
+import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { Construct, IConstruct } from 'constructs';
+import { COMMAND_TYPES, OUTCOME_SOURCE } from '../functions/shared/events.js';
 import { type FunctionName, functionNames, type Route, routes } from '../functions/shared/routes.js';
 import { bundling, entryOf } from './bundling.js';
 
@@ -45,6 +51,10 @@ export interface PartnerOrdersStackProps extends StackProps {
   logRetention?: RetentionDays;
   /** Stage-wide throttling. */
   throttle?: { rateLimit: number; burstLimit: number };
+  /** Deliveries of a command message before it goes to the dead-letter queue. */
+  maxReceiveCount?: number;
+  /** How long an Idempotency-Key is remembered. */
+  idempotencyTtl?: Duration;
 }
 
 /**
@@ -53,6 +63,9 @@ export interface PartnerOrdersStackProps extends StackProps {
  */
 export const FUNCTION_MEMORY_MB = 512;
 export const FUNCTION_TIMEOUT = Duration.seconds(29);
+/** The event consumer has no API Gateway limit: a batch of 10 at concurrency 10 is one Partner Center round. */
+export const EVENTS_FUNCTION_TIMEOUT = Duration.seconds(60);
+export const EVENTS_FUNCTION = 'order-events';
 
 /** cdk-nag acknowledgements are kept narrow: on the one resource, for the one finding, with the reason. */
 export const ACKNOWLEDGEMENTS = new Map<string, string>();
@@ -67,9 +80,13 @@ export function acknowledge(construct: IConstruct, id: string, reason: string): 
 const pascal = (name: string) => name.replace(/(^|-)(\w)/g, (_, __, c: string) => c.toUpperCase());
 
 export class PartnerOrdersStack extends Stack {
-  readonly functions: Record<FunctionName, NodejsFunction>;
+  readonly functions: Record<FunctionName | typeof EVENTS_FUNCTION, NodejsFunction>;
   readonly api: HttpApi;
   readonly secret: ISecret;
+  readonly table: Table;
+  readonly bus: EventBus;
+  readonly queue: Queue;
+  readonly deadLetters: Queue;
 
   constructor(scope: Construct, id: string, props: PartnerOrdersStackProps = {}) {
     super(scope, id, props);
@@ -79,14 +96,49 @@ export class PartnerOrdersStack extends Stack {
       ? Secret.fromSecretCompleteArn(this, 'PartnerCenterCredentials', props.secretArn)
       : this.createSecret();
 
-    this.functions = Object.fromEntries(
-      functionNames.map((name) => [name, this.createFunction(name, retention, props.tracing ?? false)]),
+    this.table = new Table(this, 'IdempotencyTable', {
+      partitionKey: { name: 'id', type: AttributeType.STRING },
+      timeToLiveAttribute: 'expiration',
+      billingMode: BillingMode.PAY_PER_REQUEST,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      encryption: TableEncryption.AWS_MANAGED,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    const idempotencyEnv = {
+      IDEMPOTENCY_TABLE_NAME: this.table.tableName,
+      IDEMPOTENCY_TTL_SECONDS: String((props.idempotencyTtl ?? Duration.hours(24)).toSeconds()),
+    };
+
+    const httpFunctions = Object.fromEntries(
+      functionNames.map((name) => [
+        name,
+        this.createFunction(name, {
+          retention,
+          tracing: props.tracing ?? false,
+          timeout: FUNCTION_TIMEOUT,
+          environment: idempotencyEnv,
+        }),
+      ]),
     ) as Record<FunctionName, NodejsFunction>;
+
+    this.bus = new EventBus(this, 'Bus', { description: 'partner-orders commands in, outcomes out' });
+    const eventsFunction = this.createFunction(EVENTS_FUNCTION, {
+      retention,
+      tracing: props.tracing ?? false,
+      timeout: EVENTS_FUNCTION_TIMEOUT,
+      environment: { ...idempotencyEnv, EVENT_BUS_NAME: this.bus.eventBusName, EVENT_CONCURRENCY: '10' },
+    });
+    this.functions = { ...httpFunctions, [EVENTS_FUNCTION]: eventsFunction };
+    ({ queue: this.queue, deadLetters: this.deadLetters } = this.createEventPath(
+      eventsFunction,
+      props.maxReceiveCount ?? 5,
+    ));
 
     this.api = this.createApi(
       props.authorizer ?? { type: 'iam' },
       retention,
       props.throttle ?? { rateLimit: 20, burstLimit: 40 },
+      httpFunctions,
     );
     this.createAlarms(props.alarmEmail);
 
@@ -122,7 +174,11 @@ export class PartnerOrdersStack extends Stack {
     return secret;
   }
 
-  private createFunction(name: FunctionName, retention: RetentionDays, tracing: boolean): NodejsFunction {
+  private createFunction(
+    name: string,
+    options: { retention: RetentionDays; tracing: boolean; timeout: Duration; environment: Record<string, string> },
+  ): NodejsFunction {
+    const { retention, tracing } = options;
     const id = pascal(name);
     const logGroup = new LogGroup(this, `${id}Logs`, { retention, removalPolicy: RemovalPolicy.DESTROY });
     // A role per function, with exactly what it uses: its own log group and the one secret (no managed policies).
@@ -142,17 +198,20 @@ export class PartnerOrdersStack extends Stack {
       runtime: Runtime.NODEJS_24_X,
       architecture: Architecture.ARM_64,
       memorySize: FUNCTION_MEMORY_MB,
-      timeout: FUNCTION_TIMEOUT,
+      timeout: options.timeout,
       role,
       logGroup,
       tracing: tracing ? Tracing.ACTIVE : Tracing.DISABLED,
-      description: `partner-orders ${name}: ${routes
-        .filter((r) => r.function === name)
-        .map((r) => `${r.method} ${r.path}`)
-        .join(', ')}`,
+      description: `partner-orders ${name}: ${
+        routes
+          .filter((r) => r.function === name)
+          .map((r) => `${r.method} ${r.path}`)
+          .join(', ') || `${COMMAND_TYPES.join(', ')} events`
+      }`,
       environment: {
         PARTNER_CENTER_SECRET_ID: this.secret.secretArn,
         LOG_LEVEL: 'INFO',
+        ...options.environment,
       },
       bundling: {
         format: OutputFormat.ESM,
@@ -165,6 +224,13 @@ export class PartnerOrdersStack extends Stack {
       },
     });
     this.secret.grantRead(fn);
+    // Exactly what Powertools' DynamoDB persistence layer does: no scans, no batch writes.
+    role.addToPolicy(
+      new PolicyStatement({
+        actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
+        resources: [this.table.tableArn],
+      }),
+    );
     const policy = role.node.tryFindChild('DefaultPolicy');
     if (tracing && policy) {
       acknowledge(
@@ -180,6 +246,7 @@ export class PartnerOrdersStack extends Stack {
     choice: AuthorizerChoice,
     retention: RetentionDays,
     throttle: { rateLimit: number; burstLimit: number },
+    functions: Record<FunctionName, NodejsFunction>,
   ): HttpApi {
     const authorizer: IHttpRouteAuthorizer =
       choice.type === 'iam'
@@ -199,10 +266,7 @@ export class PartnerOrdersStack extends Stack {
       accessLogSettings: { destination: new LogGroupLogDestination(accessLogs) },
     });
     const integrations = new Map(
-      functionNames.map((name) => [
-        name,
-        new HttpLambdaIntegration(`${pascal(name)}Integration`, this.functions[name]),
-      ]),
+      functionNames.map((name) => [name, new HttpLambdaIntegration(`${pascal(name)}Integration`, functions[name])]),
     );
     for (const route of routes as readonly Route[]) {
       api.addRoutes({
@@ -213,6 +277,31 @@ export class PartnerOrdersStack extends Stack {
       });
     }
     return api;
+  }
+
+  /** Bus → rule (commands only, never our own outcomes) → queue (with DLQ) → order-events, partial batch failures. */
+  private createEventPath(fn: NodejsFunction, maxReceiveCount: number): { queue: Queue; deadLetters: Queue } {
+    const deadLetters = new Queue(this, 'CommandDeadLetters', {
+      encryption: QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    const queue = new Queue(this, 'Commands', {
+      encryption: QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      // AWS: at least 6 times the function timeout, so a batch still running is never delivered twice.
+      visibilityTimeout: Duration.seconds(EVENTS_FUNCTION_TIMEOUT.toSeconds() * 6),
+      deadLetterQueue: { queue: deadLetters, maxReceiveCount },
+    });
+    new Rule(this, 'CommandRule', {
+      eventBus: this.bus,
+      description: 'CreateOrder and CreateCart commands to the command queue',
+      eventPattern: { detailType: [...COMMAND_TYPES], source: Match.anythingBut(OUTCOME_SOURCE) },
+      targets: [new SqsQueue(queue)],
+    });
+    fn.addEventSource(new SqsEventSource(queue, { batchSize: 10, reportBatchItemFailures: true, maxConcurrency: 5 }));
+    this.bus.grantPutEventsTo(fn);
+    return { queue, deadLetters };
   }
 
   private createAlarms(email: string | undefined): void {
@@ -244,6 +333,11 @@ export class PartnerOrdersStack extends Stack {
       alarm(`${pascal(name)}Throttles`, fn.metricThrottles(period), `${name}: invocations throttled`);
     }
     alarm('Api5xx', this.api.metricServerError({ period: Duration.minutes(5) }), 'API answered 5xx');
+    alarm(
+      'DeadLetters',
+      this.deadLetters.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5) }),
+      'command messages landed in the dead-letter queue after repeated transient failures',
+    );
     new CfnOutput(this, 'AlarmTopicArn', { value: topic.topicArn });
   }
 }

@@ -51,6 +51,24 @@ export const examples: Example[] = [
       post(base, `/customers/${EXAMPLE_CUSTOMER_ID}/carts/$CART_ID/checkout`),
   },
   {
+    title:
+      'Safe to retry: run it twice, the second answer is the first one replayed (header Idempotent-Replayed: true)',
+    command: (base) =>
+      post(base, `/customers/${EXAMPLE_CUSTOMER_ID}/orders`, order).replace(
+        ' -H ',
+        " -H 'Idempotency-Key: order-2026-0001' -H ",
+      ),
+  },
+  {
+    title: 'Order through the event path: an EventBridge PutEvents entry, as a producer would put it on the bus',
+    command: (base) =>
+      post(base, '/events', {
+        Source: 'com.example.billing',
+        DetailType: 'CreateOrder',
+        Detail: JSON.stringify({ customerId: EXAMPLE_CUSTOMER_ID, ...order, idempotencyKey: 'invoice-2026-0001' }),
+      }),
+  },
+  {
     title: 'A bad request: answered 400 with every problem, nothing sent upstream',
     command: (base) =>
       post(base, `/customers/not-a-guid/orders`, { lineItems: [{ offerId: 'x', quantity: 0, quantiy: 1 }] }),

@@ -1,8 +1,9 @@
 // `npm start`: the API on http://127.0.0.1:3000 (PORT), backed by the embedded Partner Center simulator, or by a
 // real Partner Center when PARTNER_CENTER_URL, PARTNER_CENTER_AUTHORITY_URL and PARTNER_CENTER_CREDENTIALS are set.
-import type { FunctionName } from '../functions/shared/routes.js';
+// Idempotency records live in an in-process DynamoDB (dynalite) unless IDEMPOTENCY_TABLE_NAME names a real table.
+// `POST /events` takes EventBridge entries for the event path; `GET /openapi.json` serves the API description.
+import { createIdempotencyTable, LOCAL_IDEMPOTENCY_TABLE, type LocalDynamoDB, startDynamoDB } from './dynamodb.js';
 import { examples } from './examples.js';
-import { createLocalServer, type LambdaHttpHandler } from './server.js';
 import { DEFAULT_SIMULATOR_CREDENTIALS, PartnerCenterSimulator } from './simulator/index.js';
 
 const port = Number(process.env.PORT ?? 3000);
@@ -21,22 +22,33 @@ if (!process.env.PARTNER_CENTER_URL) {
   process.exit(2);
 }
 
-const [order, cart] = await Promise.all([
-  import('../functions/create-order/handler.js'),
-  import('../functions/create-cart/handler.js'),
+let dynamodb: LocalDynamoDB | undefined;
+if (!process.env.IDEMPOTENCY_TABLE_NAME) {
+  dynamodb = await startDynamoDB(Number(process.env.DYNAMODB_PORT ?? 0));
+  await createIdempotencyTable(dynamodb.client);
+  process.env.IDEMPOTENCY_TABLE_NAME = LOCAL_IDEMPOTENCY_TABLE;
+  process.env.AWS_ENDPOINT_URL_DYNAMODB = dynamodb.endpoint;
+  // dynalite checks no credentials, but the SDK signs every request: keep real ones if present.
+  process.env.AWS_REGION ??= 'us-east-1';
+  process.env.AWS_ACCESS_KEY_ID ??= 'local';
+  process.env.AWS_SECRET_ACCESS_KEY ??= 'local';
+}
+
+const [{ createLocalApp }, { createDependencies }] = await Promise.all([
+  import('./app.js'),
+  import('../functions/shared/dependencies.js'),
 ]);
-const handlers: Record<FunctionName, LambdaHttpHandler> = {
-  'create-order': order.handler,
-  'create-cart': cart.handler,
-};
-const server = createLocalServer({ handlers });
+const server = createLocalApp(createDependencies());
 
 server.listen(port, host, () => {
   const base = `http://${host}:${port}`;
   const upstream = simulator
     ? `the embedded Partner Center simulator (${simulator.url})`
     : process.env.PARTNER_CENTER_URL;
-  console.log(`partner-orders listening on ${base}, talking to ${upstream}\n`);
+  console.log(`partner-orders listening on ${base}, talking to ${upstream}`);
+  console.log(
+    `idempotency records: ${dynamodb ? `in-process DynamoDB (${dynamodb.endpoint})` : process.env.IDEMPOTENCY_TABLE_NAME}\n`,
+  );
   for (const example of examples) console.log(`# ${example.title}\n${example.command(base)}\n`);
 });
 
@@ -44,6 +56,7 @@ const stop = () => {
   server.close();
   server.closeAllConnections();
   void simulator?.stop();
+  void dynamodb?.stop();
 };
 process.once('SIGINT', stop);
 process.once('SIGTERM', stop);

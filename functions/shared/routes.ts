@@ -45,7 +45,9 @@ export const routes = [
   },
 ] as const satisfies readonly Route[];
 
-export type RouteKey = `${(typeof routes)[number]['method']} ${(typeof routes)[number]['path']}`;
+/** `METHOD /path` of each route (distributed over the table's rows, not the cross product of methods and paths). */
+type KeyOf<R> = R extends { method: infer M extends string; path: infer P extends string } ? `${M} ${P}` : never;
+export type RouteKey = KeyOf<(typeof routes)[number]>;
 
 export const routeKey = (route: Pick<Route, 'method' | 'path'>) => `${route.method} ${route.path}` as RouteKey;
 

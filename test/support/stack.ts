@@ -2,14 +2,13 @@
 // configuration exactly as in Lambda, and the local server in front, all on loopback.
 import type { AddressInfo } from 'node:net';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { createHandler as createCartHandler } from '../../functions/create-cart/handler.js';
-import { createHandler as createOrderHandler } from '../../functions/create-order/handler.js';
 import { readConfig } from '../../functions/shared/config.js';
 import { secretsManagerCredentials } from '../../functions/shared/credentials.js';
 import { createDependencies } from '../../functions/shared/dependencies.js';
+import type { HttpDependencies } from '../../functions/shared/http.js';
 import { dynamoDBIdempotency } from '../../functions/shared/idempotency.js';
+import { createLocalApp } from '../../local/app.js';
 import { createIdempotencyTable, type LocalDynamoDB, startDynamoDB } from '../../local/dynamodb.js';
-import { createLocalServer } from '../../local/server.js';
 import {
   DEFAULT_SIMULATOR_CREDENTIALS,
   PartnerCenterSimulator,
@@ -20,6 +19,8 @@ import type { FakeSecretsManager } from './secrets-manager.js';
 export interface Stack {
   url: string;
   simulator: PartnerCenterSimulator;
+  /** The dependencies the handlers were built with (to build more handlers on the same simulator). */
+  deps: HttpDependencies;
   /** The dynalite behind the idempotency store, when asked for. */
   dynamodb?: LocalDynamoDB;
   request: (
@@ -75,14 +76,13 @@ export async function startStack(
         }
       : {}),
   };
-  const server = createLocalServer({
-    handlers: { 'create-order': createOrderHandler(deps), 'create-cart': createCartHandler(deps) },
-  });
+  const server = createLocalApp(deps);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return {
     url,
     simulator,
+    deps,
     ...(dynamodb ? { dynamodb } : {}),
     request: async (method, path, body, headers = {}) => {
       const response = await fetch(`${url}${path}`, {

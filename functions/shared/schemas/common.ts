@@ -9,7 +9,8 @@ export const MAX_BODY_BYTES = 256 * 1024;
 /** A guard against fat-finger quantities; Partner Center enforces its own per-offer seat limits (800088). */
 export const MAX_QUANTITY = 10_000;
 
-const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+// Spelled out rather than with the /i flag: JSON Schema (OpenAPI) patterns have no flags.
+const GUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
 
 export const guid = (what: string) => z.string().check(z.regex(GUID, { error: `must be a GUID (${what})` }));
 

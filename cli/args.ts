@@ -1,0 +1,300 @@
+// argv → one typed command, with node:util parseArgs. Everything that can be judged without the API is judged
+// here and refused as a UsageError (exit 2, nothing sent); the request's contents are left to the API's own
+// validation, which answers 400 naming every bad field.
+import { type ParseArgsOptionsConfig, parseArgs } from 'node:util';
+import { COMMAND_HELP, type CommandName, GROUP_HELP, TOP_HELP } from './help.js';
+import { type LineKind, parseLineItem, parseLineItemsJson } from './line-items.js';
+import { isAwsHost, regionFromHost } from './sign.js';
+import { UsageError } from './usage-error.js';
+
+export const DEFAULT_ENDPOINT = 'http://127.0.0.1:3000';
+
+export type Env = Readonly<Record<string, string | undefined>>;
+
+export interface CommonOptions {
+  /** The API root; it may carry a base path, such as an API Gateway stage (`…/prod`). */
+  endpoint: URL;
+  /** Present when the request is to be SigV4-signed. */
+  signing?: { region: string };
+  idempotencyKey?: string;
+  correlationId?: string;
+  whatIf: boolean;
+}
+
+type LineItems = Record<string, unknown>[];
+
+export interface OrderCreate extends CommonOptions {
+  name: 'order create';
+  customerId: string;
+  /** Present for add-ons: the request becomes PATCH …/orders/{orderId}. */
+  orderId?: string;
+  body: { lineItems: LineItems; billingCycle?: string; partnerOnRecordAttestationAccepted?: true };
+}
+
+export interface CartCreate extends CommonOptions {
+  name: 'cart create';
+  customerId: string;
+  body: { lineItems: LineItems; checkout?: true; partnerOnRecordAttestationAccepted?: true };
+}
+
+export interface CartCheckout extends CommonOptions {
+  name: 'cart checkout';
+  customerId: string;
+  cartId: string;
+}
+
+export type Command = OrderCreate | CartCreate | CartCheckout;
+
+export type Invocation = { kind: 'help'; text: string } | { kind: 'version' } | { kind: 'run'; command: Command };
+
+const OPTIONS = {
+  endpoint: { type: 'string' },
+  'idempotency-key': { type: 'string' },
+  'correlation-id': { type: 'string' },
+  region: { type: 'string' },
+  sign: { type: 'boolean' },
+  'no-sign': { type: 'boolean' },
+  'what-if': { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+  version: { type: 'boolean' },
+  'customer-id': { type: 'string' },
+  'order-id': { type: 'string' },
+  'cart-id': { type: 'string' },
+  'line-item': { type: 'string', multiple: true },
+  'line-items-json': { type: 'string' },
+  'billing-cycle': { type: 'string' },
+  checkout: { type: 'boolean' },
+  'partner-on-record-attestation-accepted': { type: 'boolean' },
+} as const satisfies ParseArgsOptionsConfig;
+
+type OptionName = keyof typeof OPTIONS;
+
+const COMMON: OptionName[] = [
+  'endpoint',
+  'idempotency-key',
+  'correlation-id',
+  'region',
+  'sign',
+  'no-sign',
+  'what-if',
+  'help',
+  'version',
+];
+
+/** Which options each command takes: one given to the wrong command is refused, not ignored. */
+const ALLOWED: Record<CommandName, ReadonlySet<OptionName>> = {
+  'order create': new Set([
+    ...COMMON,
+    'customer-id',
+    'line-item',
+    'line-items-json',
+    'billing-cycle',
+    'order-id',
+    'partner-on-record-attestation-accepted',
+  ]),
+  'cart create': new Set([
+    ...COMMON,
+    'customer-id',
+    'line-item',
+    'line-items-json',
+    'checkout',
+    'partner-on-record-attestation-accepted',
+  ]),
+  'cart checkout': new Set([...COMMON, 'customer-id', 'cart-id']),
+};
+
+const GROUPS = { order: ['create'], cart: ['create', 'checkout'] } as const;
+type Group = keyof typeof GROUPS;
+const isGroup = (word: string | undefined): word is Group => word === 'order' || word === 'cart';
+
+const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** As the API takes it: 1-255 printable ASCII; no edge blanks, which HTTP would strip and so change the key. */
+const IDEMPOTENCY_KEY = /^[\x21-\x7e](?:[\x20-\x7e]{0,253}[\x21-\x7e])?$/;
+
+/** The help that fits the words given so far: `order create --help` is that command's help. */
+function helpFor(positionals: string[]): string {
+  const [group, action] = positionals;
+  if (!isGroup(group)) return TOP_HELP;
+  const name = `${group} ${action}`;
+  return name in COMMAND_HELP ? COMMAND_HELP[name as CommandName] : GROUP_HELP[group];
+}
+
+function commandName(positionals: string[]): CommandName {
+  const [group, action, extra] = positionals;
+  if (group === undefined) throw new UsageError('no command given (order create, cart create or cart checkout)');
+  if (!isGroup(group)) throw new UsageError(`unknown command '${group}' (order create, cart create or cart checkout)`);
+  const actions: readonly string[] = GROUPS[group];
+  if (action === undefined) throw new UsageError(`'${group}' needs an action: ${actions.join(' or ')}`);
+  if (!actions.includes(action)) {
+    throw new UsageError(`unknown command '${group} ${action}' (${actions.map((a) => `${group} ${a}`).join(', ')})`);
+  }
+  const name = `${group} ${action}` as CommandName;
+  if (extra !== undefined) throw new UsageError(`unexpected argument '${extra}'`, name);
+  return name;
+}
+
+/** `source` is how the value was given (`--endpoint` or `PARTNER_ORDERS_ENDPOINT`), for the message. */
+function endpointFrom(value: string, source: string): URL {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new UsageError(`${source} '${value}' is not a URL`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new UsageError(`${source} '${value}' must be an http or https URL`);
+  }
+  if (url.search || url.hash || url.username || url.password) {
+    throw new UsageError(`${source} '${value}' must not carry a query, fragment or user info`);
+  }
+  return url;
+}
+
+/** Parses the whole command line. Throws UsageError for anything it cannot take exactly as written. */
+export function parseCommandLine(argv: string[], env: Env): Invocation {
+  // Help wins over every other mistake on the line, so `… --bogus --help` still shows how to do it right.
+  const terminator = argv.indexOf('--');
+  const flags = terminator < 0 ? argv : argv.slice(0, terminator);
+  if (flags.includes('--help') || flags.includes('-h')) {
+    const loose = parseArgs({ args: argv, options: OPTIONS, strict: false, allowPositionals: true });
+    return { kind: 'help', text: helpFor(loose.positionals) };
+  }
+
+  let parsed: ReturnType<typeof strictParse>;
+  try {
+    parsed = strictParse(argv);
+  } catch (error) {
+    const code = (error as { code?: unknown }).code;
+    if (typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS')) throw new UsageError((error as Error).message);
+    throw error;
+  }
+  const { values, positionals, tokens } = parsed;
+  if (values.version) return { kind: 'version' };
+  const name = commandName(positionals);
+
+  const counts = new Map<string, number>();
+  for (const token of tokens) {
+    if (token.kind !== 'option') continue;
+    const option = token.name as OptionName;
+    if (!ALLOWED[name].has(option)) throw new UsageError(`${token.rawName} is not an option of '${name}'`, name);
+    counts.set(option, (counts.get(option) ?? 0) + 1);
+    if (!('multiple' in OPTIONS[option]) && (counts.get(option) ?? 0) > 1) {
+      throw new UsageError(`${token.rawName} is given more than once`, name);
+    }
+    if (token.value === '') throw new UsageError(`${token.rawName} needs a value`, name);
+  }
+
+  const required = (option: 'customer-id' | 'cart-id') => {
+    const value = values[option];
+    if (value === undefined) throw new UsageError(`--${option} is required`, name);
+    return pathId(option, value, name);
+  };
+  const common = commonOptions(values, env, name);
+  const customerId = required('customer-id');
+  const attestation = values['partner-on-record-attestation-accepted']
+    ? { partnerOnRecordAttestationAccepted: true as const }
+    : {};
+
+  switch (name) {
+    case 'order create':
+      return {
+        kind: 'run',
+        command: {
+          name,
+          ...common,
+          customerId,
+          ...(values['order-id'] === undefined ? {} : { orderId: pathId('order-id', values['order-id'], name) }),
+          body: {
+            lineItems: lineItems('order', values, name),
+            ...(values['billing-cycle'] === undefined ? {} : { billingCycle: values['billing-cycle'] }),
+            ...attestation,
+          },
+        },
+      };
+    case 'cart create':
+      return {
+        kind: 'run',
+        command: {
+          name,
+          ...common,
+          customerId,
+          body: {
+            lineItems: lineItems('cart', values, name),
+            ...(values.checkout ? { checkout: true as const } : {}),
+            ...attestation,
+          },
+        },
+      };
+    case 'cart checkout':
+      return { kind: 'run', command: { name, ...common, customerId, cartId: required('cart-id') } };
+  }
+}
+
+/**
+ * Ids are judged by the API (a bad customer id is its 400, exit 1), except `.` and `..`: URLs resolve those as dot
+ * segments even when encoded, so they would silently turn into another route.
+ */
+function pathId(option: string, value: string, name: CommandName): string {
+  if (value === '.' || value === '..') throw new UsageError(`--${option} '${value}' is not an id`, name);
+  return value;
+}
+
+const strictParse = (argv: string[]) =>
+  parseArgs({ args: argv, options: OPTIONS, strict: true, allowPositionals: true, tokens: true });
+
+type Values = ReturnType<typeof strictParse>['values'];
+
+function lineItems(kind: LineKind, values: Values, name: CommandName): LineItems {
+  const items = values['line-item'];
+  const json = values['line-items-json'];
+  if (items && json !== undefined) throw new UsageError('give --line-item or --line-items-json, not both', name);
+  if (json === undefined && !items?.length) {
+    throw new UsageError('at least one --line-item (or --line-items-json) is required', name);
+  }
+  try {
+    return json !== undefined ? parseLineItemsJson(json) : (items ?? []).map((item) => parseLineItem(kind, item));
+  } catch (error) {
+    // Point the "run … --help" hint at this command's help, where the line item keys are listed.
+    if (error instanceof UsageError) throw new UsageError(error.message, name);
+    throw error;
+  }
+}
+
+function commonOptions(values: Values, env: Env, name: CommandName): CommonOptions {
+  const fromEnv = env.PARTNER_ORDERS_ENDPOINT || undefined;
+  const endpoint =
+    values.endpoint !== undefined
+      ? endpointFrom(values.endpoint, '--endpoint')
+      : endpointFrom(fromEnv ?? DEFAULT_ENDPOINT, fromEnv ? 'PARTNER_ORDERS_ENDPOINT' : 'the default endpoint');
+  if (values.sign && values['no-sign']) throw new UsageError('give --sign or --no-sign, not both', name);
+  const sign = values.sign || (!values['no-sign'] && isAwsHost(endpoint.hostname));
+  let signing: CommonOptions['signing'];
+  if (sign) {
+    const region = values.region ?? regionFromHost(endpoint.hostname) ?? (env.AWS_REGION || env.AWS_DEFAULT_REGION);
+    if (!region) {
+      throw new UsageError(
+        `no region to sign for: ${endpoint.host} does not name one; give --region or set AWS_REGION`,
+        name,
+      );
+    }
+    signing = { region };
+  } else if (values.region !== undefined) {
+    // Not silently ignored: a --region without signing usually means a custom domain that needed --sign.
+    throw new UsageError(`--region is only used for signing, and ${endpoint.host} is not signed: add --sign`, name);
+  }
+  const key = values['idempotency-key'];
+  if (key !== undefined && !IDEMPOTENCY_KEY.test(key)) {
+    throw new UsageError('--idempotency-key must be 1-255 printable ASCII characters, without edge blanks', name);
+  }
+  const correlationId = values['correlation-id'];
+  if (correlationId !== undefined && !GUID.test(correlationId)) {
+    throw new UsageError(`--correlation-id '${correlationId}' is not a GUID`, name);
+  }
+  return {
+    endpoint,
+    ...(signing ? { signing } : {}),
+    ...(key === undefined ? {} : { idempotencyKey: key }),
+    ...(correlationId === undefined ? {} : { correlationId }),
+    whatIf: values['what-if'] ?? false,
+  };
+}

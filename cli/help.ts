@@ -1,0 +1,199 @@
+// Every help text the CLI prints. Kept as plain text in one file so that what `--help` says can be read (and
+// reviewed) in one place, next to the PowerShell names people arrive with.
+
+export type CommandName = 'order create' | 'cart create' | 'cart checkout';
+
+const EXAMPLE_CUSTOMER = '4a8c3e2d-1b6f-4c7e-9d2a-5f0e1b3c7a90';
+
+const COMMON = `Options for every command:
+  --endpoint URL          API root. Default: $PARTNER_ORDERS_ENDPOINT, else http://127.0.0.1:3000 (npm start)
+  --idempotency-key KEY   Sent as Idempotency-Key (1-255 printable ASCII characters). Running the same command
+                          again with the same key replays the first answer instead of buying twice: use one
+                          whenever you might retry (timeouts, exit codes 3 and 4)
+  --correlation-id GUID   Sent as MS-CorrelationId, to find this call in the API's and Partner Center's logs
+  --what-if               Validate and print the requests that would be sent to Partner Center; send nothing
+                          (?dryRun=true; unlike the cmdlets' -WhatIf, nothing is bought)
+  --sign, --no-sign       SigV4-sign the request for execute-api, or not. Default: signed when the host ends in
+                          .amazonaws.com; local endpoints are not signed. AWS credentials come from the SDK's
+                          default chain (AWS_ACCESS_KEY_ID..., AWS_PROFILE, SSO, instance/container roles)
+  --region REGION         Region to sign for. Default: from *.execute-api.<region>.amazonaws.com, else
+                          $AWS_REGION or $AWS_DEFAULT_REGION
+  -h, --help              This help`;
+
+const EXIT_CODES = `Output:
+  The response body as indented JSON on stdout: the resource on success, the RFC 9457 problem
+  (application/problem+json) when refused or failed. Diagnostics go to stderr.
+
+Exit codes:
+  0  success (2xx)
+  1  the request was refused (4xx): the problem is on stdout
+  2  usage error (bad arguments): message on stderr, nothing was sent
+  3  server or upstream failure (5xx, or an answer that is not HTTP 2xx/4xx): the problem is on stdout;
+     the outcome of a purchase may be unknown, so retry only with the same --idempotency-key
+  4  the request could not be sent or got no answer: endpoint unreachable or connection lost, or no AWS
+     credentials to sign with`;
+
+const LINE_SYNTAX = `  --line-item takes key=value pairs separated by commas, one --line-item per line item (repeat it).
+  Keys are matched in any case (OfferId= works). Values cannot contain commas: use --line-items-json for
+  those. An unknown key, a repeated key or an entry without '=' is a usage error: nothing is dropped.`;
+
+export const TOP_HELP = `partner-orders: Microsoft Partner Center orders and carts through the partner-orders API.
+The command-line counterpart of New-PartnerCustomerOrder, New-PartnerCustomerCart and Submit-PartnerCustomerCart.
+
+Usage:
+  partner-orders <command> [options]
+  partner-orders <command> --help
+  partner-orders --version
+
+Commands:
+  order create    Create an order; with --order-id, add add-ons to it     (New-PartnerCustomerOrder [-OrderId])
+  cart create     Create a cart; with --checkout, also check it out       (New-PartnerCustomerCart)
+  cart checkout   Check out a cart                                        (Submit-PartnerCustomerCart)
+
+${COMMON}
+  --version               Print the version
+
+${EXIT_CODES}
+
+Example:
+  partner-orders order create --customer-id ${EXAMPLE_CUSTOMER} \\
+    --line-item offerId=CFQ7TTC0LH18:0001:CFQ7TTC0K59S,quantity=5,termDuration=P1Y --billing-cycle monthly
+`;
+
+const ORDER_CREATE = `partner-orders order create: create an order (New-PartnerCustomerOrder), or with --order-id add
+add-ons to the subscriptions of an existing order (New-PartnerCustomerOrder -OrderId).
+
+Usage:
+  partner-orders order create --customer-id GUID --line-item KEY=VALUE[,KEY=VALUE...] [--line-item ...]
+                              [--billing-cycle CYCLE] [--order-id ID] [--what-if] [options]
+
+  POST /customers/{customerId}/orders (201 Order); with --order-id: PATCH /customers/{customerId}/orders/{orderId}
+  (200 Order).
+
+Options:
+  --customer-id GUID      The customer's tenant id (required)
+  --line-item ITEM        One line item (repeatable), keys below
+  --line-items-json JSON  The whole lineItems array as JSON, instead of --line-item
+  --billing-cycle CYCLE   monthly | annual | triennial | none | one_time (Monthly, OneTime... accepted)
+  --order-id ID           Add add-ons to this order (PATCH); every line then needs parentSubscriptionId
+  --partner-on-record-attestation-accepted
+                          Send partnerOnRecordAttestationAccepted: true
+
+Line item keys:
+  offerId=ID                       required: catalog id productId:skuId:availabilityId, or a legacy offer GUID
+  quantity=N                       required: 1-10000
+  termDuration=P1M|P1Y|P3Y         term (the cmdlet cannot send it)
+  friendlyName=TEXT
+  lineItemNumber=N                 on every line or on none; 0..n-1 (assigned in order when absent)
+  partnerIdOnRecord=MPNID
+  parentSubscriptionId=GUID        add-ons only (with --order-id): the subscription the add-on extends
+  provisioningContext.KEY=VALUE    one provisioningContext entry (repeat for more keys)
+${LINE_SYNTAX}
+
+${COMMON}
+
+${EXIT_CODES}
+
+Examples:
+  partner-orders order create --customer-id ${EXAMPLE_CUSTOMER} \\
+    --line-item offerId=CFQ7TTC0LH18:0001:CFQ7TTC0K59S,quantity=5,termDuration=P1Y,friendlyName=Seats \\
+    --billing-cycle monthly --idempotency-key order-2024-0001
+
+  # add-on to the subscription created by that order
+  partner-orders order create --customer-id ${EXAMPLE_CUSTOMER} --order-id Cs_jyTxubLpvdJXdo8xcQZN6I2RsLrgZ1 \\
+    --line-item offerId=CFQ7TTC0LDPB:0001:CFQ7TTC0K5DJ,quantity=5,parentSubscriptionId=<subscription id>
+
+  # see what would be sent, send nothing
+  partner-orders order create --what-if --customer-id ${EXAMPLE_CUSTOMER} \\
+    --line-items-json '[{"offerId":"CFQ7TTC0LH18:0001:CFQ7TTC0K59S","quantity":5,"friendlyName":"Seats, EU"}]'
+`;
+
+const CART_CREATE = `partner-orders cart create: create a cart (New-PartnerCustomerCart); with --checkout, check it out in the
+same call (Submit-PartnerCustomerCart).
+
+Usage:
+  partner-orders cart create --customer-id GUID --line-item KEY=VALUE[,KEY=VALUE...] [--line-item ...]
+                             [--checkout] [--what-if] [options]
+
+  POST /customers/{customerId}/carts: 201 Cart, or 201 { cart, checkout } with --checkout. A checkout can
+  succeed for some order groups and fail for others: read checkout.orderErrors (a warning goes to stderr). If the
+  cart is created but its checkout fails, the problem carries cartId: retry with 'partner-orders cart checkout'.
+
+Options:
+  --customer-id GUID      The customer's tenant id (required)
+  --line-item ITEM        One line item (repeatable), keys below
+  --line-items-json JSON  The whole lineItems array as JSON, instead of --line-item
+  --checkout              Check the cart out after creating it
+  --partner-on-record-attestation-accepted
+                          Send partnerOnRecordAttestationAccepted: true
+
+Line item keys:
+  catalogItemId=ID                 required: productId:skuId:availabilityId (or a legacy id)
+  quantity=N                       required: 1-10000
+  billingCycle=CYCLE               required: monthly | annual | triennial | none | one_time
+  termDuration=P1M|P1Y|P3Y
+  friendlyName=TEXT
+  id=N                             line id: on every line or on none; 0..n-1
+  renewsTo=P1Y                     renewal term: sent as { "renewsTo": { "termDuration": "P1Y" } }
+  provisioningContext.KEY=VALUE    one provisioningContext entry (repeat for more keys)
+  participant.TYPE=MPNID           a participant (repeatable); TYPE is transaction_reseller,
+                                   consumption_reseller or additional_transaction_reseller
+${LINE_SYNTAX}
+
+${COMMON}
+
+${EXIT_CODES}
+
+Examples:
+  partner-orders cart create --customer-id ${EXAMPLE_CUSTOMER} --checkout \\
+    --line-item catalogItemId=CFQ7TTC0LH18:0001:CFQ7TTC0K59S,quantity=5,billingCycle=monthly,termDuration=P1Y
+
+  partner-orders cart create --customer-id ${EXAMPLE_CUSTOMER} \\
+    --line-item catalogItemId=CFQ7TTC0LH18:0001:CFQ7TTC0K59S,quantity=5,billingCycle=monthly,renewsTo=P1Y,participant.transaction_reseller=1234567
+`;
+
+const CART_CHECKOUT = `partner-orders cart checkout: check out a cart (Submit-PartnerCustomerCart).
+
+Usage:
+  partner-orders cart checkout --customer-id GUID --cart-id GUID [--what-if] [options]
+
+  POST /customers/{customerId}/carts/{cartId}/checkout: 200 CartCheckoutResult. Partner Center makes checkout
+  idempotent per cart: checking out the same cart again returns the first result. Some order groups can fail while
+  others succeed: read orderErrors (a warning goes to stderr).
+
+Options:
+  --customer-id GUID      The customer's tenant id (required)
+  --cart-id GUID          The cart to check out (required)
+
+${COMMON}
+
+${EXIT_CODES}
+
+Example:
+  partner-orders cart checkout --customer-id ${EXAMPLE_CUSTOMER} --cart-id <cart id>
+`;
+
+const CART_GROUP = `partner-orders cart: carts (New-PartnerCustomerCart, Submit-PartnerCustomerCart).
+
+Usage:
+  partner-orders cart create --customer-id GUID --line-item KEY=VALUE,... [--checkout] [options]
+  partner-orders cart checkout --customer-id GUID --cart-id GUID [options]
+
+Run 'partner-orders cart create --help' or 'partner-orders cart checkout --help' for their options.
+`;
+
+const ORDER_GROUP = `partner-orders order: orders (New-PartnerCustomerOrder).
+
+Usage:
+  partner-orders order create --customer-id GUID --line-item KEY=VALUE,... [--order-id ID] [options]
+
+Run 'partner-orders order create --help' for its options.
+`;
+
+export const COMMAND_HELP: Record<CommandName, string> = {
+  'order create': ORDER_CREATE,
+  'cart create': CART_CREATE,
+  'cart checkout': CART_CHECKOUT,
+};
+
+export const GROUP_HELP: Record<'order' | 'cart', string> = { order: ORDER_GROUP, cart: CART_GROUP };

@@ -1,0 +1,162 @@
+// partner-orders: the command line for the partner-orders API, for people who know the Partner Center PowerShell
+// cmdlets. `main` does one request and returns the exit code; all I/O goes through `io`, so tests drive it in
+// process against the local stack with fake credentials.
+import { readFileSync, realpathSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
+import { type Command, type Env, parseCommandLine } from './args.js';
+import { type ApiResponse, EXIT, type ExitCode, exitCodeFor, formatBody, send, Unreachable } from './http.js';
+import { toApiRequest } from './request.js';
+import { type CredentialProvider, signRequest } from './sign.js';
+import { UsageError } from './usage-error.js';
+
+export interface Output {
+  write(chunk: string): unknown;
+}
+
+export interface Io {
+  stdout: Output;
+  stderr: Output;
+  fetch: typeof fetch;
+  env: Env;
+  /** AWS credentials for signing; default: the SDK's default chain (`defaultProvider()`). */
+  credentials?: CredentialProvider;
+  /** Fixed SigV4 signing time, for tests. */
+  signingDate?: Date;
+}
+
+const NAME = 'partner-orders';
+
+export async function main(argv: string[], io: Partial<Io> = {}): Promise<ExitCode> {
+  const stdout = io.stdout ?? process.stdout;
+  const stderr = io.stderr ?? process.stderr;
+  const say = (line: string) => stderr.write(`${NAME}: ${line}\n`);
+
+  let invocation: ReturnType<typeof parseCommandLine>;
+  try {
+    invocation = parseCommandLine(argv, io.env ?? process.env);
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    say(error.message);
+    say(`run '${NAME} ${error.command ? `${error.command} ` : ''}--help' for usage`);
+    return EXIT.usage;
+  }
+  if (invocation.kind === 'help') {
+    stdout.write(invocation.text);
+    return EXIT.ok;
+  }
+  if (invocation.kind === 'version') {
+    stdout.write(`${version()}\n`);
+    return EXIT.ok;
+  }
+
+  const { command } = invocation;
+  const request = toApiRequest(command);
+  let headers = request.headers;
+  if (command.signing) {
+    try {
+      headers = await signRequest(request.url, request, {
+        region: command.signing.region,
+        ...(io.credentials ? { credentials: io.credentials } : {}),
+        ...(io.signingDate ? { signingDate: io.signingDate } : {}),
+      });
+    } catch (error) {
+      // Almost always "no credentials in the chain" or an expired SSO session: nothing has been sent.
+      say(`could not sign the request (nothing was sent): ${(error as Error).message}`);
+      return EXIT.unreachable;
+    }
+  }
+
+  let response: ApiResponse;
+  try {
+    response = await send(request, headers, io.fetch ?? fetch);
+  } catch (error) {
+    if (!(error instanceof Unreachable)) throw error;
+    say(error.message);
+    if (error.maybeReceived && !command.whatIf) say(unknownOutcome(command.idempotencyKey));
+    return EXIT.unreachable;
+  }
+
+  stdout.write(formatBody(response));
+  for (const line of diagnostics(response, command)) say(line);
+  return exitCodeFor(response.status);
+}
+
+const unknownOutcome = (key: string | undefined) =>
+  key === undefined
+    ? 'the request may have been received and its outcome is unknown: check before running it again, and give ' +
+      '--idempotency-key next time so that a retry cannot buy twice'
+    : `the outcome is unknown: retrying with the same --idempotency-key ${key} is safe`;
+
+/** What a person at a terminal needs to know beyond the body: kept off stdout so scripts parse only the body. */
+function diagnostics(response: ApiResponse, command: Command): string[] {
+  const { name, idempotencyKey: key, whatIf } = command;
+  const lines: string[] = [];
+  const { status, headers } = response;
+  const value = response.json?.value;
+  const body:
+    | Partial<Record<'title' | 'detail' | 'cartId' | 'orderErrors' | 'checkout' | 'type', unknown>>
+    | undefined = typeof value === 'object' && value !== null && !Array.isArray(value) ? value : undefined;
+  const correlation = headers.get('ms-correlationid');
+  if (headers.get('idempotent-replayed') === 'true') {
+    lines.push('this is the first answer to this --idempotency-key, replayed: nothing new was sent to Partner Center');
+  }
+  if (status < 200 || status >= 300) {
+    const title =
+      typeof body?.title === 'string' ? body.title : response.text.slice(0, 200).replace(/\s+/g, ' ').trim();
+    const detail = typeof body?.detail === 'string' ? `: ${body.detail}` : '';
+    lines.push(`HTTP ${status} ${title}${detail}${correlation ? ` (MS-CorrelationId ${correlation})` : ''}`);
+    const retryAfter = headers.get('retry-after');
+    if (retryAfter) lines.push(`the API asks to retry after ${retryAfter} s`);
+    if (status === 401 || status === 403) {
+      // API Gateway's own refusals (IAM) are `{"message": …}`, not our problem documents.
+      if (body && body.type === undefined) {
+        lines.push('refused by API Gateway: check the endpoint, --region and AWS credentials');
+      }
+    }
+    if (name === 'cart create' && typeof body?.cartId === 'string') {
+      lines.push(
+        `the cart ${body.cartId} was created: check it out with ` +
+          `'${NAME} cart checkout --customer-id ${command.customerId} --cart-id ${body.cartId}'`,
+      );
+    }
+    if (status >= 300 && status < 400) {
+      lines.push(`a redirect to ${headers.get('location') ?? '(no Location)'} was not followed: check --endpoint`);
+    }
+    if (status >= 500 && !whatIf) lines.push(unknownOutcome(key));
+  }
+  // A checkout answers 2xx even when some order groups failed: say so where a person will see it.
+  const checkout =
+    name === 'cart checkout'
+      ? body
+      : name === 'cart create'
+        ? (body?.checkout as { orderErrors?: unknown } | undefined)
+        : undefined;
+  if (Array.isArray(checkout?.orderErrors) && checkout.orderErrors.length > 0) {
+    lines.push(`the checkout failed for ${checkout.orderErrors.length} order group(s): see orderErrors`);
+  }
+  return lines;
+}
+
+function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version?: string };
+  return pkg.version ?? 'unknown';
+}
+
+/** For bin/partner-orders.mjs and `tsx cli/main.ts`: the real process, its arguments and exit code. */
+export async function run(): Promise<void> {
+  // exitCode, not process.exit(): stdout may be a pipe that is still draining.
+  process.exitCode = await main(process.argv.slice(2));
+}
+
+/** True when this file is the process's entry point (`tsx cli/main.ts`), not imported (the bin shim, tests). */
+function isEntryPoint(): boolean {
+  const entry = process.argv[1];
+  if (!entry) return false;
+  try {
+    return import.meta.url === pathToFileURL(realpathSync(entry)).href;
+  } catch {
+    return false;
+  }
+}
+
+if (isEntryPoint()) await run();

@@ -1,0 +1,49 @@
+// A parsed command → the one API request it stands for (route table: functions/shared/routes.ts).
+import type { Command } from './args.js';
+
+export interface ApiRequest {
+  method: 'POST' | 'PATCH';
+  /** The full URL: endpoint (with any base path), route, and `?dryRun=true` for --what-if. */
+  url: URL;
+  headers: Record<string, string>;
+  /** JSON text; absent for checkout, which takes no body (and so no Content-Type either). */
+  body?: string;
+}
+
+/** Ids go into the path encoded: the API judges them, but they must not be able to change the route. */
+const segment = encodeURIComponent;
+
+export function toApiRequest(command: Command): ApiRequest {
+  const customer = `/customers/${segment(command.customerId)}`;
+  let method: ApiRequest['method'] = 'POST';
+  let route: string;
+  let body: unknown;
+  switch (command.name) {
+    case 'order create':
+      if (command.orderId !== undefined) {
+        method = 'PATCH';
+        route = `${customer}/orders/${segment(command.orderId)}`;
+      } else {
+        route = `${customer}/orders`;
+      }
+      body = command.body;
+      break;
+    case 'cart create':
+      route = `${customer}/carts`;
+      body = command.body;
+      break;
+    case 'cart checkout':
+      route = `${customer}/carts/${segment(command.cartId)}/checkout`;
+      break;
+  }
+
+  const url = new URL(command.endpoint);
+  url.pathname = `${command.endpoint.pathname.replace(/\/+$/, '')}${route}`;
+  if (command.whatIf) url.searchParams.set('dryRun', 'true');
+
+  const headers: Record<string, string> = { accept: 'application/json, application/problem+json' };
+  if (body !== undefined) headers['content-type'] = 'application/json';
+  if (command.idempotencyKey !== undefined) headers['idempotency-key'] = command.idempotencyKey;
+  if (command.correlationId !== undefined) headers['ms-correlationid'] = command.correlationId;
+  return { method, url, headers, ...(body === undefined ? {} : { body: JSON.stringify(body) }) };
+}

@@ -1,0 +1,35 @@
+// The local application: the route table's handlers plus the local-only endpoints, wired from one set of
+// dependencies. `npm start` and the integration tests both serve exactly this.
+import type { Server } from 'node:http';
+import { createHandler as createCartHandler } from '../functions/create-cart/handler.js';
+import { createHandler as createOrderHandler } from '../functions/create-order/handler.js';
+import { createHandler as createEventsHandler } from '../functions/order-events/handler.js';
+import type { HttpDependencies } from '../functions/shared/http.js';
+import { logger } from '../functions/shared/log.js';
+import { eventsEndpoint } from './events-endpoint.js';
+import { openApiEndpoint } from './openapi-endpoint.js';
+import { createLocalServer } from './server.js';
+
+export function createLocalApp(deps: HttpDependencies): Server {
+  return createLocalServer({
+    handlers: { 'create-order': createOrderHandler(deps), 'create-cart': createCartHandler(deps) },
+    extra: [
+      openApiEndpoint,
+      // Outcome events go back in the answer instead of to a bus; a 429 delay is only logged.
+      eventsEndpoint((event, context, published) =>
+        createEventsHandler({
+          ...deps,
+          publish: async (outcomes) => {
+            published.push(...outcomes);
+          },
+          delay: async (record, seconds) => {
+            logger.info('(local) message would be delayed before its next delivery', {
+              messageId: record.messageId,
+              seconds,
+            });
+          },
+        })(event, context),
+      ),
+    ],
+  });
+}

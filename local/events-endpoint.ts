@@ -1,0 +1,118 @@
+// `POST /events` (local only, not deployed): takes an EventBridge PutEvents entry — `{ Source, DetailType, Detail }`,
+// or `{ Entries: [...] }` — and does what the bus, the rule and the queue do in AWS: the entries that match the rule
+// become SQS records for the order-events function, invoked in-process. Answers with the batch response and the
+// outcome events that would have been published. A record reported as failed is not redelivered here: post again.
+import { randomUUID } from 'node:crypto';
+import type { APIGatewayProxyStructuredResultV2, SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import * as z from 'zod/mini';
+import { ValidationError } from '../functions/shared/errors.js';
+import { COMMAND_TYPES, OUTCOME_SOURCE, type OutcomeEvent } from '../functions/shared/events.js';
+import { PROBLEM_CONTENT_TYPE, toProblem } from '../functions/shared/problem.js';
+import { describeIssues } from '../functions/shared/validation.js';
+import { toContext } from './api-gateway.js';
+import type { LocalEndpoint } from './server.js';
+
+const Entry = z.looseObject({
+  Source: z.string().check(z.minLength(1)),
+  DetailType: z.string().check(z.minLength(1)),
+  /** PutEvents takes a JSON string; an object is accepted here for convenience. */
+  Detail: z.union([z.string(), z.record(z.string(), z.unknown())]),
+  EventBusName: z.optional(z.string()),
+});
+const PutEvents = z.union([z.strictObject({ Entries: z.array(Entry).check(z.minLength(1), z.maxLength(10)) }), Entry]);
+
+export type OrderEventsHandler = (
+  event: SQSEvent,
+  context: ReturnType<typeof toContext>,
+  published: OutcomeEvent[],
+) => Promise<SQSBatchResponse>;
+
+const json = (status: number, body: unknown, problem = false): APIGatewayProxyStructuredResultV2 => ({
+  statusCode: status,
+  headers: { 'Content-Type': problem ? PROBLEM_CONTENT_TYPE : 'application/json' },
+  body: JSON.stringify(body),
+});
+
+/** The rule in the stack: commands by detail-type, never our own outcome events. */
+const matchesRule = (entry: z.infer<typeof Entry>) =>
+  entry.Source !== OUTCOME_SOURCE && (COMMAND_TYPES as readonly string[]).includes(entry.DetailType);
+
+export function eventsEndpoint(run: OrderEventsHandler): LocalEndpoint {
+  return async (method, url, body) => {
+    if (url.pathname !== '/events') return undefined;
+    try {
+      if (method !== 'POST') return json(405, toProblem(new Error('POST only')).problem, true);
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(body.toString('utf8'));
+      } catch {
+        throw new ValidationError([{ path: '/body', message: 'is not valid JSON' }]);
+      }
+      const result = PutEvents.safeParse(parsed);
+      if (!result.success) throw new ValidationError(describeIssues(result.error.issues, '/body'));
+      type PutEventsEntry = z.infer<typeof Entry>;
+      const data = result.data as { Entries?: PutEventsEntry[] };
+      const entries: PutEventsEntry[] = data.Entries ?? [result.data as PutEventsEntry];
+      const unmatched = entries.findIndex((entry) => !matchesRule(entry));
+      if (unmatched >= 0) {
+        throw new ValidationError([
+          {
+            path: `/body/Entries/${unmatched}/DetailType`,
+            message: `the rule routes only ${COMMAND_TYPES.join(' and ')} from sources other than ${OUTCOME_SOURCE}`,
+          },
+        ]);
+      }
+      const records = entries.map((entry) => {
+        const event = {
+          version: '0',
+          id: randomUUID(),
+          'detail-type': entry.DetailType,
+          source: entry.Source,
+          account: '000000000000',
+          time: new Date().toISOString(),
+          region: 'local',
+          resources: [],
+          detail: typeof entry.Detail === 'string' ? safeJson(entry.Detail) : entry.Detail,
+        };
+        const messageId = randomUUID();
+        return {
+          messageId,
+          receiptHandle: messageId,
+          body: JSON.stringify(event),
+          attributes: {
+            ApproximateReceiveCount: '1',
+            SentTimestamp: String(Date.now()),
+            SenderId: 'local',
+            ApproximateFirstReceiveTimestamp: String(Date.now()),
+          },
+          messageAttributes: {},
+          md5OfBody: '',
+          eventSource: 'aws:sqs',
+          eventSourceARN: 'arn:aws:sqs:local:000000000000:partner-orders-commands',
+          awsRegion: 'local',
+        };
+      });
+      const published: OutcomeEvent[] = [];
+      let response: SQSBatchResponse;
+      try {
+        response = await run({ Records: records }, toContext('order-events', 60_000), published);
+      } catch {
+        // Every record failed: in AWS the whole batch goes back to the queue.
+        response = { batchItemFailures: records.map((r) => ({ itemIdentifier: r.messageId })) };
+      }
+      return json(200, { ...response, events: records.map((r) => JSON.parse(r.body).id), outcomes: published });
+    } catch (error) {
+      const { problem } = toProblem(error);
+      return json(problem.status, problem, true);
+    }
+  };
+}
+
+/** A Detail string that is not JSON reaches the function as it is, which rejects it. */
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
