@@ -6,8 +6,7 @@ import { mkdtempSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { build } from 'esbuild';
-import { functionNames } from '../functions/shared/routes.js';
-import { bundling, entryOf } from '../infra/bundling.js';
+import { bundling, deployedFunctions, entryOf } from '../infra/bundling.js';
 
 const RUNS = Number(process.env.COLD_RUNS ?? 11);
 const GOAL = { size: 1.1, import: 1.15 };
@@ -60,7 +59,7 @@ export async function measureCold(
   const outdir = mkdtempSync(join(tmpdir(), 'partner-orders-cold-'));
   const targets = [
     ['floor', new URL('./floor.ts', import.meta.url).pathname],
-    ...functionNames.map((name) => [name, entryOf(name)]),
+    ...deployedFunctions.map((name) => [name, entryOf(name)]),
   ] as const;
   const files = await Promise.all(targets.map(([name, entry]) => bundle(name, entry, outdir)));
   const times = new Map<string, number[]>(targets.map(([name]) => [name, []]));

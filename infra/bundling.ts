@@ -27,6 +27,14 @@ export const bundling = {
   external: [] as string[],
 } as const;
 
+import { functionNames } from '../functions/shared/routes.js';
+
+/** The event consumer: the one function no route serves. */
+export const EVENTS_FUNCTION = 'order-events';
+
+/** Every function folder that is deployed: the route table's, then the event consumer. */
+export const deployedFunctions = [...functionNames, EVENTS_FUNCTION] as const;
+
 /** The function folders and their entry files (`functions/<name>/handler.ts`). */
 export const entryOf = (functionName: string) =>
   new URL(`../functions/${functionName}/handler.ts`, import.meta.url).pathname;

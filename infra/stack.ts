@@ -35,7 +35,9 @@ import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { Construct, IConstruct } from 'constructs';
 import { COMMAND_TYPES, OUTCOME_SOURCE } from '../functions/shared/events.js';
 import { type FunctionName, functionNames, type Route, routes } from '../functions/shared/routes.js';
-import { bundling, entryOf } from './bundling.js';
+import { bundling, EVENTS_FUNCTION, entryOf } from './bundling.js';
+
+export { EVENTS_FUNCTION };
 
 export type AuthorizerChoice = { type: 'iam' } | { type: 'jwt'; issuer: string; audience: string[] };
 
@@ -65,7 +67,6 @@ export const FUNCTION_MEMORY_MB = 512;
 export const FUNCTION_TIMEOUT = Duration.seconds(29);
 /** The event consumer has no API Gateway limit: a batch of 10 at concurrency 10 is one Partner Center round. */
 export const EVENTS_FUNCTION_TIMEOUT = Duration.seconds(60);
-export const EVENTS_FUNCTION = 'order-events';
 
 /** cdk-nag acknowledgements are kept narrow: on the one resource, for the one finding, with the reason. */
 export const ACKNOWLEDGEMENTS = new Map<string, string>();

@@ -69,6 +69,12 @@ export const examples: Example[] = [
       }),
   },
   {
+    title: 'The same from the command line (New-PartnerCustomerOrder style), retry-safe with a key',
+    command: (base) =>
+      `npx partner-orders order create --endpoint ${base} --customer-id ${EXAMPLE_CUSTOMER_ID} ` +
+      `--line-item offerId=CFQ7TTC0LH18:0001:CFQ7TTC0K59S,quantity=5,termDuration=P1Y --idempotency-key order-2026-0002`,
+  },
+  {
     title: 'A bad request: answered 400 with every problem, nothing sent upstream',
     command: (base) =>
       post(base, `/customers/not-a-guid/orders`, { lineItems: [{ offerId: 'x', quantity: 0, quantiy: 1 }] }),
