@@ -30,8 +30,18 @@ async function concurrentSameKey(stack: Stack) {
 const record = () => ({
   messageId: randomUUID(),
   receiptHandle: 'h',
-  body: JSON.stringify({ id: randomUUID(), source: 'bench', 'detail-type': 'CreateOrder', detail: { customerId: CUSTOMER, lineItems } }),
-  attributes: { ApproximateReceiveCount: '1', SentTimestamp: '0', SenderId: 'bench', ApproximateFirstReceiveTimestamp: '0' },
+  body: JSON.stringify({
+    id: randomUUID(),
+    source: 'bench',
+    'detail-type': 'CreateOrder',
+    detail: { customerId: CUSTOMER, lineItems },
+  }),
+  attributes: {
+    ApproximateReceiveCount: '1',
+    SentTimestamp: '0',
+    SenderId: 'bench',
+    ApproximateFirstReceiveTimestamp: '0',
+  },
   messageAttributes: {},
   md5OfBody: '',
   eventSource: 'aws:sqs',
@@ -45,7 +55,11 @@ const context = () =>
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0;
 
 async function batchVsOne(stack: Stack) {
-  const handler = createHandler({ ...stack.deps, publish: async () => undefined, delay: async () => undefined } as EventDependencies);
+  const handler = createHandler({
+    ...stack.deps,
+    publish: async () => undefined,
+    delay: async () => undefined,
+  } as EventDependencies);
   const time = async (size: number) => {
     const started = performance.now();
     const response = await handler({ Records: Array.from({ length: size }, record) }, context());
@@ -68,10 +82,16 @@ try {
   const batch = await batchVsOne(stack);
   console.log(`exactly-once figures (simulator latency ${LATENCY_MS} ms, Node ${process.versions.node})\n`);
   console.log(`${CONCURRENT} concurrent requests, one Idempotency-Key: ${sameKey.orders} order(s) placed upstream`);
-  console.log(`  answers: ${Object.entries(sameKey.statuses).map(([s, n]) => `${n} × ${s}`).join(', ')}`);
+  console.log(
+    `  answers: ${Object.entries(sameKey.statuses)
+      .map(([s, n]) => `${n} × ${s}`)
+      .join(', ')}`,
+  );
   console.log(`\norder-events batch (concurrency bound ${DEFAULT_EVENT_CONCURRENCY}, median of ${ROUNDS}):`);
   console.log(`  1 record:   ${batch.one.toFixed(1)} ms`);
-  console.log(`  10 records: ${batch.ten.toFixed(1)} ms  (${(batch.ten / batch.one).toFixed(2)}× one record; goal ≤ 2×)`);
+  console.log(
+    `  10 records: ${batch.ten.toFixed(1)} ms  (${(batch.ten / batch.one).toFixed(2)}× one record; goal ≤ 2×)`,
+  );
 } finally {
   await stack.stop();
 }

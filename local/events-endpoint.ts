@@ -19,7 +19,9 @@ const Entry = z.looseObject({
   Detail: z.union([z.string(), z.record(z.string(), z.unknown())]),
   EventBusName: z.optional(z.string()),
 });
-const PutEvents = z.union([z.strictObject({ Entries: z.array(Entry).check(z.minLength(1), z.maxLength(10)) }), Entry]);
+const Entries = z.strictObject({ Entries: z.array(Entry).check(z.minLength(1), z.maxLength(10)) });
+/** Several entries (`{ Entries }`) or one; chosen by shape so that errors name the field, not "no shape matched". */
+const putEventsSchema = (body: unknown) => (body && typeof body === 'object' && 'Entries' in body ? Entries : Entry);
 
 export type OrderEventsHandler = (
   event: SQSEvent,
@@ -48,7 +50,7 @@ export function eventsEndpoint(run: OrderEventsHandler): LocalEndpoint {
       } catch {
         throw new ValidationError([{ path: '/body', message: 'is not valid JSON' }]);
       }
-      const result = PutEvents.safeParse(parsed);
+      const result = putEventsSchema(parsed).safeParse(parsed);
       if (!result.success) throw new ValidationError(describeIssues(result.error.issues, '/body'));
       type PutEventsEntry = z.infer<typeof Entry>;
       const data = result.data as { Entries?: PutEventsEntry[] };
@@ -57,7 +59,7 @@ export function eventsEndpoint(run: OrderEventsHandler): LocalEndpoint {
       if (unmatched >= 0) {
         throw new ValidationError([
           {
-            path: `/body/Entries/${unmatched}/DetailType`,
+            path: data.Entries ? `/body/Entries/${unmatched}/DetailType` : '/body/DetailType',
             message: `the rule routes only ${COMMAND_TYPES.join(' and ')} from sources other than ${OUTCOME_SOURCE}`,
           },
         ]);
