@@ -43,7 +43,11 @@ export interface CartCheckout extends CommonOptions {
   cartId: string;
 }
 
-export type Command = OrderCreate | CartCreate | CartCheckout;
+export interface CredentialsCheck extends CommonOptions {
+  name: 'credentials check';
+}
+
+export type Command = OrderCreate | CartCreate | CartCheckout | CredentialsCheck;
 
 export type Invocation = { kind: 'help'; text: string } | { kind: 'version' } | { kind: 'run'; command: Command };
 
@@ -101,11 +105,13 @@ const ALLOWED: Record<CommandName, ReadonlySet<OptionName>> = {
     'partner-on-record-attestation-accepted',
   ]),
   'cart checkout': new Set([...COMMON, 'customer-id', 'cart-id']),
+  // A read-only check: no purchase, so no key and no dry run.
+  'credentials check': new Set(COMMON.filter((option) => option !== 'idempotency-key' && option !== 'what-if')),
 };
 
-const GROUPS = { order: ['create'], cart: ['create', 'checkout'] } as const;
+const GROUPS = { order: ['create'], cart: ['create', 'checkout'], credentials: ['check'] } as const;
 type Group = keyof typeof GROUPS;
-const isGroup = (word: string | undefined): word is Group => word === 'order' || word === 'cart';
+const isGroup = (word: string | undefined): word is Group => word !== undefined && Object.hasOwn(GROUPS, word);
 
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** As the API takes it: 1-255 printable ASCII; no edge blanks, which HTTP would strip and so change the key. */
@@ -121,8 +127,9 @@ function helpFor(positionals: string[]): string {
 
 function commandName(positionals: string[]): CommandName {
   const [group, action, extra] = positionals;
-  if (group === undefined) throw new UsageError('no command given (order create, cart create or cart checkout)');
-  if (!isGroup(group)) throw new UsageError(`unknown command '${group}' (order create, cart create or cart checkout)`);
+  const all = 'order create, cart create, cart checkout or credentials check';
+  if (group === undefined) throw new UsageError(`no command given (${all})`);
+  if (!isGroup(group)) throw new UsageError(`unknown command '${group}' (${all})`);
   const actions: readonly string[] = GROUPS[group];
   if (action === undefined) throw new UsageError(`'${group}' needs an action: ${actions.join(' or ')}`);
   if (!actions.includes(action)) {
@@ -190,6 +197,7 @@ export function parseCommandLine(argv: string[], env: Env): Invocation {
     return pathId(option, value, name);
   };
   const common = commonOptions(values, env, name);
+  if (name === 'credentials check') return { kind: 'run', command: { name, ...common } };
   const customerId = required('customer-id');
   const attestation = values['partner-on-record-attestation-accepted']
     ? { partnerOnRecordAttestationAccepted: true as const }

@@ -1,7 +1,7 @@
 // Every help text the CLI prints. Kept as plain text in one file so that what `--help` says can be read (and
 // reviewed) in one place, next to the PowerShell names people arrive with.
 
-export type CommandName = 'order create' | 'cart create' | 'cart checkout';
+export type CommandName = 'order create' | 'cart create' | 'cart checkout' | 'credentials check';
 
 const EXAMPLE_CUSTOMER = '4a8c3e2d-1b6f-4c7e-9d2a-5f0e1b3c7a90';
 
@@ -49,6 +49,7 @@ Commands:
   order create    Create an order; with --order-id, add add-ons to it     (New-PartnerCustomerOrder [-OrderId])
   cart create     Create a cart; with --checkout, also check it out       (New-PartnerCustomerCart)
   cart checkout   Check out a cart                                        (Submit-PartnerCustomerCart)
+  credentials check  Redeem a Partner Center token now and report on the credentials (no secret values)
 
 ${COMMON}
   --version               Print the version
@@ -190,10 +191,34 @@ Usage:
 Run 'partner-orders order create --help' for its options.
 `;
 
+const CREDENTIALS_CHECK = `partner-orders credentials check: redeem a Partner Center token now with the stored
+credentials and report on them: auth mode (app+user or app-only), whether a token was acquired, when the refresh
+token was last rotated and the days left before Entra ID's 90-day inactivity expiry. Never a secret value.
+
+Usage:
+  partner-orders credentials check [--endpoint URL] [options]
+
+  GET /health/credentials: 200 when a token was acquired; 503 (exit 3) with Entra's error and AADSTS code when not
+  (README, "Credentials", says what to do for each code). --idempotency-key and --what-if do not apply: the check
+  buys nothing.
+
+${COMMON}
+
+${EXIT_CODES}
+
+Example:
+  partner-orders credentials check --endpoint https://abc123.execute-api.eu-west-1.amazonaws.com
+`;
+
 export const COMMAND_HELP: Record<CommandName, string> = {
   'order create': ORDER_CREATE,
   'cart create': CART_CREATE,
   'cart checkout': CART_CHECKOUT,
+  'credentials check': CREDENTIALS_CHECK,
 };
 
-export const GROUP_HELP: Record<'order' | 'cart', string> = { order: ORDER_GROUP, cart: CART_GROUP };
+export const GROUP_HELP: Record<'order' | 'cart' | 'credentials', string> = {
+  order: ORDER_GROUP,
+  cart: CART_GROUP,
+  credentials: CREDENTIALS_CHECK,
+};

@@ -2,7 +2,7 @@
 import type { Command } from './args.js';
 
 export interface ApiRequest {
-  method: 'POST' | 'PATCH';
+  method: 'GET' | 'POST' | 'PATCH';
   /** The full URL: endpoint (with any base path), route, and `?dryRun=true` for --what-if. */
   url: URL;
   headers: Record<string, string>;
@@ -14,11 +14,15 @@ export interface ApiRequest {
 const segment = encodeURIComponent;
 
 export function toApiRequest(command: Command): ApiRequest {
-  const customer = `/customers/${segment(command.customerId)}`;
   let method: ApiRequest['method'] = 'POST';
   let route: string;
   let body: unknown;
+  const customer = 'customerId' in command ? `/customers/${segment(command.customerId)}` : '';
   switch (command.name) {
+    case 'credentials check':
+      method = 'GET';
+      route = '/health/credentials';
+      break;
     case 'order create':
       if (command.orderId !== undefined) {
         method = 'PATCH';

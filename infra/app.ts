@@ -2,7 +2,7 @@
 // runs offline without credentials:
 //   secretArn=arn:…            use an existing credentials secret
 //   authorizer=jwt jwtIssuer=https://… jwtAudience=a,b   JWT instead of IAM (SigV4)
-//   alarmEmail=ops@example.com tracing=true
+//   alarmEmail=ops@example.com tracing=true keeperSchedule='rate(12 hours)'
 import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { type AuthorizerChoice, PartnerOrdersStack } from './stack.js';
@@ -24,6 +24,7 @@ new PartnerOrdersStack(app, context('stackName') ?? 'PartnerOrders', {
   ...(context('alarmEmail') ? { alarmEmail: context('alarmEmail') } : {}),
   authorizer: authorizer(),
   tracing: context('tracing') === 'true',
+  ...(context('keeperSchedule') ? { keeperSchedule: context('keeperSchedule') } : {}),
 });
 
 // cdk-nag's AWS Solutions rules fail the synth on any finding not acknowledged on its resource.

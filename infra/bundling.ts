@@ -29,11 +29,13 @@ export const bundling = {
 
 import { functionNames } from '../functions/shared/routes.js';
 
-/** The event consumer: the one function no route serves. */
+/** The event consumer and the refresh-token keeper: the functions no route serves. */
 export const EVENTS_FUNCTION = 'order-events';
+export const KEEPER_FUNCTION = 'token-keeper';
 
-/** Every function folder that is deployed: the route table's, then the event consumer. */
-export const deployedFunctions = [...functionNames, EVENTS_FUNCTION] as const;
+/** Every function folder that is deployed: the route table's, then the others. */
+export const deployedFunctions = [...functionNames, EVENTS_FUNCTION, KEEPER_FUNCTION] as const;
+export type DeployedFunction = (typeof deployedFunctions)[number];
 
 /** The function folders and their entry files (`functions/<name>/handler.ts`). */
 export const entryOf = (functionName: string) =>

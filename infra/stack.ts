@@ -11,23 +11,17 @@ import {
 } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpIamAuthorizer, HttpJwtAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
-import {
-  Alarm,
-  ComparisonOperator,
-  type IAlarmAction,
-  type Metric,
-  TreatMissingData,
-} from 'aws-cdk-lib/aws-cloudwatch';
+import { Alarm, ComparisonOperator, type IAlarmAction, Metric, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import { AttributeType, BillingMode, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
-import { EventBus, Match, Rule } from 'aws-cdk-lib/aws-events';
-import { SqsQueue } from 'aws-cdk-lib/aws-events-targets';
+import { EventBus, Match, Rule, Schedule } from 'aws-cdk-lib/aws-events';
+import { LambdaFunction, SqsQueue } from 'aws-cdk-lib/aws-events-targets';
 import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Key } from 'aws-cdk-lib/aws-kms';
 import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
-import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { FilterPattern, LogGroup, MetricFilter, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { type ISecret, Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
@@ -35,9 +29,9 @@ import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { Construct, IConstruct } from 'constructs';
 import { COMMAND_TYPES, OUTCOME_SOURCE } from '../functions/shared/events.js';
 import { type FunctionName, functionNames, type Route, routes } from '../functions/shared/routes.js';
-import { bundling, EVENTS_FUNCTION, entryOf } from './bundling.js';
+import { bundling, type DeployedFunction, EVENTS_FUNCTION, entryOf, KEEPER_FUNCTION } from './bundling.js';
 
-export { EVENTS_FUNCTION };
+export { EVENTS_FUNCTION, KEEPER_FUNCTION };
 
 export type AuthorizerChoice = { type: 'iam' } | { type: 'jwt'; issuer: string; audience: string[] };
 
@@ -57,6 +51,8 @@ export interface PartnerOrdersStackProps extends StackProps {
   maxReceiveCount?: number;
   /** How long an Idempotency-Key is remembered. */
   idempotencyTtl?: Duration;
+  /** When the refresh-token keeper runs (an EventBridge schedule expression); daily by default. */
+  keeperSchedule?: string;
 }
 
 /**
@@ -67,6 +63,21 @@ export const FUNCTION_MEMORY_MB = 512;
 export const FUNCTION_TIMEOUT = Duration.seconds(29);
 /** The event consumer has no API Gateway limit: a batch of 10 at concurrency 10 is one Partner Center round. */
 export const EVENTS_FUNCTION_TIMEOUT = Duration.seconds(60);
+
+/** The namespace of the custom metrics: the keeper's EMF metrics and the invalid_grant metric filter. */
+export const METRICS_NAMESPACE = 'partner-orders';
+
+/**
+ * What each function may touch besides its own log group — the whole of its IAM policy (the event consumer also
+ * consumes its queue and puts events on its bus). Only the keeper may write the secret.
+ */
+export const FUNCTION_ACCESS: Record<DeployedFunction, { secret: 'read' | 'read-write'; idempotencyTable: boolean }> = {
+  'create-order': { secret: 'read', idempotencyTable: true },
+  'create-cart': { secret: 'read', idempotencyTable: true },
+  'credentials-health': { secret: 'read', idempotencyTable: false },
+  'order-events': { secret: 'read', idempotencyTable: true },
+  'token-keeper': { secret: 'read-write', idempotencyTable: false },
+};
 
 /** cdk-nag acknowledgements are kept narrow: on the one resource, for the one finding, with the reason. */
 export const ACKNOWLEDGEMENTS = new Map<string, string>();
@@ -81,7 +92,7 @@ export function acknowledge(construct: IConstruct, id: string, reason: string): 
 const pascal = (name: string) => name.replace(/(^|-)(\w)/g, (_, __, c: string) => c.toUpperCase());
 
 export class PartnerOrdersStack extends Stack {
-  readonly functions: Record<FunctionName | typeof EVENTS_FUNCTION, NodejsFunction>;
+  readonly functions: Record<DeployedFunction, NodejsFunction>;
   readonly api: HttpApi;
   readonly secret: ISecret;
   readonly table: Table;
@@ -117,7 +128,7 @@ export class PartnerOrdersStack extends Stack {
           retention,
           tracing: props.tracing ?? false,
           timeout: FUNCTION_TIMEOUT,
-          environment: idempotencyEnv,
+          environment: FUNCTION_ACCESS[name].idempotencyTable ? idempotencyEnv : {},
         }),
       ]),
     ) as Record<FunctionName, NodejsFunction>;
@@ -129,7 +140,20 @@ export class PartnerOrdersStack extends Stack {
       timeout: EVENTS_FUNCTION_TIMEOUT,
       environment: { ...idempotencyEnv, EVENT_BUS_NAME: this.bus.eventBusName, EVENT_CONCURRENCY: '10' },
     });
-    this.functions = { ...httpFunctions, [EVENTS_FUNCTION]: eventsFunction };
+    const keeper = this.createFunction(KEEPER_FUNCTION, {
+      retention,
+      tracing: props.tracing ?? false,
+      timeout: EVENTS_FUNCTION_TIMEOUT,
+      environment: {},
+      // One keeper at a time: two would each rotate the token (harmless, but one write is the design).
+      reservedConcurrency: 1,
+    });
+    new Rule(this, 'KeeperSchedule', {
+      description: 'partner-orders: keep the Partner Center refresh token alive',
+      schedule: Schedule.expression(props.keeperSchedule ?? 'rate(1 day)'),
+      targets: [new LambdaFunction(keeper, { retryAttempts: 2 })],
+    });
+    this.functions = { ...httpFunctions, [EVENTS_FUNCTION]: eventsFunction, [KEEPER_FUNCTION]: keeper };
     ({ queue: this.queue, deadLetters: this.deadLetters } = this.createEventPath(
       eventsFunction,
       props.maxReceiveCount ?? 5,
@@ -176,8 +200,14 @@ export class PartnerOrdersStack extends Stack {
   }
 
   private createFunction(
-    name: string,
-    options: { retention: RetentionDays; tracing: boolean; timeout: Duration; environment: Record<string, string> },
+    name: DeployedFunction,
+    options: {
+      retention: RetentionDays;
+      tracing: boolean;
+      timeout: Duration;
+      environment: Record<string, string>;
+      reservedConcurrency?: number;
+    },
   ): NodejsFunction {
     const { retention, tracing } = options;
     const id = pascal(name);
@@ -200,6 +230,7 @@ export class PartnerOrdersStack extends Stack {
       architecture: Architecture.ARM_64,
       memorySize: FUNCTION_MEMORY_MB,
       timeout: options.timeout,
+      ...(options.reservedConcurrency ? { reservedConcurrentExecutions: options.reservedConcurrency } : {}),
       role,
       logGroup,
       tracing: tracing ? Tracing.ACTIVE : Tracing.DISABLED,
@@ -207,7 +238,8 @@ export class PartnerOrdersStack extends Stack {
         routes
           .filter((r) => r.function === name)
           .map((r) => `${r.method} ${r.path}`)
-          .join(', ') || `${COMMAND_TYPES.join(', ')} events`
+          .join(', ') ||
+        (name === KEEPER_FUNCTION ? 'refresh-token keeper (scheduled)' : `${COMMAND_TYPES.join(', ')} events`)
       }`,
       environment: {
         PARTNER_CENTER_SECRET_ID: this.secret.secretArn,
@@ -224,14 +256,33 @@ export class PartnerOrdersStack extends Stack {
         externalModules: [...bundling.external],
       },
     });
-    this.secret.grantRead(fn);
-    // Exactly what Powertools' DynamoDB persistence layer does: no scans, no batch writes.
-    role.addToPolicy(
-      new PolicyStatement({
-        actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
-        resources: [this.table.tableArn],
-      }),
-    );
+    const access = FUNCTION_ACCESS[name];
+    if (access.secret === 'read') this.secret.grantRead(fn);
+    else {
+      role.addToPolicy(
+        new PolicyStatement({
+          actions: ['secretsmanager:GetSecretValue', 'secretsmanager:PutSecretValue'],
+          resources: [this.secret.secretArn],
+        }),
+      );
+    }
+    if (access.idempotencyTable) {
+      // Exactly what Powertools' DynamoDB persistence layer does: no scans, no batch writes.
+      role.addToPolicy(
+        new PolicyStatement({
+          actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
+          resources: [this.table.tableArn],
+        }),
+      );
+    }
+    // An invalid_grant anywhere (logged as credentialProblem) counts towards one alarm.
+    new MetricFilter(this, `${id}InvalidGrant`, {
+      logGroup,
+      metricNamespace: METRICS_NAMESPACE,
+      metricName: 'InvalidGrant',
+      filterPattern: FilterPattern.stringValue('$.credentialProblem', '=', 'invalid_grant'),
+      metricValue: '1',
+    });
     const policy = role.node.tryFindChild('DefaultPolicy');
     if (tracing && policy) {
       acknowledge(
@@ -334,6 +385,40 @@ export class PartnerOrdersStack extends Stack {
       alarm(`${pascal(name)}Throttles`, fn.metricThrottles(period), `${name}: invocations throttled`);
     }
     alarm('Api5xx', this.api.metricServerError({ period: Duration.minutes(5) }), 'API answered 5xx');
+    const custom = (metricName: string, statistic: string, dimensionsMap?: Record<string, string>) =>
+      new Metric({
+        namespace: METRICS_NAMESPACE,
+        metricName,
+        statistic,
+        period: Duration.minutes(5),
+        ...(dimensionsMap ? { dimensionsMap } : {}),
+      });
+    alarm(
+      'InvalidGrant',
+      custom('InvalidGrant', 'Sum'),
+      'Entra ID answered invalid_grant: the refresh token needs a person (README, Credentials)',
+    );
+    alarm(
+      'CredentialCheckFailed',
+      custom('CredentialCheckFailed', 'Maximum', { service: KEEPER_FUNCTION }),
+      'the refresh-token keeper could not redeem or store the token',
+    );
+    const stale = new Alarm(this, 'RefreshTokenStale', {
+      metric: new Metric({
+        namespace: METRICS_NAMESPACE,
+        metricName: 'RefreshTokenAgeDays',
+        statistic: 'Maximum',
+        period: Duration.days(1),
+        dimensionsMap: { service: KEEPER_FUNCTION },
+      }),
+      threshold: 7,
+      evaluationPeriods: 2,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      // No data means the keeper did not run: that is the failure this alarm is for.
+      treatMissingData: TreatMissingData.BREACHING,
+      alarmDescription: 'the stored refresh token has not been rotated for a week (or the keeper stopped reporting)',
+    });
+    stale.addAlarmAction(action);
     alarm(
       'DeadLetters',
       this.deadLetters.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5) }),

@@ -3,6 +3,10 @@
 import type { Server } from 'node:http';
 import { createHandler as createCartHandler } from '../functions/create-cart/handler.js';
 import { createHandler as createOrderHandler } from '../functions/create-order/handler.js';
+import {
+  createHandler as createHealthHandler,
+  type HealthDependencies,
+} from '../functions/credentials-health/handler.js';
 import { createHandler as createEventsHandler } from '../functions/order-events/handler.js';
 import type { HttpDependencies } from '../functions/shared/http.js';
 import { logger } from '../functions/shared/log.js';
@@ -10,9 +14,13 @@ import { eventsEndpoint } from './events-endpoint.js';
 import { openApiEndpoint } from './openapi-endpoint.js';
 import { createLocalServer } from './server.js';
 
-export function createLocalApp(deps: HttpDependencies): Server {
+export function createLocalApp(deps: HttpDependencies & HealthDependencies): Server {
   return createLocalServer({
-    handlers: { 'create-order': createOrderHandler(deps), 'create-cart': createCartHandler(deps) },
+    handlers: {
+      'create-order': createOrderHandler(deps),
+      'create-cart': createCartHandler(deps),
+      'credentials-health': createHealthHandler(deps),
+    },
     extra: [
       openApiEndpoint,
       // Outcome events go back in the answer instead of to a bus; a 429 delay is only logged.

@@ -75,6 +75,10 @@ export const examples: Example[] = [
       `--line-item offerId=CFQ7TTC0LH18:0001:CFQ7TTC0K59S,quantity=5,termDuration=P1Y --idempotency-key order-2026-0002`,
   },
   {
+    title: 'Are the Partner Center credentials alive? (redeems a token now; no secret values)',
+    command: (base) => `curl -s "${base}/health/credentials"`,
+  },
+  {
     title: 'A bad request: answered 400 with every problem, nothing sent upstream',
     command: (base) =>
       post(base, `/customers/not-a-guid/orders`, { lineItems: [{ offerId: 'x', quantity: 0, quantiy: 1 }] }),

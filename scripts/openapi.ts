@@ -24,6 +24,7 @@ import {
   CreateCartRequest,
 } from '../functions/shared/schemas/carts.js';
 import { guid, MAX_BODY_BYTES, MAX_LINE_ITEMS, provisioningContext } from '../functions/shared/schemas/common.js';
+import { CredentialsReport, NoPathParameters } from '../functions/shared/schemas/health.js';
 import {
   CartPath,
   CustomerPath,
@@ -132,6 +133,7 @@ export const requestComponents = {
 } as const;
 
 export const responseComponents = {
+  CredentialsReport,
   Order,
   Cart,
   CartCheckoutResult,
@@ -398,7 +400,12 @@ interface RouteDoc<K extends RouteKey> {
   /** The zod schema the handler parses the path parameters with. */
   path: z.ZodMiniType<unknown, { [N in PathParameters<RoutePath<K>>]: string }>;
   /** The zod schema the handler parses the body with; a request component is referenced, anything else inlined. */
-  body: { schema: z.core.$ZodType; required: boolean; description: string };
+  body?: { schema: z.core.$ZodType; required: boolean; description: string };
+  /**
+   * Purchases (the default) take `?dryRun`, `Idempotency-Key` and a body; a read-only report (`false`) takes none
+   * and answers its own statuses.
+   */
+  command?: false;
   /** The status and the possible bodies when the request is carried out (a `?dryRun=true` 200 is added to all). */
   success: { status: 200 | 201; description: string; bodies: ResponseComponent[] };
 }
@@ -435,6 +442,16 @@ export const routeDocs: { [K in RouteKey]: RouteDoc<K> } = {
       description: 'The cart was created (a Cart), and checked out when asked (`{ cart, checkout }`).',
       bodies: ['Cart', 'CreateCartWithCheckoutResult'],
     },
+  },
+  'GET /health/credentials': {
+    operationId: 'checkCredentials',
+    description:
+      'Redeems a Partner Center token now with the stored credentials (nothing cached, nothing stored) and reports ' +
+      'the auth mode, whether a token was acquired and how old the stored refresh token is. Never a secret value. ' +
+      '200 when a token was acquired; 503, with the same report and Entra’s error and AADSTS code, when not.',
+    command: false,
+    path: NoPathParameters,
+    success: { status: 200, description: 'A token was acquired.', bodies: ['CredentialsReport'] },
   },
   'POST /customers/{customerId}/carts/{cartId}/checkout': {
     operationId: 'checkoutCart',
@@ -665,6 +682,19 @@ function successResponses(success: RouteDoc<RouteKey>['success']) {
   };
 }
 
+/** A read-only report: the same body with its success status and with 503 when the check failed. */
+function reportResponses(success: RouteDoc<RouteKey>['success']) {
+  const content = { 'application/json': { schema: ref(success.bodies[0] ?? 'Problem') } };
+  return {
+    [String(success.status)]: {
+      description: success.description,
+      headers: { 'MS-CorrelationId': headerRef('CorrelationId') },
+      content,
+    },
+    '503': { description: 'The check ran and failed: the report says why (no secret values).', content },
+  };
+}
+
 const placeholders = (path: string) => [...path.matchAll(/\{(\w+)\}/g)].map((m) => m[1] ?? '');
 
 function pathParameters(path: string, schema: z.core.$ZodType) {
@@ -689,7 +719,7 @@ const requestComponentName = (schema: z.core.$ZodType) =>
     (name) => requestComponents[name] === schema,
   );
 
-function requestBody(body: RouteDoc<RouteKey>['body']) {
+function requestBody(body: NonNullable<RouteDoc<RouteKey>['body']>) {
   const name = requestComponentName(body.schema);
   return {
     description: body.description,
@@ -725,24 +755,34 @@ export function buildOpenApi(): object {
   const paths: Record<string, Record<string, unknown>> = {};
   for (const route of routes) {
     const doc: RouteDoc<RouteKey> = routeDocs[routeKey(route)];
-    const operation = {
-      operationId: doc.operationId,
-      summary: route.summary,
-      ...(doc.description ? { description: doc.description } : {}),
-      parameters: [
-        ...pathParameters(route.path, doc.path),
-        { $ref: '#/components/parameters/dryRun' },
-        { $ref: '#/components/parameters/IdempotencyKey' },
-        { $ref: '#/components/parameters/CorrelationId' },
-      ],
-      requestBody: requestBody(doc.body),
-      responses: {
-        ...successResponses(doc.success),
-        ...Object.fromEntries(
-          problemStatuses.map(({ status, name }) => [String(status), { $ref: `#/components/responses/${name}` }]),
-        ),
-      },
-    };
+    const problems = Object.fromEntries(
+      problemStatuses.map(({ status, name }) => [String(status), { $ref: `#/components/responses/${name}` }]),
+    );
+    const operation =
+      doc.command === false
+        ? {
+            operationId: doc.operationId,
+            summary: route.summary,
+            ...(doc.description ? { description: doc.description } : {}),
+            parameters: [...pathParameters(route.path, doc.path), { $ref: '#/components/parameters/CorrelationId' }],
+            responses: {
+              ...problems,
+              ...reportResponses(doc.success),
+            },
+          }
+        : {
+            operationId: doc.operationId,
+            summary: route.summary,
+            ...(doc.description ? { description: doc.description } : {}),
+            parameters: [
+              ...pathParameters(route.path, doc.path),
+              { $ref: '#/components/parameters/dryRun' },
+              { $ref: '#/components/parameters/IdempotencyKey' },
+              { $ref: '#/components/parameters/CorrelationId' },
+            ],
+            ...(doc.body ? { requestBody: requestBody(doc.body) } : {}),
+            responses: { ...successResponses(doc.success), ...problems },
+          };
     paths[route.path] = { ...paths[route.path], [route.method.toLowerCase()]: operation };
   }
 

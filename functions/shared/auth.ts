@@ -90,45 +90,76 @@ export class TokenProvider {
 
   private async redeem(credentials: Credentials): Promise<AccessToken> {
     const refreshToken = this.refreshTokenFor(credentials);
-    const form = new URLSearchParams({
-      client_id: credentials.clientId,
-      client_secret: credentials.clientSecret,
-      resource: PARTNER_CENTER_RESOURCE,
-      ...(refreshToken
-        ? { grant_type: 'refresh_token', refresh_token: refreshToken, scope: 'openid' }
-        : { grant_type: 'client_credentials' }),
+    const granted = await redeemToken({
+      authorityUrl: this.options.authorityUrl,
+      credentials,
+      ...(refreshToken ? { refreshToken } : {}),
+      fetch: this.fetch,
+      timeoutMs: this.options.timeoutMs ?? 10_000,
     });
-    const url = `${this.options.authorityUrl}/${encodeURIComponent(credentials.tenantId)}/oauth2/token`;
-    let response: Response;
-    let body: TokenResponse;
-    try {
-      response = await this.fetch(url, {
-        method: 'POST',
-        headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
-        body: form,
-        signal: AbortSignal.timeout(this.options.timeoutMs ?? 10_000),
-      });
-      body = (await response.json().catch(() => ({}))) as TokenResponse;
-    } catch (error) {
-      throw new CredentialsError('Entra ID could not be reached for a Partner Center token', undefined, true, error);
+    if (refreshToken && granted.refreshToken) {
+      this.rotated = { version: credentials.version, refreshToken: granted.refreshToken };
     }
-    if (!response.ok || typeof body.access_token !== 'string') {
-      const entra = { error: body.error, aadsts: aadstsCode(body) };
-      const unavailable = response.status >= 500 || response.status === 429;
-      throw new CredentialsError(
-        `Entra ID refused the Partner Center credentials (${[entra.error, entra.aadsts].filter(Boolean).join(' ') || `HTTP ${response.status}`})`,
-        entra,
-        unavailable,
-      );
-    }
-    if (refreshToken && body.refresh_token) {
-      this.rotated = { version: credentials.version, refreshToken: body.refresh_token };
-    }
-    const lifetimeSeconds = Number(body.expires_in ?? 3600);
-    return {
-      value: body.access_token,
-      expiresAt: this.now() + (Number.isFinite(lifetimeSeconds) ? lifetimeSeconds : 3600) * 1000,
-      mode: refreshToken ? 'app+user' : 'app-only',
-    };
+    return { value: granted.accessToken, expiresAt: this.now() + granted.expiresInSeconds * 1000, mode: granted.mode };
   }
+}
+
+export interface GrantedToken {
+  accessToken: string;
+  expiresInSeconds: number;
+  /** The replacement refresh token Entra returned (app+user only). */
+  refreshToken?: string;
+  mode: AccessToken['mode'];
+}
+
+/**
+ * One token request to Entra ID: `refresh_token` grant when given a refresh token (app+user), `client_credentials`
+ * otherwise. Refusals become a CredentialsError naming Entra's error and AADSTS code, never a value.
+ */
+export async function redeemToken(options: {
+  authorityUrl: string;
+  credentials: Pick<Credentials, 'tenantId' | 'clientId' | 'clientSecret'>;
+  refreshToken?: string;
+  fetch?: typeof fetch;
+  timeoutMs?: number;
+}): Promise<GrantedToken> {
+  const { credentials, refreshToken } = options;
+  const form = new URLSearchParams({
+    client_id: credentials.clientId,
+    client_secret: credentials.clientSecret,
+    resource: PARTNER_CENTER_RESOURCE,
+    ...(refreshToken
+      ? { grant_type: 'refresh_token', refresh_token: refreshToken, scope: 'openid' }
+      : { grant_type: 'client_credentials' }),
+  });
+  const url = `${options.authorityUrl}/${encodeURIComponent(credentials.tenantId)}/oauth2/token`;
+  let response: Response;
+  let body: TokenResponse;
+  try {
+    response = await (options.fetch ?? globalThis.fetch)(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
+      body: form,
+      signal: AbortSignal.timeout(options.timeoutMs ?? 10_000),
+    });
+    body = (await response.json().catch(() => ({}))) as TokenResponse;
+  } catch (error) {
+    throw new CredentialsError('Entra ID could not be reached for a Partner Center token', undefined, true, error);
+  }
+  if (!response.ok || typeof body.access_token !== 'string') {
+    const entra = { error: body.error, aadsts: aadstsCode(body) };
+    const unavailable = response.status >= 500 || response.status === 429;
+    throw new CredentialsError(
+      `Entra ID refused the Partner Center credentials (${[entra.error, entra.aadsts].filter(Boolean).join(' ') || `HTTP ${response.status}`})`,
+      entra,
+      unavailable,
+    );
+  }
+  const lifetimeSeconds = Number(body.expires_in ?? 3600);
+  return {
+    accessToken: body.access_token,
+    expiresInSeconds: Number.isFinite(lifetimeSeconds) ? lifetimeSeconds : 3600,
+    ...(refreshToken && body.refresh_token ? { refreshToken: body.refresh_token } : {}),
+    mode: refreshToken ? 'app+user' : 'app-only',
+  };
 }

@@ -2,9 +2,10 @@
 // wrapped in idempotency when the caller gave a key, with caller errors turned into final outcomes.
 import type { Context } from 'aws-lambda';
 import { IdempotencyStoreError } from './errors.js';
-import { type IdempotencyStore, type Outcome, uuidv5 } from './idempotency.js';
+import type { IdempotencyStore, Outcome } from './idempotency.js';
 import { toProblem } from './problem.js';
 import type { ServiceContext, ServiceResult } from './services/context.js';
+import { uuidv5 } from './uuid.js';
 
 /** A validated request, ready to run. `input` is what a repeated key must match (the fingerprint). */
 export interface Command {

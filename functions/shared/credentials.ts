@@ -2,6 +2,7 @@
 // logs. In Lambda they live in Secrets Manager; locally they come from PARTNER_CENTER_CREDENTIALS.
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import * as z from 'zod/mini';
+import type { Config } from './config.js';
 import { CredentialsError } from './errors.js';
 import { describeIssues } from './validation.js';
 
@@ -23,10 +24,17 @@ export interface Credentials {
   readonly refreshToken?: string;
   /** Identifies the stored version these came from (Secrets Manager VersionId, or `env`). */
   readonly version: string;
+  /** When that version was written: the refresh token's last rotation, for the keeper and the health check. */
+  readonly createdAt?: Date;
 }
 
 function redacted(credentials: Omit<Credentials, never>): Credentials {
-  const visible = { tenantId: credentials.tenantId, clientId: credentials.clientId, version: credentials.version };
+  const visible = {
+    tenantId: credentials.tenantId,
+    clientId: credentials.clientId,
+    version: credentials.version,
+    ...(credentials.createdAt ? { createdAt: credentials.createdAt } : {}),
+  };
   const hidden = () => ({ ...visible, ...Object.fromEntries(SECRET_FIELDS.map((f) => [f, '[redacted]'])) });
   Object.defineProperties(credentials, {
     toJSON: { value: hidden, enumerable: false },
@@ -37,7 +45,7 @@ function redacted(credentials: Omit<Credentials, never>): Credentials {
 }
 
 /** Parses the credentials JSON; the error says which field is wrong, never what it holds. */
-export function parseCredentials(json: string, version: string): Credentials {
+export function parseCredentials(json: string, version: string, createdAt?: Date): Credentials {
   let value: unknown;
   try {
     value = JSON.parse(json);
@@ -52,7 +60,14 @@ export function parseCredentials(json: string, version: string): Credentials {
     throw new CredentialsError(`The Partner Center credentials are malformed: ${fields}`);
   }
   const { tenantId, clientId, clientSecret, refreshToken } = result.data;
-  return redacted({ tenantId, clientId, clientSecret, ...(refreshToken ? { refreshToken } : {}), version });
+  return redacted({
+    tenantId,
+    clientId,
+    clientSecret,
+    ...(refreshToken ? { refreshToken } : {}),
+    version,
+    ...(createdAt ? { createdAt } : {}),
+  });
 }
 
 export interface CredentialsSource {
@@ -84,7 +99,7 @@ export function secretsManagerCredentials(options: SecretsManagerCredentialsOpti
   let inFlight: Promise<Credentials> | undefined;
 
   const read = async (): Promise<Credentials> => {
-    let secret: { SecretString?: string; VersionId?: string };
+    let secret: { SecretString?: string; VersionId?: string; CreatedDate?: Date };
     try {
       secret = await client.send(new GetSecretValueCommand({ SecretId: options.secretId }));
     } catch (error) {
@@ -100,7 +115,7 @@ export function secretsManagerCredentials(options: SecretsManagerCredentialsOpti
       );
     }
     if (!secret.SecretString) throw new CredentialsError('The Partner Center credentials secret has no string value');
-    const credentials = parseCredentials(secret.SecretString, secret.VersionId ?? 'unknown');
+    const credentials = parseCredentials(secret.SecretString, secret.VersionId ?? 'unknown', secret.CreatedDate);
     cached = { credentials, expiresAt: now() + options.ttlMs };
     return credentials;
   };
@@ -114,4 +129,24 @@ export function secretsManagerCredentials(options: SecretsManagerCredentialsOpti
       return inFlight;
     },
   };
+}
+
+/** The credentials source configuration names: Secrets Manager in Lambda, the JSON itself locally. */
+export function credentialsFrom(
+  config: Pick<Config, 'secretId' | 'credentialsJson' | 'credentialsTtlMs'>,
+): CredentialsSource {
+  if (config.secretId) return secretsManagerCredentials({ secretId: config.secretId, ttlMs: config.credentialsTtlMs });
+  if (config.credentialsJson) {
+    const json = config.credentialsJson;
+    let source: CredentialsSource | undefined;
+    // Parsed on first use so that a malformed value is a 502 problem on a request, not a crash at start-up.
+    return {
+      load: (options) => {
+        source ??= staticCredentials(json);
+        return source.load(options);
+      },
+    };
+  }
+  const missing = new CredentialsError('No Partner Center credentials configured (PARTNER_CENTER_SECRET_ID)');
+  return { load: () => Promise.reject(missing) };
 }

@@ -129,3 +129,20 @@ export class IdempotencyStoreError extends Error {
     super('The idempotency store is unavailable', { cause });
   }
 }
+
+/**
+ * Log fields for a refused credential anywhere in an error's causes: `credentialProblem` (Entra's error, e.g.
+ * `invalid_grant`) and the AADSTS code. The stack's metric filter turns `credentialProblem = invalid_grant` into an
+ * alarm, whichever function saw it.
+ */
+export function credentialFields(error: unknown): { credentialProblem?: string; aadsts?: string } {
+  for (let e: unknown = error; e instanceof Error; e = e.cause) {
+    if (e instanceof CredentialsError && e.entra) {
+      return {
+        ...(e.entra.error ? { credentialProblem: e.entra.error } : {}),
+        ...(e.entra.aadsts ? { aadsts: e.entra.aadsts } : {}),
+      };
+    }
+  }
+  return {};
+}

@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import type { SQSRecord } from 'aws-lambda';
 import * as z from 'zod/mini';
 import { type Command, type CommandDependencies, perform } from './commands.js';
-import { PartnerCenterError, ValidationError } from './errors.js';
+import { credentialFields, PartnerCenterError, ValidationError } from './errors.js';
 import { logger } from './log.js';
 import { type Problem, toProblem } from './problem.js';
 import { CartCommandPayload } from './schemas/carts.js';
@@ -202,6 +202,7 @@ export async function handleCommandRecord(
       messageId: record.messageId,
       status: problem.status,
       retryAfterSeconds: throttled,
+      ...credentialFields(error),
     });
     throw new RetryLaterError(`${problem.status} ${problem.title}`, { cause: error });
   }

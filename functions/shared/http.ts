@@ -13,7 +13,7 @@ import httpJsonBodyParser from '@middy/http-json-body-parser';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import type * as z from 'zod/mini';
 import { type Command, type CommandDependencies, perform } from './commands.js';
-import { PartnerCenterError, UpstreamUnavailableError, ValidationError } from './errors.js';
+import { credentialFields, PartnerCenterError, UpstreamUnavailableError, ValidationError } from './errors.js';
 import { injectLambdaContext, logger } from './log.js';
 import { PROBLEM_CONTENT_TYPE, toProblem } from './problem.js';
 import type { RouteKey } from './routes.js';
@@ -66,7 +66,7 @@ const accessLog = (): MiddlewareObj<HttpEvent, HttpResult, Error, HttpContext> =
         ? { upstreamRequestId: error.ids.requestId }
         : {}),
     };
-    if (status >= 500) logger.error('request failed', { ...attributes, error });
+    if (status >= 500) logger.error('request failed', { ...attributes, ...credentialFields(error), error });
     else if (status >= 400) logger.warn('request refused', { ...attributes, reason: error?.message });
     else logger.info('request completed', attributes);
   };
@@ -199,6 +199,11 @@ export function httpHandler(
     };
   };
 
+  return httpStack(dispatch);
+}
+
+/** The onion above around any HTTP dispatch: the command routes' and the health check's. */
+export function httpStack(dispatch: (event: HttpEvent, context: HttpContext) => Promise<HttpResult>) {
   return middy<HttpEvent, HttpResult, Error, HttpContext>()
     .use(injectLambdaContext())
     .use(correlation())

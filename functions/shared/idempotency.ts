@@ -1,7 +1,6 @@
 // Exactly-once in effect: a caller's retry with the same Idempotency-Key replays the first final outcome instead of
 // buying again. Built on Powertools' `makeIdempotent` with its DynamoDB persistence layer — not its middy
 // middleware, whose onError deletes records it never acquired (powertools-lambda-typescript#5675) and can buy twice.
-import { createHash } from 'node:crypto';
 import {
   IdempotencyAlreadyInProgressError,
   IdempotencyConfig,
@@ -14,17 +13,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { Context } from 'aws-lambda';
 import { IdempotencyConflictError, IdempotencyStoreError } from './errors.js';
 
-// A fixed namespace for this service's MS-RequestIds (itself a v4 UUID, chosen once).
-const NAMESPACE = Buffer.from('5c0b8a3e9d2f4e1ab7c6d5e4f3a2b1c0', 'hex');
-
-/** RFC 9562 UUIDv5: the same name always gives the same id, which is what makes a retry reuse its MS-RequestId. */
-export function uuidv5(name: string): string {
-  const bytes = createHash('sha1').update(NAMESPACE).update(name).digest().subarray(0, 16);
-  bytes[6] = ((bytes[6] ?? 0) & 0x0f) | 0x50;
-  bytes[8] = ((bytes[8] ?? 0) & 0x3f) | 0x80;
-  const hex = bytes.toString('hex');
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
-}
+export { uuidv5 } from './uuid.js';
 
 /** A final outcome: what the entry point answers, and what a replay answers again. */
 export interface Outcome {

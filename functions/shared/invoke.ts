@@ -6,6 +6,7 @@ import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import * as z from 'zod/mini';
 import { type Command, perform } from './commands.js';
+import { credentialFields } from './errors.js';
 import type { HttpDependencies, HttpEvent, HttpResult } from './http.js';
 import { injectLambdaContext, logger } from './log.js';
 import { toProblem } from './problem.js';
@@ -68,7 +69,7 @@ export function invokeHandler<P>(toCommand: (payload: P) => Command, schema: Sch
         logger.warn('invocation refused', { status: problem.status, reason: problem.detail });
         return problem;
       }
-      logger.error('invocation failed', { status: problem.status, error });
+      logger.error('invocation failed', { status: problem.status, ...credentialFields(error), error });
       throw new RetryableError(problem, error);
     }
   };

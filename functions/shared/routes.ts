@@ -1,10 +1,10 @@
 // The one route table: the local server serves it, CDK deploys it, the README and OpenAPI document describe it.
 // Adding a route here is the only place a route is declared.
 
-export type FunctionName = 'create-order' | 'create-cart';
+export type FunctionName = 'create-order' | 'create-cart' | 'credentials-health';
 
 export interface Route {
-  method: 'POST' | 'PATCH';
+  method: 'GET' | 'POST' | 'PATCH';
   /** API Gateway path template. */
   path: string;
   /** The function folder under `functions/` whose `handler.ts` serves the route. */
@@ -42,6 +42,13 @@ export const routes = [
     function: 'create-cart',
     handler: 'handler',
     summary: 'Check out a cart (Submit-PartnerCustomerCart)',
+  },
+  {
+    method: 'GET',
+    path: '/health/credentials',
+    function: 'credentials-health',
+    handler: 'handler',
+    summary: 'Redeem a Partner Center token now and report on the credentials (no secret values)',
   },
 ] as const satisfies readonly Route[];
 

@@ -570,6 +570,15 @@ describe('end to end against the local stack', () => {
   beforeEach(() => stack.simulator.reset());
   const local = (args: string[]) => cli([...args, '--endpoint', stack.url]);
 
+  it('credentials check: GET /health/credentials, the report on stdout, exit 0', async () => {
+    const run = await local(['credentials', 'check']);
+    expect(run).toMatchObject({ code: 0 });
+    expect(run.json()).toMatchObject({ healthy: true, authMode: 'app+user', tokenAcquired: true });
+    expect(stack.simulator.requests.at(-1)?.path).toMatch(/oauth2\/token$/);
+    const refused = await cli(['credentials', 'check', '--idempotency-key', 'k']);
+    expect(refused.code).toBe(2);
+  });
+
   it('creates an order (201, exit 0), then adds an add-on to it with --order-id (PATCH, 200)', async () => {
     const created = await local([
       'order',

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { App } from 'aws-cdk-lib';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { functionNames } from '../../functions/shared/routes.js';
+import { deployedFunctions } from '../../infra/bundling.js';
 import { PartnerOrdersStack } from '../../infra/stack.js';
 import { httpEvent, lambdaContext } from '../support/events.js';
 
@@ -30,12 +30,17 @@ describe('deployed bundles', () => {
   }, 60_000);
 
   it('are ESM files that load and answer a bad request with a problem', () => {
-    expect(Object.keys(assets)).toHaveLength(functionNames.length + 1); // and the event consumer
+    expect(Object.keys(assets)).toHaveLength(deployedFunctions.length);
     for (const [id, file] of Object.entries(assets)) {
-      // The event consumer is only loaded: answering an SQS batch needs EventBridge.
-      const call = id.startsWith('OrderEvents')
-        ? 'const result = { statusCode: 400, headers: { "Content-Type": "application/problem+json" } };'
-        : `const event = ${JSON.stringify(httpEvent('POST /customers/{customerId}/orders', { pathParameters: { customerId: 'x' }, body: {} }))};
+      // The event consumer and the keeper are only loaded: answering needs EventBridge or Secrets Manager.
+      const call =
+        id.startsWith('OrderEvents') || id.startsWith('TokenKeeper')
+          ? 'const result = { statusCode: 400, headers: { "Content-Type": "application/problem+json" } };'
+          : `const event = ${JSON.stringify(
+              id.startsWith('CredentialsHealth')
+                ? httpEvent('GET /health/credentials', { query: { verbose: 'true' } })
+                : httpEvent('POST /customers/{customerId}/orders', { pathParameters: { customerId: 'x' }, body: {} }),
+            )};
            const context = { ...${JSON.stringify(lambdaContext())}, getRemainingTimeInMillis: () => 29000 };
            const result = await handler(event, context);`;
       const script = `

@@ -3,7 +3,14 @@ import { Match } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { describe, expect, it } from 'vitest';
 import { functionNames, routes } from '../../functions/shared/routes.js';
-import { ACKNOWLEDGEMENTS, EVENTS_FUNCTION, PartnerOrdersStack } from '../../infra/stack.js';
+import { type DeployedFunction, deployedFunctions } from '../../infra/bundling.js';
+import {
+  ACKNOWLEDGEMENTS,
+  EVENTS_FUNCTION,
+  FUNCTION_ACCESS,
+  KEEPER_FUNCTION,
+  PartnerOrdersStack,
+} from '../../infra/stack.js';
 import { synth } from '../support/infra.js';
 
 const { stack, template } = synth();
@@ -13,40 +20,44 @@ const policies = template.findResources('AWS::IAM::Policy');
 const secretId = Object.keys(template.findResources('AWS::SecretsManager::Secret'))[0] as string;
 const tableId = Object.keys(template.findResources('AWS::DynamoDB::Table'))[0] as string;
 const busId = Object.keys(template.findResources('AWS::Events::EventBus'))[0] as string;
-const allFunctions = [...functionNames, EVENTS_FUNCTION];
-// biome-ignore lint/suspicious/noExplicitAny: CloudFormation resources as assertions returns them
-const isEventsFunction = (fn: { [key: string]: any }) => fn.Properties.Timeout === 60;
+const allFunctions = deployedFunctions;
+const pascal = (name: string) => name.replace(/(^|-)(\w)/g, (_, __, c: string) => c.toUpperCase());
+/** The function folder a CloudFormation function comes from (its logical id starts with the folder in PascalCase). */
+const nameOf = (logicalId: string) =>
+  deployedFunctions.find((n) => logicalId.startsWith(pascal(n))) as DeployedFunction;
 
 const policyOfRole = (roleId: string) =>
   Object.values(policies).filter((p) => p.Properties.Roles.some((r: { Ref: string }) => r.Ref === roleId));
 
 describe('PartnerOrdersStack', () => {
-  it('has one function per function folder of the route table plus the event consumer, Node.js 24 on arm64', () => {
-    expect(Object.keys(functions)).toHaveLength(allFunctions.length);
-    for (const fn of Object.values(functions)) {
+  it('has one function per function folder of the route table, plus the event consumer and the keeper, Node.js 24 on arm64', () => {
+    expect(Object.keys(functions).map(nameOf).sort()).toEqual([...allFunctions].sort());
+    expect(functionNames).toEqual(expect.arrayContaining(['create-order', 'create-cart', 'credentials-health']));
+    for (const [id, fn] of Object.entries(functions)) {
       expect(fn.Properties).toMatchObject({
         Runtime: 'nodejs24.x',
         Architectures: ['arm64'],
         Handler: 'index.handler',
         MemorySize: 512,
       });
+      const name = nameOf(id);
+      expect(fn.Properties.Timeout, name).toBe(name === EVENTS_FUNCTION || name === KEEPER_FUNCTION ? 60 : 29);
     }
-    expect(
-      Object.values(functions)
-        .map((fn) => fn.Properties.Timeout)
-        .sort(),
-    ).toEqual([29, 29, 60]);
   });
 
-  it('gives each function the secret ARN, never a value', () => {
-    for (const fn of Object.values(functions)) {
+  it('gives each function the secret ARN, never a value, and the table only where it is used', () => {
+    for (const [id, fn] of Object.entries(functions)) {
+      const name = nameOf(id);
       const env = fn.Properties.Environment.Variables;
       expect(env.PARTNER_CENTER_SECRET_ID).toEqual({ Ref: secretId });
-      expect(env.IDEMPOTENCY_TABLE_NAME).toEqual({ Ref: tableId });
-      expect(env.IDEMPOTENCY_TTL_SECONDS).toBe('86400');
-      const expected = ['IDEMPOTENCY_TABLE_NAME', 'IDEMPOTENCY_TTL_SECONDS', 'LOG_LEVEL', 'PARTNER_CENTER_SECRET_ID'];
-      if (isEventsFunction(fn)) expected.push('EVENT_BUS_NAME', 'EVENT_CONCURRENCY');
-      expect(Object.keys(env).sort()).toEqual(expected.sort());
+      const expected = ['LOG_LEVEL', 'PARTNER_CENTER_SECRET_ID'];
+      if (FUNCTION_ACCESS[name].idempotencyTable) {
+        expected.push('IDEMPOTENCY_TABLE_NAME', 'IDEMPOTENCY_TTL_SECONDS');
+        expect(env.IDEMPOTENCY_TABLE_NAME).toEqual({ Ref: tableId });
+        expect(env.IDEMPOTENCY_TTL_SECONDS).toBe('86400');
+      }
+      if (name === EVENTS_FUNCTION) expected.push('EVENT_BUS_NAME', 'EVENT_CONCURRENCY');
+      expect(Object.keys(env).sort(), name).toEqual(expected.sort());
       expect(JSON.stringify(env)).not.toMatch(/clientSecret|refreshToken|PARTNER_CENTER_CREDENTIALS/);
     }
   });
@@ -67,10 +78,11 @@ describe('PartnerOrdersStack', () => {
     });
   });
 
-  it('gives each function its own role: its log group, the one secret, the idempotency table, and for the consumer the bus and queue', () => {
+  it('gives each function its own role with exactly its access: only the keeper may write the secret', () => {
     const roleIds = new Set(Object.values(functions).map((fn) => fn.Properties.Role['Fn::GetAtt'][0] as string));
     expect(roleIds.size).toBe(allFunctions.length);
-    for (const fn of Object.values(functions)) {
+    for (const [id, fn] of Object.entries(functions)) {
+      const name = nameOf(id);
       const roleId = fn.Properties.Role['Fn::GetAtt'][0];
       expect(roles[roleId]?.Properties.ManagedPolicyArns).toBeUndefined();
       const statements = policyOfRole(roleId).flatMap((p) => p.Properties.PolicyDocument.Statement);
@@ -81,18 +93,26 @@ describe('PartnerOrdersStack', () => {
           Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
           Resource: { 'Fn::GetAtt': [logGroup, 'Arn'] },
         },
-        {
-          Effect: 'Allow',
-          Action: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'],
-          Resource: { Ref: secretId },
-        },
-        {
+        FUNCTION_ACCESS[name].secret === 'read'
+          ? {
+              Effect: 'Allow',
+              Action: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'],
+              Resource: { Ref: secretId },
+            }
+          : {
+              Effect: 'Allow',
+              Action: ['secretsmanager:GetSecretValue', 'secretsmanager:PutSecretValue'],
+              Resource: { Ref: secretId },
+            },
+      ];
+      if (FUNCTION_ACCESS[name].idempotencyTable) {
+        expected.push({
           Effect: 'Allow',
           Action: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
           Resource: { 'Fn::GetAtt': [tableId, 'Arn'] },
-        },
-      ];
-      if (isEventsFunction(fn)) {
+        });
+      }
+      if (name === EVENTS_FUNCTION) {
         expected.push(
           {
             Effect: 'Allow',
@@ -102,11 +122,53 @@ describe('PartnerOrdersStack', () => {
           { Effect: 'Allow', Action: 'events:PutEvents', Resource: { 'Fn::GetAtt': [busId, 'Arn'] } },
         );
       }
-      expect(statements).toEqual(expect.arrayContaining(expected as never[]));
-      expect(statements).toHaveLength(expected.length);
-      // Nothing can write the secret or touch another table.
-      expect(JSON.stringify(statements)).not.toMatch(/PutSecretValue|dynamodb:\*|"Resource":"\*"/);
+      expect(statements, name).toEqual(expect.arrayContaining(expected as never[]));
+      expect(statements, name).toHaveLength(expected.length);
+      expect(JSON.stringify(statements)).not.toMatch(/dynamodb:\*|secretsmanager:\*|"Resource":"\*"/);
+      if (name !== KEEPER_FUNCTION) expect(JSON.stringify(statements), name).not.toContain('PutSecretValue');
     }
+  });
+
+  it('runs the keeper daily, one at a time', () => {
+    const [keeperId, keeper] = Object.entries(functions).find(([id]) => nameOf(id) === KEEPER_FUNCTION) ?? [];
+    expect(keeper?.Properties.ReservedConcurrentExecutions).toBe(1);
+    template.hasResourceProperties('AWS::Events::Rule', {
+      ScheduleExpression: 'rate(1 day)',
+      Targets: [
+        Match.objectLike({ Arn: { 'Fn::GetAtt': [keeperId, 'Arn'] }, RetryPolicy: { MaximumRetryAttempts: 2 } }),
+      ],
+    });
+    synth({ keeperSchedule: 'rate(12 hours)' }).template.hasResourceProperties('AWS::Events::Rule', {
+      ScheduleExpression: 'rate(12 hours)',
+    });
+  });
+
+  it('turns invalid_grant in any function log into one metric, and alarms on it and on the keeper', () => {
+    const filters = Object.values(template.findResources('AWS::Logs::MetricFilter')).map((f) => f.Properties);
+    expect(filters).toHaveLength(allFunctions.length);
+    for (const filter of filters) {
+      expect(filter).toMatchObject({
+        FilterPattern: '{ $.credentialProblem = "invalid_grant" }',
+        MetricTransformations: [{ MetricNamespace: 'partner-orders', MetricName: 'InvalidGrant', MetricValue: '1' }],
+      });
+    }
+    const groups = new Set(filters.map((f) => f.LogGroupName.Ref));
+    expect(groups.size).toBe(allFunctions.length);
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'partner-orders',
+      MetricName: 'InvalidGrant',
+      Threshold: 1,
+    });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'partner-orders',
+      MetricName: 'CredentialCheckFailed',
+      Dimensions: [{ Name: 'service', Value: 'token-keeper' }],
+    });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'RefreshTokenAgeDays',
+      Threshold: 7,
+      TreatMissingData: 'breaching',
+    });
   });
 
   it('keeps idempotency records in an on-demand table with TTL and point-in-time recovery', () => {
@@ -174,6 +236,9 @@ describe('PartnerOrdersStack', () => {
         ...allFunctions.flatMap(() => ['AWS/Lambda:Errors', 'AWS/Lambda:Throttles']),
         'AWS/SQS:ApproximateNumberOfMessagesVisible',
         'AWS/ApiGateway:5xx',
+        'partner-orders:InvalidGrant',
+        'partner-orders:CredentialCheckFailed',
+        'partner-orders:RefreshTokenAgeDays',
       ].sort(),
     );
     for (const alarm of alarms) expect(alarm.AlarmActions).toEqual([{ Ref: expect.stringMatching(/^AlarmTopic/) }]);

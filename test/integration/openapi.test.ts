@@ -122,6 +122,9 @@ const operations = () =>
     Object.entries(item).map(([method, operation]: [string, Json]) => ({ path, method, operation })),
   );
 
+/** The purchase operations; the read-only credentials check takes no dry run, key or body. */
+const purchases = () => operations().filter((o) => o.operation.operationId !== 'checkCredentials');
+
 const bodySchema = (path: string, method: string) =>
   doc.paths[path][method].requestBody.content['application/json'].schema;
 
@@ -166,6 +169,7 @@ describe('openapi.json', () => {
         'CreateCartRequest',
         'CreateCartWithCheckoutResult',
         'CreateOrderRequest',
+        'CredentialsReport',
         'DryRunResult',
         'Order',
         'OrderLineItemInput',
@@ -204,11 +208,15 @@ describe('openapi.json', () => {
       'addOnToOrder',
       'createCart',
       'checkoutCart',
+      'checkCredentials',
     ]);
   });
 
-  it('documents dryRun, Idempotency-Key and MS-CorrelationId on every operation', () => {
-    for (const { path, operation } of operations()) {
+  it('documents dryRun, Idempotency-Key and MS-CorrelationId on every purchase, and only MS-CorrelationId on the check', () => {
+    const check = operations().find((o) => o.operation.operationId === 'checkCredentials')?.operation;
+    expect(check.parameters.map(deref).map((p: Json) => p.name)).toEqual(['MS-CorrelationId']);
+    expect(check.requestBody).toBeUndefined();
+    for (const { path, operation } of purchases()) {
       const parameters = operation.parameters.map(deref);
       const byName = (name: string) => parameters.find((p: Json) => p.name === name);
       expect(byName('dryRun'), path).toMatchObject({ in: 'query', schema: { enum: ['true', 'false'] } });
@@ -229,8 +237,18 @@ describe('openapi.json', () => {
     expect(valid(correlation, 'not-a-guid')).toBe(false);
   });
 
-  it('gives every operation its success, dry-run and problem responses', () => {
-    for (const { path, method, operation } of operations()) {
+  it('gives the credentials check its report on 200 and 503, and the problems otherwise', () => {
+    const { responses } = operations().find((o) => o.operation.operationId === 'checkCredentials')?.operation ?? {};
+    for (const status of ['200', '503']) {
+      expect(responses[status].content['application/json'].schema).toEqual({ $ref: '#/components/schemas/CredentialsReport' });
+    }
+    for (const status of PROBLEM_STATUSES.filter((s) => s !== '503')) {
+      expect(deref(responses[status]).content['application/problem+json'].schema).toEqual({ $ref: '#/components/schemas/Problem' });
+    }
+  });
+
+  it('gives every purchase its success, dry-run and problem responses', () => {
+    for (const { path, method, operation } of purchases()) {
       const where = `${method} ${path}`;
       const responses = operation.responses;
       for (const status of PROBLEM_STATUSES) {

@@ -41,7 +41,8 @@ describe('README curl examples', () => {
           answer.cart?.id ??
           answer.orders?.[0]?.id ??
           answer.requests?.[0]?.url ??
-          answer.outcomes?.[0]?.detail.result.id,
+          answer.outcomes?.[0]?.detail.result.id ??
+          answer.tokenAcquired,
       ).toBeTruthy();
     }
   });

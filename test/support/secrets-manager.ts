@@ -1,13 +1,16 @@
 // A loopback stand-in for AWS Secrets Manager that speaks its JSON 1.1 protocol, so the real SDK client (with
 // fake credentials and a custom endpoint) exercises the production code path without an AWS account.
+// It keeps versions with staging labels as Secrets Manager does: PutSecretValue makes the new version AWSCURRENT
+// and the old one AWSPREVIOUS, and a ClientRequestToken names a version that can be created once.
 import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
-interface Version {
+export interface Version {
   id: string;
   value: string;
   stages: string[];
+  created: Date;
 }
 
 export class FakeSecretsManager {
@@ -16,18 +19,38 @@ export class FakeSecretsManager {
   private server: Server | undefined;
   /** When set, every call fails with this status and AWS error type. */
   failWith: { status: number; type: string } | undefined;
+  /** When set, GetSecretValue answers are held until this many reads are waiting (a race, made deterministic). */
+  private barrier: { count: number; waiting: (() => void)[] } | undefined;
 
-  put(secretId: string, value: string): string {
-    const versions = this.secrets.get(secretId) ?? [];
-    for (const v of versions) v.stages = v.stages.filter((s) => s !== 'AWSCURRENT');
-    const id = randomUUID();
-    versions.push({ id, value, stages: ['AWSCURRENT'] });
-    this.secrets.set(secretId, versions);
-    return id;
+  put(secretId: string, value: string, created = new Date()): string {
+    return this.store(secretId, value, randomUUID(), created);
+  }
+
+  versions(secretId: string): Version[] {
+    return this.secrets.get(secretId) ?? [];
+  }
+
+  current(secretId: string): Version | undefined {
+    return this.versions(secretId).find((v) => v.stages.includes('AWSCURRENT'));
+  }
+
+  holdReadsUntil(count: number): void {
+    this.barrier = { count, waiting: [] };
   }
 
   count(target: string): number {
     return this.calls.filter((c) => c.target === target).length;
+  }
+
+  private store(secretId: string, value: string, id: string, created: Date): string {
+    const versions = this.secrets.get(secretId) ?? [];
+    for (const v of versions) v.stages = v.stages.filter((s) => s !== 'AWSPREVIOUS');
+    for (const v of versions) {
+      if (v.stages.includes('AWSCURRENT')) v.stages = [...v.stages.filter((s) => s !== 'AWSCURRENT'), 'AWSPREVIOUS'];
+    }
+    versions.push({ id, value, stages: ['AWSCURRENT'], created });
+    this.secrets.set(secretId, versions);
+    return id;
   }
 
   async start(): Promise<string> {
@@ -43,21 +66,49 @@ export class FakeSecretsManager {
       };
       if (this.failWith) return reply(this.failWith.status, { __type: this.failWith.type, message: 'injected' });
       const secretId = String(body.SecretId);
-      const current = this.secrets.get(secretId)?.find((v) => v.stages.includes('AWSCURRENT'));
+      const arn = `arn:aws:secretsmanager:eu-west-1:000000000000:secret:${secretId}`;
       if (target === 'GetSecretValue') {
+        const barrier = this.barrier;
+        if (barrier) {
+          await new Promise<void>((resolve) => {
+            barrier.waiting.push(resolve);
+            if (barrier.waiting.length >= barrier.count) {
+              this.barrier = undefined;
+              for (const release of barrier.waiting) release();
+            }
+          });
+        }
+        const current = this.current(secretId);
         if (!current)
           return reply(400, {
             __type: 'ResourceNotFoundException',
             message: "Secrets Manager can't find the specified secret.",
           });
         return reply(200, {
-          ARN: `arn:aws:secretsmanager:eu-west-1:000000000000:secret:${secretId}`,
+          ARN: arn,
           Name: secretId,
           SecretString: current.value,
           VersionId: current.id,
           VersionStages: current.stages,
-          CreatedDate: Date.now() / 1000,
+          CreatedDate: current.created.getTime() / 1000,
         });
+      }
+      if (target === 'PutSecretValue') {
+        if (!this.secrets.has(secretId))
+          return reply(400, { __type: 'ResourceNotFoundException', message: 'not found' });
+        const token = String(body.ClientRequestToken ?? randomUUID());
+        const existing = this.versions(secretId).find((v) => v.id === token);
+        if (existing) {
+          // The same token and value is a no-op; the same token with another value is refused.
+          if (existing.value === body.SecretString)
+            return reply(200, { ARN: arn, Name: secretId, VersionId: token, VersionStages: existing.stages });
+          return reply(400, {
+            __type: 'ResourceExistsException',
+            message: `A resource with the ID you requested already exists.`,
+          });
+        }
+        this.store(secretId, String(body.SecretString), token, new Date());
+        return reply(200, { ARN: arn, Name: secretId, VersionId: token, VersionStages: ['AWSCURRENT'] });
       }
       reply(400, { __type: 'InvalidRequestException', message: `unsupported ${target}` });
     });

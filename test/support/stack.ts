@@ -2,6 +2,7 @@
 // configuration exactly as in Lambda, and the local server in front, all on loopback.
 import type { AddressInfo } from 'node:net';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import type { HealthDependencies } from '../../functions/credentials-health/handler.js';
 import { readConfig } from '../../functions/shared/config.js';
 import { secretsManagerCredentials } from '../../functions/shared/credentials.js';
 import { createDependencies } from '../../functions/shared/dependencies.js';
@@ -20,7 +21,7 @@ export interface Stack {
   url: string;
   simulator: PartnerCenterSimulator;
   /** The dependencies the handlers were built with (to build more handlers on the same simulator). */
-  deps: HttpDependencies;
+  deps: HttpDependencies & HealthDependencies;
   /** The dynalite behind the idempotency store, when asked for. */
   dynamodb?: LocalDynamoDB;
   request: (

@@ -1,0 +1,113 @@
+// Keeps the app+user refresh token alive: redeems it on a schedule and, when Entra ID hands back a new one, writes it
+// to the secret as a new version. Only the keeper writes the secret. The write is optimistic: its ClientRequestToken
+// is derived from the version it read, so two keepers that read the same version cannot both write — the second is
+// refused, re-reads, and keeps the first one's token (both are valid: Entra does not revoke the older token).
+import {
+  GetSecretValueCommand,
+  PutSecretValueCommand,
+  type SecretsManagerClient,
+} from '@aws-sdk/client-secrets-manager';
+import { type Credentials, parseCredentials } from './credentials.js';
+import { ageOf, type CredentialsReport, checkCredentials } from './credentials-health.js';
+import { CredentialsError } from './errors.js';
+import { uuidv5 } from './uuid.js';
+
+export interface KeeperOptions {
+  client: SecretsManagerClient;
+  secretId: string;
+  authorityUrl: string;
+  fetch?: typeof fetch;
+  now?: () => number;
+}
+
+export interface KeeperReport extends CredentialsReport {
+  /** A new secret version holds the rotated refresh token. */
+  rotated: boolean;
+  /** Another writer rotated from the same version first; its version was kept. */
+  conflict?: boolean;
+  previousVersionId?: string;
+}
+
+interface StoredSecret {
+  raw: Record<string, unknown>;
+  credentials: Credentials;
+}
+
+async function readSecret(options: KeeperOptions): Promise<StoredSecret> {
+  let secret: { SecretString?: string; VersionId?: string; CreatedDate?: Date };
+  try {
+    secret = await options.client.send(new GetSecretValueCommand({ SecretId: options.secretId }));
+  } catch (error) {
+    throw new CredentialsError(
+      `Could not read the Partner Center credentials secret (${(error as Error).name})`,
+      undefined,
+      true,
+      error,
+    );
+  }
+  const json = secret.SecretString ?? '';
+  const credentials = parseCredentials(json, secret.VersionId ?? 'unknown', secret.CreatedDate);
+  return { raw: JSON.parse(json) as Record<string, unknown>, credentials };
+}
+
+const isResourceExists = (error: unknown) => (error as { name?: string }).name === 'ResourceExistsException';
+
+export async function keepCredentialsAlive(options: KeeperOptions): Promise<KeeperReport> {
+  const now = options.now ?? Date.now;
+  const stored = await readSecret(options);
+  const report = await checkCredentials({
+    credentials: stored.credentials,
+    authorityUrl: options.authorityUrl,
+    ...(options.fetch ? { fetch: options.fetch } : {}),
+    now,
+  });
+  const { granted, ...checked } = report;
+  if (!granted) {
+    throw new CredentialsError(
+      report.problem?.message ?? 'Entra ID refused the credentials',
+      report.problem,
+      report.problem?.unavailable,
+    );
+  }
+  const next = granted.refreshToken;
+  if (!next || next === stored.credentials.refreshToken) return { ...checked, rotated: false };
+
+  // The same JSON, only the refresh token replaced; Secrets Manager moves AWSPREVIOUS to the old version, which is
+  // the rollback point.
+  const versionId = uuidv5(`token-keeper|${options.secretId}|${stored.credentials.version}`);
+  try {
+    await options.client.send(
+      new PutSecretValueCommand({
+        SecretId: options.secretId,
+        ClientRequestToken: versionId,
+        SecretString: JSON.stringify({ ...stored.raw, refreshToken: next }),
+        VersionStages: ['AWSCURRENT'],
+      }),
+    );
+  } catch (error) {
+    if (!isResourceExists(error)) {
+      throw new CredentialsError(
+        `Could not write the rotated refresh token (${(error as Error).name})`,
+        undefined,
+        true,
+        error,
+      );
+    }
+    const winner = await readSecret(options);
+    return {
+      ...checked,
+      rotated: false,
+      conflict: true,
+      secretVersionId: winner.credentials.version,
+      previousVersionId: stored.credentials.version,
+      ...ageOf(winner.credentials, now()),
+    };
+  }
+  return {
+    ...checked,
+    rotated: true,
+    secretVersionId: versionId,
+    previousVersionId: stored.credentials.version,
+    ...ageOf({ refreshToken: next, createdAt: new Date(now()) }, now()),
+  };
+}
