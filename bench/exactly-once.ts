@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { createHandler, DEFAULT_EVENT_CONCURRENCY } from '../functions/order-events/handler.js';
 import type { EventDependencies } from '../functions/shared/events.js';
+import { eventBridgeEvent, sqsRecord } from '../local/event-records.js';
 import { type Stack, startStack } from '../test/support/stack.js';
 
 const CONCURRENT = Number(process.env.CONCURRENT ?? 20);
@@ -27,27 +28,8 @@ async function concurrentSameKey(stack: Stack) {
   return { orders: stack.simulator.ledger.orders.length - before, statuses };
 }
 
-const record = () => ({
-  messageId: randomUUID(),
-  receiptHandle: 'h',
-  body: JSON.stringify({
-    id: randomUUID(),
-    source: 'bench',
-    'detail-type': 'CreateOrder',
-    detail: { customerId: CUSTOMER, lineItems },
-  }),
-  attributes: {
-    ApproximateReceiveCount: '1',
-    SentTimestamp: '0',
-    SenderId: 'bench',
-    ApproximateFirstReceiveTimestamp: '0',
-  },
-  messageAttributes: {},
-  md5OfBody: '',
-  eventSource: 'aws:sqs',
-  eventSourceARN: 'arn:aws:sqs:local:000000000000:commands',
-  awsRegion: 'local',
-});
+const record = () =>
+  sqsRecord(eventBridgeEvent('CreateOrder', { customerId: CUSTOMER, lineItems }, { source: 'bench' }));
 
 const context = () =>
   ({ functionName: 'order-events', awsRequestId: randomUUID(), getRemainingTimeInMillis: () => 60_000 }) as never;

@@ -2,7 +2,6 @@
 // or `{ Entries: [...] }` — and does what the bus, the rule and the queue do in AWS: the entries that match the rule
 // become SQS records for the order-events function, invoked in-process. Answers with the batch response and the
 // outcome events that would have been published. A record reported as failed is not redelivered here: post again.
-import { randomUUID } from 'node:crypto';
 import type { APIGatewayProxyStructuredResultV2, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import * as z from 'zod/mini';
 import { ValidationError } from '../functions/shared/errors.js';
@@ -10,6 +9,7 @@ import { COMMAND_TYPES, OUTCOME_SOURCE, type OutcomeEvent } from '../functions/s
 import { PROBLEM_CONTENT_TYPE, toProblem } from '../functions/shared/problem.js';
 import { describeIssues } from '../functions/shared/validation.js';
 import { toContext } from './api-gateway.js';
+import { eventBridgeEvent, sqsRecord } from './event-records.js';
 import type { LocalEndpoint } from './server.js';
 
 const Entry = z.looseObject({
@@ -64,36 +64,13 @@ export function eventsEndpoint(run: OrderEventsHandler): LocalEndpoint {
           },
         ]);
       }
-      const records = entries.map((entry) => {
-        const event = {
-          version: '0',
-          id: randomUUID(),
-          'detail-type': entry.DetailType,
-          source: entry.Source,
-          account: '000000000000',
-          time: new Date().toISOString(),
-          region: 'local',
-          resources: [],
-          detail: typeof entry.Detail === 'string' ? safeJson(entry.Detail) : entry.Detail,
-        };
-        const messageId = randomUUID();
-        return {
-          messageId,
-          receiptHandle: messageId,
-          body: JSON.stringify(event),
-          attributes: {
-            ApproximateReceiveCount: '1',
-            SentTimestamp: String(Date.now()),
-            SenderId: 'local',
-            ApproximateFirstReceiveTimestamp: String(Date.now()),
-          },
-          messageAttributes: {},
-          md5OfBody: '',
-          eventSource: 'aws:sqs',
-          eventSourceARN: 'arn:aws:sqs:local:000000000000:partner-orders-commands',
-          awsRegion: 'local',
-        };
-      });
+      const records = entries.map((entry) =>
+        sqsRecord(
+          eventBridgeEvent(entry.DetailType, typeof entry.Detail === 'string' ? safeJson(entry.Detail) : entry.Detail, {
+            source: entry.Source,
+          }),
+        ),
+      );
       const published: OutcomeEvent[] = [];
       let response: SQSBatchResponse;
       try {
