@@ -2,8 +2,8 @@
 // runs offline without credentials:
 //   secretArn=arn:…            use an existing credentials secret
 //   authorizer=jwt jwtIssuer=https://… jwtAudience=a,b   JWT instead of IAM (SigV4)
-//   alarmEmail=ops@example.com tracing=true keeperSchedule='rate(12 hours)'
-import { App, Validations } from 'aws-cdk-lib';
+//   alarmEmail=ops@example.com tracing=true keeperSchedule='rate(12 hours)' idempotencyTtlHours=48
+import { App, Duration, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { type AuthorizerChoice, PartnerOrdersStack } from './stack.js';
 
@@ -25,6 +25,7 @@ new PartnerOrdersStack(app, context('stackName') ?? 'PartnerOrders', {
   authorizer: authorizer(),
   tracing: context('tracing') === 'true',
   ...(context('keeperSchedule') ? { keeperSchedule: context('keeperSchedule') } : {}),
+  ...(context('idempotencyTtlHours') ? { idempotencyTtl: Duration.hours(Number(context('idempotencyTtlHours'))) } : {}),
 });
 
 // cdk-nag's AWS Solutions rules fail the synth on any finding not acknowledged on its resource.
