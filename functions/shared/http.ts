@@ -6,7 +6,8 @@
 //   problemDetails       any error → RFC 9457 application/problem+json, never a stack trace
 //   bodyLimit            413 above MAX_BODY_BYTES, before anything is parsed
 //   jsonBody             JSON bodies only (middy's parser, which also refuses __proto__ keys)
-// then the route's operation: parse path, query and body with their zod schemas → call a service → respond.
+// then the route's operation: parse path, query, headers and body with their zod schemas → the command → perform
+// (idempotency when keyed, functions/shared/commands.ts) → respond.
 import { randomUUID } from 'node:crypto';
 import middy, { type MiddlewareObj, type Request } from '@middy/core';
 import httpJsonBodyParser from '@middy/http-json-body-parser';

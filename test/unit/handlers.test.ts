@@ -323,6 +323,14 @@ describe('order and cart handlers', () => {
       correlationId: expect.any(String),
       level: 'INFO',
     });
+    const upstream = lines.find((l) => l.message === 'partner center answered');
+    expect(upstream).toMatchObject({
+      step: 'create-order',
+      status: 201,
+      attempts: 1,
+      upstreamRequestId: expect.stringMatching(/^[0-9a-f-]{36}$/),
+      correlationId: access.correlationId,
+    });
     expect(logs.text()).not.toContain('access-token-value');
   });
 });

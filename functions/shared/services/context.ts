@@ -1,5 +1,6 @@
 // What every service call needs besides its payload, whichever entry point (HTTP, event, direct invoke) made it.
 import { UpstreamProtocolError } from '../errors.js';
+import { logger } from '../log.js';
 import type {
   CallOptions,
   DescribedRequest,
@@ -57,6 +58,13 @@ export async function sendFor<T>(
   what: string,
 ): Promise<T> {
   const response = await ctx.partnerCenter.send(request, callOptions(ctx, step));
+  // One line per upstream call, so every Partner Center request id is in our logs next to the correlation id.
+  logger.info('partner center answered', {
+    step,
+    status: response.status,
+    attempts: response.attempts,
+    upstreamRequestId: response.ids.requestId,
+  });
   const parsed = schema.safeParse(response.body);
   if (!parsed.success) {
     throw new UpstreamProtocolError(
