@@ -3,6 +3,7 @@
 import type { AddressInfo } from 'node:net';
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import dynalite from 'dynalite';
+import { IDEMPOTENCY_CLIENT_CONFIG } from '../functions/shared/idempotency.js';
 
 export const LOCAL_IDEMPOTENCY_TABLE = 'partner-orders-idempotency';
 
@@ -19,7 +20,9 @@ export async function startDynamoDB(port = 0): Promise<LocalDynamoDB> {
   const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
   await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', () => resolve()));
   const endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const client = new DynamoDBClient({ ...LOCAL_CLIENT, endpoint, maxAttempts: 1 });
+  // The production client settings (retries, timeouts): with a single attempt, a keep-alive connection the server
+  // closed just as it was reused failed the request with a 503 now and then (seen in the reliability suites).
+  const client = new DynamoDBClient({ ...IDEMPOTENCY_CLIENT_CONFIG, ...LOCAL_CLIENT, endpoint });
   return {
     endpoint,
     client,

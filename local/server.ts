@@ -62,7 +62,7 @@ export function createLocalServer(options: LocalServerOptions): Server {
   const compiled = (routes as readonly Route[]).map(compile);
   const timeoutMs = options.functionTimeoutMs ?? 29_000;
 
-  return createServer(async (request, response) => {
+  const server = createServer(async (request, response) => {
     const method = request.method ?? 'GET';
     const url = new URL(request.url ?? '/', 'http://localhost');
     try {
@@ -99,4 +99,26 @@ export function createLocalServer(options: LocalServerOptions): Server {
       else response.destroy();
     }
   });
+  // Requests Node's parser refuses (a request line or headers over its limit, bad framing) get a problem too, as
+  // API Gateway answers them itself, instead of a bare 400 or a reset connection.
+  server.on('clientError', (error: NodeJS.ErrnoException, socket) => {
+    if (!socket.writable || error.code === 'ECONNRESET') {
+      socket.destroy();
+      return;
+    }
+    const tooLarge = error.code === 'HPE_HEADER_OVERFLOW';
+    const status = tooLarge ? 431 : 400;
+    const problem = {
+      type: `urn:partner-orders:problem:${tooLarge ? 'too-large' : 'validation'}`,
+      title: tooLarge ? 'Request header fields too large' : 'Invalid request',
+      status,
+      detail: tooLarge ? 'The request line and headers are larger than accepted.' : 'The request is not valid HTTP.',
+    };
+    const body = JSON.stringify(problem);
+    socket.end(
+      `HTTP/1.1 ${status} ${tooLarge ? 'Request Header Fields Too Large' : 'Bad Request'}\r\n` +
+        `Content-Type: ${PROBLEM_CONTENT_TYPE}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    );
+  });
+  return server;
 }

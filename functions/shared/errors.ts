@@ -122,6 +122,17 @@ export class IdempotencyConflictError extends Error {
   }
 }
 
+/**
+ * The function ran out of time: middy's early timeout, a few ms before Lambda's own, while something (Partner Center,
+ * Entra ID, Secrets Manager, the idempotency store) had not answered. What was under way may still complete.
+ */
+export class DeadlineExceededError extends Error {
+  override readonly name = 'DeadlineExceededError';
+  constructor(cause?: unknown) {
+    super("The request did not finish within the function's time limit", { cause });
+  }
+}
+
 /** The idempotency store could not be read or written: nothing is sent upstream without a record. */
 export class IdempotencyStoreError extends Error {
   override readonly name = 'IdempotencyStoreError';

@@ -7,6 +7,7 @@ import type { SQSRecord } from 'aws-lambda';
 import * as z from 'zod/mini';
 import { type Command, type CommandDependencies, perform } from './commands.js';
 import { credentialFields, PartnerCenterError, ValidationError } from './errors.js';
+import { forbiddenKey } from './forbidden-keys.js';
 import { logger } from './log.js';
 import { type Problem, toProblem } from './problem.js';
 import { CartCommandPayload } from './schemas/carts.js';
@@ -75,6 +76,8 @@ function parseRecord(record: SQSRecord): Parsed {
   } catch {
     throw new ValidationError([{ path: '/body', message: 'is not valid JSON' }]);
   }
+  const forbidden = forbiddenKey(body);
+  if (forbidden) throw new ValidationError([forbidden]);
   const envelope = EventEnvelope.safeParse(body);
   if (!envelope.success) throw new ValidationError(describeIssues(envelope.error.issues, ''));
   const { id, source, detail } = envelope.data;

@@ -9,9 +9,10 @@ import {
   makeIdempotent,
 } from '@aws-lambda-powertools/idempotency';
 import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
 import type { Context } from 'aws-lambda';
 import { IdempotencyConflictError, IdempotencyStoreError } from './errors.js';
+import { logger } from './log.js';
 
 export { uuidv5 } from './uuid.js';
 
@@ -40,6 +41,17 @@ export interface DynamoDBIdempotencyOptions {
   client?: DynamoDBClient;
 }
 
+/**
+ * How the store's DynamoDB client gives up: a store that does not answer must not hold a request until the Lambda
+ * times out, but fail it closed with a 503 within a few seconds. The SDK's default has no timeout at all, and a
+ * `requestTimeout` alone only logs a warning (smithy's node-http-handler): `throwOnRequestTimeout` makes it an error.
+ * Worst case measured: 3 attempts × 1.5 s plus backoff, ~4.6 s.
+ */
+export const IDEMPOTENCY_CLIENT_CONFIG = {
+  maxAttempts: 3,
+  requestHandler: { connectionTimeout: 1_000, requestTimeout: 1_500, throwOnRequestTimeout: true },
+} as const satisfies DynamoDBClientConfig;
+
 export function dynamoDBIdempotency(options: DynamoDBIdempotencyOptions): IdempotencyStore {
   const config = new IdempotencyConfig({
     eventKeyJmesPath: 'scope',
@@ -51,7 +63,7 @@ export function dynamoDBIdempotency(options: DynamoDBIdempotencyOptions): Idempo
   });
   const persistenceStore = new DynamoDBPersistenceLayer({
     tableName: options.tableName,
-    awsSdkV3Client: options.client ?? new DynamoDBClient({}),
+    awsSdkV3Client: options.client ?? new DynamoDBClient(IDEMPOTENCY_CLIENT_CONFIG),
   });
   const once = makeIdempotent(
     async (_call: IdempotentCall, work: () => Promise<Outcome>): Promise<Outcome & { replayed: boolean }> => ({
@@ -64,20 +76,45 @@ export function dynamoDBIdempotency(options: DynamoDBIdempotencyOptions): Idempo
     async run(call, work, context) {
       // The in-progress lock then expires with this invocation's deadline, not an hour later.
       if (context) config.registerLambdaContext(context);
+      // What the work did, whatever the store does afterwards (found by the reliability suites): a store that fails
+      // to record a purchase that was placed must not turn it into "nothing was sent" (a 503 that hides an order,
+      // e.g. an outcome over DynamoDB's 400 KB item limit), and one that fails to clear the lock after a failed
+      // attempt must not hide why it failed.
+      let ran: { outcome: Outcome } | { error: unknown } | undefined;
+      const tracked = async () => {
+        try {
+          const outcome = await work();
+          ran = { outcome };
+          return outcome;
+        } catch (error) {
+          ran = { error };
+          throw error;
+        }
+      };
       try {
-        return (await once(call as never, work)) as Outcome & { replayed: boolean };
+        return (await once(call as never, tracked)) as Outcome & { replayed: boolean };
       } catch (error) {
-        throw translate(error);
+        if (ran === undefined) throw translate(error);
+        if (!(error instanceof IdempotencyPersistenceLayerError)) throw error;
+        // The record stays in progress until this invocation's deadline: a retry with the key meanwhile gets 409,
+        // after it runs again with the same MS-RequestIds, which Partner Center answers with this same result.
+        logger.error('idempotency record not updated after the purchase ran', {
+          storeError: (error.cause as Error | undefined)?.name ?? error.name,
+          outcome: 'outcome' in ran ? ran.outcome.status : 'failed',
+        });
+        if ('error' in ran) throw ran.error;
+        return { ...ran.outcome, replayed: false };
       }
     },
   };
 }
 
-/** Powertools' errors, in this service's terms (pitfall #3425: otherwise a concurrent duplicate is a 500). */
+/**
+ * Errors before the work ran, in this service's terms (pitfall #3425: otherwise a concurrent duplicate is a 500).
+ * Whatever else went wrong there came from the store: fail closed, nothing was bought without a record.
+ */
 function translate(error: unknown): unknown {
   if (error instanceof IdempotencyAlreadyInProgressError) return new IdempotencyConflictError('in-progress');
   if (error instanceof IdempotencyValidationError) return new IdempotencyConflictError('mismatch');
-  // The store could not record the attempt: fail closed, nothing was bought without a record.
-  if (error instanceof IdempotencyPersistenceLayerError) return new IdempotencyStoreError(error);
-  return error;
+  return new IdempotencyStoreError(error);
 }

@@ -6,7 +6,8 @@ import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import * as z from 'zod/mini';
 import { type Command, perform } from './commands.js';
-import { credentialFields } from './errors.js';
+import { credentialFields, DeadlineExceededError, ValidationError } from './errors.js';
+import { forbiddenKey } from './forbidden-keys.js';
 import type { HttpDependencies, HttpEvent, HttpResult } from './http.js';
 import { injectLambdaContext, logger } from './log.js';
 import { toProblem } from './problem.js';
@@ -34,6 +35,8 @@ type Schema<P> = z.ZodMiniType<P> | ((payload: unknown) => z.ZodMiniType<P>);
 export function invokeHandler<P>(toCommand: (payload: P) => Command, schema: Schema<P>, deps: HttpDependencies) {
   const invoke = async (event: unknown, context: Context): Promise<unknown> => {
     try {
+      const forbidden = forbiddenKey(event);
+      if (forbidden) throw new ValidationError([forbidden]);
       const {
         dryRun,
         idempotencyKey: key,
@@ -73,11 +76,36 @@ export function invokeHandler<P>(toCommand: (payload: P) => Command, schema: Sch
       throw new RetryableError(problem, error);
     }
   };
-  return middy<unknown, unknown, Error, Context>().use(injectLambdaContext()).handler(invoke);
+  // Just before Lambda's own timeout: a retryable error the caller's retry policy knows (Step Functions retries
+  // PartnerOrdersRetryableError), not middy's TimeoutError, which it would not retry.
+  return middy<unknown, unknown, Error, Context>({
+    timeoutEarlyResponse: () => {
+      const deadline = new DeadlineExceededError();
+      const { problem } = toProblem(deadline);
+      logger.error('invocation failed', { status: problem.status, error: deadline });
+      throw new RetryableError(problem, deadline);
+    },
+  })
+    .use(injectLambdaContext())
+    .handler(invoke);
 }
 
-const isHttpEvent = (event: unknown): event is HttpEvent =>
-  typeof event === 'object' && event !== null && 'requestContext' in event && 'routeKey' in event;
+/**
+ * An API Gateway HTTP API (payload v2) event, as API Gateway builds it. Anything short of that is a direct invocation
+ * and is judged by the invocation schema: a payload that merely has `requestContext` and `routeKey` keys used to be
+ * taken for an HTTP event and fail inside the HTTP stack with a 500.
+ */
+const isHttpEvent = (event: unknown): event is HttpEvent => {
+  if (typeof event !== 'object' || event === null) return false;
+  const { version, routeKey, requestContext } = event as Record<string, unknown>;
+  return (
+    version === '2.0' &&
+    typeof routeKey === 'string' &&
+    typeof requestContext === 'object' &&
+    requestContext !== null &&
+    typeof (requestContext as { http?: unknown }).http === 'object'
+  );
+};
 
 /** A function with two doors: API Gateway events get the HTTP answer, anything else the invocation answer. */
 export interface EntryPoint {

@@ -2,6 +2,7 @@
 import {
   CheckoutAfterCartError,
   CredentialsError,
+  DeadlineExceededError,
   type FieldError,
   IdempotencyConflictError,
   IdempotencyStoreError,
@@ -14,6 +15,14 @@ import {
 } from './errors.js';
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
+
+/**
+ * At most this many field errors are listed. A 256 KiB body can hold ~24,000 unknown fields, whose full list made a
+ * 1.3 MB answer (found by the reliability suites): past Lambda's 6 MB response limit for a direct invocation, and
+ * past EventBridge's 256 KB for an OrderRejected event, which then could not be published and sent the command to
+ * the DLQ. A caller fixing a request needs the first ones; the count says how many more there are.
+ */
+export const MAX_LISTED_ERRORS = 100;
 
 /** Problem types are documented in the README ("Errors"); the URN names the kind, the status says who must act. */
 const type = (slug: string) => `urn:partner-orders:problem:${slug}`;
@@ -113,13 +122,20 @@ function fromPartnerCenter(error: PartnerCenterError): ProblemResponse {
 export function toProblem(error: unknown): ProblemResponse {
   if (error instanceof ValidationError) {
     const titles = { 400: 'Invalid request', 413: 'Request body too large', 415: 'Unsupported media type' };
+    const { errors } = error;
+    const unlisted = errors.length - MAX_LISTED_ERRORS;
     return {
       problem: {
         type: type(error.status === 400 ? 'validation' : error.status === 413 ? 'too-large' : 'media-type'),
         title: titles[error.status],
         status: error.status,
-        detail: error.errors.length === 1 ? `${error.errors[0]?.path}: ${error.errors[0]?.message}` : error.message,
-        errors: error.errors,
+        detail:
+          errors.length === 1
+            ? `${errors[0]?.path}: ${errors[0]?.message}`
+            : unlisted > 0
+              ? `${error.message} The first ${MAX_LISTED_ERRORS} of ${errors.length} problems are listed; ${unlisted} more are not listed.`
+              : error.message,
+        errors: unlisted > 0 ? errors.slice(0, MAX_LISTED_ERRORS) : errors,
       },
       headers: {},
     };
@@ -145,6 +161,18 @@ export function toProblem(error: unknown): ProblemResponse {
         status: error.timedOut ? 504 : 502,
         detail: `${error.message}. The outcome is unknown: retry with the same Idempotency-Key, which reuses the same MS-RequestId.`,
         upstream: upstream(error.ids),
+      },
+      headers: {},
+    };
+  }
+  if (error instanceof DeadlineExceededError) {
+    return {
+      problem: {
+        type: type('upstream-timeout'),
+        title: 'The request did not finish in time',
+        status: 504,
+        detail:
+          'Partner Center or AWS did not answer within the time limit. The outcome is unknown: retry with the same Idempotency-Key, which reuses the same MS-RequestId.',
       },
       headers: {},
     };

@@ -1,6 +1,7 @@
 // Wire shapes of the Partner Center resources the simulator serves. Kept local on
 // purpose: the simulator must not share types with the code it is testing, or a
 // modelling mistake in the app would be mirrored here and go unnoticed.
+import type { FaultKind } from './faults.js';
 
 export const PARTNER_CENTER_RESOURCE = 'https://api.partnercenter.microsoft.com';
 
@@ -124,6 +125,8 @@ export interface RecordedRequest {
   body: string;
   /** Arrival time according to the simulator clock (ms). */
   at: number;
+  /** The injected fault applied to this request, if any (for reports of what a fault run did). */
+  fault?: FaultKind;
 }
 
 export function link(uri: string, method = 'GET'): Link {

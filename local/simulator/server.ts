@@ -243,6 +243,7 @@ export class PartnerCenterSimulator {
     if (tokenPath) this.tokenCount++;
 
     const fault = this.faults.pick(rec.method, rec.path, partnerCenter);
+    if (fault) rec.fault = fault.kind;
     const delivery: Delivery =
       fault?.kind === 'truncate' ? 'truncate' : fault?.kind === 'commit-then-drop' ? 'drop' : 'send';
     const commit = delivery !== 'truncate';

@@ -240,10 +240,14 @@ describe('openapi.json', () => {
   it('gives the credentials check its report on 200 and 503, and the problems otherwise', () => {
     const { responses } = operations().find((o) => o.operation.operationId === 'checkCredentials')?.operation ?? {};
     for (const status of ['200', '503']) {
-      expect(responses[status].content['application/json'].schema).toEqual({ $ref: '#/components/schemas/CredentialsReport' });
+      expect(responses[status].content['application/json'].schema).toEqual({
+        $ref: '#/components/schemas/CredentialsReport',
+      });
     }
     for (const status of PROBLEM_STATUSES.filter((s) => s !== '503')) {
-      expect(deref(responses[status]).content['application/problem+json'].schema).toEqual({ $ref: '#/components/schemas/Problem' });
+      expect(deref(responses[status]).content['application/problem+json'].schema).toEqual({
+        $ref: '#/components/schemas/Problem',
+      });
     }
   });
 

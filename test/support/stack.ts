@@ -8,6 +8,8 @@ import { secretsManagerCredentials } from '../../functions/shared/credentials.js
 import { createDependencies } from '../../functions/shared/dependencies.js';
 import type { HttpDependencies } from '../../functions/shared/http.js';
 import { dynamoDBIdempotency } from '../../functions/shared/idempotency.js';
+import { logger } from '../../functions/shared/log.js';
+import { PartnerCenterClient, type PartnerCenterClientOptions } from '../../functions/shared/partner-center/client.js';
 import { createLocalApp } from '../../local/app.js';
 import { createIdempotencyTable, type LocalDynamoDB, startDynamoDB } from '../../local/dynamodb.js';
 import {
@@ -42,6 +44,11 @@ export async function startStack(
     secrets?: { fake: FakeSecretsManager; endpoint: string };
     /** Run the idempotency store on dynalite (table created), with this key lifetime. */
     idempotency?: { expiresAfterSeconds?: number };
+    /**
+     * Options for the Partner Center client on top of the configured ones (e.g. a scaled-down `sleep`, a small
+     * `baseDelayMs`). `onRetry` is called besides the usual log line.
+     */
+    client?: Partial<Omit<PartnerCenterClientOptions, 'baseUrl' | 'tokens'>>;
   } = {},
 ): Promise<Stack> {
   const simulator = new PartnerCenterSimulator(options.simulator);
@@ -65,8 +72,28 @@ export async function startStack(
     : undefined;
   const dynamodb = options.idempotency ? await startDynamoDB() : undefined;
   if (dynamodb) await createIdempotencyTable(dynamodb.client, 'idempotency');
+  const base = createDependencies(config, credentials);
+  const clientOptions = options.client;
+  if (clientOptions) {
+    base.partnerCenter = new PartnerCenterClient({
+      baseUrl: config.partnerCenterUrl,
+      tokens: base.tokens,
+      applicationName: config.applicationName,
+      attemptTimeoutMs: config.attemptTimeoutMs,
+      ...clientOptions,
+      onRetry: (event) => {
+        logger.warn('retrying Partner Center call', {
+          attempt: event.attempt,
+          reason: event.reason,
+          delayMs: event.delayMs,
+          upstreamRequestId: event.ids.requestId,
+        });
+        clientOptions.onRetry?.(event);
+      },
+    });
+  }
   const deps = {
-    ...createDependencies(config, credentials),
+    ...base,
     ...(dynamodb
       ? {
           idempotency: dynamoDBIdempotency({

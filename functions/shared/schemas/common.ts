@@ -34,11 +34,15 @@ export const mpnId = z.string().check(z.regex(/^\d{1,12}$/, { error: 'must be an
  * Partner Center writes enums in lower snake case and reads `one_time`, `oneTime` and `OneTime` alike
  * (the .NET SDK's EnumJsonConverter). We accept the same spellings and always send snake case.
  */
+const SNAKE_CASE = /^[a-z0-9_]*$/;
 const snakeCase = (value: string) =>
-  value
-    .trim()
-    .replace(/([a-z0-9])([A-Z])/g, '$1_$2')
-    .toLowerCase();
+  // Already lower snake case (what Partner Center writes, and most callers send): nothing to trim, split or lower.
+  SNAKE_CASE.test(value)
+    ? value
+    : value
+        .trim()
+        .replace(/([a-z0-9])([A-Z])/g, '$1_$2')
+        .toLowerCase();
 
 export const normalisedEnum = <const T extends readonly [string, ...string[]]>(values: T) =>
   z.pipe(

@@ -1,4 +1,5 @@
 // What every service call needs besides its payload, whichever entry point (HTTP, event, direct invoke) made it.
+import type * as z from 'zod/mini';
 import { UpstreamProtocolError } from '../errors.js';
 import { logger } from '../log.js';
 import type {
@@ -7,6 +8,7 @@ import type {
   PartnerCenterClient,
   PartnerCenterRequest,
 } from '../partner-center/client.js';
+import { compiled } from '../validation.js';
 
 export interface ServiceContext {
   partnerCenter: Pick<PartnerCenterClient, 'send' | 'describe'>;
@@ -54,7 +56,7 @@ export async function sendFor<T>(
   ctx: ServiceContext,
   step: string,
   request: PartnerCenterRequest,
-  schema: { safeParse(value: unknown): { success: true; data: T } | { success: false } },
+  schema: z.ZodMiniType<T>,
   what: string,
 ): Promise<T> {
   const response = await ctx.partnerCenter.send(request, callOptions(ctx, step));
@@ -65,7 +67,7 @@ export async function sendFor<T>(
     attempts: response.attempts,
     upstreamRequestId: response.ids.requestId,
   });
-  const parsed = schema.safeParse(response.body);
+  const parsed = compiled(schema).safeParse(response.body);
   if (!parsed.success) {
     throw new UpstreamProtocolError(
       response.ids,

@@ -1,0 +1,263 @@
+// `npm run bench`: the performance figures side by side in one run, each as a ratio to a baseline measured in the same
+// run (absolute times drift on a shared machine). Prints a table and writes bench/results.json (figures, machine,
+// git revision). What each part measures is described in its own file and in the README ("Performance"):
+//   1. warm overhead       bench/warm.ts         5. cold start   bench/cold.ts
+//   2. credential reuse    bench/credentials.ts  6. scaling      bench/warm.ts (measureScaling)
+//   3. event batch         bench/batch.ts
+//   4. local throughput    bench/throughput.ts
+// Every loop is bounded in count (and autocannon in time); everything listens on 127.0.0.1 only; children are
+// stopped at the end. BENCH_QUICK=1 runs fewer invocations (a smoke run; figures are then rougher).
+import { execFileSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { arch, cpus, release, totalmem, type } from 'node:os';
+import { performance } from 'node:perf_hooks';
+import { dynamoDBIdempotency } from '../functions/shared/idempotency.js';
+import { GOAL as BATCH_GOAL, type BatchResult, dynaliteProcess, measureBatch } from './batch.js';
+import { type ColdResult, measureCold } from './cold.js';
+import { type CredentialReuseResult, measureCredentialReuse } from './credentials.js';
+import { measureThroughput, GOAL as THROUGHPUT_GOAL, type ThroughputResult } from './throughput.js';
+import {
+  keyedOrder,
+  measureScaling,
+  type ScalingResult,
+  scenarios,
+  startWarmBench,
+  GOAL as WARM_GOAL,
+  type WarmRow,
+} from './warm.js';
+
+const QUICK = process.env.BENCH_QUICK === '1';
+const INVOCATIONS = Number(process.env.BENCH_INVOCATIONS ?? (QUICK ? 300 : 2000));
+const KEYED_INVOCATIONS = QUICK ? 50 : 300;
+const COLD_RUNS = Number(process.env.COLD_RUNS ?? (QUICK ? 3 : 11));
+const COLD_GOAL = { size: 1.1, import: 1.15 };
+
+const started = performance.now();
+const git = (...args: string[]) => {
+  try {
+    return execFileSync('git', args, { cwd: new URL('../', import.meta.url).pathname, encoding: 'utf8' }).trim();
+  } catch {
+    return undefined;
+  }
+};
+const revision = git('rev-parse', 'HEAD') ?? 'unknown';
+const dirty = (git('status', '--porcelain') ?? '') !== '';
+const cpu = cpus()[0]?.model.trim() ?? 'unknown CPU';
+const machine = {
+  os: `${type()} ${release()} ${arch()}`,
+  cpu,
+  cores: cpus().length,
+  memoryGiB: Number((totalmem() / 2 ** 30).toFixed(1)),
+  node: process.versions.node,
+};
+
+const progress = (step: string) =>
+  process.stderr.write(`[bench ${((performance.now() - started) / 1000).toFixed(0)} s] ${step}\n`);
+
+// 1 and 6: warm overhead and scaling share one instant upstream and one set of handlers.
+progress(`warm overhead: ${scenarios().length} routes × ${INVOCATIONS} invocations`);
+const dynalite = await dynaliteProcess();
+const warmBench = await startWarmBench({
+  idempotency: dynamoDBIdempotency({ tableName: 'idempotency', expiresAfterSeconds: 86_400, client: dynalite.client }),
+});
+let warm: WarmRow[];
+let keyed: WarmRow;
+let scaling: ScalingResult;
+let credentials: CredentialReuseResult;
+try {
+  warm = [];
+  for (const scenario of scenarios()) warm.push(await warmBench.run(scenario, INVOCATIONS));
+  progress('keyed requests (informational)');
+  keyed = await warmBench.run(keyedOrder('dynalite, own process'), KEYED_INVOCATIONS, 50);
+  progress('scaling: 1, 10, 100 line items');
+  scaling = await measureScaling(warmBench, INVOCATIONS);
+  progress('credential reuse');
+  credentials = await measureCredentialReuse({ upstream: warmBench.upstream });
+} finally {
+  await warmBench.stop();
+  await dynalite.stop();
+}
+progress('event batch');
+const batch: BatchResult = await measureBatch({ rounds: QUICK ? 3 : 9 });
+progress('local API throughput (autocannon)');
+const throughput: ThroughputResult = await measureThroughput({ seconds: QUICK ? 1 : 3, rounds: QUICK ? 2 : 4 });
+progress(`cold start: ${COLD_RUNS} fresh processes per bundle`);
+const cold = await measureCold(COLD_RUNS);
+const coldRows = cold.functions.map((f: ColdResult) => ({
+  ...f,
+  met: f.sizeRatio <= COLD_GOAL.size && f.importRatio <= COLD_GOAL.import,
+}));
+
+// ---- the table ----
+const lines: string[] = [];
+const out = (line = '') => lines.push(line);
+const us = (v: number) => `${v.toFixed(0)} µs`;
+const x = (v: number) => `${v.toFixed(2)}×`;
+const ok = (met: boolean) => (met ? 'met' : 'MISSED');
+const table = (header: string[], rows: string[][], align: ('l' | 'r')[]) => {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const fmt = (cells: string[]) =>
+    cells
+      .map((c, i) => (align[i] === 'r' ? c.padStart(widths[i] ?? 0) : c.padEnd(widths[i] ?? 0)))
+      .join('  ')
+      .trimEnd();
+  out(fmt(header));
+  out(fmt(widths.map((w) => '-'.repeat(w))));
+  for (const r of rows) out(fmt(r));
+};
+
+out(
+  `partner-orders benchmark — ${new Date().toISOString()} — ${cpu} × ${machine.cores}, Node ${machine.node}, ` +
+    `${revision.slice(0, 12)}${dirty ? ' (uncommitted changes)' : ''}`,
+);
+out();
+out(
+  `1. Warm overhead — real handler (API Gateway v2 event, warm, token cached) vs bare fetch, same upstream, ` +
+    `${INVOCATIONS} invocations each, interleaved. Goal p50 ≤ ${WARM_GOAL.p50}×, p99 ≤ ${WARM_GOAL.p99}×`,
+);
+table(
+  ['route', 'bare p50', 'ours p50', '× p50', 'bare p99', 'ours p99', '× p99', 'added p50', 'goal'],
+  [...warm, keyed].map((r) => [
+    r.name,
+    us(r.baseline.p50Us),
+    us(r.handler.p50Us),
+    x(r.p50Ratio),
+    us(r.baseline.p99Us),
+    us(r.handler.p99Us),
+    x(r.p99Ratio),
+    us(r.overheadP50Us),
+    r === keyed ? `(info, ${r.invocations} calls)` : ok(r.met),
+  ]),
+  ['l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'l'],
+);
+out(
+  '   The keyed row adds two DynamoDB calls per request (Powertools: PutItem in progress, UpdateItem completed) to a ' +
+    'local dynalite; it is not a goal row.',
+);
+out();
+out(
+  '2. Credential reuse — GetSecretValue (real SDK → loopback Secrets Manager) and token requests, per phase. ' +
+    'Goal: 1 each per container per TTL, 0 per request, 1 shared refresh after expiry',
+);
+table(
+  ['phase', 'invocations', 'GetSecretValue', 'token requests', 'expected', 'goal'],
+  credentials.phases.map((p) => [
+    p.phase,
+    String(p.invocations),
+    String(p.getSecretValue),
+    String(p.tokenRequests),
+    `${p.expected.getSecretValue} / ${p.expected.tokenRequests}`,
+    ok(p.met),
+  ]),
+  ['l', 'r', 'r', 'r', 'r', 'l'],
+);
+out(
+  `   per warm request: ${credentials.perRequest.getSecretValue} GetSecretValue, ${credentials.perRequest.tokenRequests} token requests`,
+);
+out();
+out(
+  `3. Event batch — order-events, 10 records vs 1, upstream latency ${batch.upstreamLatencyMs} ms, at most ` +
+    `${batch.concurrency} records at once, median of ${batch.rows[0]?.rounds ?? 0}. Goal ≤ ${BATCH_GOAL.ratio}×`,
+);
+table(
+  ['idempotency store', '1 record', '10 records', '×', 'goal'],
+  batch.rows.map((r) => [r.store, `${r.oneMs.toFixed(1)} ms`, `${r.tenMs.toFixed(1)} ms`, x(r.ratio), ok(r.met)]),
+  ['l', 'r', 'r', 'r', 'l'],
+);
+out();
+out(
+  `4. Local API throughput — autocannon, ${throughput.connections} connections, ${throughput.rounds} × ` +
+    `${throughput.secondsPerRun} s per server, alternating; POST orders; simulator at 0 ms. Goal ≥ ${THROUGHPUT_GOAL.throughput}×`,
+);
+table(
+  ['server', 'requests/s', 'p99'],
+  [
+    ["npm start's server (local/main.ts)", throughput.app.requestsPerSecond.toFixed(0), `${throughput.app.p99Ms} ms`],
+    ['bare node:http proxy', throughput.bare.requestsPerSecond.toFixed(0), `${throughput.bare.p99Ms} ms`],
+  ],
+  ['l', 'r', 'r'],
+);
+out(
+  `   throughput ${x(throughput.ratio)} the bare proxy (median of the rounds: ${throughput.roundRatios.map(x).join(', ')}), ` +
+    `p99 ${x(throughput.p99Ratio)}: ${ok(throughput.met)}`,
+);
+out();
+out(
+  `5. Cold start — bundles as CDK builds them, median import over ${COLD_RUNS} fresh processes, vs a ` +
+    `SecretsManagerClient-only floor (${(cold.floor.bytes / 1024).toFixed(1)} KB, ${cold.floor.importMs.toFixed(1)} ms). ` +
+    `Goal size ≤ ${COLD_GOAL.size}×, import ≤ ${COLD_GOAL.import}×`,
+);
+table(
+  ['bundle', 'size', 'size ×', 'import', 'import ×', 'goal'],
+  coldRows.map((f) => [
+    f.name,
+    `${(f.bytes / 1024).toFixed(1)} KB`,
+    x(f.sizeRatio),
+    `${f.importMs.toFixed(1)} ms`,
+    x(f.importRatio),
+    ok(f.met),
+  ]),
+  ['l', 'r', 'r', 'r', 'r', 'l'],
+);
+out();
+out('6. Scaling — POST orders with 1, 10, 100 line items (the upstream answers with as many); added = ours − bare p50');
+table(
+  ['line items', 'bare p50', 'ours p50', '× p50', 'added p50'],
+  scaling.rows.map((r) => [
+    String(r.lines),
+    us(r.baseline.p50Us),
+    us(r.handler.p50Us),
+    x(r.p50Ratio),
+    us(r.overheadP50Us),
+  ]),
+  ['r', 'r', 'r', 'r', 'r'],
+);
+out(
+  `   slope ${scaling.slopeUsPerLine.toFixed(1)} µs per line item (least squares); per segment: ` +
+    scaling.segments.map((s) => `${s.from}→${s.to}: ${s.usPerLine.toFixed(1)} µs/line`).join(', ') +
+    ` — ${scaling.linearOrBetter ? 'linear or better' : 'SUPERLINEAR'}`,
+);
+out();
+const goals = {
+  warmOverhead: warm.every((r) => r.met),
+  credentialReuse: credentials.met,
+  eventBatch: batch.rows.map((r) => ({ store: r.store, met: r.met })),
+  throughput: throughput.met,
+  coldStart: coldRows.map((f) => ({ name: f.name, met: f.met })),
+  scalingLinearOrBetter: scaling.linearOrBetter,
+};
+const seconds = (performance.now() - started) / 1000;
+out(`done in ${seconds.toFixed(0)} s; figures in bench/results.json`);
+console.log(lines.join('\n'));
+
+writeFileSync(
+  new URL('./results.json', import.meta.url),
+  `${JSON.stringify(
+    {
+      generatedAt: new Date().toISOString(),
+      git: { revision, uncommittedChanges: dirty },
+      machine,
+      settings: { invocations: INVOCATIONS, coldRuns: COLD_RUNS, quick: QUICK, logLevel: process.env.LOG_LEVEL },
+      goals: {
+        warm: WARM_GOAL,
+        batch: BATCH_GOAL,
+        throughput: THROUGHPUT_GOAL,
+        cold: COLD_GOAL,
+        credentials: 'one GetSecretValue and one token request per container per TTL, none per request',
+        scaling: 'linear or better',
+      },
+      met: goals,
+      warm,
+      keyed,
+      credentials,
+      batch,
+      throughput,
+      cold: { runs: COLD_RUNS, floor: cold.floor, functions: coldRows },
+      scaling,
+      durationSeconds: Number(seconds.toFixed(1)),
+      table: lines,
+    },
+    null,
+    2,
+  )}\n`,
+);
