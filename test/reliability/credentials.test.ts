@@ -37,7 +37,13 @@ const credentialsJson = (changes: Partial<typeof DEFAULT_SIMULATOR_CREDENTIALS> 
 const hungSecretsManager = (() => {
   const fake = new FakeSecretsManager();
   const simulator = new PartnerCenterSimulator();
-  const saved = { ...process.env };
+  const ENV = {
+    AWS_ENDPOINT_URL_SECRETS_MANAGER: '',
+    AWS_REGION: 'eu-west-1',
+    AWS_ACCESS_KEY_ID: 'AKIDTEST',
+    AWS_SECRET_ACCESS_KEY: 'test',
+  };
+  const saved = Object.fromEntries(Object.keys(ENV).map((name) => [name, process.env[name]]));
   let proxy: TcpProxy | undefined;
   let settle: (result: { answer: string; ms: number }) => void = () => undefined;
   const probe = new Promise<{ answer: string; ms: number }>((resolve) => {
@@ -50,12 +56,7 @@ const hungSecretsManager = (() => {
     proxy.set({ kind: 'blackhole' });
     await simulator.start();
     // The SDK's own configuration from the environment (other clients here name their endpoint explicitly).
-    Object.assign(process.env, {
-      AWS_ENDPOINT_URL_SECRETS_MANAGER: proxy.endpoint,
-      AWS_REGION: 'eu-west-1',
-      AWS_ACCESS_KEY_ID: 'AKIDTEST',
-      AWS_SECRET_ACCESS_KEY: 'test',
-    });
+    Object.assign(process.env, { ...ENV, AWS_ENDPOINT_URL_SECRETS_MANAGER: proxy.endpoint });
     const config = readConfig({
       PARTNER_CENTER_URL: simulator.url,
       PARTNER_CENTER_AUTHORITY_URL: simulator.url,
@@ -71,7 +72,10 @@ const hungSecretsManager = (() => {
       sleep(6_000).then(() => 'no answer after 6 s'),
     ]).then((answer) => {
       proxy?.set({ kind: 'down' }); // lets a hung request end
-      process.env = saved;
+      for (const [name, value] of Object.entries(saved)) {
+        if (value === undefined) delete process.env[name];
+        else process.env[name] = value;
+      }
       settle({ answer, ms: Math.round(performance.now() - started) });
     });
   });

@@ -296,6 +296,7 @@ describe('upstream faults: HTTP with Idempotency-Key and events with redelivery,
         'HTTP final answers': finals,
         'SQS deliveries': sqs,
         'messages in the DLQ': eventRun.dlq,
+        'why the DLQ messages failed (answers over their receives)': eventRun.dlqReasons,
         'duplicate orders': duplicates,
         'lost purchases': lost,
         'ledger entries no purchase asked for': strays.length,
@@ -319,10 +320,15 @@ describe('upstream faults: HTTP with Idempotency-Key and events with redelivery,
         published.push(...outcomes);
         leaks.response(outcomes);
       },
-      delay: async () => {
+      // ChangeMessageVisibility: the message comes back after Retry-After (scaled: 1 s → 10 ms).
+      delay: async (record, seconds) => {
         sqs.add('delayed by Retry-After');
+        visibleAfter.set(record.messageId, seconds * 10);
       },
     };
+    /** A failed message is received again after the queue's visibility timeout (360 s, scaled to 180 ms). */
+    const VISIBILITY_MS = 180;
+    const visibleAfter = new Map<string, number>();
     interface Message {
       record: SQSRecord;
       receives: number;
@@ -348,12 +354,22 @@ describe('upstream faults: HTTP with Idempotency-Key and events with redelivery,
     const queue = [...commands];
     const dlq: Message[] = [];
     let inFlight = 0;
+    let invisible = 0;
+    const redeliver = (m: Message) => {
+      invisible++;
+      const after = visibleAfter.get(m.record.messageId) ?? VISIBILITY_MS;
+      visibleAfter.delete(m.record.messageId);
+      setTimeout(() => {
+        invisible--;
+        queue.push(m);
+      }, after);
+    };
     const consumer = async () => {
       const handler = createEventsHandler(deps);
       for (;;) {
         const batch = queue.splice(0, 10);
         if (batch.length === 0) {
-          if (inFlight === 0 && queue.length === 0) return;
+          if (inFlight === 0 && invisible === 0 && queue.length === 0) return;
           await sleep(3);
           continue;
         }
@@ -378,7 +394,7 @@ describe('upstream faults: HTTP with Idempotency-Key and events with redelivery,
             if (m.receives >= MAX_RECEIVES) {
               dlq.push(m);
               sqs.add('to the DLQ');
-            } else queue.push(m);
+            } else redeliver(m);
           } else if (!m.duplicated && random() < 0.05) {
             // At-least-once delivery: the same message once more.
             sqs.add('duplicate deliveries');
@@ -439,7 +455,29 @@ describe('upstream faults: HTTP with Idempotency-Key and events with redelivery,
       if (tagged.length !== expectedOrders) problems.push(`${m.tag}: ${tagged.length} orders`);
       if (m.type === 'CreateCart' && taggedCarts.length !== 1) problems.push(`${m.tag}: ${taggedCarts.length} carts`);
     }
-    return { duplicates, lost, problems, tags: commands.map((m) => m.tag), dlq: dlq.length };
+    // Why the DLQ'd messages failed every receive (from the consumer's log lines), and what they bought.
+    const reasons = new Histogram();
+    const dlqIds = new Set(dlq.map((m) => m.record.messageId));
+    for (const line of leaks.logs.lines()) {
+      if (!line.includes('"command will be retried"')) continue;
+      const entry = JSON.parse(line) as { messageId?: string; status?: number };
+      if (entry.messageId && dlqIds.has(entry.messageId)) reasons.add(String(entry.status));
+    }
+    for (const m of dlq) {
+      const placed =
+        ordersTagged(orders, m.tag).length +
+        carts.filter((c) => c.lineItems.some((l) => l.friendlyName === m.tag)).length;
+      if (placed > (m.type === 'CreateCart' && m.checkout ? 2 : 1))
+        problems.push(`${m.tag}: in the DLQ with ${placed} purchases`);
+    }
+    return {
+      duplicates,
+      lost,
+      problems,
+      tags: commands.map((m) => m.tag),
+      dlq: dlq.length,
+      dlqReasons: reasons,
+    };
   }
 });
 

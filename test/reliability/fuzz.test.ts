@@ -529,7 +529,7 @@ describe('fuzz: totals', () => {
     for (const histogram of [...Object.values(outcomes), repeats])
       for (const [label, n] of histogram.entries()) all.add(label, n);
     const fiveXx = all.entries().reduce((sum, [label, n]) => sum + (/^5\d\d /.test(label) ? n : 0), 0);
-    report('fuzz', { 'inputs tried': total, '5xx answers': fiveXx });
+    report('fuzz', { 'inputs tried': total, 'outcomes (every entry point)': all, '5xx answers': fiveXx });
     expect(fiveXx).toBe(0);
     expect(total).toBeGreaterThanOrEqual(RUNS.http + RUNS.events + RUNS.invoke + RUNS.server);
     expect(leaks.check()).toEqual([]);
