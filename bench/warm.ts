@@ -201,6 +201,8 @@ export interface WarmRow {
 export interface WarmBench {
   upstream: RunningUpstream;
   run(scenario: Scenario, invocations: number, warmup?: number): Promise<WarmRow>;
+  /** Several scenarios measured in the same rounds, so that their figures can be compared with each other. */
+  runInterleaved(scenarios: Scenario[], invocations: number, warmup?: number): Promise<WarmRow[]>;
   stop(): Promise<void>;
 }
 
@@ -227,7 +229,8 @@ export async function startWarmBench(
   };
   const token = (await deps.tokens.get()).value;
 
-  const run = async (scenario: Scenario, invocations: number, warmup = 300): Promise<WarmRow> => {
+  /** One paired sample of a route: its baseline and its handler, in the order `i` says. */
+  const sampler = (scenario: Scenario) => {
     const handler = handlers[scenario.handler];
     const bare = bareCall(upstream.url, token, scenario.upstream);
     const ours = async () => {
@@ -247,16 +250,22 @@ export async function startWarmBench(
       return performance.now() - started;
     };
     const times = { baseline: [] as number[], handler: [] as number[] };
-    for (let i = 0; i < warmup + invocations; i++) {
-      const first = i % 2 === 0;
-      const b1 = first ? await baseline() : undefined;
-      const h = await ours();
-      const b2 = first ? undefined : await baseline();
-      if (i >= warmup) {
-        times.baseline.push((b1 ?? b2 ?? 0) * 1000);
-        times.handler.push(h * 1000);
-      }
-    }
+    return {
+      times,
+      sample: async (i: number, keep: boolean) => {
+        const first = i % 2 === 0;
+        const b1 = first ? await baseline() : undefined;
+        const h = await ours();
+        const b2 = first ? undefined : await baseline();
+        if (keep) {
+          times.baseline.push((b1 ?? b2 ?? 0) * 1000);
+          times.handler.push(h * 1000);
+        }
+      },
+    };
+  };
+
+  const row = (scenario: Scenario, invocations: number, times: { baseline: number[]; handler: number[] }) => {
     const b = { p50Us: median(times.baseline), p99Us: percentile(times.baseline, 99) };
     const h = { p50Us: median(times.handler), p99Us: percentile(times.handler, 99) };
     const p50Ratio = h.p50Us / b.p50Us;
@@ -273,7 +282,19 @@ export async function startWarmBench(
     };
   };
 
-  return { upstream, run, stop: () => upstream.stop() };
+  const runInterleaved = async (list: Scenario[], invocations: number, warmup = 300): Promise<WarmRow[]> => {
+    const samplers = list.map(sampler);
+    for (let i = 0; i < warmup + invocations; i++) {
+      // Every scenario in every round, starting with a different one each round: drift hits them all alike.
+      for (let j = 0; j < samplers.length; j++) await samplers[(i + j) % samplers.length]?.sample(i, i >= warmup);
+    }
+    return list.map((scenario, k) => row(scenario, invocations, samplers[k]?.times ?? { baseline: [], handler: [] }));
+  };
+
+  const run = async (scenario: Scenario, invocations: number, warmup = 300): Promise<WarmRow> =>
+    (await runInterleaved([scenario], invocations, warmup))[0] as WarmRow;
+
+  return { upstream, run, runInterleaved, stop: () => upstream.stop() };
 }
 
 export interface ScalingResult {
@@ -286,8 +307,8 @@ export interface ScalingResult {
 }
 
 export async function measureScaling(bench: WarmBench, invocations: number, sizes = [1, 10, 50, 100]) {
-  const rows: ScalingResult['rows'] = [];
-  for (const lines of sizes) rows.push({ lines, ...(await bench.run(scaledOrder(lines), invocations)) });
+  const measured = await bench.runInterleaved(sizes.map(scaledOrder), invocations);
+  const rows: ScalingResult['rows'] = measured.map((r, i) => ({ lines: sizes[i] ?? 0, ...r }));
   const segments = rows.slice(1).map((row, i) => {
     const prev = rows[i] as (typeof rows)[number];
     return {

@@ -19,7 +19,8 @@ export const createHandler = (deps: EventDependencies, concurrency = DEFAULT_EVE
     .handler((event, context) =>
       processPartialResponse(
         event,
-        (record: SQSRecord) => limit(() => handleCommandRecord(record, context.getRemainingTimeInMillis(), deps)),
+        (record: SQSRecord) =>
+          limit(() => handleCommandRecord(record, context.getRemainingTimeInMillis(), deps, context)),
         // One processor per invocation: it keeps the batch's successes and failures.
         new BatchProcessor(EventType.SQS),
         { context },

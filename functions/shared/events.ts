@@ -3,7 +3,7 @@
 // outcome is published back to the bus. Rejected commands are acknowledged with an `OrderRejected` event; transient
 // failures go back to the queue (and, after N receives, to the DLQ).
 import { randomUUID } from 'node:crypto';
-import type { SQSRecord } from 'aws-lambda';
+import type { Context, SQSRecord } from 'aws-lambda';
 import * as z from 'zod/mini';
 import { type Command, type CommandDependencies, perform } from './commands.js';
 import { credentialFields, PartnerCenterError, ValidationError } from './errors.js';
@@ -128,11 +128,17 @@ const successType = (parsed: Parsed): OutcomeType =>
 /** Commands whose answer will not change on a retry: acknowledged, with an OrderRejected outcome. */
 const isFinal = (status: number) => status < 500 && status !== 409 && status !== 429;
 
-/** Handles one SQS record; throws only when the message should be delivered again. */
+/**
+ * Handles one SQS record; throws only when the message should be delivered again. `context` is the consumer's Lambda
+ * context: the idempotency record's in-progress lock ends with that invocation. Without it (found by the reliability
+ * suites) the lock had no end of its own, so a consumer that died mid-purchase left the key "in progress" for the
+ * record's whole lifetime (24 h): every redelivery got 409 until the message went to the DLQ, and a redrive too.
+ */
 export async function handleCommandRecord(
   record: SQSRecord,
   remainingMs: number,
   deps: EventDependencies,
+  context?: Context,
 ): Promise<OutcomeEvent> {
   let parsed: Parsed | undefined;
   const correlationId = randomUUID();
@@ -176,6 +182,7 @@ export async function handleCommandRecord(
         dryRun: false,
         correlationId: GUID.test(parsed.commandId) ? parsed.commandId.toLowerCase() : correlationId,
         deadline: Date.now() + remainingMs - deps.deadlineMarginMs,
+        ...(context ? { context } : {}),
       },
       deps,
     );

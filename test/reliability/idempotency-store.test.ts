@@ -8,8 +8,10 @@ import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHandler as createCartHandler } from '../../functions/create-cart/handler.js';
 import { createHandler as createOrderHandler } from '../../functions/create-order/handler.js';
+import { createHandler as createEventsHandler } from '../../functions/order-events/handler.js';
 import { readConfig } from '../../functions/shared/config.js';
 import { createDependencies } from '../../functions/shared/dependencies.js';
+import type { OutcomeEvent } from '../../functions/shared/events.js';
 import type { HttpDependencies } from '../../functions/shared/http.js';
 import { dynamoDBIdempotency, IDEMPOTENCY_CLIENT_CONFIG } from '../../functions/shared/idempotency.js';
 import { uuidv5 } from '../../functions/shared/uuid.js';
@@ -18,6 +20,7 @@ import { DEFAULT_SIMULATOR_CREDENTIALS, PartnerCenterSimulator } from '../../loc
 import { httpEvent, lambdaContext } from '../support/events.js';
 import { leakWatch } from '../support/leaks.js';
 import { count, Histogram, pool, report, sleep, timeout } from '../support/reliability.js';
+import { eventBridgeEvent, sqsEvent, sqsRecord } from '../support/sqs.js';
 import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy.js';
 
 const CUSTOMER = '4a8c3e2d-1b6f-4c7e-9d2a-5f0e1b3c7a90';
@@ -37,8 +40,8 @@ const leaks = leakWatch('idempotency-store');
 const figures: Record<string, unknown> = {};
 
 /** The id Powertools gives the record of a keyed HTTP purchase (scope as in functions/shared/commands.ts). */
-const scopeOf = (operation: string, customer: string, key: string) =>
-  JSON.stringify(['http:anonymous', operation, customer, key]);
+const scopeOf = (operation: string, customer: string, key: string, caller = 'http:anonymous') =>
+  JSON.stringify([caller, operation, customer, key]);
 const recordIdOf = (scope: string) =>
   `partner-orders#${createHash('md5').update(JSON.stringify(scope)).digest('base64')}`;
 
@@ -103,6 +106,12 @@ describe.concurrent('the idempotency store fails in the middle of a run', () => 
             );
             if (Item?.status?.S !== 'INPROGRESS') {
               violations.push(`${request.method} ${request.path} sent with its record ${Item?.status?.S ?? 'missing'}`);
+            }
+            // The lock must end with the invocation: without it, a function that dies mid-purchase leaves the key
+            // "in progress" for the record's whole lifetime (24 h), and every retry gets 409 meanwhile.
+            const until = Number(Item?.in_progress_expiration?.N ?? Number.NaN);
+            if (!(until > Date.now() && until < Date.now() + 61_000)) {
+              violations.push(`${request.method} ${request.path} sent with no in-progress expiry on its record`);
             }
           }
           try {
@@ -344,6 +353,29 @@ describe.concurrent('the idempotency store fails in the middle of a run', () => 
     expect(store.hooks.sends).toBe(sent);
     store.proxy.set({ kind: 'down' });
     figures['out of time while the store hangs'] = { http: 504, invoke: 'PartnerOrdersRetryableError (504)' };
+  });
+
+  it('an event command: its in-progress record expires with the consumer invocation, not a day later', async () => {
+    const store = await storeBehindProxy();
+    const key = 'event-lock';
+    const scope = scopeOf('createOrder', CUSTOMER, key, 'events:com.example.billing');
+    expectedRecord.set(uuidv5(`${scope}|create-order`), recordIdOf(scope));
+    const published: OutcomeEvent[] = [];
+    const events = createEventsHandler({
+      ...store.deps,
+      publish: async (outcomes) => {
+        published.push(...outcomes);
+      },
+      delay: async () => undefined,
+    });
+    const before = violations.length;
+    const record = sqsRecord(
+      eventBridgeEvent('CreateOrder', { customerId: CUSTOMER, ...order(key), idempotencyKey: key }),
+    );
+    const response = await events(sqsEvent([record]), lambdaContext(60_000));
+    expect(response.batchItemFailures).toEqual([]);
+    expect(published.map((e) => e.detailType)).toEqual(['OrderCreated']);
+    expect(violations.slice(before)).toEqual([]);
   });
 
   it('an outcome too big for a DynamoDB item (400 KB): the caller gets it, and a retry buys nothing twice', async () => {
