@@ -24,7 +24,7 @@ import { httpEvent } from '../test/support/events.js';
 import { orderBody } from './bodies.js';
 import { median, round } from './stats.js';
 import { startUpstream } from './upstream.js';
-import { BENCH_CREDENTIALS, CUSTOMER } from './warm.js';
+import { BENCH_CREDENTIALS, bareHeaders, CUSTOMER } from './warm.js';
 
 const INVOCATIONS = Number(process.env.INVOCATIONS ?? 3000);
 const WARMUP = 300;
@@ -43,15 +43,7 @@ try {
   const body = orderBody(1);
   const request = createOrderRequest(CUSTOMER, body as never);
   const url = `${upstream.url}${request.path}`;
-  const headers = {
-    Authorization: `Bearer ${token}`,
-    Accept: 'application/json',
-    'Content-Type': 'application/json',
-    'MS-RequestId': randomUUID(),
-    'MS-CorrelationId': randomUUID(),
-    'MS-Contract-Version': 'v1',
-    'MS-PartnerCenter-Application': 'partner-orders',
-  };
+  const headers = bareHeaders(token);
   const context = () => ({ functionName: 'bench', awsRequestId: 'bench', getRemainingTimeInMillis: () => 29_000 });
   const options = () => ({ correlationId: randomUUID(), deadline: Date.now() + 28_000 });
 

@@ -157,20 +157,23 @@ const context = (): Context =>
     getRemainingTimeInMillis: () => 29_000,
   }) as Context;
 
+/** The headers our client sends, with a fixed token and ids: what the bare baselines send too. */
+export const bareHeaders = (token: string) => ({
+  Authorization: `Bearer ${token}`,
+  Accept: 'application/json',
+  'Content-Type': 'application/json',
+  'MS-RequestId': randomUUID(),
+  'MS-CorrelationId': randomUUID(),
+  'MS-Contract-Version': 'v1',
+  'MS-PartnerCenter-Application': 'partner-orders',
+});
+
 /**
  * The baseline: the same upstream calls, as bare as they can be written — `fetch` with the headers our client sends
  * (a fixed token and ids) and the body it sends, then `res.json()`.
  */
 function bareCall(baseUrl: string, token: string, steps: PartnerCenterRequest[]): () => Promise<unknown> {
-  const headers = {
-    Authorization: `Bearer ${token}`,
-    Accept: 'application/json',
-    'Content-Type': 'application/json',
-    'MS-RequestId': randomUUID(),
-    'MS-CorrelationId': randomUUID(),
-    'MS-Contract-Version': 'v1',
-    'MS-PartnerCenter-Application': 'partner-orders',
-  };
+  const headers = bareHeaders(token);
   return async () => {
     let last: { id?: string } | undefined;
     for (const step of steps) {
