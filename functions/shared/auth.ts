@@ -53,34 +53,59 @@ export class TokenProvider {
   /**
    * A valid access token. `rejected` is a token Partner Center answered 401 to: unless another caller has already
    * replaced it, the cached token is dropped and the credentials are read again before a new one is redeemed.
+   * `deadline` (epoch ms, the caller's request deadline) bounds the wait: reading the secret and redeeming the token
+   * are shared between concurrent callers and go on for the others, but this caller gets a CredentialsError
+   * (`unavailable`: a 503, worth retrying) when its deadline passes first.
    */
-  get(options?: { rejected?: AccessToken }): Promise<AccessToken> {
+  get(options?: { rejected?: AccessToken; deadline?: number }): Promise<AccessToken> {
     const rejected = options?.rejected;
     if (rejected && this.token?.value === rejected.value) this.token = undefined;
     if (this.token && this.token.expiresAt - (this.options.expiryMarginMs ?? 300_000) > this.now()) {
       return Promise.resolve(this.token);
     }
+    const deadline = options?.deadline;
+    if (deadline !== undefined && deadline <= this.now()) return Promise.reject(deadlinePassed());
     if (!this.inFlight) {
       const acquiring = this.acquire(rejected !== undefined).finally(() => {
         if (this.inFlight === acquiring) this.inFlight = undefined;
       });
       this.inFlight = acquiring;
     }
-    return this.inFlight;
+    return deadline === undefined ? this.inFlight : within(this.inFlight, deadline - this.now());
   }
 
   private async acquire(reload: boolean): Promise<AccessToken> {
-    const credentials = await this.options.credentials.load({ reload: reload || this.refused });
+    const fresh = reload || this.refused;
+    const credentials = await this.options.credentials.load({ reload: fresh });
     try {
-      this.token = await this.redeem(credentials);
-      this.refused = false;
-      return this.token;
+      return await this.redeemAndKeep(credentials);
     } catch (error) {
+      if (!isRefusal(error)) throw error;
+      // Entra refused credentials that may be a cached copy: the secret may have been rotated (in Entra and in the
+      // store) since it was read, as a Partner Center 401 can mean. Read it once more and, when it changed, redeem
+      // again within this same request. Not when this read was already fresh: at most one extra read per refusal.
+      if (!fresh) {
+        const reread = await this.options.credentials.load({ reload: true }).catch(() => undefined);
+        if (reread && reread.version !== credentials.version) {
+          try {
+            return await this.redeemAndKeep(reread);
+          } catch (retryError) {
+            if (isRefusal(retryError)) this.refused = true;
+            throw retryError;
+          }
+        }
+      }
       // Refused credentials are re-read on the next attempt, so a fixed secret (re-consent) works at once
       // instead of after the cache's TTL.
-      if (error instanceof CredentialsError && !error.unavailable) this.refused = true;
+      this.refused = true;
       throw error;
     }
+  }
+
+  private async redeemAndKeep(credentials: Credentials): Promise<AccessToken> {
+    this.token = await this.redeem(credentials);
+    this.refused = false;
+    return this.token;
   }
 
   private refreshTokenFor(credentials: Credentials): string | undefined {
@@ -102,6 +127,26 @@ export class TokenProvider {
     }
     return { value: granted.accessToken, expiresAt: this.now() + granted.expiresInSeconds * 1000, mode: granted.mode };
   }
+}
+
+/** Entra ID refused the credentials themselves (not an outage): other credentials are needed. */
+const isRefusal = (error: unknown) => error instanceof CredentialsError && !error.unavailable;
+
+const deadlinePassed = () =>
+  new CredentialsError(
+    "No Partner Center token within the request's deadline: Secrets Manager or Entra ID did not answer in time",
+    undefined,
+    true,
+    new DOMException('The operation was aborted due to timeout', 'TimeoutError'),
+  );
+
+/** `promise`, or a deadline CredentialsError after `ms`; the timer is cleared as soon as the promise settles. */
+function within<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(deadlinePassed()), ms);
+  });
+  return Promise.race([promise, expired]).finally(() => clearTimeout(timer));
 }
 
 export interface GrantedToken {

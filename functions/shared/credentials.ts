@@ -1,6 +1,10 @@
 // The Partner Center credentials: where they come from, how long they are reused, and how they are kept out of
 // logs. In Lambda they live in Secrets Manager; locally they come from PARTNER_CENTER_CREDENTIALS.
-import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import {
+  GetSecretValueCommand,
+  SecretsManagerClient,
+  type SecretsManagerClientConfig,
+} from '@aws-sdk/client-secrets-manager';
 import * as z from 'zod/mini';
 import type { Config } from './config.js';
 import { CredentialsError } from './errors.js';
@@ -81,6 +85,19 @@ export function staticCredentials(json: string): CredentialsSource {
   return { load: async () => credentials };
 }
 
+/**
+ * How every Secrets Manager client of this service gives up (the API functions' and the keeper's): a Secrets Manager
+ * that accepts the connection and never answers must not hold a request until the Lambda times out, but fail it with
+ * a 503 within a few seconds. The SDK's default has no timeout at all, and a `requestTimeout` alone only logs a
+ * warning (smithy's node-http-handler): `throwOnRequestTimeout` makes it an error. A read takes tens of ms in-region.
+ * Worst case: 3 attempts × 1.5 s plus backoff, about 5 s; the request's own deadline (TokenProvider.get) cuts it
+ * shorter when less time is left. The same bounds as the idempotency store's client.
+ */
+export const SECRETS_MANAGER_CLIENT_CONFIG = {
+  maxAttempts: 3,
+  requestHandler: { connectionTimeout: 1_000, requestTimeout: 1_500, throwOnRequestTimeout: true },
+} as const satisfies SecretsManagerClientConfig;
+
 export interface SecretsManagerCredentialsOptions {
   secretId: string;
   ttlMs: number;
@@ -93,7 +110,7 @@ export interface SecretsManagerCredentialsOptions {
  * Powertools' 5 s default would call Secrets Manager on most requests). Concurrent callers share one read.
  */
 export function secretsManagerCredentials(options: SecretsManagerCredentialsOptions): CredentialsSource {
-  const client = options.client ?? new SecretsManagerClient({});
+  const client = options.client ?? new SecretsManagerClient(SECRETS_MANAGER_CLIENT_CONFIG);
   const now = options.now ?? Date.now;
   let cached: { credentials: Credentials; expiresAt: number } | undefined;
   let inFlight: Promise<Credentials> | undefined;

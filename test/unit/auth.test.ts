@@ -145,7 +145,75 @@ describe('TokenProvider', () => {
     await expect(provider.get()).rejects.toMatchObject({ entra: { aadsts: 'AADSTS700082' } });
     credentials.replace(APP_USER.replace('refresh-token-0', 'refresh-token-reconsented'), 'v2');
     await expect(provider.get()).resolves.toMatchObject({ mode: 'app+user' });
+    // The refused request re-read once (the secret had not changed, so no second redemption); the next one re-reads.
+    expect(credentials.loads).toEqual([false, true, true]);
+  });
+
+  it('when Entra refuses cached credentials, re-reads the secret and redeems again within the same request', async () => {
+    let now = 1_000_000;
+    const { fetch, forms } = entra((form, n) =>
+      form.get('client_secret') === 'super-secret-value'
+        ? new Response(JSON.stringify({ error: 'invalid_client', error_codes: [7000215] }), { status: 401 })
+        : ok(n),
+    );
+    // A store and this container's cached copy of it (as secretsManagerCredentials keeps one for its TTL).
+    let stored = parseCredentials(APP_ONLY.replace('super-secret-value', 'first-secret'), 'v1');
+    let cached: Credentials | undefined;
+    const loads: boolean[] = [];
+    const credentials = {
+      load: async (options?: { reload?: boolean }) => {
+        loads.push(Boolean(options?.reload));
+        if (options?.reload || !cached) cached = stored;
+        return cached;
+      },
+    };
+    const provider = new TokenProvider({ authorityUrl: 'https://l', credentials, fetch, now: () => now });
+    expect((await provider.get()).value).toBe('access-1');
+    // A person rotates the client secret in Entra and in the store; Entra now refuses the old one. The token is
+    // renewed before the container's cached copy expires.
+    stored = parseCredentials(APP_ONLY.replace('super-secret-value', 'rotated-secret'), 'v2');
+    cached = parseCredentials(APP_ONLY, 'v1'); // the copy this container holds, with a secret Entra refuses now
+    now += 3_400_000;
+    const renewed = await provider.get();
+    expect(renewed.value).toBe('access-3');
+    expect(forms.map((f) => f.get('client_secret'))).toEqual(['first-secret', 'super-secret-value', 'rotated-secret']);
+    expect(loads).toEqual([false, false, true]);
+  });
+
+  it('redeems a refused secret once: an unchanged re-read is not sent to Entra again', async () => {
+    const { fetch, forms } = entra(
+      () => new Response(JSON.stringify({ error: 'invalid_client', error_codes: [7000215] }), { status: 401 }),
+    );
+    const credentials = source(APP_ONLY);
+    const provider = new TokenProvider({ authorityUrl: 'https://l', credentials, fetch });
+    await expect(provider.get()).rejects.toMatchObject({ entra: { error: 'invalid_client' }, unavailable: false });
+    expect(forms).toHaveLength(1);
     expect(credentials.loads).toEqual([false, true]);
+  });
+
+  it("gives up at the caller's deadline with a 503-type CredentialsError; the shared acquisition goes on for the others", async () => {
+    let answer: (() => void) | undefined;
+    const fetch = (async () => {
+      await new Promise<void>((resolve) => {
+        answer = resolve;
+      });
+      return ok(1);
+    }) as unknown as typeof globalThis.fetch;
+    const provider = new TokenProvider({ authorityUrl: 'https://l', credentials: source(APP_ONLY), fetch });
+    const started = Date.now();
+    const patient = provider.get();
+    const hurried = provider.get({ deadline: Date.now() + 50 }).catch((e: unknown) => e);
+    const error = await hurried;
+    expect(Date.now() - started).toBeLessThan(1_000);
+    expect(error).toBeInstanceOf(CredentialsError);
+    expect(error).toMatchObject({ unavailable: true, message: expect.stringContaining("request's deadline") });
+    answer?.();
+    await expect(patient).resolves.toMatchObject({ value: 'access-1' });
+    // A cached token is handed out whatever the deadline; a deadline already passed starts nothing.
+    await expect(provider.get({ deadline: Date.now() - 1 })).resolves.toMatchObject({ value: 'access-1' });
+    const cold = new TokenProvider({ authorityUrl: 'https://l', credentials: source(APP_ONLY), fetch });
+    await expect(cold.get({ deadline: Date.now() - 1 })).rejects.toMatchObject({ unavailable: true });
+    expect(answer).toBeDefined();
   });
 
   it('treats an unreachable Entra as unavailable', async () => {

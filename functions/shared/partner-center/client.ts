@@ -3,7 +3,7 @@
 // where the request cannot have been refused on its merits, and never past the caller's deadline.
 import { randomUUID } from 'node:crypto';
 import type { AccessToken } from '../auth.js';
-import { PartnerCenterError, type UpstreamIds, UpstreamUnavailableError } from '../errors.js';
+import { AmbiguousAttemptError, PartnerCenterError, type UpstreamIds, UpstreamUnavailableError } from '../errors.js';
 
 export type HttpMethod = 'GET' | 'POST' | 'PATCH' | 'PUT';
 
@@ -20,6 +20,12 @@ export interface CallOptions {
   requestId?: string;
   /** Epoch ms after which no attempt starts and no wait is begun. */
   deadline: number;
+  /**
+   * For purchases: called before every attempt is sent, so the attempt is on record before it can place anything;
+   * and the first attempt whose outcome is unknown (no answer, a 5xx, an unreadable 2xx) ends the call with an
+   * AmbiguousAttemptError instead of being sent again, so that the caller can look for what it placed first.
+   */
+  purchase?: { beforeAttempt(): Promise<void> };
 }
 
 export interface PartnerCenterResponse {
@@ -38,7 +44,8 @@ export interface DescribedRequest {
 }
 
 export interface TokenSource {
-  get(options?: { rejected?: AccessToken }): Promise<AccessToken>;
+  /** `deadline`: rejects (CredentialsError, unavailable) when no token is ready by then. */
+  get(options?: { rejected?: AccessToken; deadline?: number }): Promise<AccessToken>;
 }
 
 export interface RetryEvent {
@@ -97,9 +104,24 @@ class TransientFailure extends Error {
     readonly reason: string,
     readonly timedOut: boolean,
     cause?: unknown,
+    /** Whether Partner Center answered at all (an unreadable body) or the request may still be running there. */
+    readonly answered = false,
+    /** The connection was never made: the request cannot have reached Partner Center. */
+    readonly notSent = false,
   ) {
     super(reason, { cause });
   }
+}
+
+/** Connection errors that happen before a single byte of the request has left this machine. */
+const NOT_SENT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ENETUNREACH', 'EHOSTUNREACH']);
+
+function neverSent(error: unknown): boolean {
+  for (let e: unknown = error, depth = 0; e && typeof e === 'object' && depth < 5; e = (e as Error).cause, depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string' && NOT_SENT_CODES.has(code)) return true;
+  }
+  return false;
 }
 
 export class PartnerCenterClient {
@@ -127,7 +149,8 @@ export class PartnerCenterClient {
   async send(request: PartnerCenterRequest, call: CallOptions): Promise<PartnerCenterResponse> {
     const ids: UpstreamIds = { requestId: call.requestId ?? randomUUID(), correlationId: call.correlationId };
     const maxAttempts = this.options.maxAttempts ?? 4;
-    let token = await this.options.tokens.get();
+    // Reading the secret and redeeming a token count against the call's deadline too.
+    let token = await this.options.tokens.get({ deadline: call.deadline });
     let reauthenticated = false;
     let lastFailure: TransientFailure | undefined;
 
@@ -137,10 +160,14 @@ export class PartnerCenterClient {
 
       let response: Response;
       let body: unknown;
+      await call.purchase?.beforeAttempt();
       try {
         ({ response, body } = await this.attempt(request, ids, token, Math.min(remaining, this.attemptTimeout)));
       } catch (error) {
         if (!(error instanceof TransientFailure)) throw error;
+        if (call.purchase && !error.notSent) {
+          throw new AmbiguousAttemptError(ids, error.answered, attempt, error.reason, undefined, error);
+        }
         lastFailure = error;
         await this.backOff(attempt, maxAttempts, error.reason, ids, call.deadline, () => {
           throw new UpstreamUnavailableError(ids, error.timedOut, attempt, error);
@@ -155,7 +182,7 @@ export class PartnerCenterClient {
       if (response.status === 401 && !reauthenticated) {
         // Our token or credentials went stale (rotation, revocation): re-read them once and try again.
         reauthenticated = true;
-        token = await this.options.tokens.get({ rejected: token });
+        token = await this.options.tokens.get({ rejected: token, deadline: call.deadline });
         attempt--;
         continue;
       }
@@ -169,6 +196,7 @@ export class PartnerCenterClient {
       }
       if (response.status >= 500) {
         const failure = new PartnerCenterError(response.status, ids, code, description);
+        if (call.purchase) throw new AmbiguousAttemptError(ids, true, attempt, `HTTP ${response.status}`, failure);
         await this.backOff(attempt, maxAttempts, `HTTP ${response.status}`, ids, call.deadline, () => {
           throw failure;
         });
@@ -218,7 +246,14 @@ export class PartnerCenterClient {
       text = await response.text();
     } catch (error) {
       const timedOut = (error as Error).name === 'TimeoutError';
-      throw new TransientFailure(timedOut ? 'attempt timed out' : 'connection failed', timedOut, error);
+      const notSent = !timedOut && neverSent(error);
+      throw new TransientFailure(
+        timedOut ? 'attempt timed out' : notSent ? 'connection refused' : 'connection failed',
+        timedOut,
+        error,
+        false,
+        notSent,
+      );
     } finally {
       clearTimeout(timer);
     }
@@ -228,7 +263,7 @@ export class PartnerCenterClient {
     } catch (error) {
       // A cut or garbled success body says nothing about what happened: ask again with the same MS-RequestId,
       // which Partner Center answers with the first result instead of acting twice.
-      if (response.ok) throw new TransientFailure('unreadable response body', false, error);
+      if (response.ok) throw new TransientFailure('unreadable response body', false, error, true);
       return { response, body: undefined };
     }
   }
