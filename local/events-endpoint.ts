@@ -4,7 +4,7 @@
 // outcome events that would have been published. A record reported as failed is not redelivered here: post again.
 import type { APIGatewayProxyStructuredResultV2, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import * as z from 'zod/mini';
-import { ValidationError } from '../functions/shared/errors.js';
+import { RouteNotFoundError, ValidationError } from '../functions/shared/errors.js';
 import { COMMAND_TYPES, OUTCOME_SOURCE, type OutcomeEvent } from '../functions/shared/events.js';
 import { PROBLEM_CONTENT_TYPE, toProblem } from '../functions/shared/problem.js';
 import { describeIssues } from '../functions/shared/validation.js';
@@ -29,21 +29,34 @@ export type OrderEventsHandler = (
   published: OutcomeEvent[],
 ) => Promise<SQSBatchResponse>;
 
-const json = (status: number, body: unknown, problem = false): APIGatewayProxyStructuredResultV2 => ({
+const json = (status: number, body: unknown, problem = false, headers = {}): APIGatewayProxyStructuredResultV2 => ({
   statusCode: status,
-  headers: { 'Content-Type': problem ? PROBLEM_CONTENT_TYPE : 'application/json' },
+  headers: { 'Content-Type': problem ? PROBLEM_CONTENT_TYPE : 'application/json', ...headers },
   body: JSON.stringify(body),
 });
 
-/** The rule in the stack: commands by detail-type, never our own outcome events. */
-const matchesRule = (entry: z.infer<typeof Entry>) =>
-  entry.Source !== OUTCOME_SOURCE && (COMMAND_TYPES as readonly string[]).includes(entry.DetailType);
+/**
+ * The rule in the stack: commands by detail-type, never our own outcome events. Names the field that keeps an entry
+ * from matching (`Source` first: an outcome source never matches, whatever its detail-type), or nothing.
+ */
+function unmatchedField(entry: z.infer<typeof Entry>): { field: 'Source' | 'DetailType'; message: string } | undefined {
+  if (entry.Source === OUTCOME_SOURCE) {
+    return {
+      field: 'Source',
+      message: `must not be ${OUTCOME_SOURCE}: that source is this service's own outcome events, which the rule never routes back`,
+    };
+  }
+  if (!(COMMAND_TYPES as readonly string[]).includes(entry.DetailType)) {
+    return { field: 'DetailType', message: `must be ${COMMAND_TYPES.join(' or ')}: the rule routes only those` };
+  }
+  return undefined;
+}
 
 export function eventsEndpoint(run: OrderEventsHandler): LocalEndpoint {
   return async (method, url, body) => {
     if (url.pathname !== '/events') return undefined;
     try {
-      if (method !== 'POST') return json(405, toProblem(new Error('POST only')).problem, true);
+      if (method !== 'POST') throw new RouteNotFoundError(method, url.pathname, ['POST']);
       let parsed: unknown;
       try {
         parsed = JSON.parse(body.toString('utf8'));
@@ -55,15 +68,13 @@ export function eventsEndpoint(run: OrderEventsHandler): LocalEndpoint {
       type PutEventsEntry = z.infer<typeof Entry>;
       const data = result.data as { Entries?: PutEventsEntry[] };
       const entries: PutEventsEntry[] = data.Entries ?? [result.data as PutEventsEntry];
-      const unmatched = entries.findIndex((entry) => !matchesRule(entry));
-      if (unmatched >= 0) {
-        throw new ValidationError([
-          {
-            path: data.Entries ? `/body/Entries/${unmatched}/DetailType` : '/body/DetailType',
-            message: `the rule routes only ${COMMAND_TYPES.join(' and ')} from sources other than ${OUTCOME_SOURCE}`,
-          },
-        ]);
-      }
+      const unmatched = entries.flatMap((entry, i) => {
+        const found = unmatchedField(entry);
+        return found
+          ? [{ path: `${data.Entries ? `/body/Entries/${i}` : '/body'}/${found.field}`, message: found.message }]
+          : [];
+      });
+      if (unmatched.length > 0) throw new ValidationError(unmatched);
       const records = entries.map((entry) =>
         sqsRecord(
           eventBridgeEvent(entry.DetailType, typeof entry.Detail === 'string' ? safeJson(entry.Detail) : entry.Detail, {
@@ -81,8 +92,8 @@ export function eventsEndpoint(run: OrderEventsHandler): LocalEndpoint {
       }
       return json(200, { ...response, events: records.map((r) => JSON.parse(r.body).id), outcomes: published });
     } catch (error) {
-      const { problem } = toProblem(error);
-      return json(problem.status, problem, true);
+      const { problem, headers } = toProblem(error);
+      return json(problem.status, problem, true, headers);
     }
   };
 }

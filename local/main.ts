@@ -2,6 +2,7 @@
 // real Partner Center when PARTNER_CENTER_URL, PARTNER_CENTER_AUTHORITY_URL and PARTNER_CENTER_CREDENTIALS are set.
 // Idempotency records live in an in-process DynamoDB (dynalite) unless IDEMPOTENCY_TABLE_NAME names a real table.
 // `POST /events` takes EventBridge entries for the event path; `GET /openapi.json` serves the API description.
+import type { AddressInfo } from 'node:net';
 import { createIdempotencyTable, LOCAL_IDEMPOTENCY_TABLE, type LocalDynamoDB, startDynamoDB } from './dynamodb.js';
 import { examples } from './examples.js';
 import { DEFAULT_SIMULATOR_CREDENTIALS, PartnerCenterSimulator } from './simulator/index.js';
@@ -41,7 +42,9 @@ const [{ createLocalApp }, { createDependencies }] = await Promise.all([
 const server = createLocalApp(createDependencies());
 
 server.listen(port, host, () => {
-  const base = `http://${host}:${port}`;
+  // The port actually bound (PORT=0 picks a free one); /openapi.json advertises the address it is reached at.
+  const bound = (server.address() as AddressInfo).port;
+  const base = `http://${host.includes(':') ? `[${host}]` : host}:${bound}`;
   const upstream = simulator
     ? `the embedded Partner Center simulator (${simulator.url})`
     : process.env.PARTNER_CENTER_URL;

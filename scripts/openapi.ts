@@ -750,8 +750,14 @@ New-PartnerCustomerCart and Submit-PartnerCustomerCart) as an HTTP API.
 
 In AWS every route needs AWS Signature Version 4 (IAM) authentication; the local server (\`npm start\`) needs none.`;
 
-/** The OpenAPI 3.1 document of the API, from the route table and the zod schemas. */
-export function buildOpenApi(): object {
+/** Where `npm start` listens by default: the local server `openapi.json` names. */
+export const DEFAULT_LOCAL_URL = 'http://127.0.0.1:3000';
+
+/**
+ * The OpenAPI 3.1 document of the API, from the route table and the zod schemas. `localUrl` is the local server's
+ * address as it advertises itself in `servers` (`GET /openapi.json` passes the address it was reached at).
+ */
+export function buildOpenApi(options: { localUrl?: string } = {}): object {
   const paths: Record<string, Record<string, unknown>> = {};
   for (const route of routes) {
     const doc: RouteDoc<RouteKey> = routeDocs[routeKey(route)];
@@ -790,7 +796,10 @@ export function buildOpenApi(): object {
     openapi: '3.1.0',
     info: { title: 'partner-orders', version: packageJson.version, description: DESCRIPTION },
     servers: [
-      { url: 'http://127.0.0.1:3000', description: 'Local server (npm start), on the Partner Center simulator' },
+      {
+        url: options.localUrl ?? DEFAULT_LOCAL_URL,
+        description: 'Local server (npm start), on the Partner Center simulator',
+      },
       {
         url: 'https://{apiId}.execute-api.{region}.amazonaws.com',
         description: 'API Gateway HTTP API, $default stage (the ApiUrl output of the stack)',

@@ -53,7 +53,7 @@ describe('local POST /events', () => {
 
   it.each([
     [{ Source: 'a', DetailType: 'DeleteOrder', Detail: '{}' }, '/body/DetailType'],
-    [{ Source: 'partner-orders', DetailType: 'CreateOrder', Detail: '{}' }, '/body/DetailType'],
+    [{ Source: 'partner-orders', DetailType: 'CreateOrder', Detail: '{}' }, '/body/Source'],
     [{ Entries: [{ Source: 'a', DetailType: 'Nope', Detail: '{}' }] }, '/body/Entries/0/DetailType'],
     [{ Source: 'a', DetailType: 'CreateOrder' }, '/body/Detail'],
     ['{', '/body'],

@@ -1,4 +1,6 @@
+import { type AddressInfo, connect } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { createLocalServer, type LambdaHttpHandler, REQUEST_TIMEOUTS } from '../../local/server.js';
 import { DEFAULT_SIMULATOR_CREDENTIALS } from '../../local/simulator/index.js';
 import { captureLogs } from '../support/logs.js';
 import { FakeSecretsManager } from '../support/secrets-manager.js';
@@ -179,6 +181,50 @@ describe('local server → handlers → Partner Center simulator', () => {
     expect(wrong.headers.get('allow')).toBe('POST');
   });
 
+  it.each(['GET', 'PUT', 'HEAD', 'DELETE'])(
+    'answers %s /events 405 with Allow: POST, a problem and a correlation id',
+    async (method) => {
+      const response = await fetch(`${stack.url}/events`, { method });
+      expect(response.status).toBe(405);
+      expect(response.headers.get('allow')).toBe('POST');
+      expect(response.headers.get('content-type')).toBe('application/problem+json');
+      expect(response.headers.get('ms-correlationid')).toMatch(/^[0-9a-f-]{36}$/);
+      if (method === 'HEAD') return;
+      expect(await response.json()).toMatchObject({
+        type: 'urn:partner-orders:problem:method-not-allowed',
+        status: 405,
+        detail: `${method} is not allowed on /events`,
+      });
+    },
+  );
+
+  it("echoes the caller's MS-CorrelationId on the server's own answers", async () => {
+    const id = '0f8fad5b-d9cb-469f-a165-70867728950e';
+    const missing = await stack.request('GET', '/nope', undefined, { 'MS-CorrelationId': id });
+    expect(missing.status).toBe(404);
+    expect(missing.headers.get('ms-correlationid')).toBe(id);
+  });
+
+  it('advertises the address it listens on in /openapi.json, not the default port', async () => {
+    const result = await stack.request('GET', '/openapi.json');
+    expect(stack.url).not.toBe('http://127.0.0.1:3000');
+    expect(result.json.servers[0].url).toBe(stack.url);
+  });
+
+  it('names the path as received in a 404 for a doubled slash, and says what is wrong with it', async () => {
+    const path = `//customers/${CUSTOMER}/orders`;
+    const result = await stack.request('POST', path, order);
+    expect(result.status).toBe(404);
+    expect(result.json.detail).toContain(`No route for POST ${path}`);
+    expect(result.json.detail).toContain("'//'");
+  });
+
+  it('bounds how long a request may take to arrive (Node waited 60 s for headers and 300 s for a body)', () => {
+    expect(REQUEST_TIMEOUTS.headersMs).toBeLessThanOrEqual(10_000);
+    expect(REQUEST_TIMEOUTS.requestMs).toBeLessThanOrEqual(30_000);
+    expect(REQUEST_TIMEOUTS.checkEveryMs).toBeLessThanOrEqual(1_000);
+  });
+
   it('never logs or returns a secret, token or refresh token', () => {
     const secrets = secretsSeen(stack);
     expect(secrets.length).toBeGreaterThan(2);
@@ -250,5 +296,79 @@ describe('credentials from Secrets Manager through the whole stack', () => {
     fake.failWith = undefined;
     expect(result.status).toBe(503);
     expect(result.headers.get('retry-after')).toBe('5');
+  });
+});
+
+describe('requests that arrive too slowly', () => {
+  const TIMEOUTS = { headersMs: 300, requestMs: 800, checkEveryMs: 50 };
+  const handled: string[] = [];
+  const slowHandler: LambdaHttpHandler = async (event) => {
+    handled.push(event.rawPath);
+    await new Promise((resolve) => setTimeout(resolve, TIMEOUTS.requestMs + 400));
+    return { statusCode: 200, headers: { 'MS-CorrelationId': 'handler' }, body: '{}' };
+  };
+  const server = createLocalServer({
+    handlers: { 'create-order': slowHandler, 'create-cart': slowHandler, 'credentials-health': slowHandler },
+    timeouts: TIMEOUTS,
+  });
+  let port = 0;
+  beforeAll(async () => {
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    port = (server.address() as AddressInfo).port;
+  });
+  afterAll(async () => {
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+  });
+
+  /** Writes the chunks `gapMs` apart on one connection; resolves with what came back and when the socket closed. */
+  const trickle = (chunks: string[], gapMs: number) =>
+    new Promise<{ text: string; ms: number }>((resolve) => {
+      const started = Date.now();
+      const socket = connect(port, '127.0.0.1');
+      let text = '';
+      socket.on('data', (data) => {
+        text += data;
+      });
+      socket.on('error', () => undefined);
+      socket.on('close', () => resolve({ text, ms: Date.now() - started }));
+      let next = 0;
+      const write = () => {
+        if (next < chunks.length && !socket.destroyed) {
+          socket.write(chunks[next++] as string);
+          setTimeout(write, gapMs);
+        } else if (next >= chunks.length) {
+          setTimeout(() => socket.end(), TIMEOUTS.requestMs * 3);
+        }
+      };
+      write();
+    });
+
+  const problemOf = (text: string) => JSON.parse(text.slice(text.indexOf('\r\n\r\n') + 4));
+
+  it('answers headers sent too slowly with a 408 problem, within the headers timeout', async () => {
+    const headers = ['POST /customers/x/orders HTTP/1.1\r\n', ...Array.from({ length: 20 }, (_, i) => `X-${i}: 1\r\n`)];
+    const { text, ms } = await trickle(headers, 100);
+    expect(text).toMatch(/^HTTP\/1\.1 408 Request Timeout\r\n/);
+    expect(text).toMatch(/\r\nContent-Type: application\/problem\+json\r\n/);
+    expect(text).toMatch(/\r\nMS-CorrelationId: [0-9a-f-]{36}\r\n/);
+    expect(problemOf(text)).toMatchObject({ type: 'urn:partner-orders:problem:request-timeout', status: 408 });
+    expect(ms).toBeLessThan(TIMEOUTS.headersMs + 500);
+  });
+
+  it('answers a stalled body with a 408 problem within the request timeout, without calling the handler', async () => {
+    const start = `POST /customers/${CUSTOMER}/orders HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n`;
+    const { text, ms } = await trickle([`${start}Content-Length: 100\r\n\r\n{"lineItems":`], 0);
+    expect(text).toMatch(/^HTTP\/1\.1 408 Request Timeout\r\n/);
+    expect(problemOf(text)).toMatchObject({ type: 'urn:partner-orders:problem:request-timeout', status: 408 });
+    expect(ms).toBeLessThan(TIMEOUTS.requestMs + 500);
+    expect(handled).toEqual([]);
+  });
+
+  it('does not count the handler’s own time: a request received in time is answered however long it runs', async () => {
+    const request = `POST /customers/${CUSTOMER}/orders HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: 2\r\n\r\n{}`;
+    const { text } = await trickle([request], 0);
+    expect(text).toMatch(/^HTTP\/1\.1 200 OK\r\n/);
+    expect(handled).toEqual([`/customers/${CUSTOMER}/orders`]);
   });
 });
