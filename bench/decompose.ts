@@ -1,7 +1,7 @@
 // Where the warm overhead of `POST orders` goes: the same call built up layer by layer, every variant alternating
 // with the others against the instant upstream, each reported as its p50 and as the median of its paired difference
 // to the bare fetch of the same round (drift cancels). Not part of `npm run bench`; `LOG_LEVEL=SILENT tsx
-// bench/decompose.ts` (INVOCATIONS=3000 by default) reproduces the decomposition in the README ("Performance").
+// bench/decompose.ts` (INVOCATIONS=3000 by default) reproduces the decomposition in docs/performance.md.
 //   bare            fetch + res.json(), the baseline of bench/warm.ts
 //   + abortable     the same fetch with what a bounded attempt needs: an AbortController, a timer, redirect: 'manual'
 //   client.send     our Partner Center client (abortable attempt, MS-RequestId, headers, retry loop, JSON)

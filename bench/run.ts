@@ -1,6 +1,6 @@
 // `npm run bench`: the performance figures side by side in one run, each as a ratio to a baseline measured in the same
 // run (absolute times drift on a shared machine). Prints a table and writes bench/results.json (figures, machine,
-// git revision). What each part measures is described in its own file and in the README ("Performance"):
+// git revision). What each part measures is described in its own file and in docs/performance.md:
 //   1. warm overhead       bench/warm.ts         5. cold start   bench/cold.ts
 //   2. credential reuse    bench/credentials.ts  6. scaling      bench/warm.ts (measureScaling)
 //   3. event batch         bench/batch.ts
