@@ -1,8 +1,11 @@
 // Keeps the app+user refresh token alive: redeems it on a schedule and, when Entra ID hands back a new one, writes it
 // to the secret as a new version. Only the keeper writes the secret. The write is optimistic: its ClientRequestToken
 // is derived from the version it read, so two keepers that read the same version cannot both write — the second is
-// refused, re-reads, and keeps the first one's token (both are valid: Entra does not revoke the older token).
+// refused, re-reads, and keeps the first one's token (both are valid: Entra does not revoke the older token). And
+// before writing, it checks that the version it read is still AWSCURRENT: a version stored meanwhile (a person's
+// re-consent or new client secret) is never overwritten with the JSON read before it.
 import {
+  DescribeSecretCommand,
   GetSecretValueCommand,
   PutSecretValueCommand,
   type SecretsManagerClient,
@@ -23,7 +26,7 @@ export interface KeeperOptions {
 export interface KeeperReport extends CredentialsReport {
   /** A new secret version holds the rotated refresh token. */
   rotated: boolean;
-  /** Another writer rotated from the same version first; its version was kept. */
+  /** Another writer stored a version after this one was read (or rotated from it first); that version was kept. */
   conflict?: boolean;
   previousVersionId?: string;
 }
@@ -52,6 +55,21 @@ async function readSecret(options: KeeperOptions): Promise<StoredSecret> {
 
 const isResourceExists = (error: unknown) => (error as { name?: string }).name === 'ResourceExistsException';
 
+/** The version labelled AWSCURRENT now (DescribeSecret: no secret value is read or decrypted). */
+async function currentVersionId(options: KeeperOptions): Promise<string | undefined> {
+  try {
+    const described = await options.client.send(new DescribeSecretCommand({ SecretId: options.secretId }));
+    return Object.entries(described.VersionIdsToStages ?? {}).find(([, stages]) => stages.includes('AWSCURRENT'))?.[0];
+  } catch (error) {
+    throw new CredentialsError(
+      `Could not check the current version of the Partner Center credentials secret (${(error as Error).name})`,
+      undefined,
+      true,
+      error,
+    );
+  }
+}
+
 export async function keepCredentialsAlive(options: KeeperOptions): Promise<KeeperReport> {
   const now = options.now ?? Date.now;
   const stored = await readSecret(options);
@@ -75,6 +93,21 @@ export async function keepCredentialsAlive(options: KeeperOptions): Promise<Keep
   // The same JSON, only the refresh token replaced; Secrets Manager moves AWSPREVIOUS to the old version, which is
   // the rollback point.
   const versionId = uuidv5(`token-keeper|${options.secretId}|${stored.credentials.version}`);
+  const conflict = async (): Promise<KeeperReport> => {
+    const winner = await readSecret(options);
+    return {
+      ...checked,
+      rotated: false,
+      conflict: true,
+      secretVersionId: winner.credentials.version,
+      previousVersionId: stored.credentials.version,
+      ...ageOf(winner.credentials, now()),
+    };
+  };
+  // Someone stored a version after ours was read: writing ours now would put the old JSON (client secret included)
+  // back over theirs. Theirs is kept and the refresh token just redeemed is dropped (theirs is the one to use). What
+  // is left is the few milliseconds between this check and the write.
+  if ((await currentVersionId(options)) !== stored.credentials.version) return conflict();
   try {
     await options.client.send(
       new PutSecretValueCommand({
@@ -93,15 +126,7 @@ export async function keepCredentialsAlive(options: KeeperOptions): Promise<Keep
         error,
       );
     }
-    const winner = await readSecret(options);
-    return {
-      ...checked,
-      rotated: false,
-      conflict: true,
-      secretVersionId: winner.credentials.version,
-      previousVersionId: stored.credentials.version,
-      ...ageOf(winner.credentials, now()),
-    };
+    return conflict();
   }
   return {
     ...checked,

@@ -1,5 +1,6 @@
 // Scheduled (EventBridge, daily by default): redeem the stored refresh token and write the one Entra ID hands back as
-// a new secret version, so the token never reaches its 90 days of inactivity. Reserved concurrency 1: one keeper.
+// a new secret version, so the token never reaches its 90 days of inactivity. Concurrent keepers are safe (the write
+// is optimistic and checks the version it read is still current); reserved concurrency 1 is a deploy option.
 // Metrics (EMF, namespace partner-orders): RefreshTokenAgeDays, CredentialCheckFailed — both alarmed in the stack.
 
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
@@ -8,6 +9,7 @@ import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { readConfig } from '../shared/config.js';
+import { SECRETS_MANAGER_CLIENT_CONFIG } from '../shared/credentials.js';
 import { CredentialsError } from '../shared/errors.js';
 import { injectLambdaContext, logger } from '../shared/log.js';
 import { type KeeperOptions, type KeeperReport, keepCredentialsAlive } from '../shared/token-keeper.js';
@@ -45,7 +47,7 @@ export const createHandler = (
 
 const config = readConfig();
 export const handler = createHandler({
-  client: new SecretsManagerClient({}),
+  client: new SecretsManagerClient(SECRETS_MANAGER_CLIENT_CONFIG),
   secretId: config.secretId ?? '',
   authorityUrl: config.authorityUrl,
 });

@@ -112,6 +112,7 @@ describe('token keeper (simulator token endpoint, loopback Secrets Manager)', ()
     fake.put(SECRET, JSON.stringify(DEFAULT_SIMULATOR_CREDENTIALS), TEN_DAYS_AGO);
     const before = fake.versions(SECRET).length;
     fake.holdReadsUntil(2); // both read the same version before either writes
+    fake.hold('DescribeSecret', 2); // and both see it still current: the write itself must settle it
     const reports = await Promise.all([keeper(), keeper()]);
 
     expect(reports.filter((r) => r.rotated)).toHaveLength(1);
@@ -126,6 +127,55 @@ describe('token keeper (simulator token endpoint, loopback Secrets Manager)', ()
     await expect(
       redeemToken({ authorityUrl, credentials: stored, refreshToken: stored.refreshToken }),
     ).resolves.toBeTruthy();
+  });
+
+  it('writes nothing over a version stored after it read (a re-consent during the redemption): that version stays current', async () => {
+    const read = fake.put(SECRET, JSON.stringify(DEFAULT_SIMULATOR_CREDENTIALS), TEN_DAYS_AGO);
+    const reconsented = JSON.stringify({
+      ...DEFAULT_SIMULATOR_CREDENTIALS,
+      clientSecret: 'new-client-secret-from-a-person',
+      refreshToken: 'reconsented-refresh-token',
+    });
+    let stored: string | undefined;
+    // Entra answers with a rotated refresh token; meanwhile a person stores new credentials.
+    const entra = (async () => {
+      stored = fake.put(SECRET, reconsented);
+      return new Response(
+        JSON.stringify({ access_token: 'a', expires_in: '3600', refresh_token: 'rotated-by-keeper' }),
+        {
+          status: 200,
+        },
+      );
+    }) as unknown as typeof fetch;
+    const report = await createHandler({ client, secretId: SECRET, authorityUrl, fetch: entra })(
+      {},
+      lambdaContext(60_000),
+    );
+    expect(report).toMatchObject({ rotated: false, conflict: true, secretVersionId: stored, previousVersionId: read });
+    expect(fake.count('DescribeSecret')).toBe(1);
+    expect(fake.count('PutSecretValue')).toBe(0);
+    expect(fake.current(SECRET)).toMatchObject({ id: stored, value: reconsented });
+    expect(logs.text()).not.toContain('rotated-by-keeper');
+  });
+
+  it('fails without writing when it cannot check the current version', async () => {
+    fake.put(SECRET, JSON.stringify(DEFAULT_SIMULATOR_CREDENTIALS), TEN_DAYS_AGO);
+    const before = fake.current(SECRET)?.id;
+    const entra = (async () => {
+      fake.failWith = { status: 500, type: 'InternalServiceError' };
+      return new Response(
+        JSON.stringify({ access_token: 'a', expires_in: '3600', refresh_token: 'rotated-by-keeper' }),
+        {
+          status: 200,
+        },
+      );
+    }) as unknown as typeof fetch;
+    const failed = createHandler({ client, secretId: SECRET, authorityUrl, fetch: entra })({}, lambdaContext(60_000));
+    await expect(failed).rejects.toMatchObject({ name: 'CredentialsError', unavailable: true });
+    fake.failWith = undefined;
+    expect(fake.count('PutSecretValue')).toBe(0);
+    expect(fake.current(SECRET)?.id).toBe(before);
+    expect(metricsWritten().at(-1)).toMatchObject({ CredentialCheckFailed: 1 });
   });
 
   it('on invalid_grant: fails, writes nothing, counts the failure, and logs the AADSTS code without the token', async () => {

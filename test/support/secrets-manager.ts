@@ -1,7 +1,8 @@
 // A loopback stand-in for AWS Secrets Manager that speaks its JSON 1.1 protocol, so the real SDK client (with
 // fake credentials and a custom endpoint) exercises the production code path without an AWS account.
 // It keeps versions with staging labels as Secrets Manager does: PutSecretValue makes the new version AWSCURRENT
-// and the old one AWSPREVIOUS, and a ClientRequestToken names a version that can be created once.
+// and the old one AWSPREVIOUS, a ClientRequestToken names a version that can be created once, and DescribeSecret
+// lists the labelled versions (VersionIdsToStages).
 import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -19,8 +20,8 @@ export class FakeSecretsManager {
   private server: Server | undefined;
   /** When set, every call fails with this status and AWS error type. */
   failWith: { status: number; type: string } | undefined;
-  /** When set, GetSecretValue answers are held until this many reads are waiting (a race, made deterministic). */
-  private barrier: { count: number; waiting: (() => void)[] } | undefined;
+  /** Calls of a target (GetSecretValue…) held until this many are waiting (a race, made deterministic). */
+  private readonly barriers = new Map<string, { count: number; waiting: (() => void)[] }>();
 
   put(secretId: string, value: string, created = new Date()): string {
     return this.store(secretId, value, randomUUID(), created);
@@ -35,7 +36,12 @@ export class FakeSecretsManager {
   }
 
   holdReadsUntil(count: number): void {
-    this.barrier = { count, waiting: [] };
+    this.hold('GetSecretValue', count);
+  }
+
+  /** Holds calls of `target` until `count` of them are waiting, then answers them all. */
+  hold(target: string, count: number): void {
+    this.barriers.set(target, { count, waiting: [] });
   }
 
   count(target: string): number {
@@ -67,17 +73,17 @@ export class FakeSecretsManager {
       if (this.failWith) return reply(this.failWith.status, { __type: this.failWith.type, message: 'injected' });
       const secretId = String(body.SecretId);
       const arn = `arn:aws:secretsmanager:eu-west-1:000000000000:secret:${secretId}`;
+      const barrier = this.barriers.get(target);
+      if (barrier) {
+        await new Promise<void>((resolve) => {
+          barrier.waiting.push(resolve);
+          if (barrier.waiting.length >= barrier.count) {
+            this.barriers.delete(target);
+            for (const release of barrier.waiting) release();
+          }
+        });
+      }
       if (target === 'GetSecretValue') {
-        const barrier = this.barrier;
-        if (barrier) {
-          await new Promise<void>((resolve) => {
-            barrier.waiting.push(resolve);
-            if (barrier.waiting.length >= barrier.count) {
-              this.barrier = undefined;
-              for (const release of barrier.waiting) release();
-            }
-          });
-        }
         const current = this.current(secretId);
         if (!current)
           return reply(400, {
@@ -91,6 +97,17 @@ export class FakeSecretsManager {
           VersionId: current.id,
           VersionStages: current.stages,
           CreatedDate: current.created.getTime() / 1000,
+        });
+      }
+      if (target === 'DescribeSecret') {
+        const versions = this.versions(secretId);
+        if (versions.length === 0) return reply(400, { __type: 'ResourceNotFoundException', message: 'not found' });
+        return reply(200, {
+          ARN: arn,
+          Name: secretId,
+          VersionIdsToStages: Object.fromEntries(
+            versions.filter((v) => v.stages.length > 0).map((v) => [v.id, v.stages]),
+          ),
         });
       }
       if (target === 'PutSecretValue') {
