@@ -7,7 +7,7 @@ import * as z from 'zod/mini';
 import { RouteNotFoundError, ValidationError } from '../functions/shared/errors.js';
 import { COMMAND_TYPES, OUTCOME_SOURCE, type OutcomeEvent } from '../functions/shared/events.js';
 import { PROBLEM_CONTENT_TYPE, toProblem } from '../functions/shared/problem.js';
-import { describeIssues } from '../functions/shared/validation.js';
+import { describeIssues, ISSUE_PARAMS } from '../functions/shared/validation.js';
 import { toContext } from './api-gateway.js';
 import { eventBridgeEvent, sqsRecord } from './event-records.js';
 import type { LocalEndpoint } from './server.js';
@@ -63,7 +63,7 @@ export function eventsEndpoint(run: OrderEventsHandler): LocalEndpoint {
       } catch {
         throw new ValidationError([{ path: '/body', message: 'is not valid JSON' }]);
       }
-      const result = putEventsSchema(parsed).safeParse(parsed);
+      const result = putEventsSchema(parsed).safeParse(parsed, ISSUE_PARAMS);
       if (!result.success) throw new ValidationError(describeIssues(result.error.issues, '/body'));
       type PutEventsEntry = z.infer<typeof Entry>;
       const data = result.data as { Entries?: PutEventsEntry[] };

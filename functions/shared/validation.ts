@@ -8,13 +8,23 @@ type Issue = z.core.$ZodIssue;
 const pointer = (prefix: string, path: PropertyKey[]) =>
   prefix + path.map((p) => `/${String(p).replace(/~/g, '~0').replace(/\//g, '~1')}`).join('');
 
+/** What an unknown key was probably meant to be, kept on its issue by `raising` below. */
+type WithSuggestions = { suggestions?: Record<string, string> };
+
+const IS_REQUIRED = 'is required';
+
 function describe(issue: Issue): string {
   if (issue.message && issue.message !== 'Invalid input') return issue.message;
   switch (issue.code) {
-    case 'invalid_type':
-      return issue.expected === 'undefined' || issue.expected === 'never'
-        ? 'is not allowed here'
-        : `must be ${issue.expected === 'int' ? 'an integer' : `a${/^[aeiou]/.test(issue.expected) ? 'n' : ''} ${issue.expected}`}`;
+    case 'invalid_type': {
+      if (issue.expected === 'undefined' || issue.expected === 'never') return 'is not allowed here';
+      // JSON.parse turns a number too large for a double (1e400) into ±Infinity, which zod names as `received`.
+      const received = (issue as { received?: unknown }).received;
+      if (received === 'Infinity' || received === '-Infinity') {
+        return `is out of range (it parses to ${received}): must be a finite number`;
+      }
+      return `must be ${issue.expected === 'int' ? 'an integer' : `a${/^[aeiou]/.test(issue.expected) ? 'n' : ''} ${issue.expected}`}`;
+    }
     case 'too_small':
       if (issue.origin === 'array') return `must have at least ${issue.minimum} item(s)`;
       if (issue.origin === 'string')
@@ -35,13 +45,97 @@ function describe(issue: Issue): string {
   }
 }
 
+/** Optimal string alignment distance (Levenshtein plus adjacent transpositions), for "did you mean". */
+function distance(a: string, b: string): number {
+  const rows: number[][] = Array.from({ length: a.length + 1 }, (_, i) => [i]);
+  for (let j = 1; j <= b.length; j++) (rows[0] as number[])[j] = j;
+  for (let i = 1; i <= a.length; i++) {
+    const row = rows[i] as number[];
+    const above = rows[i - 1] as number[];
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      let best = Math.min((above[j] as number) + 1, (row[j - 1] as number) + 1, (above[j - 1] as number) + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) {
+        best = Math.min(best, ((rows[i - 2] as number[])[j - 2] as number) + 1);
+      }
+      row[j] = best;
+    }
+  }
+  return (rows[a.length] as number[])[b.length] as number;
+}
+
+/**
+ * The known key an unknown one was probably meant to be: the same key in another case (PowerShell's `OfferId`), or
+ * one or two edits away (`quantiy`; one for short keys). None when it is ambiguous or far from every known key.
+ */
+export function suggestKey(unknown: string, known: readonly string[]): string | undefined {
+  if (unknown.length > 64) return undefined;
+  const lower = unknown.toLowerCase();
+  const sameCase = known.filter((key) => key.toLowerCase() === lower);
+  if (sameCase.length === 1) return sameCase[0];
+  const allowed = lower.length <= 4 ? 1 : 2;
+  let best: string | undefined;
+  let bestDistance = allowed + 1;
+  let tied = false;
+  for (const key of known) {
+    const d = distance(lower, key.toLowerCase());
+    if (d < bestDistance) [best, bestDistance, tied] = [key, d, false];
+    else if (d === bestDistance) tied = true;
+  }
+  return best !== undefined && !tied ? best : undefined;
+}
+
+/**
+ * The parse parameters every request part is validated with: an error map that zod calls while the issue still has
+ * the input and the schema that raised it (both are dropped from the finished issue), for the messages that need
+ * them. Schemas' own messages still win.
+ */
+export const ISSUE_PARAMS: z.core.ParseContext<z.core.$ZodIssue> = {
+  error: (issue) => {
+    // A key that is not there (JSON has no `undefined`): "is required", not "must be an array".
+    if (
+      issue.input === undefined &&
+      (issue.code === 'invalid_type' || issue.code === 'invalid_union' || issue.code === 'invalid_value') &&
+      !(issue.code === 'invalid_type' && (issue.expected === 'undefined' || issue.expected === 'never'))
+    ) {
+      return IS_REQUIRED;
+    }
+    if (issue.code === 'unrecognized_keys') {
+      const shape = (issue.inst as { _zod?: { def?: { shape?: Record<string, unknown> } } } | undefined)?._zod?.def
+        ?.shape;
+      const input = issue.input as Record<string, unknown> | undefined;
+      if (shape) {
+        const known = Object.keys(shape);
+        const suggestions: Record<string, string> = {};
+        for (const key of issue.keys) {
+          const suggestion = suggestKey(key, known);
+          // Not when the caller also gave the suggested key: then the unknown one is just extra.
+          if (suggestion !== undefined && !(input && Object.hasOwn(input, suggestion))) suggestions[key] = suggestion;
+        }
+        // Kept on the issue (zod copies the issue's own keys into the finished one) for describeIssues.
+        (issue as WithSuggestions).suggestions = suggestions;
+      }
+    }
+    return undefined;
+  },
+};
+
 /** One field error per offending field; an unknown key is reported at its own path, so nothing is silently dropped. */
 export function describeIssues(issues: readonly Issue[], prefix: string): FieldError[] {
-  return issues.flatMap((issue) =>
-    issue.code === 'unrecognized_keys'
-      ? issue.keys.map((key) => ({ path: pointer(prefix, [...issue.path, key]), message: 'is not a known field' }))
-      : [{ path: pointer(prefix, issue.path), message: describe(issue) }],
-  );
+  return issues.flatMap((issue) => {
+    if (issue.code !== 'unrecognized_keys') return [{ path: pointer(prefix, issue.path), message: describe(issue) }];
+    const suggestions = (issue as WithSuggestions).suggestions;
+    return issue.keys.map((key) => {
+      const suggestion = suggestions && Object.hasOwn(suggestions, key) ? suggestions[key] : undefined;
+      return {
+        path: pointer(prefix, [...issue.path, key]),
+        message:
+          suggestion === undefined
+            ? 'is not a known field'
+            : `is not a known field: did you mean ${suggestion}?${suggestion.toLowerCase() === key.toLowerCase() ? ' (keys are case-sensitive)' : ''}`,
+      };
+    });
+  });
 }
 
 /** Per schema: how often it was used before being compiled, or its compiled form. */
@@ -69,7 +163,7 @@ export function compiled<T>(schema: z.ZodMiniType<T>): z.ZodMiniType<T> {
 
 /** Parses one part of a request (`body`, `path`, `query`, `headers`) or throws a 400 naming every bad field. */
 export function parse<T>(schema: z.ZodMiniType<T>, value: unknown, part: string): T {
-  const result = compiled(schema).safeParse(value);
+  const result = compiled(schema).safeParse(value, ISSUE_PARAMS);
   if (result.success) return result.data;
   throw new ValidationError(describeIssues(result.error.issues, `/${part}`));
 }
@@ -84,7 +178,7 @@ export function parseParts<T extends Record<string, unknown>>(
   const errors: FieldError[] = [];
   for (const part in parts) {
     const [schema, value] = parts[part];
-    const result = compiled(schema as z.ZodMiniType).safeParse(value);
+    const result = compiled(schema as z.ZodMiniType).safeParse(value, ISSUE_PARAMS);
     if (result.success) parsed[part] = result.data;
     // Not push(...all): a payload with ~100k bad keys would pass that many arguments and overflow the stack (500).
     else for (const error of describeIssues(result.error.issues, prefixOf(part))) errors.push(error);

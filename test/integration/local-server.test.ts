@@ -219,6 +219,30 @@ describe('local server → handlers → Partner Center simulator', () => {
     expect(result.json.detail).toContain("'//'");
   });
 
+  it.each([
+    ['an empty object', '{}', { path: '/body/lineItems', message: 'is required' }],
+    [
+      'a number too large for JSON',
+      `{"lineItems":[{"offerId":"${NCE}","quantity":1e400}]}`,
+      {
+        path: '/body/lineItems/0/quantity',
+        message: 'is out of range (it parses to Infinity): must be a finite number',
+      },
+    ],
+    [
+      'a PowerShell-cased key',
+      `{"lineItems":[{"OfferId":"${NCE}","quantity":1}]}`,
+      {
+        path: '/body/lineItems/0/OfferId',
+        message: 'is not a known field: did you mean offerId? (keys are case-sensitive)',
+      },
+    ],
+  ])('answers %s with a message that names what is wrong', async (_, body, error) => {
+    const result = await stack.request('POST', `/customers/${CUSTOMER}/orders`, body);
+    expect(result.status).toBe(400);
+    expect(result.json.errors).toContainEqual(error);
+  });
+
   it('bounds how long a request may take to arrive (Node waited 60 s for headers and 300 s for a body)', () => {
     expect(REQUEST_TIMEOUTS.headersMs).toBeLessThanOrEqual(10_000);
     expect(REQUEST_TIMEOUTS.requestMs).toBeLessThanOrEqual(30_000);

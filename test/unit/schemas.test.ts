@@ -13,7 +13,7 @@ import {
   Order,
   OrderPath,
 } from '../../functions/shared/schemas/index.js';
-import { parse } from '../../functions/shared/validation.js';
+import { parse, suggestKey } from '../../functions/shared/validation.js';
 import { fixture } from '../support/fixtures.js';
 
 const CUSTOMER = '4a8c3e2d-1b6f-4c7e-9d2a-5f0e1b3c7a90';
@@ -113,9 +113,11 @@ describe('order requests', () => {
 
   it.each(
     [
-      [{}, '/body/lineItems: must be an array'],
+      [{}, '/body/lineItems: is required'],
+      [undefined, '/body: is required'],
       [{ lineItems: [] }, '/body/lineItems: must have at least 1 item(s)'],
-      [{ lineItems: [{ quantity: 1 }] }, '/body/lineItems/0/offerId: must be a string'],
+      [{ lineItems: [{ quantity: 1 }] }, '/body/lineItems/0/offerId: is required'],
+      [{ lineItems: 'all of them' }, '/body/lineItems: must be an array'],
       [
         { lineItems: [{ ...line, offerId: 'office' }] },
         '/body/lineItems/0/offerId: must be an offer GUID or a catalog id productId:skuId:availabilityId',
@@ -211,7 +213,7 @@ describe('cart requests', () => {
 
   it.each(
     [
-      [{ lineItems: [{ ...cartLine, billingCycle: undefined }] }, '/body/lineItems/0/billingCycle: must be a string'],
+      [{ lineItems: [{ ...cartLine, billingCycle: undefined }] }, '/body/lineItems/0/billingCycle: is required'],
       [
         { lineItems: [{ ...cartLine, catalogItemId: 'a b' }] },
         '/body/lineItems/0/catalogItemId: must be a catalog item id such as productId:skuId:availabilityId',
@@ -229,6 +231,50 @@ describe('cart requests', () => {
     ].map(([body, expected]) => ({ body, expected })),
   )('refuses with "$expected"', ({ body, expected }) => {
     expect(errorsOf(CreateCartRequest, body)).toContain(expected);
+  });
+});
+
+describe('messages that name the right thing', () => {
+  it('says a number too large for JSON (1e400 parses to Infinity) is out of range, not that it is no number', () => {
+    const body = JSON.parse(`{"lineItems":[{"offerId":"${line.offerId}","quantity":1e400,"lineItemNumber":-1e400}]}`);
+    expect(errorsOf(CreateOrderRequest, body)).toEqual([
+      '/body/lineItems/0/quantity: is out of range (it parses to Infinity): must be a finite number',
+      '/body/lineItems/0/lineItemNumber: is out of range (it parses to -Infinity): must be a finite number',
+    ]);
+  });
+
+  it('suggests the known key for a PowerShell-cased or misspelt one', () => {
+    const body = { LineItems: [{ OfferId: line.offerId, quantiy: 1 }], BillingCycle: 'monthly' };
+    expect(errorsOf(CreateOrderRequest, body)).toEqual([
+      '/body/lineItems: is required',
+      '/body/LineItems: is not a known field: did you mean lineItems? (keys are case-sensitive)',
+      '/body/BillingCycle: is not a known field: did you mean billingCycle? (keys are case-sensitive)',
+    ]);
+    expect(errorsOf(CreateOrderRequest, { lineItems: [{ OfferId: line.offerId, quantiy: 1 }] })).toEqual([
+      '/body/lineItems/0/offerId: is required',
+      '/body/lineItems/0/quantity: is required',
+      '/body/lineItems/0/OfferId: is not a known field: did you mean offerId? (keys are case-sensitive)',
+      '/body/lineItems/0/quantiy: is not a known field: did you mean quantity?',
+    ]);
+    expect(errorsOf(CreateCartRequest, { lineItems: [{ ...cartLine, CatalogItemID: 'x' }] })).toEqual([
+      '/body/lineItems/0/CatalogItemID: is not a known field',
+    ]);
+  });
+
+  it('suggests nothing for a key far from every known one', () => {
+    expect(errorsOf(CreateOrderRequest, { lineItems: [line], colour: 'red' })).toEqual([
+      '/body/colour: is not a known field',
+    ]);
+  });
+
+  it('suggestKey: same key in another case, or one or two edits away; nothing when ambiguous', () => {
+    expect(suggestKey('OFFERID', ['offerId', 'quantity'])).toBe('offerId');
+    expect(suggestKey('termDurration', ['termDuration'])).toBe('termDuration');
+    expect(suggestKey('qunatity', ['quantity'])).toBe('quantity');
+    expect(suggestKey('idd', ['id'])).toBe('id');
+    expect(suggestKey('ab', ['ac', 'ad'])).toBeUndefined();
+    expect(suggestKey('status', ['lineItems', 'billingCycle'])).toBeUndefined();
+    expect(suggestKey('x'.repeat(1000), ['x'])).toBeUndefined();
   });
 });
 
