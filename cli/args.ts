@@ -2,6 +2,7 @@
 // here and refused as a UsageError (exit 2, nothing sent); the request's contents are left to the API's own
 // validation, which answers 400 naming every bad field.
 import { type ParseArgsOptionsConfig, parseArgs } from 'node:util';
+import { suggestName } from '../functions/shared/suggest.js';
 import { COMMAND_HELP, type CommandName, GROUP_HELP, TOP_HELP } from './help.js';
 import { type LineKind, parseLineItem, parseLineItemsJson } from './line-items.js';
 import { isAwsHost, regionFromHost } from './sign.js';
@@ -82,7 +83,6 @@ const COMMON: OptionName[] = [
   'no-sign',
   'what-if',
   'help',
-  'version',
 ];
 
 /** Which options each command takes: one given to the wrong command is refused, not ignored. */
@@ -123,6 +123,55 @@ function helpFor(positionals: string[]): string {
   if (!isGroup(group)) return TOP_HELP;
   const name = `${group} ${action}`;
   return name in COMMAND_HELP ? COMMAND_HELP[name as CommandName] : GROUP_HELP[group];
+}
+
+/** The command the words name, when they name one exactly (for pointing a usage error at its help). */
+function knownCommand(positionals: string[]): CommandName | undefined {
+  const [group, action] = positionals;
+  if (!isGroup(group) || action === undefined || !(GROUPS[group] as readonly string[]).includes(action))
+    return undefined;
+  return `${group} ${action}` as CommandName;
+}
+
+/**
+ * Judges every option token before node:util's strict parse does, so that the mistakes it would report in its own
+ * words (`Unknown option '--bogus-flag'. To specify a positional argument starting with a '-', place it at the end
+ * of the command after '--', as in '-- "--bogus-flag"`) are reported in ours, with the command's help to point at.
+ */
+function checkOptionTokens(argv: string[]): void {
+  const { tokens, positionals } = parseArgs({
+    args: argv,
+    options: OPTIONS,
+    strict: false,
+    allowPositionals: true,
+    tokens: true,
+  });
+  const name = knownCommand(positionals);
+  const valid = name ? ALLOWED[name] : new Set(Object.keys(OPTIONS) as OptionName[]);
+  for (const token of tokens) {
+    if (token.kind !== 'option') continue;
+    if (!Object.hasOwn(OPTIONS, token.name)) {
+      const suggestion = token.rawName.startsWith('--') ? suggestName(token.name, valid) : undefined;
+      throw new UsageError(
+        `unknown option ${token.rawName}${suggestion ? ` (did you mean --${suggestion}?)` : ''}`,
+        name,
+      );
+    }
+    const option = OPTIONS[token.name as OptionName];
+    if (option.type === 'boolean' && token.value !== undefined) {
+      throw new UsageError(`${token.rawName} takes no value`, name);
+    }
+    if (option.type === 'string' && token.value === undefined) {
+      throw new UsageError(`${token.rawName} needs a value`, name);
+    }
+    if (option.type === 'string' && !token.inlineValue && token.value?.startsWith('-')) {
+      throw new UsageError(
+        `${token.rawName} needs a value, and '${token.value}' looks like an option: ` +
+          `write ${token.rawName}=${token.value} if that is the value`,
+        name,
+      );
+    }
+  }
 }
 
 function commandName(positionals: string[]): CommandName {
@@ -167,16 +216,23 @@ export function parseCommandLine(argv: string[], env: Env): Invocation {
     return { kind: 'help', text: helpFor(loose.positionals) };
   }
 
+  checkOptionTokens(argv);
   let parsed: ReturnType<typeof strictParse>;
   try {
     parsed = strictParse(argv);
   } catch (error) {
+    // Not expected after checkOptionTokens; if node:util finds something else, say it rather than crash.
     const code = (error as { code?: unknown }).code;
     if (typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS')) throw new UsageError((error as Error).message);
     throw error;
   }
   const { values, positionals, tokens } = parsed;
-  if (values.version) return { kind: 'version' };
+  if (values.version) {
+    // Alone, as the help shows it: `--version extra` or `order create --version` is a mistake, not a version.
+    const others = tokens.filter((token) => token.kind !== 'option' || token.name !== 'version');
+    if (others.length > 0) throw new UsageError(`--version takes nothing else: run 'partner-orders --version'`);
+    return { kind: 'version' };
+  }
   const name = commandName(positionals);
 
   const counts = new Map<string, number>();

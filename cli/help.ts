@@ -5,24 +5,37 @@ export type CommandName = 'order create' | 'cart create' | 'cart checkout' | 'cr
 
 const EXAMPLE_CUSTOMER = '4a8c3e2d-1b6f-4c7e-9d2a-5f0e1b3c7a90';
 
-const COMMON = `Options for every command:
-  --endpoint URL          API root. Default: $PARTNER_ORDERS_ENDPOINT, else http://127.0.0.1:3000 (npm start)
-  --idempotency-key KEY   Sent as Idempotency-Key (1-255 printable ASCII characters). Running the same command
+const ENDPOINT = `  --endpoint URL          API root. Default: $PARTNER_ORDERS_ENDPOINT, else http://127.0.0.1:3000 (npm start)`;
+const IDEMPOTENCY_KEY = `  --idempotency-key KEY   Sent as Idempotency-Key (1-255 printable ASCII characters). Running the same command
                           again with the same key replays the first answer instead of buying twice: use one
-                          whenever you might retry (timeouts, exit codes 3 and 4)
-  --correlation-id GUID   Sent as MS-CorrelationId, to find this call in the API's and Partner Center's logs
-  --what-if               Validate and print the requests that would be sent to Partner Center; send nothing
-                          (?dryRun=true; unlike the cmdlets' -WhatIf, nothing is bought)
-  --sign, --no-sign       SigV4-sign the request for execute-api, or not. Default: signed when the host ends in
+                          whenever you might retry (timeouts, exit codes 3 and 4)`;
+const CORRELATION_ID = `  --correlation-id GUID   Sent as MS-CorrelationId, to find this call in the API's and Partner Center's logs`;
+const WHAT_IF = `  --what-if               Validate and print the requests that would be sent to Partner Center; send nothing
+                          (?dryRun=true; unlike the cmdlets' -WhatIf, nothing is bought)`;
+const SIGNING = `  --sign, --no-sign       SigV4-sign the request for execute-api, or not. Default: signed when the host ends in
                           .amazonaws.com; local endpoints are not signed. AWS credentials come from the SDK's
                           default chain (AWS_ACCESS_KEY_ID..., AWS_PROFILE, SSO, instance/container roles)
   --region REGION         Region to sign for. Default: from *.execute-api.<region>.amazonaws.com, else
                           $AWS_REGION or $AWS_DEFAULT_REGION
   -h, --help              This help`;
 
-const EXIT_CODES = `Output:
+/** The options every purchase command takes (order create, cart create, cart checkout). */
+const COMMON = `Options for every command that buys (order create, cart create, cart checkout):
+${[ENDPOINT, IDEMPOTENCY_KEY, CORRELATION_ID, WHAT_IF, SIGNING].join('\n')}`;
+
+/** The same without --idempotency-key and --what-if, which a check that buys nothing refuses. */
+const CHECK_OPTIONS = `Options:
+${[ENDPOINT, CORRELATION_ID, SIGNING].join('\n')}`;
+
+const TOP_OPTIONS = `Options (--idempotency-key and --what-if only for the commands that buy: order create, cart create,
+cart checkout):
+${[ENDPOINT, IDEMPOTENCY_KEY, CORRELATION_ID, WHAT_IF, SIGNING].join('\n')}`;
+
+const OUTPUT = `Output:
   The response body as indented JSON on stdout: the resource on success, the RFC 9457 problem
-  (application/problem+json) when refused or failed. Diagnostics go to stderr.
+  (application/problem+json) when refused or failed. Diagnostics go to stderr.`;
+
+const EXIT_CODES = `${OUTPUT}
 
 Exit codes:
   0  success (2xx)
@@ -30,6 +43,17 @@ Exit codes:
   2  usage error (bad arguments): message on stderr, nothing was sent
   3  server or upstream failure (5xx, or an answer that is not HTTP 2xx/4xx): the problem is on stdout;
      the outcome of a purchase may be unknown, so retry only with the same --idempotency-key
+  4  the request could not be sent or got no answer: endpoint unreachable or connection lost, or no AWS
+     credentials to sign with`;
+
+const CHECK_EXIT_CODES = `${OUTPUT}
+
+Exit codes:
+  0  a token was acquired: the credentials work
+  1  the request was refused (4xx): the problem is on stdout
+  2  usage error (bad arguments): message on stderr, nothing was sent
+  3  no token could be acquired (503, with Entra's error and AADSTS code), or the API failed (5xx): the
+     problem is on stdout. The check buys nothing: run it again whenever you like
   4  the request could not be sent or got no answer: endpoint unreachable or connection lost, or no AWS
      credentials to sign with`;
 
@@ -51,8 +75,8 @@ Commands:
   cart checkout   Check out a cart                                        (Submit-PartnerCustomerCart)
   credentials check  Redeem a Partner Center token now and report on the credentials (no secret values)
 
-${COMMON}
-  --version               Print the version
+${TOP_OPTIONS}
+  --version               Print the version (alone: 'partner-orders --version')
 
 ${EXIT_CODES}
 
@@ -199,12 +223,12 @@ Usage:
   partner-orders credentials check [--endpoint URL] [options]
 
   GET /health/credentials: 200 when a token was acquired; 503 (exit 3) with Entra's error and AADSTS code when not
-  (README, "Credentials", says what to do for each code). --idempotency-key and --what-if do not apply: the check
-  buys nothing.
+  (docs/credentials.md says what to do for each code). The check buys nothing, so it takes no --idempotency-key
+  and no --what-if.
 
-${COMMON}
+${CHECK_OPTIONS}
 
-${EXIT_CODES}
+${CHECK_EXIT_CODES}
 
 Example:
   partner-orders credentials check --endpoint https://abc123.execute-api.eu-west-1.amazonaws.com

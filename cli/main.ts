@@ -72,7 +72,7 @@ export async function main(argv: string[], io: Partial<Io> = {}): Promise<ExitCo
   } catch (error) {
     if (!(error instanceof Unreachable)) throw error;
     say(error.message);
-    if (error.maybeReceived && !command.whatIf) say(unknownOutcome(command.idempotencyKey));
+    if (error.maybeReceived && buys(command)) say(unknownOutcome(command.idempotencyKey));
     return EXIT.unreachable;
   }
 
@@ -80,6 +80,9 @@ export async function main(argv: string[], io: Partial<Io> = {}): Promise<ExitCo
   for (const line of diagnostics(response, command)) say(line);
   return exitCodeFor(response.status);
 }
+
+/** Whether running the command may place a purchase: not a dry run, not the credentials check. */
+const buys = (command: Command) => command.name !== 'credentials check' && !command.whatIf;
 
 const unknownOutcome = (key: string | undefined) =>
   key === undefined
@@ -89,7 +92,7 @@ const unknownOutcome = (key: string | undefined) =>
 
 /** What a person at a terminal needs to know beyond the body: kept off stdout so scripts parse only the body. */
 function diagnostics(response: ApiResponse, command: Command): string[] {
-  const { name, idempotencyKey: key, whatIf } = command;
+  const { name, idempotencyKey: key } = command;
   const lines: string[] = [];
   const { status, headers } = response;
   const value = response.json?.value;
@@ -122,7 +125,10 @@ function diagnostics(response: ApiResponse, command: Command): string[] {
     if (status >= 300 && status < 400) {
       lines.push(`a redirect to ${headers.get('location') ?? '(no Location)'} was not followed: check --endpoint`);
     }
-    if (status >= 500 && !whatIf) lines.push(unknownOutcome(key));
+    if (status >= 500 && buys(command)) lines.push(unknownOutcome(key));
+    if (status >= 500 && name === 'credentials check') {
+      lines.push('the check buys nothing: run it again once the cause is fixed (docs/credentials.md, per AADSTS code)');
+    }
   }
   // A checkout answers 2xx even when some order groups failed: say so where a person will see it.
   const checkout =

@@ -2,6 +2,7 @@
 // it small), so the wording lives here, in one place.
 import * as z from 'zod/mini';
 import { type FieldError, ValidationError } from './errors.js';
+import { suggestName } from './suggest.js';
 
 type Issue = z.core.$ZodIssue;
 
@@ -45,45 +46,8 @@ function describe(issue: Issue): string {
   }
 }
 
-/** Optimal string alignment distance (Levenshtein plus adjacent transpositions), for "did you mean". */
-function distance(a: string, b: string): number {
-  const rows: number[][] = Array.from({ length: a.length + 1 }, (_, i) => [i]);
-  for (let j = 1; j <= b.length; j++) (rows[0] as number[])[j] = j;
-  for (let i = 1; i <= a.length; i++) {
-    const row = rows[i] as number[];
-    const above = rows[i - 1] as number[];
-    for (let j = 1; j <= b.length; j++) {
-      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      let best = Math.min((above[j] as number) + 1, (row[j - 1] as number) + 1, (above[j - 1] as number) + cost);
-      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) {
-        best = Math.min(best, ((rows[i - 2] as number[])[j - 2] as number) + 1);
-      }
-      row[j] = best;
-    }
-  }
-  return (rows[a.length] as number[])[b.length] as number;
-}
-
-/**
- * The known key an unknown one was probably meant to be: the same key in another case (PowerShell's `OfferId`), or
- * one or two edits away (`quantiy`; one for short keys). None when it is ambiguous or far from every known key.
- */
-export function suggestKey(unknown: string, known: readonly string[]): string | undefined {
-  if (unknown.length > 64) return undefined;
-  const lower = unknown.toLowerCase();
-  const sameCase = known.filter((key) => key.toLowerCase() === lower);
-  if (sameCase.length === 1) return sameCase[0];
-  const allowed = lower.length <= 4 ? 1 : 2;
-  let best: string | undefined;
-  let bestDistance = allowed + 1;
-  let tied = false;
-  for (const key of known) {
-    const d = distance(lower, key.toLowerCase());
-    if (d < bestDistance) [best, bestDistance, tied] = [key, d, false];
-    else if (d === bestDistance) tied = true;
-  }
-  return best !== undefined && !tied ? best : undefined;
-}
+/** The known key an unknown one was probably meant to be (`OfferId` → `offerId`, `quantiy` → `quantity`). */
+export const suggestKey = (unknown: string, known: readonly string[]) => suggestName(unknown, known);
 
 /**
  * The parse parameters every request part is validated with: an error map that zod calls while the issue still has

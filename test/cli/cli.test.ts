@@ -232,7 +232,15 @@ describe('main: help, version and usage errors', () => {
       ['order', 'create', '--customer-id', CUSTOMER, '--line-item', ORDER_LINE, '--checkout'],
       '--checkout is not an option of',
     ],
-    [['order', 'create', '--customer-id', CUSTOMER, '--line-item', ORDER_LINE, '--bogus'], "Unknown option '--bogus'"],
+    [['order', 'create', '--customer-id', CUSTOMER, '--line-item', ORDER_LINE, '--bogus'], 'unknown option --bogus'],
+    [['--bogus-flag'], 'unknown option --bogus-flag'],
+    [['order', 'create', '--custmer-id', CUSTOMER], 'unknown option --custmer-id (did you mean --customer-id?)'],
+    [['order', 'create', '-x'], 'unknown option -x'],
+    [['cart', 'checkout', '--customer-id', CUSTOMER, '--cart-id'], '--cart-id needs a value'],
+    [['cart', 'create', '--checkout=yes'], '--checkout takes no value'],
+    [['cart', 'checkout', '--endpoint', '--what-if'], "'--what-if' looks like an option"],
+    [['--version', 'extra'], '--version takes nothing else'],
+    [['order', 'create', '--version'], '--version takes nothing else'],
     [
       ['order', 'create', '--customer-id', CUSTOMER, '--customer-id', CUSTOMER, '--line-item', ORDER_LINE],
       'more than once',
@@ -260,6 +268,29 @@ describe('main: help, version and usage errors', () => {
     expect(run.stdout).toBe('');
     expect(run.stderr).toContain(message);
     expect(run.stderr).toContain('--help');
+  });
+
+  it('says an unknown option in its own words, not node:util parseArgs text, and points at the help', async () => {
+    const run = await cli(['--bogus-flag']);
+    expect(run).toMatchObject({ code: 2, stdout: '' });
+    expect(run.stderr).toBe(
+      "partner-orders: unknown option --bogus-flag\npartner-orders: run 'partner-orders --help' for usage\n",
+    );
+    const inCommand = await cli(['cart', 'create', '--bogus-flag']);
+    expect(inCommand.stderr).toContain("run 'partner-orders cart create --help'");
+  });
+
+  it('credentials check --help shows only the options the check takes', async () => {
+    const run = await cli(['credentials', 'check', '--help']);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/^ {2}--endpoint URL/m);
+    expect(run.stdout).toMatch(/^ {2}--correlation-id GUID/m);
+    expect(run.stdout).not.toMatch(/^ {2}--idempotency-key/m);
+    expect(run.stdout).not.toMatch(/^ {2}--what-if/m);
+    expect(run.stdout).not.toContain('retry only with the same --idempotency-key');
+    for (const option of ['--idempotency-key', '--what-if']) {
+      expect((await cli(['credentials', 'check', option, ...(option === '--what-if' ? [] : ['k'])])).code).toBe(2);
+    }
   });
 
   it('points the hint at the command whose line item was wrong', async () => {
@@ -430,6 +461,31 @@ describe('main: requests, answers and exit codes (fake fetch)', () => {
     expect(run.code).toBe(4);
     expect(run.stderr).toContain('other side closed');
     expect(run.stderr).toContain('give --idempotency-key next time');
+  });
+
+  it('never tells a failed credentials check to use --idempotency-key: the check buys nothing', async () => {
+    const failed = await cli(['credentials', 'check'], {
+      fetch: answering(503, {
+        type: 'urn:partner-orders:problem:credentials',
+        title: 'Partner Center credentials were refused',
+        status: 503,
+        detail: 'invalid_grant AADSTS700082',
+      }),
+    });
+    expect(failed.code).toBe(3);
+    expect(failed.stderr).toContain('HTTP 503 Partner Center credentials were refused');
+    expect(failed.stderr).not.toContain('idempotency-key');
+    expect(failed.stderr).not.toContain('outcome is unknown');
+    expect(failed.stderr).toContain('the check buys nothing');
+    const dropped = await cli(['credentials', 'check'], {
+      fetch: async () => {
+        throw new TypeError('fetch failed', {
+          cause: Object.assign(new Error('other side closed'), { code: 'UND_ERR_SOCKET' }),
+        });
+      },
+    });
+    expect(dropped.code).toBe(4);
+    expect(dropped.stderr).not.toContain('idempotency-key');
   });
 });
 
