@@ -89,13 +89,14 @@ export function staticCredentials(json: string): CredentialsSource {
  * How every Secrets Manager client of this service gives up (the API functions' and the keeper's): a Secrets Manager
  * that accepts the connection and never answers must not hold a request until the Lambda times out, but fail it with
  * a 503 within a few seconds. The SDK's default has no timeout at all, and a `requestTimeout` alone only logs a
- * warning (smithy's node-http-handler): `throwOnRequestTimeout` makes it an error. A read takes tens of ms in-region.
- * Worst case: 3 attempts × 1.5 s plus backoff, about 5 s; the request's own deadline (TokenProvider.get) cuts it
- * shorter when less time is left. The same bounds as the idempotency store's client.
+ * warning (smithy's node-http-handler): `throwOnRequestTimeout` makes it an error. A read takes tens of ms in-region,
+ * so 1 s per attempt (connection included) is ample even on a cold start. Worst case: 3 attempts plus backoff, about
+ * 3.1 s; the request's own deadline (TokenProvider.get) cuts it shorter when less time is left. The same kind of
+ * bounds as the idempotency store's client (IDEMPOTENCY_CLIENT_CONFIG).
  */
 export const SECRETS_MANAGER_CLIENT_CONFIG = {
   maxAttempts: 3,
-  requestHandler: { connectionTimeout: 1_000, requestTimeout: 1_500, throwOnRequestTimeout: true },
+  requestHandler: { connectionTimeout: 1_000, requestTimeout: 1_000, throwOnRequestTimeout: true },
 } as const satisfies SecretsManagerClientConfig;
 
 export interface SecretsManagerCredentialsOptions {

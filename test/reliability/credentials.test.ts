@@ -32,9 +32,10 @@ const credentialsJson = (changes: Partial<typeof DEFAULT_SIMULATOR_CREDENTIALS> 
 
 /**
  * A cold request against a Secrets Manager that accepts connections and never answers, with the client built as in
- * Lambda (from the environment). Started with the file, so its 6 s bound runs alongside the other scenarios.
+ * Lambda (from the environment). Started by the describe that calls it, on its own: its bound is about timers, which
+ * the load of the other scenarios in this process would delay by seconds.
  */
-const hungSecretsManager = (() => {
+const probeHungSecretsManager = () => {
   const fake = new FakeSecretsManager();
   const simulator = new PartnerCenterSimulator();
   const ENV = {
@@ -87,7 +88,7 @@ const hungSecretsManager = (() => {
     await fake.stop();
   });
   return { probe };
-})();
+};
 
 /**
  * The stack's metric filters, evaluated on a log line: the alarm fires on a line the filter matches. Only the
@@ -207,13 +208,13 @@ describe('a rotated client secret met at token renewal (access tokens expire, no
     await fake.stop();
   });
 
-  // DEFECT (functions/shared/auth.ts, owned by the credentials work): when Entra refuses the *cached* credentials
-  // (invalid_client after the client secret was rotated in Entra and in the secret), the request fails with 502 and
-  // only the next one re-reads the secret. A refusal of cached credentials should re-read once and redeem again
-  // within the same request, as a Partner Center 401 does. `it.fails` keeps this visible: it starts failing (and
-  // should become `it`) once that is fixed.
-  it.fails('the request that meets the refusal re-reads the secret and succeeds', async () => {
+  // Was a defect (a 502, and only the next request re-read the secret): when Entra refuses the *cached* credentials
+  // (invalid_client after the client secret was rotated in Entra and in the secret), TokenProvider re-reads the
+  // secret once and, as it changed, redeems again within the same request, as a Partner Center 401 does.
+  it('the request that meets the refusal re-reads the secret and succeeds', async () => {
     expect((await stack.request('POST', ORDERS, order)).status).toBe(201);
+    const reads = fake.count('GetSecretValue');
+    const tokens = stack.simulator.tokenRequests;
     const rotation = { clientSecret: 'rotated-client-secret-77aa01' };
     fake.put(SECRET_ID, credentialsJson(rotation));
     stack.simulator.rotateCredentials(rotation);
@@ -221,8 +222,12 @@ describe('a rotated client secret met at token renewal (access tokens expire, no
     leaks.response(answer.json);
     figures['client secret rotated, met at renewal'] = {
       'first answer': `${answer.status} ${answer.json.type ?? ''}`,
+      'secret reads': fake.count('GetSecretValue') - reads,
+      redemptions: stack.simulator.tokenRequests - tokens,
     };
     expect(answer.status).toBe(201);
+    expect(fake.count('GetSecretValue') - reads).toBe(1);
+    expect(stack.simulator.tokenRequests - tokens).toBe(2); // the refused one and the one that worked
   });
 
   it('…and the request after it succeeds (one re-read)', async () => {
@@ -427,17 +432,105 @@ describe('Secrets Manager is unavailable', () => {
 });
 
 describe('Secrets Manager does not answer (a network partition): the production client', () => {
-  // DEFECT (functions/shared/credentials.ts, owned by the credentials work): `secretsManagerCredentials` builds
-  // `new SecretsManagerClient({})`, whose requests have no timeout. A Secrets Manager that accepts the connection and
-  // never answers holds every cold request until the Lambda times out (now a 504 "did not finish in time"; before
-  // this suite a 500), instead of a quick 503. The idempotency store had the same defect (fixed:
-  // IDEMPOTENCY_CLIENT_CONFIG); note that in this SDK a `requestTimeout` alone only logs a warning, it takes
-  // `throwOnRequestTimeout: true` as well. `it.fails` until then. (The probe started with the file, see above.)
-  it.fails('a cold request is answered 503 within 6 s', async () => {
+  // Was a defect: `secretsManagerCredentials` built `new SecretsManagerClient({})`, whose requests have no timeout, so
+  // a Secrets Manager that accepts the connection and never answers held every cold request until the Lambda timed
+  // out. Now it is built with SECRETS_MANAGER_CLIENT_CONFIG (3 attempts × 1 s, `throwOnRequestTimeout`), as the
+  // idempotency store's is.
+  const hungSecretsManager = probeHungSecretsManager();
+  it('a cold request is answered 503 within 6 s', async () => {
     const { answer, ms } = await hungSecretsManager.probe;
     figures['Secrets Manager not answering (cold)'] = { answer, ms };
-    expect(answer).toMatch(/503/);
+    expect(answer).toMatch(/^503 Partner Center credentials are unavailable: .*TimeoutError/);
+    expect(ms).toBeLessThan(6_000);
   }, 15_000);
+});
+
+describe("a hung Secrets Manager or Entra ID costs a request its deadline, not more (token acquisition is bounded by the call's deadline)", () => {
+  // Was a defect: the Partner Center client got its token before its deadline loop, so neither the secret read nor the
+  // redemption counted against the request's deadline (and in the event consumer one hung read held the whole batch).
+  // Here the request deadline is 1.5 s (MAX_REQUEST_MS) and nothing else is quicker: the test stack's Secrets
+  // Manager client has no timeouts, and a redemption gives up after 10 s.
+  const fake = new FakeSecretsManager();
+  let secrets: TcpProxy;
+  let entra: TcpProxy;
+  let stack: Stack;
+  beforeAll(async () => {
+    const endpoint = await fake.start();
+    fake.put(SECRET_ID, credentialsJson());
+    secrets = await startTcpProxy(endpoint);
+    entra = await startTcpProxy('http://127.0.0.1:9'); // never forwarded: it only ever plays a hung Entra ID
+    entra.set({ kind: 'blackhole' });
+    stack = await startStack({
+      secrets: { fake, endpoint: secrets.endpoint },
+      idempotency: {},
+      env: { PARTNER_CENTER_AUTHORITY_URL: entra.endpoint, MAX_REQUEST_MS: '1500', DEADLINE_MARGIN_MS: '500' },
+    });
+  });
+  afterAll(async () => {
+    secrets.set({ kind: 'down' });
+    leaks.fromSimulator(stack.simulator);
+    await stack.stop();
+    await secrets.stop();
+    await entra.stop();
+    await fake.stop();
+  });
+
+  const timed = async <T>(work: () => Promise<T>) => {
+    const started = performance.now();
+    const result = await work();
+    return { result, ms: Math.round(performance.now() - started) };
+  };
+
+  it('Secrets Manager accepts and never answers (cold): 503 at the deadline, nothing sent', async () => {
+    secrets.set({ kind: 'blackhole' });
+    const { result: answer, ms } = await timed(() =>
+      stack.request('POST', ORDERS, order, { 'Idempotency-Key': 'hung-secrets-0' }),
+    );
+    secrets.set({ kind: 'up' });
+    figures['Secrets Manager hung, deadline 1.5 s'] = { answer: answer.status, ms };
+    expect(answer.status).toBe(503);
+    expect(answer.json).toMatchObject({
+      type: 'urn:partner-orders:problem:credentials',
+      detail: expect.stringContaining("request's deadline"),
+    });
+    expect(answer.headers.get('retry-after')).toBe('5');
+    expect(ms).toBeLessThan(3_000);
+    expect(stack.simulator.requests.filter((r) => r.path.startsWith('/v1/'))).toHaveLength(0);
+  });
+
+  it('Entra ID accepts and never answers: 503 at the deadline instead of after the 10 s redemption bound', async () => {
+    const { result: answer, ms } = await timed(() =>
+      stack.request('POST', ORDERS, order, { 'Idempotency-Key': 'hung-entra-0' }),
+    );
+    figures['Entra ID hung, deadline 1.5 s'] = { answer: answer.status, ms };
+    expect(answer.status).toBe(503);
+    expect(ms).toBeLessThan(3_000);
+    expect(stack.simulator.requests.filter((r) => r.path.startsWith('/v1/'))).toHaveLength(0);
+  });
+
+  it('the event consumer: a batch of 10 behind a hung Entra ID is handed back for retry at its deadline, not stalled', async () => {
+    const published: OutcomeEvent[] = [];
+    const handler = createEventsHandler({
+      ...stack.deps,
+      publish: async (events) => {
+        published.push(...events);
+      },
+      delay: async () => undefined,
+    });
+    const records = Array.from({ length: 10 }, (_, i) =>
+      sqsRecord(eventBridgeEvent('CreateOrder', { customerId: CUSTOMER, ...order, idempotencyKey: `hung-batch-${i}` })),
+    );
+    const { result: error, ms } = await timed(() =>
+      handler(sqsEvent(records), lambdaContext(2_500)).then(
+        () => undefined,
+        (e: unknown) => e,
+      ),
+    );
+    figures['Entra ID hung, batch of 10, 2.5 s left'] = { ms };
+    expect(String(error)).toMatch(/All records failed/); // every record retried, none rejected
+    expect(published).toEqual([]);
+    expect(ms).toBeLessThan(4_000);
+  });
 });
 
 describe('credentials: figures and leaks', () => {
