@@ -18,6 +18,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { createHandler, DEFAULT_EVENT_CONCURRENCY } from '../functions/order-events/handler.js';
 import { IdempotencyConflictError } from '../functions/shared/errors.js';
 import type { EventDependencies } from '../functions/shared/events.js';
+import type { JournalEntry, PurchaseRecords } from '../functions/shared/exactly-once/records.js';
 import { dynamoDBIdempotency, type IdempotencyStore, type Outcome } from '../functions/shared/idempotency.js';
 import { eventBridgeEvent, sqsRecord } from '../local/event-records.js';
 import { startStack } from '../test/support/stack.js';
@@ -48,6 +49,49 @@ export function memoryIdempotency(): IdempotencyStore {
         records.delete(call.scope);
         throw error;
       }
+    },
+    async peek(call) {
+      const existing = records.get(call.scope);
+      if (!existing) return { idempotency: 'new' };
+      if (existing.fingerprint !== JSON.stringify(call.fingerprint)) return { idempotency: 'mismatch' };
+      return existing.outcome
+        ? { idempotency: 'replay', status: existing.outcome.status }
+        : { idempotency: 'in-progress' };
+    },
+    records: () => memoryPurchaseRecords(),
+  };
+}
+
+/** The journal and claims of one key on a Map, with the DynamoDB records' rules (exactly-once/records.ts). */
+function memoryPurchaseRecords(): PurchaseRecords {
+  let entry: JournalEntry = {};
+  const claims = new Map<string, string>();
+  const owner = randomUUID();
+  return {
+    journal: {
+      read: async () => entry,
+      sending: async (requestId, at) => {
+        entry = {
+          ...entry,
+          firstSentAt: entry.firstSentAt ?? at,
+          lastSentAt: at,
+          answered: false,
+          placed: 'maybe',
+          requestIds: [...new Set([...(entry.requestIds ?? []), requestId])],
+        };
+      },
+      answered: async (placed) => {
+        entry = { ...entry, answered: true, placed };
+      },
+      keep: async (fields) => {
+        entry = { ...entry, ...fields };
+      },
+    },
+    claim: async (customerId, id) => {
+      const key = `${customerId}#${id}`;
+      const holder = claims.get(key) ?? owner;
+      claims.set(key, holder);
+      return holder === owner;
     },
   };
 }

@@ -79,9 +79,15 @@ const ProblemSchema = z.looseObject({
       .string()
       .check(
         z.describe(
-          'Set when a cart was created but its checkout failed: retry POST /customers/{customerId}/carts/{cartId}/checkout.',
+          'Set when a cart was created but its checkout did not complete (with an Idempotency-Key, a retry with the ' +
+            'same key checks out this cart), and when every order group of its checkout failed.',
         ),
       ),
+  ),
+  orderErrors: z.optional(
+    z
+      .array(z.unknown())
+      .check(z.describe("checkout-failed: Partner Center's reasons, one per order group that placed no order.")),
   ),
   retryAfterSeconds: z.optional(z.number()),
 });
@@ -96,6 +102,16 @@ const DescribedRequestSchema = z.object({
 const DryRunResultSchema = z.object({
   dryRun: z.literal(true),
   requests: z.array(DescribedRequestSchema),
+  idempotency: z.optional(
+    z
+      .enum(['new', 'replay', 'mismatch', 'in-progress'])
+      .check(
+        z.describe(
+          'With an Idempotency-Key: what the real request would do now (replay the stored answer, 422, 409, or buy).',
+        ),
+      ),
+  ),
+  storedStatus: z.optional(z.number().check(z.describe('For a replay: the status of the stored answer.'))),
 });
 
 /** `POST /customers/{customerId}/carts` with `checkout: true`: the cart and its checkout result, as they are. */
@@ -431,10 +447,11 @@ export const routeDocs: { [K in RouteKey]: RouteDoc<K> } = {
   'POST /customers/{customerId}/carts': {
     operationId: 'createCart',
     description:
-      'With `checkout: true` the cart is checked out in the same call and the answer is `{ cart, checkout }`. If the ' +
-      'cart is created but its checkout fails, the problem carries `cartId`: retry ' +
-      'POST /customers/{customerId}/carts/{cartId}/checkout (idempotent per cart) rather than creating a new cart. ' +
-      'A checkout can succeed for some order groups and fail for others: inspect `checkout.orderErrors`.',
+      'With `checkout: true` the cart is checked out in the same call and the answer is `{ cart, checkout }`. The ' +
+      'created cart is recorded under the Idempotency-Key before its checkout: if the checkout does not complete, ' +
+      'the problem carries `cartId`, and a retry with the same key checks out that cart and never creates a second ' +
+      'one. A checkout in which some order groups failed succeeds with `checkout.partial: true` (see ' +
+      '`checkout.orderErrors`); one in which every group failed is a 422 `checkout-failed`.',
     path: CustomerPath,
     body: { schema: CreateCartRequest, required: true, description: 'The cart, and whether to check it out.' },
     success: {
@@ -501,11 +518,14 @@ const parameters = {
     in: 'header',
     required: false,
     description:
-      'A key of your choice (1-255 printable ASCII characters; a Structured Field string `"…"` is accepted, the ' +
-      'quotes not being part of the key) that makes retrying safe. A request repeated with the same key answers ' +
-      'with the final outcome of the first one (`Idempotent-Replayed: true`) instead of buying again, and reuses its ' +
-      'MS-RequestIds with Partner Center. While the first is still in progress the repeat gets 409; the same key ' +
-      'with a different request gets 422. Keys are scoped to the authenticated caller.',
+      'Required for a purchase (a 400 `idempotency-key-required` without it) unless the deployment made keys ' +
+      'optional; not needed for a dry run. A key of your choice (1-255 printable ASCII characters, no comma; a ' +
+      'Structured Field string `"…"` is accepted, the quotes not being part of the key) that makes retrying safe. A ' +
+      'request repeated with the same key answers with the final outcome of the first one (`Idempotent-Replayed: ' +
+      'true`) instead of buying again; after an attempt whose answer was lost, Partner Center is read and what it ' +
+      'placed is answered (`Idempotent-Reconciled: true`) before anything is sent again. While the first is still ' +
+      'in progress the repeat gets 409; the same key with a different request gets 422. Keys are scoped to the ' +
+      'authenticated caller (an IAM role, not its session).',
     schema: idempotencyKeySchema(),
   },
   CorrelationId: {
@@ -528,6 +548,12 @@ const headers = {
     description:
       'Present, `true`, when this is the stored answer to an earlier request with the same Idempotency-Key: nothing ' +
       'was sent to Partner Center again.',
+    schema: convert(z.literal('true'), 'output'),
+  },
+  IdempotentReconciled: {
+    description:
+      'Present, `true`, when an earlier attempt with this Idempotency-Key lost its answer and the purchase it placed ' +
+      'was found in Partner Center: this is that purchase, and nothing was bought again.',
     schema: convert(z.literal('true'), 'output'),
   },
   RetryAfter: {
@@ -652,6 +678,7 @@ const problemResponse = ({ status, description, retryAfter }: ProblemStatus) => 
 const successHeaders = {
   'MS-CorrelationId': headerRef('CorrelationId'),
   'Idempotent-Replayed': headerRef('IdempotentReplayed'),
+  'Idempotent-Reconciled': headerRef('IdempotentReconciled'),
 };
 
 const DRY_RUN_DESCRIPTION = 'With `?dryRun=true`: the requests that would be sent to Partner Center; nothing was sent.';

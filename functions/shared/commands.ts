@@ -1,8 +1,9 @@
 // One way to run a purchase, whichever entry point asked for it (HTTP, event, direct invoke): the service call,
 // wrapped in idempotency when the caller gave a key, with caller errors turned into final outcomes.
 import type { Context } from 'aws-lambda';
-import { IdempotencyStoreError } from './errors.js';
-import type { IdempotencyStore, Outcome } from './idempotency.js';
+import { IdempotencyKeyRequiredError, IdempotencyStoreError } from './errors.js';
+import type { ExactlyOnce } from './exactly-once/place-once.js';
+import type { IdempotencyStore, KeyState, Outcome } from './idempotency.js';
 import { toProblem } from './problem.js';
 import type { ServiceContext, ServiceResult } from './services/context.js';
 import { uuidv5 } from './uuid.js';
@@ -16,20 +17,32 @@ export interface Command {
 }
 
 export interface PerformOptions {
-  /** Who is asking (an IAM principal, a JWT subject, an event source): keys never cross callers. */
+  /** Who is asking (caller.ts: an IAM role, a JWT subject, an event source): keys never cross callers. */
   caller: string;
   idempotencyKey?: string;
+  /** Where the key is read from, for the problem when it is required and missing (`/headers/idempotency-key`). */
+  idempotencyKeyPath: string;
   dryRun: boolean;
   correlationId: string;
   deadline: number;
   context?: Context;
 }
 
+/** How pessimistic to be about Partner Center (config.ts: RECONCILE_SETTLE_SECONDS, CLOCK_SKEW_SECONDS). */
+export type ReconcileSettings = Pick<ExactlyOnce, 'settleMs' | 'skewMs' | 'retryDelayMs'> &
+  Partial<Pick<ExactlyOnce, 'now' | 'sleep'>>;
+
 export interface CommandDependencies {
   partnerCenter: ServiceContext['partnerCenter'];
   /** Absent when no table is configured: a request with a key is then refused (fail closed). */
   idempotency?: IdempotencyStore;
+  /** False only when the deployment chose optional keys (IDEMPOTENCY_KEY_REQUIRED=false). */
+  requireIdempotencyKey: boolean;
+  reconcile: ReconcileSettings;
 }
+
+/** A purchase's answer, as every entry point gives it back. */
+export type Performed = Outcome & { replayed: boolean; reconciled?: boolean };
 
 /**
  * Outcomes that are the same whenever the request is repeated: successes and the caller's own errors. Throttling
@@ -37,10 +50,10 @@ export interface CommandDependencies {
  */
 const isFinal = (status: number) => status < 400 || (status < 500 && status !== 409 && status !== 429);
 
-async function finalOutcome(command: Command, ctx: ServiceContext): Promise<Outcome> {
+async function finalOutcome(command: Command, ctx: ServiceContext): Promise<Outcome & { reconciled?: boolean }> {
   try {
-    const { status, body } = await command.run(ctx);
-    return { status, body };
+    const { status, body, reconciled } = await command.run(ctx);
+    return { status, body, ...(reconciled ? { reconciled } : {}) };
   } catch (error) {
     const { problem, headers } = toProblem(error);
     if (isFinal(problem.status)) return { status: problem.status, body: problem, headers };
@@ -52,28 +65,44 @@ export async function perform(
   command: Command,
   options: PerformOptions,
   deps: CommandDependencies,
-): Promise<Outcome & { replayed: boolean }> {
+): Promise<Performed> {
+  const { idempotencyKey, dryRun } = options;
+  if (idempotencyKey === undefined && !dryRun && deps.requireIdempotencyKey) {
+    throw new IdempotencyKeyRequiredError(options.idempotencyKeyPath);
+  }
   const scope =
-    options.idempotencyKey === undefined
+    idempotencyKey === undefined
       ? undefined
-      : JSON.stringify([options.caller, command.operation, command.customerId, options.idempotencyKey]);
+      : JSON.stringify([options.caller, command.operation, command.customerId, idempotencyKey]);
+  if (scope && !deps.idempotency) {
+    throw new IdempotencyStoreError(new Error('IDEMPOTENCY_TABLE_NAME is not configured'));
+  }
+  const store = scope ? deps.idempotency : undefined;
   const ctx: ServiceContext = {
     partnerCenter: deps.partnerCenter,
     correlationId: options.correlationId,
     deadline: options.deadline,
-    dryRun: options.dryRun,
+    dryRun,
     // Each step of the call gets its own MS-RequestId, the same on every retry with this key, even one after a
     // Lambda timeout that never recorded its result.
     ...(scope ? { requestIdFor: (step: string) => uuidv5(`${scope}|${step}`) } : {}),
+    ...(scope && store && !dryRun ? { exactlyOnce: { records: store.records(scope), ...deps.reconcile } } : {}),
   };
-  if (!scope || options.dryRun) {
-    const { status, body } = await command.run(ctx);
-    return { status, body, replayed: false };
+  const call = scope && {
+    scope,
+    fingerprint: { operation: command.operation, customerId: command.customerId, input: command.input },
+  };
+  if (!call || !store) {
+    const { status, body, reconciled } = await command.run(ctx);
+    return { status, body, replayed: false, ...(reconciled ? { reconciled } : {}) };
   }
-  if (!deps.idempotency) throw new IdempotencyStoreError(new Error('IDEMPOTENCY_TABLE_NAME is not configured'));
-  return deps.idempotency.run(
-    { scope, fingerprint: { operation: command.operation, customerId: command.customerId, input: command.input } },
-    () => finalOutcome(command, ctx),
-    options.context,
-  );
+  if (dryRun) {
+    // What the key would do: a dry run tells the truth about a replay, a mismatch or a request in flight.
+    const [state, planned] = await Promise.all([store.peek(call), command.run(ctx)]);
+    return { status: planned.status, body: { ...(planned.body as object), ...describeKey(state) }, replayed: false };
+  }
+  return store.run(call, () => finalOutcome(command, ctx), options.context);
 }
+
+const describeKey = (state: KeyState) =>
+  state.idempotency === 'replay' ? { idempotency: 'replay', storedStatus: state.status } : state;

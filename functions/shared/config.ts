@@ -22,9 +22,26 @@ export interface Config {
   applicationName: string;
   /** DynamoDB table of idempotency records; without it, requests with an Idempotency-Key are refused (503). */
   idempotencyTableName?: string;
-  /** How long an Idempotency-Key is remembered. */
+  /**
+   * How long an Idempotency-Key is remembered: 29 days by default, the command queue's 14 days of retention + the
+   * DLQ's 14 + 1, so a redriven command is a replay (the stack derives and sets it: MIN_IDEMPOTENCY_TTL).
+   */
   idempotencyTtlSeconds: number;
+  /** Purchases without an idempotency key are refused (400), unless the deployment turned this off. */
+  requireIdempotencyKey: boolean;
+  /** How long an attempt that got no answer may still be running at Partner Center: it is not re-sent before. */
+  reconcileSettleMs: number;
+  /** How far Partner Center's clock may be behind ours when its orders are compared with our first send. */
+  clockSkewMs: number;
+  /** First pause between two attempts of a purchase within one request (later ones triple). */
+  purchaseRetryDelayMs: number;
 }
+
+const flag = (value: string | undefined, fallback: boolean, name: string): boolean => {
+  if (value === undefined || value === '') return fallback;
+  if (value === 'true' || value === 'false') return value === 'true';
+  throw new Error(`${name} must be true or false`);
+};
 
 const number = (value: string | undefined, fallback: number, name: string): number => {
   if (value === undefined || value === '') return fallback;
@@ -45,6 +62,10 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maxRequestMs: number(env.MAX_REQUEST_MS, 29_000, 'MAX_REQUEST_MS'),
     applicationName: env.PARTNER_CENTER_APPLICATION || 'partner-orders',
     idempotencyTableName: env.IDEMPOTENCY_TABLE_NAME || undefined,
-    idempotencyTtlSeconds: number(env.IDEMPOTENCY_TTL_SECONDS, 86_400, 'IDEMPOTENCY_TTL_SECONDS'),
+    requireIdempotencyKey: flag(env.IDEMPOTENCY_KEY_REQUIRED, true, 'IDEMPOTENCY_KEY_REQUIRED'),
+    reconcileSettleMs: number(env.RECONCILE_SETTLE_SECONDS, 120, 'RECONCILE_SETTLE_SECONDS') * 1000,
+    clockSkewMs: number(env.CLOCK_SKEW_SECONDS, 60, 'CLOCK_SKEW_SECONDS') * 1000,
+    purchaseRetryDelayMs: number(env.PURCHASE_RETRY_DELAY_MS, 250, 'PURCHASE_RETRY_DELAY_MS'),
+    idempotencyTtlSeconds: number(env.IDEMPOTENCY_TTL_SECONDS, 29 * 86_400, 'IDEMPOTENCY_TTL_SECONDS'),
   };
 }

@@ -30,6 +30,12 @@ export function createDependencies(
     credentials,
     authorityUrl: config.authorityUrl,
     ...(idempotency ? { idempotency } : {}),
+    requireIdempotencyKey: config.requireIdempotencyKey,
+    reconcile: {
+      settleMs: config.reconcileSettleMs,
+      skewMs: config.clockSkewMs,
+      retryDelayMs: config.purchaseRetryDelayMs,
+    },
     maxRequestMs: config.maxRequestMs,
     deadlineMarginMs: config.deadlineMarginMs,
   };

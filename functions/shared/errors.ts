@@ -69,6 +69,51 @@ export class UpstreamUnavailableError extends Error {
   }
 }
 
+/**
+ * One attempt of a purchase whose outcome is unknown: no answer (timeout, reset), a 5xx, or an unreadable 2xx. It may
+ * have placed the purchase, so nothing is sent again before Partner Center has been read (exactly-once/).
+ */
+export class AmbiguousAttemptError extends Error {
+  override readonly name = 'AmbiguousAttemptError';
+  constructor(
+    readonly ids: UpstreamIds,
+    /** Partner Center answered (so it has finished with the request), as opposed to no answer at all. */
+    readonly answered: boolean,
+    readonly attempts: number,
+    readonly reason: string,
+    /** The 5xx, when that is what came back. */
+    readonly upstream?: PartnerCenterError,
+    cause?: unknown,
+  ) {
+    super(`The outcome of a Partner Center call is unknown (${reason})`, { cause: cause ?? upstream });
+  }
+}
+
+/**
+ * A purchase was sent and Partner Center could not be read to tell whether it was placed, or nothing was found yet
+ * while the attempt may still be running there. Never a refusal: the caller retries with the same key, and the
+ * purchase is looked for again before anything is sent.
+ */
+export class OutcomeUnknownError extends Error {
+  override readonly name = 'OutcomeUnknownError';
+  constructor(
+    readonly retryAfterSeconds: number,
+    detail: string,
+    readonly ids?: UpstreamIds,
+    cause?: unknown,
+  ) {
+    super(detail, { cause });
+  }
+}
+
+/** A purchase route was called without an Idempotency-Key while keys are required (the default). */
+export class IdempotencyKeyRequiredError extends Error {
+  override readonly name = 'IdempotencyKeyRequiredError';
+  constructor(readonly path: string) {
+    super(`${path}: is required for a purchase, so that a retry can never buy twice`);
+  }
+}
+
 /** Partner Center answered 2xx with a body that is not the resource it should be: the purchase may have happened. */
 export class UpstreamProtocolError extends Error {
   override readonly name = 'UpstreamProtocolError';
@@ -99,14 +144,29 @@ export class CredentialsError extends Error {
   }
 }
 
-/** A checkout failed after its cart was created: the caller must retry the checkout, not the cart. */
+/**
+ * A checkout failed after its cart was created. With an idempotency key the cart is on record under the key, so a
+ * retry with the same key resumes at the checkout (`resumable`); without one the caller must check out the cart.
+ */
 export class CheckoutAfterCartError extends Error {
   override readonly name = 'CheckoutAfterCartError';
   constructor(
     readonly cartId: string,
     override readonly cause: unknown,
+    readonly resumable = false,
   ) {
     super(`Cart ${cartId} was created but its checkout failed`);
+  }
+}
+
+/** Checkout answered, and every order group failed: nothing was bought (a final refusal, not a success). */
+export class CheckoutFailedError extends Error {
+  override readonly name = 'CheckoutFailedError';
+  constructor(
+    readonly cartId: string,
+    readonly orderErrors: unknown[],
+  ) {
+    super(`Every order group of cart ${cartId} failed at checkout; nothing was purchased.`);
   }
 }
 

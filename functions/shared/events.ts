@@ -5,9 +5,10 @@
 import { randomUUID } from 'node:crypto';
 import type { Context, SQSRecord } from 'aws-lambda';
 import * as z from 'zod/mini';
+import { eventCaller } from './caller.js';
 import { type Command, type CommandDependencies, perform } from './commands.js';
-import { credentialFields, PartnerCenterError, ValidationError } from './errors.js';
-import { forbiddenKey } from './forbidden-keys.js';
+import { credentialFields, OutcomeUnknownError, PartnerCenterError, ValidationError } from './errors.js';
+import { parseJsonText } from './json-text.js';
 import { logger } from './log.js';
 import { type Problem, toProblem } from './problem.js';
 import { CartCommandPayload } from './schemas/carts.js';
@@ -19,7 +20,12 @@ import { describeIssues, parseParts } from './validation.js';
 
 export const OUTCOME_SOURCE = 'partner-orders';
 export const COMMAND_TYPES = ['CreateOrder', 'CreateCart'] as const;
-export type OutcomeType = 'OrderCreated' | 'CartCreated' | 'CartCheckedOut' | 'OrderRejected';
+export type OutcomeType =
+  | 'OrderCreated'
+  | 'CartCreated'
+  | 'CartCheckedOut'
+  | 'CartPartiallyCheckedOut'
+  | 'OrderRejected';
 
 /** What EventBridge delivers to the queue (the parts we read; the rest is passed over). */
 const EventEnvelope = z.looseObject({
@@ -42,6 +48,8 @@ export interface OutcomeEvent {
     correlationId: string;
     result?: unknown;
     problem?: Problem;
+    /** The purchase was found by reading Partner Center after an attempt whose answer was lost. */
+    reconciled?: boolean;
   };
 }
 
@@ -70,14 +78,10 @@ interface Parsed {
 }
 
 function parseRecord(record: SQSRecord): Parsed {
-  let body: unknown;
-  try {
-    body = JSON.parse(record.body);
-  } catch {
-    throw new ValidationError([{ path: '/body', message: 'is not valid JSON' }]);
-  }
-  const forbidden = forbiddenKey(body);
-  if (forbidden) throw new ValidationError([forbidden]);
+  // Strictly (json-text.ts): a detail with a key twice (`"quantity":1,"quantity":9999`) is refused at its path.
+  const parsed = parseJsonText(record.body, '');
+  if ('error' in parsed) throw new ValidationError([parsed.error]);
+  const body = parsed.value;
   const envelope = EventEnvelope.safeParse(body);
   if (!envelope.success) throw new ValidationError(describeIssues(envelope.error.issues, ''));
   const { id, source, detail } = envelope.data;
@@ -92,7 +96,7 @@ function parseRecord(record: SQSRecord): Parsed {
       commandId: id,
       commandType,
       command: orderCommand(payload),
-      caller: `events:${source}`,
+      caller: eventCaller(source),
       idempotencyKey: options.idempotencyKey ?? id,
       checkout: false,
     };
@@ -106,7 +110,7 @@ function parseRecord(record: SQSRecord): Parsed {
     commandId: id,
     commandType,
     command: createCartCommand(customerId, cart),
-    caller: `events:${source}`,
+    caller: eventCaller(source),
     idempotencyKey: options.idempotencyKey ?? id,
     checkout: cart.checkout === true,
   };
@@ -122,8 +126,14 @@ function eventIdOf(record: SQSRecord): string {
   }
 }
 
-const successType = (parsed: Parsed): OutcomeType =>
-  parsed.commandType === 'CreateOrder' ? 'OrderCreated' : parsed.checkout ? 'CartCheckedOut' : 'CartCreated';
+/** A checkout in which some order groups failed has its own type, so that rules can route it. */
+const successType = (parsed: Parsed, result: unknown): OutcomeType => {
+  if (parsed.commandType === 'CreateOrder') return 'OrderCreated';
+  if (!parsed.checkout) return 'CartCreated';
+  return (result as { checkout?: { partial?: boolean } }).checkout?.partial
+    ? 'CartPartiallyCheckedOut'
+    : 'CartCheckedOut';
+};
 
 /** Commands whose answer will not change on a retry: acknowledged, with an OrderRejected outcome. */
 const isFinal = (status: number) => status < 500 && status !== 409 && status !== 429;
@@ -141,7 +151,7 @@ export async function handleCommandRecord(
   context?: Context,
 ): Promise<OutcomeEvent> {
   let parsed: Parsed | undefined;
-  const correlationId = randomUUID();
+  let correlationId: string = randomUUID();
   const reject = async (problem: Problem) => {
     const event: OutcomeEvent = {
       detailType: 'OrderRejected',
@@ -173,14 +183,17 @@ export async function handleCommandRecord(
     customerId: parsed.command.customerId,
     operation: parsed.command.operation,
   });
+  // The MS-CorrelationId sent to Partner Center is the one the outcome event carries.
+  if (GUID.test(parsed.commandId)) correlationId = parsed.commandId.toLowerCase();
   try {
     const outcome = await perform(
       parsed.command,
       {
         caller: parsed.caller,
         idempotencyKey: parsed.idempotencyKey,
+        idempotencyKeyPath: '/detail/idempotencyKey',
         dryRun: false,
-        correlationId: GUID.test(parsed.commandId) ? parsed.commandId.toLowerCase() : correlationId,
+        correlationId,
         deadline: Date.now() + remainingMs - deps.deadlineMarginMs,
         ...(context ? { context } : {}),
       },
@@ -188,7 +201,7 @@ export async function handleCommandRecord(
     );
     if (outcome.status >= 400) return reject(outcome.body as Problem);
     const event: OutcomeEvent = {
-      detailType: successType(parsed),
+      detailType: successType(parsed, outcome.body),
       detail: {
         commandId: parsed.commandId,
         command: parsed.commandType,
@@ -196,6 +209,7 @@ export async function handleCommandRecord(
         idempotencyKey: parsed.idempotencyKey,
         correlationId,
         result: outcome.body,
+        ...(outcome.reconciled ? { reconciled: true } : {}),
       },
     };
     // A replay publishes again: the first delivery may have bought and then died before publishing. Outcome events
@@ -206,7 +220,14 @@ export async function handleCommandRecord(
   } catch (error) {
     const { problem } = toProblem(error);
     if (isFinal(problem.status)) return reject(problem);
-    const throttled = error instanceof PartnerCenterError && error.status === 429 ? error.retryAfterSeconds : undefined;
+    // Throttling, and a purchase whose outcome is not known yet, come back when Partner Center said or when the
+    // attempt has settled, not at the queue's next visibility timeout.
+    const throttled =
+      error instanceof PartnerCenterError && error.status === 429
+        ? error.retryAfterSeconds
+        : error instanceof OutcomeUnknownError
+          ? error.retryAfterSeconds
+          : undefined;
     if (throttled !== undefined) await deps.delay(record, throttled).catch(() => undefined);
     logger.warn('command will be retried', {
       messageId: record.messageId,

@@ -5,14 +5,15 @@
 //   accessLog            one line per request: route, status, duration, customer, upstream ids
 //   problemDetails       any error → RFC 9457 application/problem+json, never a stack trace
 //   bodyLimit            413 above MAX_BODY_BYTES, before anything is parsed
-//   jsonBody             JSON bodies only (middy's parser, which also refuses __proto__ keys)
+//   jsonBody             application/json in UTF-8 only, parsed strictly (json-text.ts: no key twice, no
+//                        __proto__, no bytes that were not UTF-8)
 // then the route's operation: parse path, query, headers and body with their zod schemas → the command → perform
 // (idempotency when keyed, functions/shared/commands.ts) → respond.
 import { randomUUID } from 'node:crypto';
 import middy, { type MiddlewareObj, type Request } from '@middy/core';
-import httpJsonBodyParser from '@middy/http-json-body-parser';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import type * as z from 'zod/mini';
+import { httpCaller } from './caller.js';
 import { type Command, type CommandDependencies, perform } from './commands.js';
 import {
   credentialFields,
@@ -21,6 +22,7 @@ import {
   UpstreamUnavailableError,
   ValidationError,
 } from './errors.js';
+import { parseJsonText, utf8 } from './json-text.js';
 import { injectLambdaContext, logger } from './log.js';
 import { PROBLEM_CONTENT_TYPE, toProblem } from './problem.js';
 import type { RouteKey } from './routes.js';
@@ -96,22 +98,8 @@ const accessLog = (): MiddlewareObj<HttpEvent, HttpResult, Error, HttpContext> =
   };
 };
 
-/** middy's JSON parser reports its refusals as HttpErrors (415, 422): say the same thing as our own 4xx. */
-function fromBodyParser(error: Error) {
-  const { statusCode, cause } = error as Error & { statusCode?: number; cause?: { package?: string; data?: unknown } };
-  if (cause?.package !== '@middy/http-json-body-parser') return error;
-  if (statusCode === 415) {
-    return new ValidationError([{ path: '/headers/content-type', message: 'must be application/json' }], 415);
-  }
-  const message = error.message.startsWith('Forbidden key')
-    ? `must not contain the key ${JSON.stringify(cause.data)}`
-    : 'is not valid JSON';
-  return new ValidationError([{ path: '/body', message }]);
-}
-
 const problemDetails = (): MiddlewareObj<HttpEvent, HttpResult, Error, HttpContext> => ({
   onError: (request) => {
-    if (request.error) request.error = fromBodyParser(request.error);
     const { problem, headers } = toProblem(request.error);
     request.response = {
       statusCode: problem.status,
@@ -137,44 +125,43 @@ const bodyLimit = (maxBytes: number): MiddlewareObj<HttpEvent, HttpResult, Error
   },
 });
 
-/** middy's own test of the content type (`@middy/util` jsonContentTypePattern). */
-const JSON_CONTENT_TYPE = /^application\/([a-z0-9.+-]+\+)?json(;|$)/i;
+/** `application/json`, with no parameter but a UTF-8 charset: `+json` variants and other charsets are not JSON here. */
+const JSON_CONTENT_TYPE = /^application\/json\s*(;\s*charset\s*=\s*"?utf-8"?\s*)?$/i;
 
 /**
- * Whether a JSON text can hold a `__proto__` or `constructor` key, which middy's parser refuses. Without either word
- * spelled out, and without a `\u` escape that could spell one, it cannot.
+ * An absent or empty body is left undefined for the route's schema to judge; anything else must be a JSON text in
+ * UTF-8, uncompressed, read without guessing (json-text.ts): a key twice in one object, a `__proto__` key or bytes
+ * that were not UTF-8 are refused with the path they are at.
  */
-const mayHoldForbiddenKey = (text: string) =>
-  text.includes('__proto__') || text.includes('constructor') || text.includes('\\u');
-
-/**
- * An absent or empty body is left undefined for the route's schema to judge; anything else must be JSON.
- * middy's parser refuses `__proto__` keys with a JSON.parse reviver, which calls back for every value and made it
- * the largest single cost of a warm request (README, "Performance"). A JSON body that cannot hold such a key is
- * parsed without the reviver, to the same value; every other body, and every error, goes through middy's parser.
- */
-const jsonBody = (): MiddlewareObj<HttpEvent, HttpResult, Error, HttpContext> => {
-  const parser = httpJsonBodyParser();
-  return {
-    before: (request) => {
-      const { body, headers, isBase64Encoded } = request.event;
-      if (!body) {
-        request.event.body = undefined;
-        return;
-      }
-      const contentType = headers?.['content-type'] ?? headers?.['Content-Type'];
-      if (!isBase64Encoded && contentType && JSON_CONTENT_TYPE.test(contentType) && !mayHoldForbiddenKey(body)) {
-        try {
-          request.event.body = JSON.parse(body);
-          return;
-        } catch {
-          // Not JSON: middy's parser below says so in its own words.
-        }
-      }
-      return parser.before?.(request as never);
-    },
-  };
-};
+const jsonBody = (): MiddlewareObj<HttpEvent, HttpResult, Error, HttpContext> => ({
+  before: (request) => {
+    const { body, headers, isBase64Encoded } = request.event;
+    if (!body) {
+      request.event.body = undefined;
+      return;
+    }
+    const encoding = headerValue(headers, 'content-encoding');
+    if (encoding !== undefined && encoding.trim().toLowerCase() !== 'identity') {
+      throw new ValidationError(
+        [{ path: '/headers/content-encoding', message: 'is not accepted: send the JSON uncompressed' }],
+        415,
+      );
+    }
+    const contentType = headerValue(headers, 'content-type');
+    if (contentType === undefined || !JSON_CONTENT_TYPE.test(contentType.trim())) {
+      throw new ValidationError([{ path: '/headers/content-type', message: 'must be application/json (UTF-8)' }], 415);
+    }
+    let text = body;
+    if (isBase64Encoded) {
+      const decoded = utf8(Buffer.from(body, 'base64'), '/body');
+      if ('error' in decoded) throw new ValidationError([decoded.error]);
+      text = decoded.text;
+    }
+    const parsed = parseJsonText(text, '/body');
+    if ('error' in parsed) throw new ValidationError([parsed.error]);
+    request.event.body = parsed.value as never;
+  },
+});
 
 /** What a route needs: schemas for its path and body, and the command they make. */
 export interface Operation<Path, Body> {
@@ -199,14 +186,6 @@ const idempotencyKeyOf = (headers: HttpEvent['headers'] | undefined) => {
   return key === undefined ? NO_HEADERS : { 'idempotency-key': key };
 };
 
-/** Idempotency keys belong to the authenticated caller (the IETF draft's advice), so two callers never share one. */
-function callerOf(event: HttpEvent): string {
-  const authorizer = (
-    event.requestContext as { authorizer?: { iam?: { userArn?: string }; jwt?: { claims?: { sub?: string } } } }
-  ).authorizer;
-  return `http:${authorizer?.iam?.userArn ?? authorizer?.jwt?.claims?.sub ?? 'anonymous'}`;
-}
-
 export function httpHandler(
   operations: Partial<Record<RouteKey, Operation<unknown, unknown>>>,
   dependencies: HttpDependencies,
@@ -229,8 +208,9 @@ export function httpHandler(
     const outcome = await perform(
       command,
       {
-        caller: callerOf(event),
+        caller: httpCaller(event),
         ...(idempotencyKey === undefined ? {} : { idempotencyKey }),
+        idempotencyKeyPath: '/headers/idempotency-key',
         dryRun: query.dryRun === 'true',
         correlationId: context.correlationId ?? randomUUID(),
         deadline: Date.now() + Math.min(remaining - dependencies.deadlineMarginMs, dependencies.maxRequestMs),
@@ -245,6 +225,7 @@ export function httpHandler(
         'Content-Type': problem ? PROBLEM_CONTENT_TYPE : 'application/json',
         ...outcome.headers,
         ...(outcome.replayed ? { 'Idempotent-Replayed': 'true' } : {}),
+        ...(outcome.reconciled ? { 'Idempotent-Reconciled': 'true' } : {}),
       },
       body: JSON.stringify(outcome.body),
     };

@@ -1,17 +1,29 @@
 // Exactly-once in effect: a caller's retry with the same Idempotency-Key replays the first final outcome instead of
 // buying again. Built on Powertools' `makeIdempotent` with its DynamoDB persistence layer — not its middy
 // middleware, whose onError deletes records it never acquired (powertools-lambda-typescript#5675) and can buy twice.
+import { AsyncLocalStorage } from 'node:async_hooks';
 import {
   IdempotencyAlreadyInProgressError,
   IdempotencyConfig,
+  IdempotencyItemNotFoundError,
   IdempotencyPersistenceLayerError,
+  IdempotencyRecordStatus,
   IdempotencyValidationError,
   makeIdempotent,
 } from '@aws-lambda-powertools/idempotency';
 import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
-import { DynamoDBClient, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
+import type { IdempotencyRecord } from '@aws-lambda-powertools/idempotency/persistence';
+import {
+  ConditionalCheckFailedException,
+  DeleteItemCommand,
+  DynamoDBClient,
+  type DynamoDBClientConfig,
+  UpdateItemCommand,
+} from '@aws-sdk/client-dynamodb';
+import { marshall } from '@aws-sdk/util-dynamodb';
 import type { Context } from 'aws-lambda';
 import { IdempotencyConflictError, IdempotencyStoreError } from './errors.js';
+import { dynamoDBPurchaseRecords, type PurchaseRecords } from './exactly-once/records.js';
 import { logger } from './log.js';
 
 export { uuidv5 } from './uuid.js';
@@ -21,6 +33,8 @@ export interface Outcome {
   status: number;
   body: unknown;
   headers?: Record<string, string>;
+  /** Found by reading Partner Center after an attempt whose answer was lost (exactly-once/). */
+  reconciled?: boolean;
 }
 
 export interface IdempotentCall {
@@ -30,9 +44,16 @@ export interface IdempotentCall {
   fingerprint: unknown;
 }
 
+/** What a key would do if the request were sent now (a dry run with a key reports it). */
+export type KeyState = { idempotency: 'new' | 'mismatch' | 'in-progress' } | { idempotency: 'replay'; status: number };
+
 export interface IdempotencyStore {
   /** Runs `work` once per scope; a replay resolves with the stored outcome and `replayed: true`. */
   run(call: IdempotentCall, work: () => Promise<Outcome>, context?: Context): Promise<Outcome & { replayed: boolean }>;
+  /** Reads, and changes nothing. */
+  peek(call: IdempotentCall): Promise<KeyState>;
+  /** What a keyed purchase keeps besides its outcome: its journal and its claims (exactly-once/records.ts). */
+  records(scope: string): PurchaseRecords;
 }
 
 export interface DynamoDBIdempotencyOptions {
@@ -52,6 +73,112 @@ export const IDEMPOTENCY_CLIENT_CONFIG = {
   requestHandler: { connectionTimeout: 1_000, requestTimeout: 1_500, throwOnRequestTimeout: true },
 } as const satisfies DynamoDBClientConfig;
 
+/** The record this request acquired: its lock's expiry values, unique to that acquisition. */
+interface Acquired {
+  expiry?: number;
+  inProgressExpiry?: number;
+}
+
+/**
+ * Powertools' DynamoDB layer, except that deleting the lock after a failure and saving the outcome both happen only
+ * while the record is still the one this request acquired (pitfall #17: its delete is unconditional). A request that
+ * resumes after its deadline — middy answered for it, a retry acquired the key since — then leaves the retry's lock
+ * alone, so a third request cannot run beside the retry. Which record a request acquired is kept per request in
+ * AsyncLocalStorage, because one layer serves every concurrent request of a container.
+ */
+class OwnRecordPersistenceLayer extends DynamoDBPersistenceLayer {
+  static readonly acquired = new AsyncLocalStorage<Acquired>();
+
+  constructor(
+    private readonly table: string,
+    private readonly dynamodb: DynamoDBClient,
+  ) {
+    super({ tableName: table, awsSdkV3Client: dynamodb });
+  }
+
+  protected override async _putRecord(record: IdempotencyRecord): Promise<void> {
+    await super._putRecord(record);
+    const acquired = OwnRecordPersistenceLayer.acquired.getStore();
+    if (acquired) {
+      acquired.expiry = record.expiryTimestamp;
+      acquired.inProgressExpiry = record.inProgressExpiryTimestamp;
+    }
+  }
+
+  /** `#status = INPROGRESS` and both expiries as this request wrote them. */
+  private ours(acquired: Acquired) {
+    return {
+      ConditionExpression: `#status = :inprogress AND #expiry = :expiry AND ${
+        acquired.inProgressExpiry === undefined ? 'attribute_not_exists(#ipe)' : '#ipe = :ipe'
+      }`,
+      names: { '#status': 'status', '#expiry': 'expiration', '#ipe': 'in_progress_expiration' },
+      values: {
+        ':inprogress': IdempotencyRecordStatus.INPROGRESS,
+        ':expiry': acquired.expiry,
+        ...(acquired.inProgressExpiry === undefined ? {} : { ':ipe': acquired.inProgressExpiry }),
+      },
+    };
+  }
+
+  protected override async _deleteRecord(record: IdempotencyRecord): Promise<void> {
+    const acquired = OwnRecordPersistenceLayer.acquired.getStore();
+    // Nothing acquired in this request: the record is someone else's.
+    if (acquired?.expiry === undefined) return;
+    const condition = this.ours(acquired);
+    try {
+      await this.dynamodb.send(
+        new DeleteItemCommand({
+          TableName: this.table,
+          Key: this.getKey(record.idempotencyKey),
+          ConditionExpression: condition.ConditionExpression,
+          ExpressionAttributeNames: condition.names,
+          ExpressionAttributeValues: marshall(condition.values),
+        }),
+      );
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      logger.warn('idempotency lock left alone: another request holds the key now');
+    }
+  }
+
+  protected override async _updateRecord(record: IdempotencyRecord): Promise<void> {
+    const acquired = OwnRecordPersistenceLayer.acquired.getStore();
+    if (acquired?.expiry === undefined) throw new Error('no idempotency record was acquired by this request');
+    const condition = this.ours(acquired);
+    // A failed condition surfaces as a store error after the purchase ran: the outcome still reaches this caller, and
+    // the request that holds the key now finds the purchase through its journal and claims (exactly-once/).
+    await this.dynamodb.send(
+      new UpdateItemCommand({
+        TableName: this.table,
+        Key: this.getKey(record.idempotencyKey),
+        UpdateExpression: 'SET #expiry = :new_expiry, #status = :status, #data = :data, #validation = :validation',
+        ConditionExpression: condition.ConditionExpression,
+        ExpressionAttributeNames: { ...condition.names, '#data': 'data', '#validation': 'validation' },
+        ExpressionAttributeValues: marshall(
+          {
+            ...condition.values,
+            ':new_expiry': record.expiryTimestamp,
+            ':status': record.getStatus(),
+            ':data': record.responseData,
+            ':validation': record.payloadHash,
+          },
+          { removeUndefinedValues: true },
+        ),
+      }),
+    );
+  }
+
+  /** The stored record for `data`, validated against it (IdempotencyValidationError on a different request). */
+  async peek(data: Record<string, unknown>): Promise<IdempotencyRecord | undefined> {
+    try {
+      return await this.getRecord(data as never);
+    } catch (error) {
+      if (error instanceof IdempotencyItemNotFoundError) return undefined;
+      throw error;
+    }
+  }
+}
+
 export function dynamoDBIdempotency(options: DynamoDBIdempotencyOptions): IdempotencyStore {
   const config = new IdempotencyConfig({
     eventKeyJmesPath: 'scope',
@@ -61,18 +188,37 @@ export function dynamoDBIdempotency(options: DynamoDBIdempotencyOptions): Idempo
     // Marks outcomes that come from the store rather than from running the work.
     responseHook: (response) => ({ ...(response as object), replayed: true }),
   });
-  const persistenceStore = new DynamoDBPersistenceLayer({
-    tableName: options.tableName,
-    awsSdkV3Client: options.client ?? new DynamoDBClient(IDEMPOTENCY_CLIENT_CONFIG),
-  });
+  const client = options.client ?? new DynamoDBClient(IDEMPOTENCY_CLIENT_CONFIG);
+  const persistenceStore = new OwnRecordPersistenceLayer(options.tableName, client);
+  const keyPrefix = 'partner-orders';
   const once = makeIdempotent(
     async (_call: IdempotentCall, work: () => Promise<Outcome>): Promise<Outcome & { replayed: boolean }> => ({
       ...(await work()),
       replayed: false,
     }),
-    { persistenceStore, config, keyPrefix: 'partner-orders', dataIndexArgument: 0 },
+    { persistenceStore, config, keyPrefix, dataIndexArgument: 0 },
   );
   return {
+    records: (scope) =>
+      dynamoDBPurchaseRecords(
+        { tableName: options.tableName, client, expiresAfterSeconds: options.expiresAfterSeconds },
+        scope,
+      ),
+    async peek(call) {
+      persistenceStore.configure({ config, keyPrefix });
+      try {
+        const record = await persistenceStore.peek(call as unknown as Record<string, unknown>);
+        if (!record || record.getStatus() === IdempotencyRecordStatus.EXPIRED) return { idempotency: 'new' };
+        if (record.getStatus() === IdempotencyRecordStatus.INPROGRESS) {
+          const expiry = record.inProgressExpiryTimestamp;
+          return { idempotency: expiry !== undefined && expiry < Date.now() ? 'new' : 'in-progress' };
+        }
+        return { idempotency: 'replay', status: (record.getResponse() as unknown as Outcome).status };
+      } catch (error) {
+        if (error instanceof IdempotencyValidationError) return { idempotency: 'mismatch' };
+        throw new IdempotencyStoreError(error);
+      }
+    },
     async run(call, work, context) {
       // The in-progress lock then expires with this invocation's deadline, not an hour later.
       if (context) config.registerLambdaContext(context);
@@ -92,7 +238,9 @@ export function dynamoDBIdempotency(options: DynamoDBIdempotencyOptions): Idempo
         }
       };
       try {
-        return (await once(call as never, tracked)) as Outcome & { replayed: boolean };
+        return (await OwnRecordPersistenceLayer.acquired.run({}, () => once(call as never, tracked))) as Outcome & {
+          replayed: boolean;
+        };
       } catch (error) {
         if (ran === undefined) throw translate(error);
         if (!(error instanceof IdempotencyPersistenceLayerError)) throw error;

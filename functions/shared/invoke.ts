@@ -5,6 +5,7 @@ import { randomUUID } from 'node:crypto';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import * as z from 'zod/mini';
+import { INVOKE_CALLER } from './caller.js';
 import { type Command, perform } from './commands.js';
 import { credentialFields, DeadlineExceededError, ValidationError } from './errors.js';
 import { forbiddenKey } from './forbidden-keys.js';
@@ -54,8 +55,9 @@ export function invokeHandler<P>(toCommand: (payload: P) => Command, schema: Sch
       const outcome = await perform(
         command,
         {
-          caller: 'invoke',
+          caller: INVOKE_CALLER,
           ...(options.idempotencyKey === undefined ? {} : { idempotencyKey: options.idempotencyKey }),
+          idempotencyKeyPath: '/idempotencyKey',
           dryRun: options.dryRun ?? false,
           correlationId: randomUUID(),
           deadline:
@@ -64,8 +66,12 @@ export function invokeHandler<P>(toCommand: (payload: P) => Command, schema: Sch
         },
         deps,
       );
-      logger.info('invocation completed', { status: outcome.status, replayed: outcome.replayed });
-      return outcome.body;
+      logger.info('invocation completed', {
+        status: outcome.status,
+        replayed: outcome.replayed,
+        reconciled: outcome.reconciled ?? false,
+      });
+      return outcome.reconciled ? { ...(outcome.body as object), reconciled: true } : outcome.body;
     } catch (error) {
       const { problem } = toProblem(error);
       if (isCallerError(problem.status)) {

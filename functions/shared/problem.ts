@@ -1,11 +1,15 @@
 // RFC 9457 problem details: the one shape every error of this API takes, whatever entry point it came through.
 import {
+  AmbiguousAttemptError,
   CheckoutAfterCartError,
+  CheckoutFailedError,
   CredentialsError,
   DeadlineExceededError,
   type FieldError,
   IdempotencyConflictError,
+  IdempotencyKeyRequiredError,
   IdempotencyStoreError,
+  OutcomeUnknownError,
   PartnerCenterError,
   RouteNotFoundError,
   type UpstreamIds,
@@ -40,8 +44,10 @@ export interface Problem {
     requestId: string;
     correlationId: string;
   };
-  /** When a cart was created before its checkout failed: retry the checkout of this cart, not the whole request. */
+  /** When a cart was created before its checkout failed, or when every order group of a checkout failed. */
   cartId?: string;
+  /** Partner Center's reasons, per order group, when a checkout placed nothing. */
+  orderErrors?: unknown[];
   retryAfterSeconds?: number;
 }
 
@@ -140,6 +146,48 @@ export function toProblem(error: unknown): ProblemResponse {
       headers: {},
     };
   }
+  if (error instanceof IdempotencyKeyRequiredError) {
+    return {
+      problem: {
+        type: type('idempotency-key-required'),
+        title: 'Idempotency-Key required',
+        status: 400,
+        detail: `${error.message}. Send a key of your own (1 to 255 printable ASCII characters, e.g. a UUID) and reuse it on every retry of this purchase.`,
+        errors: [{ path: error.path, message: 'is required for a purchase' }],
+      },
+      headers: {},
+    };
+  }
+  if (error instanceof OutcomeUnknownError) {
+    return {
+      problem: {
+        type: type('outcome-unknown'),
+        title: 'The outcome of the purchase is not known yet',
+        status: 502,
+        detail: `${error.message} Nothing is sent again before Partner Center shows what happened: retry with the same Idempotency-Key after ${error.retryAfterSeconds} s.`,
+        ...(error.ids ? { upstream: upstream(error.ids) } : {}),
+        retryAfterSeconds: error.retryAfterSeconds,
+      },
+      headers: { 'Retry-After': String(error.retryAfterSeconds) },
+    };
+  }
+  if (error instanceof AmbiguousAttemptError) {
+    // Only a purchase's own loop sees these (exactly-once/); one that escapes is still never a refusal.
+    return toProblem(new OutcomeUnknownError(5, `${error.message}.`, error.ids, error));
+  }
+  if (error instanceof CheckoutFailedError) {
+    return {
+      problem: {
+        type: type('checkout-failed'),
+        title: 'Checkout placed no order',
+        status: 422,
+        detail: `${error.message} Partner Center's reasons are in orderErrors; the cart stays Active and can be checked out again with a new key once the cause is fixed.`,
+        cartId: error.cartId,
+        orderErrors: error.orderErrors,
+      },
+      headers: {},
+    };
+  }
   if (error instanceof RouteNotFoundError) {
     const status = error.allowed.length > 0 ? 405 : 404;
     return {
@@ -229,10 +277,18 @@ export function toProblem(error: unknown): ProblemResponse {
   }
   if (error instanceof CheckoutAfterCartError) {
     const inner = toProblem(error.cause);
+    const { status } = inner.problem;
+    const refused = status < 500 && status !== 409 && status !== 429;
+    // One instruction: with a key the cart is on record under it, and a retry with the key resumes at its checkout.
+    const instruction = refused
+      ? inner.problem.detail
+      : error.resumable
+        ? `${inner.problem.title}. Retry with the same Idempotency-Key: it checks out cart ${error.cartId} and creates no other cart.`
+        : `${inner.problem.title}. Retry with POST /customers/{customerId}/carts/${error.cartId}/checkout.`;
     return {
       problem: {
         ...inner.problem,
-        detail: `Cart ${error.cartId} was created, but its checkout failed: ${inner.problem.detail} Retry with POST /customers/{customerId}/carts/${error.cartId}/checkout.`,
+        detail: `Cart ${error.cartId} was created, but its checkout did not complete: ${instruction}`,
         cartId: error.cartId,
       },
       headers: inner.headers,

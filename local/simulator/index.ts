@@ -19,5 +19,5 @@ export type {
 } from './models.js';
 export { PARTNER_CENTER_RESOURCE } from './models.js';
 export { SIMULATOR_NO_COMMERCE_CUSTOMER_ID, SIMULATOR_UNKNOWN_CUSTOMER_ID } from './routes.js';
-export { PartnerCenterSimulator, type SimulatorOptions } from './server.js';
+export { type DedupeMode, dedupeFromEnv, PartnerCenterSimulator, type SimulatorOptions } from './server.js';
 export { INVALID_OFFER_MARKER } from './validation.js';

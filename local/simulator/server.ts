@@ -26,6 +26,24 @@ export interface SimulatorOptions {
   now?: () => number;
   /** Seed of the PRNG used for probabilistic faults (default 1). */
   seed?: number;
+  /**
+   * MS-RequestId deduplication: `'on'` (remembered for the simulator's life), `'off'` (every request is processed,
+   * retries included, as if Partner Center ignored the header), or a number of seconds after which a request id is
+   * forgotten. Partner Center documents the header but neither its lifetime nor that every endpoint honours it, so
+   * tests of money paths run with `'off'`. Default: `SIMULATOR_DEDUPE` from the environment, else `'on'`.
+   */
+  dedupe?: DedupeMode;
+}
+
+export type DedupeMode = 'on' | 'off' | number;
+
+/** `SIMULATOR_DEDUPE=on|off|<seconds>`. */
+export function dedupeFromEnv(value: string | undefined): DedupeMode {
+  if (value === undefined || value === '' || value === 'on') return 'on';
+  if (value === 'off') return 'off';
+  const seconds = Number(value);
+  if (!Number.isFinite(seconds) || seconds < 0) throw new Error('SIMULATOR_DEDUPE must be on, off or a number of seconds');
+  return seconds;
 }
 
 const MUTATING = new Set(['POST', 'PATCH', 'PUT', 'DELETE']);
@@ -108,8 +126,9 @@ export class PartnerCenterSimulator {
   private readonly faults: FaultInjector;
   private readonly store = new Store();
   private readonly recorded: RecordedRequest[] = [];
-  /** (MS-RequestId, method, path) -> first final answer. */
-  private readonly replays = new Map<string, Reply>();
+  /** (MS-RequestId, method, path) -> first final answer, and when it was given (simulator clock). */
+  private readonly replays = new Map<string, { reply: Reply; at: number }>();
+  private readonly dedupe: DedupeMode;
   /** Same key while the first request is still being processed; retries wait for it. */
   private readonly inflight = new Map<string, Promise<void>>();
   private readonly locks = new Set<string>();
@@ -125,6 +144,7 @@ export class PartnerCenterSimulator {
     this.latencyMs = options.latencyMs ?? 0;
     this.now = options.now ?? Date.now;
     this.partnerTenantId = credentials.tenantId;
+    this.dedupe = options.dedupe ?? dedupeFromEnv(process.env.SIMULATOR_DEDUPE);
   }
 
   get url(): string {
@@ -327,10 +347,15 @@ export class PartnerCenterSimulator {
     commit: boolean,
   ): Promise<Reply> {
     for (;;) {
+      if (this.dedupe === 'off') break;
       const previous = this.replays.get(key);
+      if (previous && typeof this.dedupe === 'number' && this.now() - previous.at > this.dedupe * 1000) {
+        this.replays.delete(key);
+        continue;
+      }
       if (previous) {
         await this.pause(wait);
-        return withHeaders(previous, { 'X-Simulator-Replayed': 'true' });
+        return withHeaders(previous.reply, { 'X-Simulator-Replayed': 'true' });
       }
       const pending = this.inflight.get(key);
       if (!pending) break;
@@ -338,7 +363,9 @@ export class PartnerCenterSimulator {
     }
 
     let finished!: () => void;
-    this.inflight.set(key, new Promise<void>((resolve) => (finished = resolve)));
+    const running = new Promise<void>((resolve) => (finished = resolve));
+    // Without deduplication a retry runs beside the first attempt, as two unrelated requests would.
+    if (this.dedupe !== 'off') this.inflight.set(key, running);
     let lock: string | undefined;
     try {
       const exclusive = match.route.exclusive;
@@ -357,12 +384,14 @@ export class PartnerCenterSimulator {
       const result = run();
       if (commit) {
         result.commit?.();
-        if (isFinal(result.reply.status)) this.replays.set(key, result.reply);
+        if (isFinal(result.reply.status) && this.dedupe !== 'off') {
+          this.replays.set(key, { reply: result.reply, at: this.now() });
+        }
       }
       return result.reply;
     } finally {
       if (lock !== undefined) this.locks.delete(lock);
-      this.inflight.delete(key);
+      if (this.inflight.get(key) === running) this.inflight.delete(key);
       finished();
     }
   }

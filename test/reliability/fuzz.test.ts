@@ -18,6 +18,7 @@ import type { HttpDependencies } from '../../functions/shared/http.js';
 import { dynamoDBIdempotency } from '../../functions/shared/idempotency.js';
 import { PartnerCenterClient } from '../../functions/shared/partner-center/client.js';
 import { createIdempotencyTable, type LocalDynamoDB, startDynamoDB } from '../../local/dynamodb.js';
+import { KEYS_OPTIONAL } from '../support/commands.js';
 import { lambdaContext } from '../support/events.js';
 import {
   FAKE_ACCESS_TOKEN,
@@ -57,6 +58,7 @@ beforeAll(async () => {
   dynamodb = await startDynamoDB();
   await createIdempotencyTable(dynamodb.client, 'idempotency');
   deps = {
+    ...KEYS_OPTIONAL,
     partnerCenter: new PartnerCenterClient({
       baseUrl: FAKE_PARTNER_CENTER_URL,
       tokens: { get: async () => ({ value: FAKE_ACCESS_TOKEN, expiresAt: Date.now() + 3_600_000, mode: 'app-only' }) },

@@ -15,6 +15,7 @@ import { routes } from '../../functions/shared/routes.js';
 import { MAX_BODY_BYTES } from '../../functions/shared/schemas/common.js';
 import type { PartnerOrdersStackProps } from '../../infra/stack.js';
 import { GATEWAY_MAX_BODY_BYTES } from '../../local/api-gateway.js';
+import { KEYS_OPTIONAL } from '../support/commands.js';
 import { httpEvent, lambdaContext } from '../support/events.js';
 import { FAKE_ACCESS_TOKEN, FAKE_PARTNER_CENTER_URL, fakePartnerCenter } from '../support/fake-partner-center.js';
 import { synth } from '../support/infra.js';
@@ -141,6 +142,7 @@ describe.each(synthesised)('deployed: $name', ({ name, props, template, stack })
 describe('request size limits', () => {
   const upstream = fakePartnerCenter();
   const deps: HttpDependencies = {
+    ...KEYS_OPTIONAL,
     partnerCenter: new PartnerCenterClient({
       baseUrl: FAKE_PARTNER_CENTER_URL,
       tokens: { get: async () => ({ value: FAKE_ACCESS_TOKEN, expiresAt: Date.now() + 3_600_000, mode: 'app-only' }) },
@@ -236,7 +238,13 @@ describe('request size limits', () => {
     const published: OutcomeEvent[] = [];
     const events = createEventsHandler({
       ...deps,
-      idempotency: { run: async () => Promise.reject(new Error('not reached')) },
+      idempotency: {
+        run: async () => Promise.reject(new Error('not reached')),
+        peek: async () => Promise.reject(new Error('not reached')),
+        records: () => {
+          throw new Error('not reached');
+        },
+      },
       // EventBridge refuses an entry over 256 KB, as PutEvents does.
       publish: async (outcomes) => {
         for (const outcome of outcomes) {

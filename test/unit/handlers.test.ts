@@ -3,6 +3,7 @@ import { createHandler as createCartHandler } from '../../functions/create-cart/
 import { createHandler as createOrderHandler } from '../../functions/create-order/handler.js';
 import type { HttpDependencies } from '../../functions/shared/http.js';
 import { PartnerCenterClient } from '../../functions/shared/partner-center/client.js';
+import { KEYS_OPTIONAL } from '../support/commands.js';
 import { httpEvent, lambdaContext } from '../support/events.js';
 import { captureLogs } from '../support/logs.js';
 
@@ -31,7 +32,7 @@ function setup(
     }) as unknown as typeof fetch,
     sleep: async () => undefined,
   });
-  const deps: HttpDependencies = { partnerCenter, maxRequestMs: 29_000, deadlineMarginMs: 1_000 };
+  const deps: HttpDependencies = { partnerCenter, maxRequestMs: 29_000, deadlineMarginMs: 1_000, ...KEYS_OPTIONAL };
   const order = createOrderHandler(deps);
   const cart = createCartHandler(deps);
   const invoke = async (event: ReturnType<typeof httpEvent>) => {

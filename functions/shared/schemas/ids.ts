@@ -28,14 +28,20 @@ export const DryRunQuery = z.strictObject({
 
 /**
  * `Idempotency-Key` (Stripe; IETF draft-ietf-httpapi-idempotency-key-header): 1–255 printable ASCII characters.
- * The draft sends it as a Structured Field string (`"…"`): the quotes are not part of the key.
+ * The draft sends it as a Structured Field string (`"…"`): the quotes are not part of the key. No comma: API Gateway
+ * joins two `Idempotency-Key` headers into one value with a comma, and which key was meant is then unknowable.
  */
 export const idempotencyKey = z.pipe(
   z.pipe(
     z.string(),
-    z.transform((value: string) => (/^".*"$/.test(value) ? value.slice(1, -1) : value)),
+    z.transform((value: string) => (/^"[^"]*"$/.test(value) ? value.slice(1, -1) : value)),
   ),
-  z.string().check(z.regex(/^[\x20-\x7E]{1,255}$/, { error: 'must be 1 to 255 printable ASCII characters' })),
+  z.string().check(
+    z.regex(/^[\x20-\x7E]{1,255}$/, { error: 'must be 1 to 255 printable ASCII characters' }),
+    z.regex(/^[^,]*$/, {
+      error: 'must be one key without a comma (two Idempotency-Key headers arrive joined by one)',
+    }),
+  ),
 );
 
 /** The request headers an operation reads (API Gateway v2 gives them lower-cased); others pass untouched. */

@@ -122,3 +122,10 @@ export const Order = z.looseObject({
   attributes: z.optional(z.looseObject({ objectType: z.optional(z.string()) })),
 });
 export type Order = z.infer<typeof Order>;
+
+/** `GET /v1/customers/{id}/orders`: a collection of orders (what reconciliation reads). */
+export const OrderCollection = z.looseObject({
+  totalCount: z.optional(z.number()),
+  items: z.optional(z.nullable(z.array(Order))),
+});
+export type OrderCollection = z.infer<typeof OrderCollection>;

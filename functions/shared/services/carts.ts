@@ -1,7 +1,9 @@
 // Carts: create (`POST …/carts`), then check out (`POST …/carts/{cartId}/checkout`), which is what places the
 // orders. Checkout is idempotent per cart id, so a cart that was created but not checked out is safe to retry.
 import type { Command } from '../commands.js';
-import { CheckoutAfterCartError } from '../errors.js';
+import { CheckoutAfterCartError, CheckoutFailedError } from '../errors.js';
+import { placeOnce } from '../exactly-once/place-once.js';
+import { findCheckout } from '../exactly-once/reconcile.js';
 import type { PartnerCenterRequest } from '../partner-center/client.js';
 import { Cart, CartCheckoutResult, type CreateCartRequest } from '../schemas/carts.js';
 import { dryRun, type ServiceContext, type ServiceResult, segment, sendFor } from './context.js';
@@ -21,19 +23,44 @@ export function createCartRequest(customerId: string, cart: CreateCartRequest): 
   };
 }
 
-/** Documented with no body (`Content-Length: 0`); the .NET SDK's `"success"` string is not needed. */
-export function checkoutRequest(customerId: string, cartId: string): PartnerCenterRequest {
-  return { method: 'POST', path: `${cartsPath(customerId)}/${segment(cartId)}/checkout` };
+/**
+ * Documented with no body (`Content-Length: 0`); the .NET SDK's `"success"` string is not needed. A dry run of cart +
+ * checkout shows the placeholder `{cartId}` as it is, not percent-encoded.
+ */
+export function checkoutRequest(customerId: string, cartId: string, encode = true): PartnerCenterRequest {
+  return { method: 'POST', path: `${cartsPath(customerId)}/${encode ? segment(cartId) : cartId}/checkout` };
 }
 
-async function sendCheckout(ctx: ServiceContext, customerId: string, cartId: string) {
-  return sendFor(ctx, 'checkout', checkoutRequest(customerId, cartId), CartCheckoutResult, 'a checkout result');
+/**
+ * Submit-PartnerCustomerCart, placed once: an earlier attempt whose answer was lost is looked for (the cart read
+ * back, and when it is Ordered its orders) before the checkout is sent again. A result in which every order group
+ * failed bought nothing and is a refusal (422 checkout-failed), not a success; one in which some failed is a success
+ * marked `partial: true`.
+ */
+async function placeCheckout(ctx: ServiceContext, customerId: string, cartId: string) {
+  const claim = (id: string) => ctx.exactlyOnce?.records.claim(customerId, id) ?? Promise.resolve(true);
+  const placed = await placeOnce(ctx, {
+    step: 'checkout',
+    request: checkoutRequest(customerId, cartId),
+    schema: CartCheckoutResult,
+    what: 'a checkout result',
+    customerId,
+    find: (since) => findCheckout(ctx, customerId, cartId, since, claim),
+    claims: (result) => (result.orders ?? []).map((order) => order.id),
+  });
+  const orders = placed.value.orders ?? [];
+  const orderErrors = placed.value.orderErrors ?? [];
+  if (orders.length === 0) throw new CheckoutFailedError(cartId, orderErrors);
+  return {
+    checkout: orderErrors.length > 0 ? { ...placed.value, partial: true } : placed.value,
+    reconciled: placed.reconciled,
+  };
 }
 
 /**
  * New-PartnerCustomerCart, optionally followed by Submit-PartnerCustomerCart. 201 with the Cart, or with
- * `{ cart, checkout }` when checked out. A checkout result with `orderErrors` is returned as it is: some order
- * groups may have been placed and others not, and the caller must see both.
+ * `{ cart, checkout }` when checked out. With an idempotency key the created cart is on record before its checkout,
+ * so a retry with the key checks out that cart and never creates a second one.
  */
 export async function createCart(
   ctx: ServiceContext,
@@ -43,25 +70,33 @@ export async function createCart(
   const create = createCartRequest(input.customerId, cartFields);
   if (ctx.dryRun) {
     const steps: [string, PartnerCenterRequest][] = [['create-cart', create]];
-    if (checkout) steps.push(['checkout', checkoutRequest(input.customerId, '{cartId}')]);
+    if (checkout) steps.push(['checkout', checkoutRequest(input.customerId, '{cartId}', false)]);
     return dryRun(ctx, steps);
   }
-  const cart = await sendFor(ctx, 'create-cart', create, Cart, 'a cart');
+  const journal = checkout ? ctx.exactlyOnce?.records.journal : undefined;
+  const recorded = (await journal?.read())?.cart;
+  const cart = recorded === undefined ? await sendFor(ctx, 'create-cart', create, Cart, 'a cart') : (recorded as Cart);
   if (!checkout) return { status: 201, body: cart };
   try {
-    return { status: 201, body: { cart, checkout: await sendCheckout(ctx, input.customerId, cart.id) } };
+    if (journal && recorded === undefined) await journal.keep({ cart });
+    const { checkout: result, reconciled } = await placeCheckout(ctx, input.customerId, cart.id);
+    // A cart from which an order was placed is Ordered (the cart resource's documented states): the cart as created
+    // said Active, which next to a successful checkout was wrong.
+    return { status: 201, body: { cart: { ...cart, status: 'Ordered' }, checkout: result }, reconciled };
   } catch (error) {
-    throw new CheckoutAfterCartError(cart.id, error);
+    if (error instanceof CheckoutFailedError) throw error;
+    throw new CheckoutAfterCartError(cart.id, error, journal !== undefined);
   }
 }
 
-/** Submit-PartnerCustomerCart. 200 with the CartCheckoutResult (partial failures included). */
+/** Submit-PartnerCustomerCart. 200 with the CartCheckoutResult (`partial: true` when some order groups failed). */
 export async function checkoutCart(
   ctx: ServiceContext,
   input: { customerId: string; cartId: string },
 ): Promise<ServiceResult> {
   if (ctx.dryRun) return dryRun(ctx, [['checkout', checkoutRequest(input.customerId, input.cartId)]]);
-  return { status: 200, body: await sendCheckout(ctx, input.customerId, input.cartId) };
+  const { checkout, reconciled } = await placeCheckout(ctx, input.customerId, input.cartId);
+  return { status: 200, body: checkout, reconciled };
 }
 
 export const createCartCommand = (customerId: string, cart: CreateCartRequest): Command => ({

@@ -1,6 +1,7 @@
 // What every service call needs besides its payload, whichever entry point (HTTP, event, direct invoke) made it.
 import type * as z from 'zod/mini';
 import { UpstreamProtocolError } from '../errors.js';
+import type { ExactlyOnce } from '../exactly-once/place-once.js';
 import { logger } from '../log.js';
 import type {
   CallOptions,
@@ -19,17 +20,25 @@ export interface ServiceContext {
   dryRun: boolean;
   /** A stable MS-RequestId for each step of this call, when the caller gave an idempotency key. */
   requestIdFor?: (step: string) => string;
+  /** The records and settings that keep a keyed purchase from being placed twice (exactly-once/). */
+  exactlyOnce?: ExactlyOnce;
 }
 
 /** The outcome an entry point returns: the HTTP status and JSON body of the route. */
 export interface ServiceResult {
   status: number;
   body: unknown;
+  /** The purchase was found by reading Partner Center after an attempt whose answer was lost. */
+  reconciled?: boolean;
 }
 
 export interface DryRunResult {
   dryRun: true;
   requests: DescribedRequest[];
+  /** With an idempotency key: what the real request would do now (commands.ts). */
+  idempotency?: 'new' | 'replay' | 'mismatch' | 'in-progress';
+  /** For a replay: the status of the stored answer. */
+  storedStatus?: number;
 }
 
 export const dryRun = (ctx: ServiceContext, steps: [string, PartnerCenterRequest][]): ServiceResult => ({
@@ -58,8 +67,12 @@ export async function sendFor<T>(
   request: PartnerCenterRequest,
   schema: z.ZodMiniType<T>,
   what: string,
+  purchase?: CallOptions['purchase'],
 ): Promise<T> {
-  const response = await ctx.partnerCenter.send(request, callOptions(ctx, step));
+  const response = await ctx.partnerCenter.send(request, {
+    ...callOptions(ctx, step),
+    ...(purchase ? { purchase } : {}),
+  });
   // One line per upstream call, so every Partner Center request id is in our logs next to the correlation id.
   logger.info('partner center answered', {
     step,

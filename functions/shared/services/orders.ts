@@ -2,10 +2,12 @@
 // (Partner Center refuses add-on lines on POST with code 2000). Only fields a caller may set are ever sent.
 
 import type { Command } from '../commands.js';
+import { placeOnce } from '../exactly-once/place-once.js';
+import { coversAll, findAddOn, findOrder, type LineKey, subscriptionsOf } from '../exactly-once/reconcile.js';
 import type { PartnerCenterRequest } from '../partner-center/client.js';
 import type { AddOnRequest, CreateOrderRequest, OrderCommandPayload, OrderLineItemInput } from '../schemas/orders.js';
 import { Order } from '../schemas/orders.js';
-import { dryRun, type ServiceContext, type ServiceResult, segment, sendFor } from './context.js';
+import { dryRun, type ServiceContext, type ServiceResult, segment } from './context.js';
 
 const ordersPath = (customerId: string) => `/v1/customers/${segment(customerId)}/orders`;
 
@@ -34,6 +36,16 @@ export function addOnRequest(customerId: string, orderId: string, order: AddOnRe
   };
 }
 
+/** How a purchased line is recognised in Partner Center's orders: the fields the caller set. */
+const lineKeys = (lines: OrderLineItemInput[]): LineKey[] =>
+  lines.map((line) => ({
+    offerId: line.offerId,
+    quantity: line.quantity,
+    ...(line.termDuration === undefined ? {} : { termDuration: line.termDuration }),
+    ...(line.friendlyName === undefined ? {} : { friendlyName: line.friendlyName }),
+    ...(line.parentSubscriptionId === undefined ? {} : { parentSubscriptionId: line.parentSubscriptionId }),
+  }));
+
 /** New-PartnerCustomerOrder: one order with one subscription per line. 201 with the Order. */
 export async function createOrder(
   ctx: ServiceContext,
@@ -41,7 +53,18 @@ export async function createOrder(
 ): Promise<ServiceResult> {
   const request = createOrderRequest(input.customerId, input.order);
   if (ctx.dryRun) return dryRun(ctx, [['create-order', request]]);
-  return { status: 201, body: await sendFor(ctx, 'create-order', request, Order, 'an order') };
+  const keys = lineKeys(input.order.lineItems);
+  const claim = (id: string) => ctx.exactlyOnce?.records.claim(input.customerId, id) ?? Promise.resolve(true);
+  const placed = await placeOnce(ctx, {
+    step: 'create-order',
+    request,
+    schema: Order,
+    what: 'an order',
+    customerId: input.customerId,
+    find: (since) => findOrder(ctx, input.customerId, keys, since, claim),
+    claims: (order) => [order.id],
+  });
+  return { status: 201, body: placed.value, reconciled: placed.reconciled };
 }
 
 /** New-PartnerCustomerOrder -OrderId: add-ons to an existing order's subscriptions. 200 with the updated Order. */
@@ -51,7 +74,31 @@ export async function addOnToOrder(
 ): Promise<ServiceResult> {
   const request = addOnRequest(input.customerId, input.orderId, input.order);
   if (ctx.dryRun) return dryRun(ctx, [['add-on', request]]);
-  return { status: 200, body: await sendFor(ctx, 'add-on', request, Order, 'an order') };
+  const keys = lineKeys(input.order.lineItems);
+  const journal = ctx.exactlyOnce?.records.journal;
+  // The order's subscriptions before the first attempt: an add-on line is one that was not there then.
+  let before = ((await journal?.read())?.before ?? undefined) as string[] | undefined;
+  if (journal && before === undefined) {
+    before = await subscriptionsOf(ctx, input.customerId, input.orderId);
+    await journal.keep({ before });
+  }
+  const known = new Set((before ?? []).map((id) => id.toLowerCase()));
+  const claim = (id: string) => ctx.exactlyOnce?.records.claim(input.customerId, id) ?? Promise.resolve(true);
+  const placed = await placeOnce(ctx, {
+    step: 'add-on',
+    request,
+    schema: Order,
+    what: 'an order',
+    customerId: input.customerId,
+    find: () => findAddOn(ctx, input.customerId, input.orderId, keys, before ?? [], claim),
+    claims: (order) => {
+      const added = (order.lineItems ?? []).filter(
+        (l) => !l.subscriptionId || !known.has(l.subscriptionId.toLowerCase()),
+      );
+      return (coversAll(added, keys) ?? []).map((line) => `${order.id}#${line.subscriptionId ?? line.lineItemNumber}`);
+    },
+  });
+  return { status: 200, body: placed.value, reconciled: placed.reconciled };
 }
 
 export const createOrderCommand = (customerId: string, order: CreateOrderRequest): Command => ({

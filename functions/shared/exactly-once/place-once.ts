@@ -1,0 +1,140 @@
+// One purchase step, placed at most once whatever Partner Center does with MS-RequestId. Every attempt is on record
+// before it is sent; after an attempt whose outcome is unknown nothing is sent again until Partner Center has been
+// read: what the attempt placed is adopted as the success it was, and only when nothing is found does the purchase
+// go again (with the same MS-RequestId). An attempt that got no answer may still be running at Partner Center, so it
+// is not sent again before `settleMs` have passed since it left; until then the answer is "outcome unknown".
+import type * as z from 'zod/mini';
+import {
+  AmbiguousAttemptError,
+  OutcomeUnknownError,
+  PartnerCenterError,
+  UpstreamProtocolError,
+  UpstreamUnavailableError,
+} from '../errors.js';
+import { logger } from '../log.js';
+import type { PartnerCenterRequest } from '../partner-center/client.js';
+import { callOptions, type ServiceContext, sendFor } from '../services/context.js';
+import type { JournalEntry, PurchaseRecords } from './records.js';
+
+/** What a keyed purchase runs with: its records, and how pessimistic to be about Partner Center. */
+export interface ExactlyOnce {
+  records: PurchaseRecords;
+  /** How long an attempt that got no answer may still be running at Partner Center (it is not re-sent before). */
+  settleMs: number;
+  /** How far Partner Center's clock (`creationDate`) may be behind ours. */
+  skewMs: number;
+  /** Pause between an ambiguous attempt and the next one within the same request. */
+  retryDelayMs: number;
+  now?: () => number;
+  sleep?: (ms: number) => Promise<void>;
+}
+
+export interface PurchaseStep<T> {
+  step: string;
+  request: PartnerCenterRequest;
+  schema: z.ZodMiniType<T>;
+  what: string;
+  customerId: string;
+  /** Looks for what an earlier attempt placed (created at or after `since`), claiming it for this key. */
+  find(since: number, entry: JournalEntry): Promise<T | undefined>;
+  /** What a placed result is claimed by (order ids, or `orderId#subscriptionId` for add-on lines). */
+  claims(result: T): string[];
+}
+
+export interface Placed<T> {
+  value: T;
+  /** Found by reading Partner Center after an attempt whose answer was lost, not answered by this attempt. */
+  reconciled: boolean;
+}
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+/** Partner Center's own answer that an order of this request is already under way (800060). */
+const inProgress = (error: PartnerCenterError) => error.status === 409;
+
+export async function placeOnce<T>(ctx: ServiceContext, step: PurchaseStep<T>): Promise<Placed<T>> {
+  const guard = ctx.exactlyOnce;
+  if (!guard) return { value: await sendFor(ctx, step.step, step.request, step.schema, step.what), reconciled: false };
+  const now = guard.now ?? Date.now;
+  const pause = guard.sleep ?? sleep;
+  const { journal, claim } = guard.records;
+  const requestId = callOptions(ctx, step.step).requestId ?? '';
+  let entry = await journal.read();
+
+  for (let round = 1; ; round++) {
+    if (entry.placed === 'maybe') {
+      const found = await step.find((entry.firstSentAt ?? now()) - guard.skewMs, entry);
+      if (found !== undefined) {
+        logger.warn('purchase found after an attempt whose outcome was unknown', {
+          step: step.step,
+          requestIds: entry.requestIds,
+          firstSentAt: entry.firstSentAt,
+        });
+        return { value: found, reconciled: true };
+      }
+      const settling = entry.answered ? 0 : (entry.lastSentAt ?? 0) + guard.settleMs - now();
+      if (settling > 0) {
+        throw new OutcomeUnknownError(
+          Math.ceil(settling / 1000),
+          'Partner Center did not answer an earlier attempt and shows no purchase from it yet; it may still be running there.',
+        );
+      }
+    }
+    if (now() >= ctx.deadline) {
+      throw new OutcomeUnknownError(
+        1,
+        'A purchase was sent with this key and there was no time left to find out whether it was placed.',
+      );
+    }
+    try {
+      const value = await sendFor(ctx, step.step, step.request, step.schema, step.what, {
+        beforeAttempt: () => journal.sending(requestId, now()),
+      });
+      await claimAll(step, value, claim);
+      return { value, reconciled: false };
+    } catch (error) {
+      if (error instanceof AmbiguousAttemptError || error instanceof UpstreamProtocolError) {
+        const answered = error instanceof UpstreamProtocolError || error.answered;
+        if (answered) await journal.answered('maybe').catch(logStoreError);
+        entry = await journal.read();
+        logger.warn('purchase outcome unknown; Partner Center is read before anything is sent again', {
+          step: step.step,
+          reason: error instanceof AmbiguousAttemptError ? error.reason : 'unexpected body',
+          answered,
+          round,
+        });
+        const wait = guard.retryDelayMs * 3 ** Math.min(round - 1, 4) * (0.5 + Math.random() / 2);
+        if (now() + wait < ctx.deadline) await pause(wait);
+        continue;
+      }
+      if (error instanceof PartnerCenterError && !inProgress(error)) {
+        // Partner Center answered and refused this attempt; whatever came before it was looked for and not found.
+        await journal.answered('no').catch(logStoreError);
+      } else if (error instanceof UpstreamUnavailableError && entry.placed === 'maybe') {
+        throw new OutcomeUnknownError(
+          5,
+          'A purchase was sent with this key and its outcome is not known yet.',
+          error.ids,
+          error,
+        );
+      }
+      throw error;
+    }
+  }
+}
+
+async function claimAll<T>(step: PurchaseStep<T>, value: T, claim: PurchaseRecords['claim']) {
+  // A purchase answered to this key is this key's: claimed so that no other key's reconciliation adopts it. A failure
+  // here does not undo the purchase; it is logged.
+  for (const id of step.claims(value)) {
+    const mine = await claim(step.customerId, id).catch((error: unknown) => {
+      logStoreError(error);
+      return true;
+    });
+    if (!mine)
+      logger.error('a purchase answered to this key was already claimed by another key', { step: step.step, id });
+  }
+}
+
+function logStoreError(error: unknown) {
+  logger.error('purchase record not updated', { storeError: (error as Error)?.name });
+}
