@@ -6,7 +6,9 @@ export default defineConfig({
     environment: 'node',
     testTimeout: 20_000,
     hookTimeout: 20_000,
-    // Logs are asserted on (no secret may appear): keep Powertools writing JSON to stdout as in Lambda.
+    // Logs are asserted on (no secret may appear), at every level: keep them written as JSON to stdout as in Lambda.
     env: { LOG_LEVEL: 'DEBUG', POWERTOOLS_DEV: '' },
+    // ...and out of the test output unless a test fails (SHOW_LOGS=1 shows them all).
+    setupFiles: ['test/support/quiet-output.ts'],
   },
 });

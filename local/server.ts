@@ -5,6 +5,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { Socket } from 'node:net';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { RouteNotFoundError, ValidationError } from '../functions/shared/errors.js';
+import { logger } from '../functions/shared/log.js';
 import { PROBLEM_CONTENT_TYPE, toProblem } from '../functions/shared/problem.js';
 import { type FunctionName, type Route, routeKey, routes } from '../functions/shared/routes.js';
 import { GATEWAY_MAX_BODY_BYTES, PayloadTooLarge, readBody, toContext, toEvent, writeResult } from './api-gateway.js';
@@ -171,8 +172,19 @@ export function createLocalServer(options: LocalServerOptions): Server {
     const method = request.method ?? 'GET';
     const origin = originOf(request.socket);
     const url = requestUrl(request.url ?? '/', origin);
-    const answer = (result: APIGatewayProxyStructuredResultV2) =>
-      writeResult(response, withCorrelationId(result, request));
+    const started = performance.now();
+    /** The server's own answers (the handlers log theirs): one DEBUG line each. */
+    const answer = (result: APIGatewayProxyStructuredResultV2) => {
+      const sent = withCorrelationId(result, request);
+      writeResult(response, sent);
+      logger.debug('local server answered', {
+        method,
+        path: url.pathname,
+        status: sent.statusCode,
+        durationMs: Math.round(performance.now() - started),
+        correlationId: sent.headers?.['MS-CorrelationId'] ?? sent.headers?.['ms-correlationid'],
+      });
+    };
     try {
       let body: Buffer;
       try {

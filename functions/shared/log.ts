@@ -2,12 +2,34 @@
 // service, cold_start, function_name, function_request_id, xray_trace_id, then our keys). Powertools Logger itself
 // costs ~21 KB of bundle, 7% of the cold-start floor on its own (README, "Cold start"); this is what we use of it.
 // What is logged never includes a credential, a token or a request body: ids, statuses, timings and counts.
+//
+// Levels, from LOG_LEVEL (else POWERTOOLS_LOG_LEVEL, else AWS_LAMBDA_LOG_LEVEL, else INFO), in any case:
+//   DEBUG   everything below, plus what explains one request: the parts and fields a request was validated with
+//           (names and counts, never values), every field error of a refused request, and each request the local
+//           server answered itself (404, 405, 408, 413, /events, /openapi.json) with its status and duration
+//   INFO    one line per request, event or invocation (route, status, duration, ids) and per Partner Center call
+//           (step, status, attempts, MS-RequestId); the default
+//   WARN    refusals (4xx), retries of Partner Center calls, commands that will be retried
+//   ERROR   failures (5xx), credentials Entra refused, records that could not be written
+//   SILENT  nothing at all (benchmarks; a bundle loaded only to check that it loads)
+// Lambda's and Powertools' other names are accepted: TRACE is DEBUG, CRITICAL and FATAL are ERROR. Any other value
+// is INFO, and the first line logged says so.
 import type { MiddlewareObj } from '@middy/core';
 import type { Context } from 'aws-lambda';
 
 const LEVELS = { DEBUG: 10, INFO: 20, WARN: 30, ERROR: 40, SILENT: 50 } as const;
 type Level = Exclude<keyof typeof LEVELS, 'SILENT'>;
 type Attributes = Record<string, unknown>;
+
+/** Other names for the levels: AWS_LAMBDA_LOG_LEVEL's (TRACE, FATAL) and Powertools' (CRITICAL). */
+const ALIASES: Record<string, keyof typeof LEVELS> = { TRACE: 'DEBUG', CRITICAL: 'ERROR', FATAL: 'ERROR' };
+
+/** The threshold for a level name, or undefined when it names no level. */
+function thresholdOf(name: string): number | undefined {
+  const upper = name.trim().toUpperCase();
+  const level = Object.hasOwn(LEVELS, upper) ? (upper as keyof typeof LEVELS) : ALIASES[upper];
+  return level === undefined ? undefined : LEVELS[level];
+}
 
 /** Errors as data: name, message, and the stack (logs are ours; responses never carry one). */
 const serialise = (_: string, value: unknown) =>
@@ -16,13 +38,22 @@ const serialise = (_: string, value: unknown) =>
 export class Logger {
   private keys: Attributes = {};
   private readonly threshold: number;
+  /** A level name that names no level, said once in the first line logged. */
+  private unknownLevel: string | undefined;
 
   constructor(
     private readonly service: string,
-    level = process.env.LOG_LEVEL ?? process.env.POWERTOOLS_LOG_LEVEL ?? process.env.AWS_LAMBDA_LOG_LEVEL ?? 'INFO',
+    level = process.env.LOG_LEVEL || process.env.POWERTOOLS_LOG_LEVEL || process.env.AWS_LAMBDA_LOG_LEVEL || 'INFO',
     private readonly write: (line: string) => void = (line) => process.stdout.write(line),
   ) {
-    this.threshold = LEVELS[level.toUpperCase() as Level] ?? LEVELS.INFO;
+    const threshold = thresholdOf(level);
+    this.threshold = threshold ?? LEVELS.INFO;
+    if (threshold === undefined) this.unknownLevel = level;
+  }
+
+  /** Whether entries of this level are written: to skip building DEBUG attributes that would be dropped. */
+  isEnabled(level: Level): boolean {
+    return LEVELS[level] >= this.threshold;
   }
 
   /** Keys added to every entry until `resetKeys` (correlation id, customer id). */
@@ -49,6 +80,14 @@ export class Logger {
 
   private log(level: Level, message: string, attributes?: Attributes): void {
     if (LEVELS[level] < this.threshold) return;
+    if (this.unknownLevel !== undefined) {
+      const given = this.unknownLevel;
+      this.unknownLevel = undefined;
+      this.log(
+        'WARN',
+        `log level ${JSON.stringify(given.slice(0, 32))} is not one of DEBUG, INFO, WARN, ERROR, SILENT: using INFO`,
+      );
+    }
     const entry = {
       level,
       message,

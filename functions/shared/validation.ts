@@ -2,6 +2,7 @@
 // it small), so the wording lives here, in one place.
 import * as z from 'zod/mini';
 import { type FieldError, ValidationError } from './errors.js';
+import { logger } from './log.js';
 import { suggestName } from './suggest.js';
 
 type Issue = z.core.$ZodIssue;
@@ -147,6 +148,29 @@ export function parseParts<T extends Record<string, unknown>>(
     // Not push(...all): a payload with ~100k bad keys would pass that many arguments and overflow the stack (500).
     else for (const error of describeIssues(result.error.issues, prefixOf(part))) errors.push(error);
   }
-  if (errors.length > 0) throw new ValidationError(errors);
+  if (errors.length > 0) {
+    if (logger.isEnabled('DEBUG')) {
+      logger.debug('request refused by validation', { errorCount: errors.length, errors: errors.slice(0, 20) });
+    }
+    throw new ValidationError(errors);
+  }
+  if (logger.isEnabled('DEBUG')) logger.debug('request validated', validatedSummary(parsed));
   return parsed as T;
+}
+
+/**
+ * What a DEBUG line says about a validated request: each part's field names (the schemas' own names, never a value)
+ * and how many line items it has.
+ */
+function validatedSummary(parsed: Record<string, unknown>): Record<string, unknown> {
+  const fields: Record<string, string[]> = {};
+  let lineItems: number | undefined;
+  for (const part in parsed) {
+    const value = parsed[part];
+    if (value === null || typeof value !== 'object' || Array.isArray(value)) continue;
+    fields[part] = Object.keys(value);
+    const items = (value as { lineItems?: unknown }).lineItems;
+    if (Array.isArray(items)) lineItems = items.length;
+  }
+  return { fields, ...(lineItems === undefined ? {} : { lineItems }) };
 }

@@ -205,6 +205,24 @@ describe('local server → handlers → Partner Center simulator', () => {
     expect(missing.headers.get('ms-correlationid')).toBe(id);
   });
 
+  it('logs its own answers at DEBUG: method, path, status, duration and correlation id', async () => {
+    const before = logs.lines().length; // not clear(): the secret check below reads every line
+    const response = await fetch(`${stack.url}/events`, { method: 'GET' });
+    const entry = logs
+      .lines()
+      .slice(before)
+      .map((line) => JSON.parse(line))
+      .find((line) => line.message === 'local server answered');
+    expect(entry).toMatchObject({
+      level: 'DEBUG',
+      method: 'GET',
+      path: '/events',
+      status: 405,
+      durationMs: expect.any(Number),
+      correlationId: response.headers.get('ms-correlationid'),
+    });
+  });
+
   it('advertises the address it listens on in /openapi.json, not the default port', async () => {
     const result = await stack.request('GET', '/openapi.json');
     expect(stack.url).not.toBe('http://127.0.0.1:3000');
