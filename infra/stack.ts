@@ -1,5 +1,8 @@
 // The whole deployment in one readable stack: one Lambda per function folder (from the route table), an HTTP API
 // with IAM (or JWT) authorization on every route, the Partner Center credentials secret, alarms.
+// The time limits are one chain, checked at synth and by test/infra: API Gateway's integration timeout covers init
+// plus the function's timeout, which covers the request's own deadline plus the time to answer. The retention of
+// everything a purchase can wait in (command queue, DLQ) bounds how long an idempotency record must live.
 
 import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps, Validations } from 'aws-cdk-lib';
 import {
@@ -8,6 +11,7 @@ import {
   HttpStage,
   type IHttpRouteAuthorizer,
   LogGroupLogDestination,
+  PayloadFormatVersion,
 } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpIamAuthorizer, HttpJwtAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
@@ -22,7 +26,7 @@ import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { FilterPattern, LogGroup, MetricFilter, RetentionDays } from 'aws-cdk-lib/aws-logs';
-import { type ISecret, Secret } from 'aws-cdk-lib/aws-secretsmanager';
+import { type CfnSecret, type ISecret, Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
@@ -35,34 +39,105 @@ export { EVENTS_FUNCTION, KEEPER_FUNCTION };
 
 export type AuthorizerChoice = { type: 'iam' } | { type: 'jwt'; issuer: string; audience: string[] };
 
+/** App+user (Secure Application Model, with a refresh token) or app-only (client credentials). */
+export type AuthMode = 'app+user' | 'app-only';
+
 export interface PartnerOrdersStackProps extends StackProps {
   /** Use an existing credentials secret instead of creating one. */
   secretArn?: string;
+  /**
+   * The customer-managed KMS key the imported secret (`secretArn`) is encrypted with: the functions get `kms:Decrypt`
+   * on it, the keeper also `kms:Encrypt` and `kms:GenerateDataKey`, each only through Secrets Manager.
+   */
+  secretKmsKeyArn?: string;
+  /** What the credentials hold; app-only has no refresh token, so no `RefreshTokenStale` alarm. Default app+user. */
+  authMode?: AuthMode;
   /** IAM (SigV4) by default; a JWT authorizer (issuer + audience) instead. */
   authorizer?: AuthorizerChoice;
   /** Email address subscribed to the alarm topic. */
   alarmEmail?: string;
   /** X-Ray active tracing on the functions. */
   tracing?: boolean;
+  /** Retention of every log group (the purchase audit trail); ONE_YEAR by default. */
   logRetention?: RetentionDays;
   /** Stage-wide throttling. */
   throttle?: { rateLimit: number; burstLimit: number };
   /** Deliveries of a command message before it goes to the dead-letter queue. */
   maxReceiveCount?: number;
-  /** How long an Idempotency-Key is remembered. */
+  /**
+   * How long an Idempotency-Key is remembered: MIN_IDEMPOTENCY_TTL (29 days) by default, and never less — a command
+   * can wait that long in the queue and the DLQ, and its redrive must be a replay, not a second purchase.
+   */
   idempotencyTtl?: Duration;
   /** When the refresh-token keeper runs (an EventBridge schedule expression); daily by default. */
   keeperSchedule?: string;
+  /**
+   * Reserved concurrency for the keeper (e.g. 1). Off by default: reserving takes from the account's unreserved pool,
+   * which must keep 100, so it fails on accounts at the default quota; concurrent keepers are safe anyway.
+   */
+  keeperReservedConcurrency?: number;
 }
 
-/**
- * Function sizing. Calls wait on Partner Center, not on CPU; 512 MB keeps init (module load) fast enough and costs
- * little. 29 s: API Gateway gives up on an integration at 30 s, and the functions keep 1 s to answer (deadline).
- */
+/** Function sizing. Calls wait on Partner Center, not on CPU; 512 MB keeps init (module load) fast and costs little. */
 export const FUNCTION_MEMORY_MB = 512;
-export const FUNCTION_TIMEOUT = Duration.seconds(29);
+
+/**
+ * The timeout chain of an HTTP request (pitfall #14). API Gateway gives up on an integration at its timeout (set
+ * explicitly: 29 s, the most CDK allows), counted from when it invokes the function — init included, which comes
+ * before the function's own timeout starts. If the gateway gave up first, the caller would get a 503 while the
+ * function went on and bought. So:
+ *   API_INTEGRATION_TIMEOUT ≥ INIT_ALLOWANCE + FUNCTION_TIMEOUT, and
+ *   FUNCTION_TIMEOUT > MAX_REQUEST + DEADLINE_MARGIN
+ * where MAX_REQUEST is the request's own deadline (no Partner Center attempt or wait starts after it, token
+ * acquisition included) and DEADLINE_MARGIN the time kept to answer after it (record the outcome, serialise).
+ * INIT_ALLOWANCE: the functions' cold import measures 0.2 s here (`npm run bench:cold`); 4 s is ~20× that, for
+ * the sandbox start and a slow cold CPU.
+ */
+export const API_INTEGRATION_TIMEOUT = Duration.seconds(29);
+export const INIT_ALLOWANCE = Duration.seconds(4);
+export const FUNCTION_TIMEOUT = Duration.seconds(25);
+export const MAX_REQUEST = Duration.seconds(23);
+export const DEADLINE_MARGIN = Duration.seconds(1);
 /** The event consumer has no API Gateway limit: a batch of 10 at concurrency 10 is one Partner Center round. */
 export const EVENTS_FUNCTION_TIMEOUT = Duration.seconds(60);
+
+/**
+ * How long a command can wait: in the queue (SQS's maximum), then in the DLQ (also the maximum) before a redrive.
+ * An idempotency record must outlive both, plus a day for the redrive itself, so that a command redriven on its
+ * last day is a replay and never a second purchase.
+ */
+export const COMMAND_QUEUE_RETENTION = Duration.days(14);
+export const DEAD_LETTER_RETENTION = Duration.days(14);
+export const MIN_IDEMPOTENCY_TTL = Duration.days(COMMAND_QUEUE_RETENTION.toDays() + DEAD_LETTER_RETENTION.toDays() + 1);
+
+/** Every log group's retention unless configured: the purchase audit trail is kept a year. */
+export const DEFAULT_LOG_RETENTION = RetentionDays.ONE_YEAR;
+
+/**
+ * Automatic retries of an asynchronous invocation (`InvocationType: Event`) after the function failed. Lambda's
+ * default is 2, which would run a failed purchase again with nobody waiting for it: 0 for every function that buys
+ * (and the health check, where a re-run tells nobody anything). The keeper keeps 2: a scheduled check that failed
+ * (Entra or Secrets Manager unavailable) is worth retrying, and its write is optimistic.
+ */
+export const ASYNC_RETRY_ATTEMPTS: Record<DeployedFunction, number> = {
+  'create-order': 0,
+  'create-cart': 0,
+  'credentials-health': 0,
+  'order-events': 0,
+  'token-keeper': 2,
+};
+
+/**
+ * The created credentials secret. Never change this: CloudFormation writes a new secret version whenever
+ * GenerateSecretString changes, which would replace the credentials a person uploaded with placeholders; and a new
+ * logical id would replace the secret itself. So the logical id is pinned (the one CDK gave it when first deployed)
+ * and the template is one constant, the same for every deploy option (test/infra checks both).
+ */
+export const SECRET_LOGICAL_ID = 'PartnerCenterCredentialsD1DAE6BC';
+export const SECRET_TEMPLATE = {
+  secretStringTemplate: JSON.stringify({ tenantId: 'REPLACE_ME', clientId: 'REPLACE_ME', refreshToken: 'REPLACE_ME' }),
+  generateStringKey: 'clientSecret',
+} as const;
 
 /** The namespace of the custom metrics: the keeper's EMF metrics and the invalid_grant metric filter. */
 export const METRICS_NAMESPACE = 'partner-orders';
@@ -100,9 +175,28 @@ export class PartnerOrdersStack extends Stack {
   readonly queue: Queue;
   readonly deadLetters: Queue;
 
+  private readonly secretKmsKeyArn: string | undefined;
+
   constructor(scope: Construct, id: string, props: PartnerOrdersStackProps = {}) {
     super(scope, id, props);
-    const retention = props.logRetention ?? RetentionDays.ONE_MONTH;
+    checkTimeoutChain();
+    const retention = props.logRetention ?? DEFAULT_LOG_RETENTION;
+    const idempotencyTtl = props.idempotencyTtl ?? MIN_IDEMPOTENCY_TTL;
+    if (idempotencyTtl.toSeconds() < MIN_IDEMPOTENCY_TTL.toSeconds()) {
+      throw new Error(
+        `idempotencyTtl must be at least ${MIN_IDEMPOTENCY_TTL.toHours()} hours (${MIN_IDEMPOTENCY_TTL.toDays()} days: the command queue's ${COMMAND_QUEUE_RETENTION.toDays()} days of retention + the DLQ's ${DEAD_LETTER_RETENTION.toDays()} + 1), got ${idempotencyTtl.toHours({ integral: false })} hours`,
+      );
+    }
+    if (props.secretKmsKeyArn && !props.secretArn) {
+      throw new Error(
+        'secretKmsKeyArn is for an imported secret: give secretArn too (the created secret uses the AWS managed key)',
+      );
+    }
+    const reserved = props.keeperReservedConcurrency;
+    if (reserved !== undefined && !(Number.isInteger(reserved) && reserved >= 1)) {
+      throw new Error(`keeperReservedConcurrency must be a whole number ≥ 1, got ${reserved}`);
+    }
+    this.secretKmsKeyArn = props.secretKmsKeyArn;
 
     this.secret = props.secretArn
       ? Secret.fromSecretCompleteArn(this, 'PartnerCenterCredentials', props.secretArn)
@@ -118,8 +212,10 @@ export class PartnerOrdersStack extends Stack {
     });
     const idempotencyEnv = {
       IDEMPOTENCY_TABLE_NAME: this.table.tableName,
-      IDEMPOTENCY_TTL_SECONDS: String((props.idempotencyTtl ?? Duration.hours(24)).toSeconds()),
+      IDEMPOTENCY_TTL_SECONDS: String(idempotencyTtl.toSeconds()),
     };
+    const deadlineEnv = { DEADLINE_MARGIN_MS: String(DEADLINE_MARGIN.toMilliseconds()) };
+    const requestEnv = { ...deadlineEnv, MAX_REQUEST_MS: String(MAX_REQUEST.toMilliseconds()) };
 
     const httpFunctions = Object.fromEntries(
       functionNames.map((name) => [
@@ -128,7 +224,7 @@ export class PartnerOrdersStack extends Stack {
           retention,
           tracing: props.tracing ?? false,
           timeout: FUNCTION_TIMEOUT,
-          environment: FUNCTION_ACCESS[name].idempotencyTable ? idempotencyEnv : {},
+          environment: { ...requestEnv, ...(FUNCTION_ACCESS[name].idempotencyTable ? idempotencyEnv : {}) },
         }),
       ]),
     ) as Record<FunctionName, NodejsFunction>;
@@ -138,15 +234,20 @@ export class PartnerOrdersStack extends Stack {
       retention,
       tracing: props.tracing ?? false,
       timeout: EVENTS_FUNCTION_TIMEOUT,
-      environment: { ...idempotencyEnv, EVENT_BUS_NAME: this.bus.eventBusName, EVENT_CONCURRENCY: '10' },
+      environment: {
+        ...deadlineEnv,
+        ...idempotencyEnv,
+        EVENT_BUS_NAME: this.bus.eventBusName,
+        EVENT_CONCURRENCY: '10',
+      },
     });
     const keeper = this.createFunction(KEEPER_FUNCTION, {
       retention,
       tracing: props.tracing ?? false,
       timeout: EVENTS_FUNCTION_TIMEOUT,
       environment: {},
-      // One keeper at a time: two would each rotate the token (harmless, but one write is the design).
-      reservedConcurrency: 1,
+      // Optional: two keepers at once are safe (each write is optimistic and checks the version it read is current).
+      ...(reserved ? { reservedConcurrency: reserved } : {}),
     });
     new Rule(this, 'KeeperSchedule', {
       description: 'partner-orders: keep the Partner Center refresh token alive',
@@ -165,7 +266,7 @@ export class PartnerOrdersStack extends Stack {
       props.throttle ?? { rateLimit: 20, burstLimit: 40 },
       httpFunctions,
     );
-    this.createAlarms(props.alarmEmail);
+    this.createAlarms(props.alarmEmail, props.authMode ?? 'app+user');
 
     new CfnOutput(this, 'ApiUrl', { value: this.api.apiEndpoint, description: 'HTTP API base URL' });
     new CfnOutput(this, 'SecretArn', {
@@ -178,19 +279,14 @@ export class PartnerOrdersStack extends Stack {
   }
 
   private createSecret(): Secret {
-    // The value is uploaded by a person after deployment (README, "Deploy"); the template only holds its shape.
+    // The value is uploaded by a person after deployment (docs/deploy.md); the template only holds its shape, and
+    // never changes (SECRET_TEMPLATE), so no later deploy writes over what was uploaded.
     const secret = new Secret(this, 'PartnerCenterCredentials', {
       description: 'Partner Center credentials for partner-orders: {tenantId, clientId, clientSecret, refreshToken?}',
-      generateSecretString: {
-        secretStringTemplate: JSON.stringify({
-          tenantId: 'REPLACE_ME',
-          clientId: 'REPLACE_ME',
-          refreshToken: 'REPLACE_ME',
-        }),
-        generateStringKey: 'clientSecret',
-      },
+      generateSecretString: { ...SECRET_TEMPLATE },
       removalPolicy: RemovalPolicy.RETAIN,
     });
+    (secret.node.defaultChild as CfnSecret).overrideLogicalId(SECRET_LOGICAL_ID);
     acknowledge(
       secret,
       'AwsSolutions-SMG4',
@@ -211,7 +307,8 @@ export class PartnerOrdersStack extends Stack {
   ): NodejsFunction {
     const { retention, tracing } = options;
     const id = pascal(name);
-    const logGroup = new LogGroup(this, `${id}Logs`, { retention, removalPolicy: RemovalPolicy.DESTROY });
+    // The purchase audit trail: kept for its retention, also when the stack is deleted.
+    const logGroup = new LogGroup(this, `${id}Logs`, { retention, removalPolicy: RemovalPolicy.RETAIN });
     // A role per function, with exactly what it uses: its own log group and the one secret (no managed policies).
     const role = new Role(this, `${id}Role`, {
       assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
@@ -231,6 +328,7 @@ export class PartnerOrdersStack extends Stack {
       memorySize: FUNCTION_MEMORY_MB,
       timeout: options.timeout,
       ...(options.reservedConcurrency ? { reservedConcurrentExecutions: options.reservedConcurrency } : {}),
+      retryAttempts: ASYNC_RETRY_ATTEMPTS[name],
       role,
       logGroup,
       tracing: tracing ? Tracing.ACTIVE : Tracing.DISABLED,
@@ -259,10 +357,23 @@ export class PartnerOrdersStack extends Stack {
     const access = FUNCTION_ACCESS[name];
     if (access.secret === 'read') this.secret.grantRead(fn);
     else {
+      // DescribeSecret: the keeper checks that the version it read is still current before it writes.
       role.addToPolicy(
         new PolicyStatement({
-          actions: ['secretsmanager:GetSecretValue', 'secretsmanager:PutSecretValue'],
+          actions: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret', 'secretsmanager:PutSecretValue'],
           resources: [this.secret.secretArn],
+        }),
+      );
+    }
+    if (this.secretKmsKeyArn) {
+      // A secret under a customer-managed key: decrypting it (and, for the keeper, encrypting a new version) needs
+      // the key too, and only through Secrets Manager. The key's policy must allow the account's IAM policies (the
+      // default key policy does); a key in another account must name these roles itself.
+      role.addToPolicy(
+        new PolicyStatement({
+          actions: access.secret === 'read' ? ['kms:Decrypt'] : ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey'],
+          resources: [this.secretKmsKeyArn],
+          conditions: { StringEquals: { 'kms:ViaService': `secretsmanager.${this.region}.amazonaws.com` } },
         }),
       );
     }
@@ -309,7 +420,7 @@ export class PartnerOrdersStack extends Stack {
       createDefaultStage: false,
       defaultAuthorizer: authorizer,
     });
-    const accessLogs = new LogGroup(this, 'ApiAccessLogs', { retention, removalPolicy: RemovalPolicy.DESTROY });
+    const accessLogs = new LogGroup(this, 'ApiAccessLogs', { retention, removalPolicy: RemovalPolicy.RETAIN });
     new HttpStage(this, 'DefaultStage', {
       httpApi: api,
       stageName: '$default',
@@ -317,8 +428,15 @@ export class PartnerOrdersStack extends Stack {
       throttle,
       accessLogSettings: { destination: new LogGroupLogDestination(accessLogs) },
     });
+    // Explicit, so the timeout chain above holds whatever the defaults become.
     const integrations = new Map(
-      functionNames.map((name) => [name, new HttpLambdaIntegration(`${pascal(name)}Integration`, functions[name])]),
+      functionNames.map((name) => [
+        name,
+        new HttpLambdaIntegration(`${pascal(name)}Integration`, functions[name], {
+          payloadFormatVersion: PayloadFormatVersion.VERSION_2_0,
+          timeout: API_INTEGRATION_TIMEOUT,
+        }),
+      ]),
     );
     for (const route of routes as readonly Route[]) {
       api.addRoutes({
@@ -336,11 +454,12 @@ export class PartnerOrdersStack extends Stack {
     const deadLetters = new Queue(this, 'CommandDeadLetters', {
       encryption: QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
-      retentionPeriod: Duration.days(14),
+      retentionPeriod: DEAD_LETTER_RETENTION,
     });
     const queue = new Queue(this, 'Commands', {
       encryption: QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
+      retentionPeriod: COMMAND_QUEUE_RETENTION,
       // AWS: at least 6 times the function timeout, so a batch still running is never delivered twice.
       visibilityTimeout: Duration.seconds(EVENTS_FUNCTION_TIMEOUT.toSeconds() * 6),
       deadLetterQueue: { queue: deadLetters, maxReceiveCount },
@@ -356,7 +475,7 @@ export class PartnerOrdersStack extends Stack {
     return { queue, deadLetters };
   }
 
-  private createAlarms(email: string | undefined): void {
+  private createAlarms(email: string | undefined, authMode: AuthMode): void {
     // CloudWatch publishes to an encrypted topic only with a customer-managed key that lets it use the key.
     const key = new Key(this, 'AlarmTopicKey', { enableKeyRotation: true, description: 'partner-orders alarm topic' });
     key.grant(new ServicePrincipal('cloudwatch.amazonaws.com'), 'kms:Decrypt', 'kms:GenerateDataKey*');
@@ -403,6 +522,17 @@ export class PartnerOrdersStack extends Stack {
       custom('CredentialCheckFailed', 'Maximum', { service: KEEPER_FUNCTION }),
       'the refresh-token keeper could not redeem or store the token',
     );
+    // App-only credentials have no refresh token: the keeper reports no age, and this alarm would sit in alarm.
+    if (authMode === 'app+user') this.createStaleTokenAlarm(action);
+    alarm(
+      'DeadLetters',
+      this.deadLetters.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5) }),
+      'command messages landed in the dead-letter queue after repeated transient failures',
+    );
+    new CfnOutput(this, 'AlarmTopicArn', { value: topic.topicArn });
+  }
+
+  private createStaleTokenAlarm(action: IAlarmAction): void {
     const stale = new Alarm(this, 'RefreshTokenStale', {
       metric: new Metric({
         namespace: METRICS_NAMESPACE,
@@ -419,11 +549,16 @@ export class PartnerOrdersStack extends Stack {
       alarmDescription: 'the stored refresh token has not been rotated for a week (or the keeper stopped reporting)',
     });
     stale.addAlarmAction(action);
-    alarm(
-      'DeadLetters',
-      this.deadLetters.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5) }),
-      'command messages landed in the dead-letter queue after repeated transient failures',
-    );
-    new CfnOutput(this, 'AlarmTopicArn', { value: topic.topicArn });
+  }
+}
+
+/** The timeout chain (see API_INTEGRATION_TIMEOUT), refused at synth when an edit breaks it. */
+export function checkTimeoutChain(): void {
+  const ms = (d: Duration) => d.toMilliseconds();
+  if (ms(INIT_ALLOWANCE) + ms(FUNCTION_TIMEOUT) > ms(API_INTEGRATION_TIMEOUT)) {
+    throw new Error('init allowance + function timeout must fit in the API integration timeout');
+  }
+  if (ms(MAX_REQUEST) + ms(DEADLINE_MARGIN) >= ms(FUNCTION_TIMEOUT)) {
+    throw new Error("the request's deadline + its margin must end before the function's timeout");
   }
 }

@@ -1,15 +1,24 @@
-import { App } from 'aws-cdk-lib';
+import { App, Duration } from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';
+import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { describe, expect, it } from 'vitest';
+import { readConfig } from '../../functions/shared/config.js';
 import { functionNames, routes } from '../../functions/shared/routes.js';
 import { type DeployedFunction, deployedFunctions } from '../../infra/bundling.js';
 import {
   ACKNOWLEDGEMENTS,
+  API_INTEGRATION_TIMEOUT,
+  ASYNC_RETRY_ATTEMPTS,
+  COMMAND_QUEUE_RETENTION,
+  DEAD_LETTER_RETENTION,
   EVENTS_FUNCTION,
   FUNCTION_ACCESS,
+  INIT_ALLOWANCE,
   KEEPER_FUNCTION,
+  MIN_IDEMPOTENCY_TTL,
   PartnerOrdersStack,
+  SECRET_LOGICAL_ID,
 } from '../../infra/stack.js';
 import { synth } from '../support/infra.js';
 
@@ -28,6 +37,22 @@ const nameOf = (logicalId: string) =>
 
 const policyOfRole = (roleId: string) =>
   Object.values(policies).filter((p) => p.Properties.Roles.some((r: { Ref: string }) => r.Ref === roleId));
+const DAY_S = 86_400;
+const IMPORTED_SECRET = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:partner-center-AbCdEf';
+const SECRET_KEY = 'arn:aws:kms:eu-west-1:123456789012:key/1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d';
+/** Every deploy option that keeps the created secret, at once (one synth: pitfall #10). */
+const variant = synth({
+  authMode: 'app-only',
+  tracing: true,
+  keeperReservedConcurrency: 1,
+  logRetention: RetentionDays.TWO_YEARS,
+  idempotencyTtl: Duration.days(40),
+  keeperSchedule: 'rate(12 hours)',
+  alarmEmail: 'ops@example.com',
+  authorizer: { type: 'jwt', issuer: 'https://login.example.com/', audience: ['partner-orders'] },
+}).template;
+/** An imported secret under a customer-managed key. */
+const imported = synth({ secretArn: IMPORTED_SECRET, secretKmsKeyArn: SECRET_KEY }).template;
 
 describe('PartnerOrdersStack', () => {
   it('has one function per function folder of the route table, plus the event consumer and the keeper, Node.js 24 on arm64', () => {
@@ -41,7 +66,7 @@ describe('PartnerOrdersStack', () => {
         MemorySize: 512,
       });
       const name = nameOf(id);
-      expect(fn.Properties.Timeout, name).toBe(name === EVENTS_FUNCTION || name === KEEPER_FUNCTION ? 60 : 29);
+      expect(fn.Properties.Timeout, name).toBe(name === EVENTS_FUNCTION || name === KEEPER_FUNCTION ? 60 : 25);
     }
   });
 
@@ -54,9 +79,10 @@ describe('PartnerOrdersStack', () => {
       if (FUNCTION_ACCESS[name].idempotencyTable) {
         expected.push('IDEMPOTENCY_TABLE_NAME', 'IDEMPOTENCY_TTL_SECONDS');
         expect(env.IDEMPOTENCY_TABLE_NAME).toEqual({ Ref: tableId });
-        expect(env.IDEMPOTENCY_TTL_SECONDS).toBe('86400');
+        expect(env.IDEMPOTENCY_TTL_SECONDS).toBe(String(29 * DAY_S));
       }
-      if (name === EVENTS_FUNCTION) expected.push('EVENT_BUS_NAME', 'EVENT_CONCURRENCY');
+      if ((functionNames as readonly string[]).includes(name)) expected.push('MAX_REQUEST_MS', 'DEADLINE_MARGIN_MS');
+      if (name === EVENTS_FUNCTION) expected.push('EVENT_BUS_NAME', 'EVENT_CONCURRENCY', 'DEADLINE_MARGIN_MS');
       expect(Object.keys(env).sort(), name).toEqual(expected.sort());
       expect(JSON.stringify(env)).not.toMatch(/clientSecret|refreshToken|PARTNER_CENTER_CREDENTIALS/);
     }
@@ -65,6 +91,7 @@ describe('PartnerOrdersStack', () => {
   it('creates the secret with the credentials shape and keeps it when the stack goes', () => {
     template.hasResource('AWS::SecretsManager::Secret', {
       DeletionPolicy: 'Retain',
+      UpdateReplacePolicy: 'Retain',
       Properties: {
         GenerateSecretString: {
           GenerateStringKey: 'clientSecret',
@@ -76,6 +103,28 @@ describe('PartnerOrdersStack', () => {
         },
       },
     });
+  });
+
+  it('never regenerates the created secret: one pinned logical id and one template, whatever the deploy options', () => {
+    // CloudFormation writes a new version when GenerateSecretString changes (over the uploaded credentials), and a new
+    // logical id replaces the secret. This is the resource as first deployed: if this test fails, the change would
+    // overwrite a deployment's credentials. Do not update the expectation; undo the change.
+    const created = template.findResources('AWS::SecretsManager::Secret');
+    expect(Object.keys(created)).toEqual([SECRET_LOGICAL_ID]);
+    expect(SECRET_LOGICAL_ID).toBe('PartnerCenterCredentialsD1DAE6BC');
+    expect(created[SECRET_LOGICAL_ID]).toEqual({
+      Type: 'AWS::SecretsManager::Secret',
+      Properties: {
+        Description: 'Partner Center credentials for partner-orders: {tenantId, clientId, clientSecret, refreshToken?}',
+        GenerateSecretString: {
+          GenerateStringKey: 'clientSecret',
+          SecretStringTemplate: '{"tenantId":"REPLACE_ME","clientId":"REPLACE_ME","refreshToken":"REPLACE_ME"}',
+        },
+      },
+      UpdateReplacePolicy: 'Retain',
+      DeletionPolicy: 'Retain',
+    });
+    expect(variant.findResources('AWS::SecretsManager::Secret')).toEqual(created);
   });
 
   it('gives each function its own role with exactly its access: only the keeper may write the secret', () => {
@@ -101,7 +150,11 @@ describe('PartnerOrdersStack', () => {
             }
           : {
               Effect: 'Allow',
-              Action: ['secretsmanager:GetSecretValue', 'secretsmanager:PutSecretValue'],
+              Action: [
+                'secretsmanager:GetSecretValue',
+                'secretsmanager:DescribeSecret',
+                'secretsmanager:PutSecretValue',
+              ],
               Resource: { Ref: secretId },
             },
       ];
@@ -129,18 +182,95 @@ describe('PartnerOrdersStack', () => {
     }
   });
 
-  it('runs the keeper daily, one at a time', () => {
+  it('runs the keeper daily, without reserved concurrency unless asked (accounts at the default quota)', () => {
     const [keeperId, keeper] = Object.entries(functions).find(([id]) => nameOf(id) === KEEPER_FUNCTION) ?? [];
-    expect(keeper?.Properties.ReservedConcurrentExecutions).toBe(1);
+    expect(keeper?.Properties.ReservedConcurrentExecutions).toBeUndefined();
+    for (const fn of Object.values(functions)) expect(fn.Properties.ReservedConcurrentExecutions).toBeUndefined();
     template.hasResourceProperties('AWS::Events::Rule', {
       ScheduleExpression: 'rate(1 day)',
       Targets: [
         Match.objectLike({ Arn: { 'Fn::GetAtt': [keeperId, 'Arn'] }, RetryPolicy: { MaximumRetryAttempts: 2 } }),
       ],
     });
-    synth({ keeperSchedule: 'rate(12 hours)' }).template.hasResourceProperties('AWS::Events::Rule', {
-      ScheduleExpression: 'rate(12 hours)',
-    });
+    variant.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'rate(12 hours)' });
+    const reserved = Object.entries(variant.findResources('AWS::Lambda::Function'))
+      .filter(([, fn]) => fn.Properties.ReservedConcurrentExecutions !== undefined)
+      .map(([id, fn]) => [nameOf(id), fn.Properties.ReservedConcurrentExecutions]);
+    expect(reserved).toEqual([[KEEPER_FUNCTION, 1]]);
+    expect(() => synth({ keeperReservedConcurrency: 0 })).toThrow(/keeperReservedConcurrency/);
+  });
+
+  it('gives asynchronous invocations of the purchase functions no automatic retries (EventInvokeConfig)', () => {
+    const configs = Object.values(template.findResources('AWS::Lambda::EventInvokeConfig')).map((c) => c.Properties);
+    expect(configs).toHaveLength(allFunctions.length);
+    const retries = Object.fromEntries(
+      configs.map((c) => [nameOf(c.FunctionName.Ref), c.MaximumRetryAttempts] as const),
+    );
+    expect(retries).toEqual(ASYNC_RETRY_ATTEMPTS);
+    for (const name of allFunctions.filter((n) => FUNCTION_ACCESS[n].idempotencyTable)) {
+      expect(retries[name], `${name} buys`).toBe(0);
+    }
+    for (const config of configs) expect(config.Qualifier).toBe('$LATEST');
+  });
+
+  it('lines the timeouts up with API Gateway: integration ≥ init + function timeout > deadline + margin', () => {
+    const integrations = Object.values(template.findResources('AWS::ApiGatewayV2::Integration')).map(
+      (i) => i.Properties,
+    );
+    expect(integrations).toHaveLength(functionNames.length);
+    for (const integration of integrations) {
+      expect(integration).toMatchObject({
+        IntegrationType: 'AWS_PROXY',
+        PayloadFormatVersion: '2.0',
+        TimeoutInMillis: API_INTEGRATION_TIMEOUT.toMilliseconds(),
+      });
+      const functionId = integration.IntegrationUri['Fn::GetAtt'][0] as string;
+      const fn = functions[functionId];
+      const timeoutMs = fn?.Properties.Timeout * 1000;
+      // What the function itself reads from the environment the stack gave it.
+      const config = readConfig(fn?.Properties.Environment.Variables);
+      const chain = {
+        integration: integration.TimeoutInMillis,
+        init: INIT_ALLOWANCE.toMilliseconds(),
+        function: timeoutMs,
+        deadline: config.maxRequestMs,
+        margin: config.deadlineMarginMs,
+      };
+      expect(chain.init + chain.function, nameOf(functionId)).toBeLessThanOrEqual(chain.integration);
+      expect(chain.deadline + chain.margin, nameOf(functionId)).toBeLessThan(chain.function);
+      expect(chain.integration).toBeGreaterThan(chain.deadline + chain.margin);
+      expect(chain.margin).toBeGreaterThan(0);
+      // No Partner Center attempt outlives the request's deadline either.
+      expect(config.attemptTimeoutMs).toBeLessThanOrEqual(chain.deadline);
+    }
+    expect(API_INTEGRATION_TIMEOUT.toMilliseconds()).toBe(29_000);
+  });
+
+  it('keeps idempotency records longer than a command can wait in the queue and the DLQ, plus a day', () => {
+    const queues = Object.entries(template.findResources('AWS::SQS::Queue'));
+    const retention = (prefix: string) =>
+      queues.find(([id]) => id.startsWith(prefix))?.[1].Properties.MessageRetentionPeriod as number;
+    expect(retention('Commands')).toBe(COMMAND_QUEUE_RETENTION.toSeconds());
+    expect(retention('CommandDeadLetters')).toBe(DEAD_LETTER_RETENTION.toSeconds());
+    expect(retention('Commands')).toBe(14 * DAY_S); // SQS's maximum
+    expect(retention('CommandDeadLetters')).toBe(14 * DAY_S);
+    const minimum = retention('Commands') + retention('CommandDeadLetters') + DAY_S;
+    expect(MIN_IDEMPOTENCY_TTL.toSeconds()).toBe(minimum);
+    for (const t of [template, variant]) {
+      for (const fn of Object.values(t.findResources('AWS::Lambda::Function'))) {
+        const ttl = fn.Properties.Environment.Variables.IDEMPOTENCY_TTL_SECONDS;
+        if (ttl !== undefined) expect(Number(ttl)).toBeGreaterThanOrEqual(minimum);
+      }
+    }
+    // The configured value is used when larger, refused when smaller.
+    const ttls = Object.values(variant.findResources('AWS::Lambda::Function'))
+      .map((fn) => fn.Properties.Environment.Variables.IDEMPOTENCY_TTL_SECONDS)
+      .filter(Boolean);
+    expect(new Set(ttls)).toEqual(new Set([String(40 * DAY_S)]));
+    expect(() => synth({ idempotencyTtl: Duration.hours(24) })).toThrow(/at least 696 hours \(29 days/);
+    expect(() => synth({ idempotencyTtl: Duration.days(29).minus(Duration.seconds(1)) })).toThrow(/at least/);
+    // The functions' own default agrees with the stack's.
+    expect(readConfig({}).idempotencyTtlSeconds).toBe(minimum);
   });
 
   it('turns invalid_grant in any function log into one metric, and alarms on it and on the keeper', () => {
@@ -169,6 +299,48 @@ describe('PartnerOrdersStack', () => {
       Threshold: 7,
       TreatMissingData: 'breaching',
     });
+  });
+
+  it('in app-only mode has no RefreshTokenStale alarm (no refresh token, so no age: it would sit in alarm)', () => {
+    const metrics = Object.values(variant.findResources('AWS::CloudWatch::Alarm')).map((a) => a.Properties.MetricName);
+    expect(metrics).not.toContain('RefreshTokenAgeDays');
+    expect(metrics).toEqual(expect.arrayContaining(['InvalidGrant', 'CredentialCheckFailed']));
+  });
+
+  it('gives every function access to a customer-managed key of an imported secret, through Secrets Manager only', () => {
+    const statementsOf = (fnId: string) => {
+      const fn = imported.findResources('AWS::Lambda::Function')[fnId];
+      const roleId = fn?.Properties.Role['Fn::GetAtt'][0];
+      return Object.values(imported.findResources('AWS::IAM::Policy'))
+        .filter((p) => p.Properties.Roles.some((r: { Ref: string }) => r.Ref === roleId))
+        .flatMap((p) => p.Properties.PolicyDocument.Statement);
+    };
+    const viaSecretsManager = {
+      StringEquals: {
+        'kms:ViaService': { 'Fn::Join': ['', ['secretsmanager.', { Ref: 'AWS::Region' }, '.amazonaws.com']] },
+      },
+    };
+    const ids = Object.keys(imported.findResources('AWS::Lambda::Function'));
+    expect(ids).toHaveLength(allFunctions.length);
+    for (const id of ids) {
+      const kms = statementsOf(id).filter((s: { Action: string | string[] }) =>
+        JSON.stringify(s.Action).includes('kms:'),
+      );
+      expect(kms, nameOf(id)).toEqual([
+        {
+          Effect: 'Allow',
+          Action:
+            nameOf(id) === KEEPER_FUNCTION ? ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey'] : 'kms:Decrypt',
+          Resource: SECRET_KEY,
+          Condition: viaSecretsManager,
+        },
+      ]);
+    }
+    // Without the option, no function has any KMS permission.
+    expect(JSON.stringify(Object.values(policies))).not.toContain('kms:');
+    expect(() => synth({ secretKmsKeyArn: SECRET_KEY })).toThrow(/secretArn/);
+    const checked = synth({ secretArn: IMPORTED_SECRET, secretKmsKeyArn: SECRET_KEY }).stack;
+    expect(new AwsSolutionsChecks(checked).validateScope(checked).violations.map((v) => v.ruleName)).toEqual([]);
   });
 
   it('keeps idempotency records in an on-demand table with TTL and point-in-time recovery', () => {
@@ -207,10 +379,16 @@ describe('PartnerOrdersStack', () => {
     });
   });
 
-  it('sets log retention on every log group', () => {
+  it('keeps every log group (the purchase audit trail) a year by default, configurable, and beyond the stack', () => {
     const groups = Object.values(template.findResources('AWS::Logs::LogGroup'));
     expect(groups).toHaveLength(allFunctions.length + 1);
-    for (const group of groups) expect(group.Properties.RetentionInDays).toBe(30);
+    for (const group of groups) {
+      expect(group.Properties.RetentionInDays).toBe(365);
+      expect(group.DeletionPolicy).toBe('Retain');
+    }
+    for (const group of Object.values(variant.findResources('AWS::Logs::LogGroup'))) {
+      expect(group.Properties.RetentionInDays).toBe(731);
+    }
   });
 
   it('serves every route of the route table with IAM authorization, and nothing else', () => {

@@ -1,0 +1,84 @@
+// Deploy options from CDK context (`-c key=value`, or `context` in cdk.json), never from lookups, so `cdk synth` runs
+// offline without credentials. Each option is checked here, so a typo fails the synth instead of deploying a default.
+//   secretArn=arn:…             use an existing credentials secret
+//   secretKmsKeyArn=arn:…       the customer-managed KMS key that secret is encrypted with
+//   authMode=app-only           the credentials have no refresh token (default app+user)
+//   authorizer=jwt jwtIssuer=https://… jwtAudience=a,b   JWT instead of IAM (SigV4)
+//   alarmEmail=ops@example.com tracing=true keeperSchedule='rate(12 hours)' keeperReservedConcurrency=1
+//   idempotencyTtlHours=720 (at least 696: 29 days)   logRetentionDays=731 (one of CloudWatch's values; 365 default)
+import { Duration } from 'aws-cdk-lib';
+import { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { AuthMode, AuthorizerChoice, PartnerOrdersStackProps } from './stack.js';
+
+/** Every option infra/app.ts reads (docs/deploy.md lists them). */
+export const CONTEXT_OPTIONS = [
+  'stackName',
+  'secretArn',
+  'secretKmsKeyArn',
+  'authMode',
+  'authorizer',
+  'jwtIssuer',
+  'jwtAudience',
+  'alarmEmail',
+  'tracing',
+  'keeperSchedule',
+  'keeperReservedConcurrency',
+  'idempotencyTtlHours',
+  'logRetentionDays',
+] as const;
+
+const RETENTION_VALUES = new Set(Object.values(RetentionDays).filter((v): v is number => typeof v === 'number'));
+
+export function stackPropsFromContext(tryGetContext: (key: string) => unknown): PartnerOrdersStackProps {
+  const context = (key: string): string | undefined => {
+    const value = tryGetContext(key);
+    return value === undefined || value === null || value === '' ? undefined : String(value);
+  };
+  const positive = (key: string): number | undefined => {
+    const value = context(key);
+    if (value === undefined) return undefined;
+    const parsed = Number(value);
+    if (!Number.isFinite(parsed) || parsed <= 0) throw new Error(`${key} must be a positive number, got ${value}`);
+    return parsed;
+  };
+
+  const authorizer = (): AuthorizerChoice => {
+    const choice = context('authorizer') ?? 'iam';
+    if (choice === 'iam') return { type: 'iam' };
+    if (choice !== 'jwt') throw new Error(`authorizer must be iam or jwt, got ${choice}`);
+    const issuer = context('jwtIssuer');
+    const audience = context('jwtAudience')?.split(',').filter(Boolean) ?? [];
+    if (!issuer || audience.length === 0) throw new Error('authorizer=jwt needs jwtIssuer and jwtAudience');
+    return { type: 'jwt', issuer, audience };
+  };
+  const authMode = (context('authMode') ?? 'app+user') as AuthMode;
+  if (authMode !== 'app+user' && authMode !== 'app-only') {
+    throw new Error(`authMode must be app+user or app-only, got ${authMode}`);
+  }
+  const retentionDays = positive('logRetentionDays');
+  if (retentionDays !== undefined && !RETENTION_VALUES.has(retentionDays)) {
+    throw new Error(`logRetentionDays must be one of ${[...RETENTION_VALUES].join(', ')} (9999: never expire)`);
+  }
+  const tracing = context('tracing');
+  if (tracing !== undefined && tracing !== 'true' && tracing !== 'false') {
+    throw new Error(`tracing must be true or false, got ${tracing}`);
+  }
+  const ttlHours = positive('idempotencyTtlHours');
+  const reserved = positive('keeperReservedConcurrency');
+
+  const optional = <K extends keyof PartnerOrdersStackProps>(key: K, value: PartnerOrdersStackProps[K] | undefined) =>
+    value === undefined ? {} : { [key]: value };
+  return {
+    description: 'partner-orders: Microsoft Partner Center orders and carts',
+    ...optional('secretArn', context('secretArn')),
+    ...optional('secretKmsKeyArn', context('secretKmsKeyArn')),
+    authMode,
+    authorizer: authorizer(),
+    ...optional('alarmEmail', context('alarmEmail')),
+    tracing: tracing === 'true',
+    ...optional('keeperSchedule', context('keeperSchedule')),
+    ...optional('keeperReservedConcurrency', reserved),
+    ...optional('idempotencyTtl', ttlHours === undefined ? undefined : Duration.hours(ttlHours)),
+    ...optional('logRetention', retentionDays as RetentionDays | undefined),
+  };
+}
