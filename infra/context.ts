@@ -6,6 +6,7 @@
 //   authorizer=jwt jwtIssuer=https://… jwtAudience=a,b   JWT instead of IAM (SigV4)
 //   alarmEmail=ops@example.com tracing=true keeperSchedule='rate(12 hours)' keeperReservedConcurrency=1
 //   idempotencyTtlHours=720 (at least 696: 29 days)   logRetentionDays=731 (one of CloudWatch's values; 365 default)
+//   idempotencyKeyRequired=false   purchases without an idempotency key are accepted (refused by default)
 import { Duration } from 'aws-cdk-lib';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { AuthMode, AuthorizerChoice, PartnerOrdersStackProps } from './stack.js';
@@ -24,6 +25,7 @@ export const CONTEXT_OPTIONS = [
   'keeperSchedule',
   'keeperReservedConcurrency',
   'idempotencyTtlHours',
+  'idempotencyKeyRequired',
   'logRetentionDays',
 ] as const;
 
@@ -59,10 +61,15 @@ export function stackPropsFromContext(tryGetContext: (key: string) => unknown): 
   if (retentionDays !== undefined && !RETENTION_VALUES.has(retentionDays)) {
     throw new Error(`logRetentionDays must be one of ${[...RETENTION_VALUES].join(', ')} (9999: never expire)`);
   }
-  const tracing = context('tracing');
-  if (tracing !== undefined && tracing !== 'true' && tracing !== 'false') {
-    throw new Error(`tracing must be true or false, got ${tracing}`);
-  }
+  const flag = (key: string): boolean | undefined => {
+    const value = context(key);
+    if (value !== undefined && value !== 'true' && value !== 'false') {
+      throw new Error(`${key} must be true or false, got ${value}`);
+    }
+    return value === undefined ? undefined : value === 'true';
+  };
+  const tracing = flag('tracing');
+  const keyRequired = flag('idempotencyKeyRequired');
   const ttlHours = positive('idempotencyTtlHours');
   const reserved = positive('keeperReservedConcurrency');
 
@@ -75,10 +82,11 @@ export function stackPropsFromContext(tryGetContext: (key: string) => unknown): 
     authMode,
     authorizer: authorizer(),
     ...optional('alarmEmail', context('alarmEmail')),
-    tracing: tracing === 'true',
+    tracing: tracing === true,
     ...optional('keeperSchedule', context('keeperSchedule')),
     ...optional('keeperReservedConcurrency', reserved),
     ...optional('idempotencyTtl', ttlHours === undefined ? undefined : Duration.hours(ttlHours)),
+    ...optional('idempotencyKeyRequired', keyRequired),
     ...optional('logRetention', retentionDays as RetentionDays | undefined),
   };
 }

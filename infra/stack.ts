@@ -69,6 +69,11 @@ export interface PartnerOrdersStackProps extends StackProps {
    * can wait that long in the queue and the DLQ, and its redrive must be a replay, not a second purchase.
    */
   idempotencyTtl?: Duration;
+  /**
+   * Purchases without an Idempotency-Key (HTTP) or idempotencyKey (direct invoke) are refused: true by default;
+   * false makes keys optional again (IDEMPOTENCY_KEY_REQUIRED of the purchase functions).
+   */
+  idempotencyKeyRequired?: boolean;
   /** When the refresh-token keeper runs (an EventBridge schedule expression); daily by default. */
   keeperSchedule?: string;
   /**
@@ -213,6 +218,7 @@ export class PartnerOrdersStack extends Stack {
     const idempotencyEnv = {
       IDEMPOTENCY_TABLE_NAME: this.table.tableName,
       IDEMPOTENCY_TTL_SECONDS: String(idempotencyTtl.toSeconds()),
+      IDEMPOTENCY_KEY_REQUIRED: String(props.idempotencyKeyRequired ?? true),
     };
     const deadlineEnv = { DEADLINE_MARGIN_MS: String(DEADLINE_MARGIN.toMilliseconds()) };
     const requestEnv = { ...deadlineEnv, MAX_REQUEST_MS: String(MAX_REQUEST.toMilliseconds()) };

@@ -31,6 +31,7 @@ describe('deploy options (CDK context)', () => {
       keeperSchedule: 'rate(12 hours)',
       keeperReservedConcurrency: '1',
       idempotencyTtlHours: '720',
+      idempotencyKeyRequired: 'false',
       logRetentionDays: 731,
     });
     expect(props).toMatchObject({
@@ -43,6 +44,7 @@ describe('deploy options (CDK context)', () => {
       keeperSchedule: 'rate(12 hours)',
       keeperReservedConcurrency: 1,
       logRetention: RetentionDays.TWO_YEARS,
+      idempotencyKeyRequired: false,
     });
     expect(props.idempotencyTtl?.toHours()).toBe(720);
   });
@@ -56,6 +58,7 @@ describe('deploy options (CDK context)', () => {
     [{ idempotencyTtlHours: 'a day' }, /idempotencyTtlHours must be a positive number/],
     [{ keeperReservedConcurrency: '0' }, /keeperReservedConcurrency must be a positive number/],
     [{ tracing: 'yes' }, /tracing must be true or false/],
+    [{ idempotencyKeyRequired: 'no' }, /idempotencyKeyRequired must be true or false/],
   ])('refuses %j', (context, message) => {
     expect(() => from(context)).toThrow(message);
   });

@@ -47,6 +47,7 @@ const variant = synth({
   keeperReservedConcurrency: 1,
   logRetention: RetentionDays.TWO_YEARS,
   idempotencyTtl: Duration.days(40),
+  idempotencyKeyRequired: false,
   keeperSchedule: 'rate(12 hours)',
   alarmEmail: 'ops@example.com',
   authorizer: { type: 'jwt', issuer: 'https://login.example.com/', audience: ['partner-orders'] },
@@ -77,8 +78,10 @@ describe('PartnerOrdersStack', () => {
       expect(env.PARTNER_CENTER_SECRET_ID).toEqual({ Ref: secretId });
       const expected = ['LOG_LEVEL', 'PARTNER_CENTER_SECRET_ID'];
       if (FUNCTION_ACCESS[name].idempotencyTable) {
-        expected.push('IDEMPOTENCY_TABLE_NAME', 'IDEMPOTENCY_TTL_SECONDS');
+        expected.push('IDEMPOTENCY_TABLE_NAME', 'IDEMPOTENCY_TTL_SECONDS', 'IDEMPOTENCY_KEY_REQUIRED');
         expect(env.IDEMPOTENCY_TABLE_NAME).toEqual({ Ref: tableId });
+        expect(env.IDEMPOTENCY_KEY_REQUIRED).toBe('true');
+        expect(readConfig(env).requireIdempotencyKey).toBe(true);
         expect(env.IDEMPOTENCY_TTL_SECONDS).toBe(String(29 * DAY_S));
       }
       if ((functionNames as readonly string[]).includes(name)) expected.push('MAX_REQUEST_MS', 'DEADLINE_MARGIN_MS');
@@ -267,6 +270,11 @@ describe('PartnerOrdersStack', () => {
       .map((fn) => fn.Properties.Environment.Variables.IDEMPOTENCY_TTL_SECONDS)
       .filter(Boolean);
     expect(new Set(ttls)).toEqual(new Set([String(40 * DAY_S)]));
+    // (and the variant made keys optional)
+    const required = Object.values(variant.findResources('AWS::Lambda::Function'))
+      .map((fn) => fn.Properties.Environment.Variables.IDEMPOTENCY_KEY_REQUIRED)
+      .filter(Boolean);
+    expect(new Set(required)).toEqual(new Set(['false']));
     expect(() => synth({ idempotencyTtl: Duration.hours(24) })).toThrow(/at least 696 hours \(29 days/);
     expect(() => synth({ idempotencyTtl: Duration.days(29).minus(Duration.seconds(1)) })).toThrow(/at least/);
     // The functions' own default agrees with the stack's.
