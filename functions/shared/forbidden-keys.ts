@@ -29,18 +29,3 @@ export function forbiddenKey(value: unknown, prefix = ''): FieldError | undefine
   }
   return undefined;
 }
-
-/**
- * The same for a JSON text that a reviver refused (middy's parser only says which key, not where): parses it
- * plainly, which keeps `__proto__` as an own property, and finds the key's path. Undefined when the text is not JSON
- * or holds no forbidden key.
- */
-export function forbiddenKeyInJson(text: string, prefix = ''): FieldError | undefined {
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-  return forbiddenKey(value, prefix);
-}

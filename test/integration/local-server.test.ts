@@ -255,6 +255,11 @@ describe('local server → handlers → Partner Center simulator', () => {
         message: 'is not a known field: did you mean offerId? (keys are case-sensitive)',
       },
     ],
+    [
+      'a __proto__ key',
+      `{"lineItems":[{"offerId":"${NCE}","quantity":1,"__proto__":{"admin":true}}]}`,
+      { path: '/body/lineItems/0/__proto__', message: 'must not be used as a key' },
+    ],
   ])('answers %s with a message that names what is wrong', async (_, body, error) => {
     const result = await stack.request('POST', `/customers/${CUSTOMER}/orders`, body);
     expect(result.status).toBe(400);
