@@ -279,6 +279,10 @@ export class PartnerOrdersStack extends Stack {
       value: this.secret.secretArn,
       description: 'Partner Center credentials secret',
     });
+    new CfnOutput(this, 'EventBusName', { value: this.bus.eventBusName, description: 'send commands here' });
+    new CfnOutput(this, 'CommandQueueUrl', { value: this.queue.queueUrl });
+    new CfnOutput(this, 'DeadLetterQueueUrl', { value: this.deadLetters.queueUrl });
+    new CfnOutput(this, 'IdempotencyTableName', { value: this.table.tableName });
     for (const [name, fn] of Object.entries(this.functions)) {
       new CfnOutput(this, `${pascal(name)}FunctionName`, { value: fn.functionName });
     }

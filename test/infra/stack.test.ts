@@ -466,10 +466,19 @@ describe('PartnerOrdersStack', () => {
     expect(new Set(resources)).toEqual(new Set([arn]));
   });
 
-  it('outputs the API URL, the secret ARN and the function names', () => {
+  it('outputs the API URL, the secret ARN, the event path, the table and the function names', () => {
     const outputs = Object.keys(template.findOutputs('*'));
-    expect(outputs).toEqual(
-      expect.arrayContaining(['ApiUrl', 'SecretArn', 'CreateOrderFunctionName', 'CreateCartFunctionName']),
+    expect(outputs.sort()).toEqual(
+      [
+        'ApiUrl',
+        'SecretArn',
+        'EventBusName',
+        'CommandQueueUrl',
+        'DeadLetterQueueUrl',
+        'IdempotencyTableName',
+        'AlarmTopicArn',
+        ...allFunctions.map((name) => `${pascal(name)}FunctionName`),
+      ].sort(),
     );
   });
 });
