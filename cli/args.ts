@@ -1,6 +1,7 @@
 // argv → one typed command, with node:util parseArgs. Everything that can be judged without the API is judged
 // here and refused as a UsageError (exit 2, nothing sent); the request's contents are left to the API's own
 // validation, which answers 400 naming every bad field.
+import { randomUUID } from 'node:crypto';
 import { type ParseArgsOptionsConfig, parseArgs } from 'node:util';
 import { suggestName } from '../functions/shared/suggest.js';
 import { COMMAND_HELP, type CommandName, GROUP_HELP, TOP_HELP } from './help.js';
@@ -18,6 +19,8 @@ export interface CommonOptions {
   /** Present when the request is to be SigV4-signed. */
   signing?: { region: string };
   idempotencyKey?: string;
+  /** The key was made up by the CLI because none was given (it is printed). */
+  generatedKey?: boolean;
   correlationId?: string;
   whatIf: boolean;
 }
@@ -254,6 +257,12 @@ export function parseCommandLine(argv: string[], env: Env): Invocation {
   };
   const common = commonOptions(values, env, name);
   if (name === 'credentials check') return { kind: 'run', command: { name, ...common } };
+  // A purchase always carries a key (the service requires one): made up here when none was given, and printed, so
+  // that a person whose answer was lost can run the same command again with it.
+  if (common.idempotencyKey === undefined && !common.whatIf) {
+    common.idempotencyKey = randomUUID();
+    common.generatedKey = true;
+  }
   const customerId = required('customer-id');
   const attestation = values['partner-on-record-attestation-accepted']
     ? { partnerOnRecordAttestationAccepted: true as const }

@@ -48,6 +48,9 @@ export async function main(argv: string[], io: Partial<Io> = {}): Promise<ExitCo
     stdout.write(`${version()}\n`);
     return EXIT.ok;
   }
+  if (invocation.command.generatedKey) {
+    say(`no --idempotency-key given: using ${invocation.command.idempotencyKey} (run again with it to retry safely)`);
+  }
 
   const { command } = invocation;
   const request = toApiRequest(command);

@@ -10,8 +10,10 @@ export interface Example {
 
 const json = (value: unknown) => `'${JSON.stringify(value)}'`;
 // URLs in double quotes: `?` is a glob in zsh, and `$ORDER_ID` must still expand.
-const post = (baseUrl: string, path: string, body?: unknown, method = 'POST') =>
-  `curl -s -X ${method} "${baseUrl}${path}"` +
+// Every purchase carries an Idempotency-Key (required): run an example twice and the second answer is the first.
+const post = (baseUrl: string, path: string, body?: unknown, key?: string) =>
+  `curl -s -X POST "${baseUrl}${path}"` +
+  (key === undefined ? '' : ` -H 'Idempotency-Key: ${key}'`) +
   (body === undefined ? '' : ` -H 'Content-Type: application/json' -d ${json(body)}`);
 
 const order = {
@@ -27,37 +29,34 @@ const cart = {
 export const examples: Example[] = [
   {
     title: 'Create an order (New-PartnerCustomerOrder)',
-    command: (base) => post(base, `/customers/${EXAMPLE_CUSTOMER_ID}/orders`, order),
+    command: (base) => post(base, `/customers/${EXAMPLE_CUSTOMER_ID}/orders`, order, 'example-order-0001'),
   },
   {
-    title: 'See what would be sent, send nothing (-WhatIf)',
+    title: 'See what would be sent, send nothing (-WhatIf; no key needed)',
     command: (base) => post(base, `/customers/${EXAMPLE_CUSTOMER_ID}/orders?dryRun=true`, order),
   },
   {
     title: 'Add an add-on to the subscription of a new order (New-PartnerCustomerOrder -OrderId)',
     command: (base) =>
-      `read ORDER_ID SUBSCRIPTION_ID < <(${post(base, `/customers/${EXAMPLE_CUSTOMER_ID}/orders`, order)} | node -pe 'const o = JSON.parse(require("fs").readFileSync(0)); o.id + " " + o.lineItems[0].subscriptionId') && ` +
-      `curl -s -X PATCH "${base}/customers/${EXAMPLE_CUSTOMER_ID}/orders/$ORDER_ID" -H 'Content-Type: application/json' ` +
+      `read ORDER_ID SUBSCRIPTION_ID < <(${post(base, `/customers/${EXAMPLE_CUSTOMER_ID}/orders`, order, 'example-order-0002')} | node -pe 'const o = JSON.parse(require("fs").readFileSync(0)); o.id + " " + o.lineItems[0].subscriptionId') && ` +
+      `curl -s -X PATCH "${base}/customers/${EXAMPLE_CUSTOMER_ID}/orders/$ORDER_ID" -H 'Idempotency-Key: example-addon-0001' -H 'Content-Type: application/json' ` +
       `-d '{"lineItems":[{"offerId":"CFQ7TTC0LDPB:0001:CFQ7TTC0K5DJ","quantity":5,"parentSubscriptionId":"'$SUBSCRIPTION_ID'"}]}'`,
   },
   {
     title: 'Create a cart and check it out in one call (New-PartnerCustomerCart + Submit-PartnerCustomerCart)',
-    command: (base) => post(base, `/customers/${EXAMPLE_CUSTOMER_ID}/carts`, { ...cart, checkout: true }),
+    command: (base) =>
+      post(base, `/customers/${EXAMPLE_CUSTOMER_ID}/carts`, { ...cart, checkout: true }, 'example-cart-0001'),
   },
   {
     title: 'Create a cart, then check it out by id',
     command: (base) =>
-      `CART_ID=$(${post(base, `/customers/${EXAMPLE_CUSTOMER_ID}/carts`, cart)} | node -pe 'JSON.parse(require("fs").readFileSync(0)).id') && ` +
-      post(base, `/customers/${EXAMPLE_CUSTOMER_ID}/carts/$CART_ID/checkout`),
+      `CART_ID=$(${post(base, `/customers/${EXAMPLE_CUSTOMER_ID}/carts`, cart, 'example-cart-0002')} | node -pe 'JSON.parse(require("fs").readFileSync(0)).id') && ` +
+      post(base, `/customers/${EXAMPLE_CUSTOMER_ID}/carts/$CART_ID/checkout`, undefined, 'example-checkout-0001'),
   },
   {
     title:
       'Safe to retry: run it twice, the second answer is the first one replayed (header Idempotent-Replayed: true)',
-    command: (base) =>
-      post(base, `/customers/${EXAMPLE_CUSTOMER_ID}/orders`, order).replace(
-        ' -H ',
-        " -H 'Idempotency-Key: order-2026-0001' -H ",
-      ),
+    command: (base) => post(base, `/customers/${EXAMPLE_CUSTOMER_ID}/orders`, order, 'order-2026-0001'),
   },
   {
     title: 'Order through the event path: an EventBridge PutEvents entry, as a producer would put it on the bus',
@@ -81,6 +80,11 @@ export const examples: Example[] = [
   {
     title: 'A bad request: answered 400 with every problem, nothing sent upstream',
     command: (base) =>
-      post(base, `/customers/not-a-guid/orders`, { lineItems: [{ offerId: 'x', quantity: 0, quantiy: 1 }] }),
+      post(
+        base,
+        `/customers/not-a-guid/orders`,
+        { lineItems: [{ offerId: 'x', quantity: 0, quantiy: 1 }] },
+        'example-bad-0001',
+      ),
   },
 ];

@@ -460,7 +460,24 @@ describe('main: requests, answers and exit codes (fake fetch)', () => {
     });
     expect(run.code).toBe(4);
     expect(run.stderr).toContain('other side closed');
-    expect(run.stderr).toContain('give --idempotency-key next time');
+    // No key was given, so the CLI made one up, sent it and names it: the same command with it is a safe retry.
+    const key = /using ([0-9a-f-]{36})/.exec(run.stderr)?.[1];
+    expect(key).toBeDefined();
+    expect(run.stderr).toContain(`retrying with the same --idempotency-key ${key} is safe`);
+  });
+
+  it('sends a generated Idempotency-Key with a purchase that names none, and prints it; none for --what-if', async () => {
+    const run = await cli(['order', 'create', '--customer-id', CUSTOMER, '--line-item', ORDER_LINE], {
+      fetch: answering(201, { id: 'Cs_1' }),
+    });
+    const sent = run.sent[0]?.headers['idempotency-key'];
+    expect(sent).toMatch(/^[0-9a-f-]{36}$/);
+    expect(run.stderr).toContain(`no --idempotency-key given: using ${sent}`);
+    const whatIf = await cli(['order', 'create', '--customer-id', CUSTOMER, '--line-item', ORDER_LINE, '--what-if'], {
+      fetch: answering(200, { dryRun: true, requests: [] }),
+    });
+    expect(whatIf.sent[0]?.headers['idempotency-key']).toBeUndefined();
+    expect(whatIf.stderr).not.toContain('idempotency-key');
   });
 
   it('never tells a failed credentials check to use --idempotency-key: the check buys nothing', async () => {
@@ -620,7 +637,7 @@ describe('end to end against the local stack', () => {
   captureLogs(); // the handlers' JSON log lines
   let stack: Stack;
   beforeAll(async () => {
-    stack = await startStack({ env: { UPSTREAM_ATTEMPT_TIMEOUT_MS: '500', MAX_REQUEST_MS: '2000' } });
+    stack = await startStack({ idempotency: {}, env: { UPSTREAM_ATTEMPT_TIMEOUT_MS: '500', MAX_REQUEST_MS: '2000' } });
   });
   afterAll(() => stack.stop());
   beforeEach(() => stack.simulator.reset());
@@ -646,7 +663,8 @@ describe('end to end against the local stack', () => {
       '--billing-cycle',
       'monthly',
     ]);
-    expect(created).toMatchObject({ code: 0, stderr: '' });
+    expect(created).toMatchObject({ code: 0 });
+    expect(created.stderr).toMatch(/^partner-orders: no --idempotency-key given: using [0-9a-f-]{36} /);
     const order = created.json();
     expect(order).toMatchObject({
       id: expect.stringMatching(/^Cs_/),

@@ -109,22 +109,21 @@ describe('Idempotency-Key over HTTP (Powertools + DynamoDB on dynalite, Partner 
     expect(orders() - before).toBe(1);
   });
 
-  it('reuses the MS-RequestId when the first attempt committed upstream but never got its answer', async () => {
+  it('finds the order when the first attempt committed upstream but never got its answer, and sends nothing again', async () => {
     const key = newKey();
     const before = orders();
-    // The order is committed, then every answer is lost: the caller sees a failure, nothing is recorded here.
+    const sentBefore = posts();
+    // The order is committed, then the answer is lost: Partner Center's orders are read before anything is resent.
     stack.simulator.injectFault({ kind: 'commit-then-drop', times: 1, match: { method: 'POST', path: '/orders' } });
-    stack.simulator.injectFault({ kind: 'drop', match: { method: 'POST', path: '/orders' } });
-    const lost = await stack.request('POST', ORDERS, order, { 'Idempotency-Key': key });
-    expect(lost.status).toBe(502);
+    const found = await stack.request('POST', ORDERS, order, { 'Idempotency-Key': key });
+    expect(found.status).toBe(201);
+    expect(found.headers.get('idempotent-reconciled')).toBe('true');
+    expect(found.json.id).toBe(stack.simulator.ledger.orders.at(-1)?.id);
     expect(orders() - before).toBe(1);
-    stack.simulator.clearFaults();
-    const retried = await stack.request('POST', ORDERS, order, { 'Idempotency-Key': key });
-    expect(retried.status).toBe(201);
-    expect(orders() - before).toBe(1); // Partner Center answered the retry with the first order
-    expect(retried.json.id).toBe(stack.simulator.ledger.orders.at(-1)?.id);
-    const ids = stack.simulator.requests.filter((r) => r.method === 'POST' && r.path === `/v1${ORDERS}`).slice(-5);
-    expect(new Set(ids.map((r) => r.headers['ms-requestid'])).size).toBe(1);
+    expect(posts() - sentBefore).toBe(1);
+    const again = await stack.request('POST', ORDERS, order, { 'Idempotency-Key': key });
+    expect(again.headers.get('idempotent-replayed')).toBe('true');
+    expect(again.json.id).toBe(found.json.id);
   });
 
   it('stores a caller error and replays it', async () => {
@@ -159,11 +158,22 @@ describe('Idempotency-Key over HTTP (Powertools + DynamoDB on dynalite, Partner 
     expect(dry.json.requests[0].headers['MS-RequestId']).toBe(sent?.headers['ms-requestid']);
   });
 
-  it('without a key behaves as before: two requests, two orders', async () => {
-    const before = orders();
-    await stack.request('POST', ORDERS, order);
-    await stack.request('POST', ORDERS, order);
-    expect(orders() - before).toBe(2);
+  it('refuses a purchase without a key (400 idempotency-key-required naming the header) and sends nothing', async () => {
+    const sent = stack.simulator.requests.length;
+    for (const [method, path, body] of [
+      ['POST', ORDERS, order],
+      ['POST', `/customers/${CUSTOMER}/carts`, cart],
+    ] as const) {
+      const result = await stack.request(method, path, body, { 'Idempotency-Key': undefined });
+      expect(result.status).toBe(400);
+      expect(result.json.type).toBe('urn:partner-orders:problem:idempotency-key-required');
+      expect(result.json.errors).toEqual([{ path: '/headers/idempotency-key', message: 'is required for a purchase' }]);
+    }
+    expect(stack.simulator.requests.length).toBe(sent);
+    // A dry run needs no key.
+    const dry = await stack.request('POST', `${ORDERS}?dryRun=true`, order, { 'Idempotency-Key': undefined });
+    expect(dry.status).toBe(200);
+    expect(stack.simulator.requests.length).toBe(sent);
   });
 
   it.each([
@@ -205,7 +215,10 @@ describe('Idempotency-Key expiry and store failures', () => {
     expect(result.headers.get('retry-after')).toBe('5');
     expect(result.json.type).toBe('urn:partner-orders:problem:idempotency-unavailable');
     expect(stack.simulator.requests.length).toBe(sent);
-    // Without a key, the store is not needed.
-    expect((await stack.request('POST', ORDERS, order)).status).toBe(201);
+    // Without a key it is refused before the store is needed: keys are required for purchases.
+    const keyless = await stack.request('POST', ORDERS, order, { 'Idempotency-Key': undefined });
+    expect(keyless.status).toBe(400);
+    expect(keyless.json.type).toBe('urn:partner-orders:problem:idempotency-key-required');
+    expect(stack.simulator.requests.length).toBe(sent);
   });
 });

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createHandler as createCartHandler } from '../../functions/create-cart/handler.js';
 import { createHandler as createOrderHandler } from '../../functions/create-order/handler.js';
@@ -14,8 +15,15 @@ describe('direct invocation (Step Functions, another Lambda, aws lambda invoke)'
   let stack: Stack;
   let order: ReturnType<typeof createOrderHandler>;
   let cart: ReturnType<typeof createCartHandler>;
-  // biome-ignore lint/suspicious/noExplicitAny: the tests read answers of every shape
-  const invoke = (handler: typeof order, payload: unknown) => handler(payload, lambdaContext(20_000)) as Promise<any>;
+  // Keys are required for purchases: each call gets a fresh one unless the payload names its own.
+  const invoke = (handler: typeof order, payload: unknown) =>
+    handler(
+      typeof payload === 'object' && payload !== null
+        ? { idempotencyKey: `invoke-${randomUUID()}`, ...payload }
+        : payload,
+      lambdaContext(20_000),
+      // biome-ignore lint/suspicious/noExplicitAny: the tests read answers of every shape
+    ) as Promise<any>;
 
   beforeAll(async () => {
     stack = await startStack({ idempotency: {}, env: { UPSTREAM_ATTEMPT_TIMEOUT_MS: '1000' } });

@@ -1,5 +1,6 @@
 // The whole local stack for integration tests: the Partner Center simulator, the real handlers wired from
 // configuration exactly as in Lambda, and the local server in front, all on loopback.
+import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { HealthDependencies } from '../../functions/credentials-health/handler.js';
@@ -30,7 +31,7 @@ export interface Stack {
     method: string,
     path: string,
     body?: unknown,
-    headers?: Record<string, string>,
+    headers?: Record<string, string | undefined>,
     // biome-ignore lint/suspicious/noExplicitAny: tests read response bodies of every shape
   ) => Promise<{ status: number; headers: Headers; json: any }>;
   stop: () => Promise<void>;
@@ -57,6 +58,11 @@ export async function startStack(
     PARTNER_CENTER_URL: simulatorUrl,
     PARTNER_CENTER_AUTHORITY_URL: simulatorUrl,
     PARTNER_CENTER_CREDENTIALS: JSON.stringify(DEFAULT_SIMULATOR_CREDENTIALS),
+    // A stack without an idempotency store cannot take keys: it runs as a deployment that made them optional.
+    ...(options.idempotency ? {} : { IDEMPOTENCY_KEY_REQUIRED: 'false' }),
+    // Pauses between purchase attempts scaled down; an unanswered attempt settles after a second.
+    PURCHASE_RETRY_DELAY_MS: '5',
+    RECONCILE_SETTLE_SECONDS: '1',
     ...options.env,
   });
   const credentials = options.secrets
@@ -113,9 +119,18 @@ export async function startStack(
     deps,
     ...(dynamodb ? { dynamodb } : {}),
     request: async (method, path, body, headers = {}) => {
+      // With a store, a purchase that names no key gets a fresh one (keys are required); a test about the key itself
+      // names it, or sets it to undefined to send none.
+      const autoKey =
+        dynamodb && method !== 'GET' && !Object.hasOwn(headers, 'Idempotency-Key') && !path.includes('dryRun=true')
+          ? { 'Idempotency-Key': `auto-${randomUUID()}` }
+          : {};
+      const sent = Object.fromEntries(
+        Object.entries({ ...autoKey, ...headers }).filter((entry): entry is [string, string] => entry[1] !== undefined),
+      );
       const response = await fetch(`${url}${path}`, {
         method,
-        headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
+        headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...sent },
         ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body) }),
       });
       const text = await response.text();

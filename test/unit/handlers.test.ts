@@ -78,7 +78,7 @@ describe('order and cart handlers', () => {
     });
   });
 
-  it('cart with checkout: creates, checks out, answers 201 { cart, checkout } with partial failures as they are', async () => {
+  it('cart with checkout: creates, checks out, answers 201 { cart, checkout } with partial failures marked partial', async () => {
     const checkout = {
       orders: [{ id: 'o-1' }],
       orderErrors: [{ orderGroupId: '1', code: 800005, description: 'Create order is not successful' }],
@@ -92,7 +92,11 @@ describe('order and cart handlers', () => {
       httpEvent(CARTS, { pathParameters: { customerId: CUSTOMER }, body: { lineItems: [cartLine], checkout: true } }),
     );
     expect(result.statusCode).toBe(201);
-    expect(result.json).toEqual({ cart: { id: CART, status: 'Active', lineItems: [] }, checkout });
+    // The cart an order came from is Ordered; some order groups failed, so the checkout is partial.
+    expect(result.json).toEqual({
+      cart: { id: CART, status: 'Ordered', lineItems: [] },
+      checkout: { ...checkout, partial: true },
+    });
     expect(sent.map((s) => s.url)).toEqual([
       `https://pc.test/v1/customers/${CUSTOMER}/carts`,
       `https://pc.test/v1/customers/${CUSTOMER}/carts/${CART}/checkout`,
@@ -104,14 +108,27 @@ describe('order and cart handlers', () => {
   });
 
   it('checkout by id: 200 with the result; an empty body and {} are both fine', async () => {
-    const { invoke } = setup(() => new Response('{"orders":[]}', { status: 201 }));
+    const { invoke } = setup(() => new Response('{"orders":[{"id":"o-1"}]}', { status: 201 }));
     for (const body of [undefined, {}]) {
       const result = await invoke(
         httpEvent(CHECKOUT, { pathParameters: { customerId: CUSTOMER, cartId: CART }, body }),
       );
       expect(result.statusCode).toBe(200);
-      expect(result.json).toEqual({ orders: [] });
+      expect(result.json).toEqual({ orders: [{ id: 'o-1' }] });
     }
+  });
+
+  it('a checkout that placed no order is a 422 checkout-failed with the reasons, not a success', async () => {
+    const orderErrors = [{ orderGroupId: '0', code: 800005, description: 'Create order is not successful' }];
+    const { invoke } = setup(() => new Response(JSON.stringify({ orders: [], orderErrors }), { status: 201 }));
+    const result = await invoke(httpEvent(CHECKOUT, { pathParameters: { customerId: CUSTOMER, cartId: CART } }));
+    expect(result.statusCode).toBe(422);
+    expect(result.json).toMatchObject({
+      type: 'urn:partner-orders:problem:checkout-failed',
+      status: 422,
+      cartId: CART,
+      orderErrors,
+    });
   });
 
   it('a cart whose checkout fails says which cart to check out again', async () => {
@@ -145,7 +162,7 @@ describe('order and cart handlers', () => {
         url: `https://pc.test/v1/customers/${CUSTOMER}/carts`,
         body: { lineItems: [{ ...cartLine, id: 0 }] },
       },
-      { method: 'POST', url: `https://pc.test/v1/customers/${CUSTOMER}/carts/%7BcartId%7D/checkout` },
+      { method: 'POST', url: `https://pc.test/v1/customers/${CUSTOMER}/carts/{cartId}/checkout` },
     ]);
     expect(result.body).not.toContain('access-token-value');
     expect(result.json.requests[0].headers).toMatchObject({
@@ -203,7 +220,7 @@ describe('order and cart handlers', () => {
         '__proto__ key',
         httpEvent(ORDERS, { ...ok, rawBody: '{"lineItems":[],"__proto__":{"admin":true}}' }),
         400,
-        '/body',
+        '/body/__proto__',
       ],
       ['JSON array body', httpEvent(ORDERS, { ...ok, body: [line] }), 400, '/body'],
       [

@@ -25,6 +25,8 @@ export interface ExactlyOnce {
   skewMs: number;
   /** Pause between an ambiguous attempt and the next one within the same request. */
   retryDelayMs: number;
+  /** Attempts within one request (the first included), as the client's own retries (4). */
+  maxAttempts?: number;
   now?: () => number;
   sleep?: (ms: number) => Promise<void>;
 }
@@ -95,6 +97,11 @@ export async function placeOnce<T>(ctx: ServiceContext, step: PurchaseStep<T>): 
       if (error instanceof AmbiguousAttemptError || error instanceof UpstreamProtocolError) {
         const answered = error instanceof UpstreamProtocolError || error.answered;
         if (answered) await journal.answered('maybe').catch(logStoreError);
+        if (round >= (guard.maxAttempts ?? 4)) {
+          // Out of attempts: a caller's retry with the key looks for this one first. A 5xx says so as a 502.
+          if (error instanceof AmbiguousAttemptError && error.upstream) throw error.upstream;
+          throw new OutcomeUnknownError(5, 'A purchase was sent with this key and its outcome is not known yet.', error.ids, error);
+        }
         entry = await journal.read();
         logger.warn('purchase outcome unknown; Partner Center is read before anything is sent again', {
           step: step.step,
