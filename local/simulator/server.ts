@@ -42,7 +42,8 @@ export function dedupeFromEnv(value: string | undefined): DedupeMode {
   if (value === undefined || value === '' || value === 'on') return 'on';
   if (value === 'off') return 'off';
   const seconds = Number(value);
-  if (!Number.isFinite(seconds) || seconds < 0) throw new Error('SIMULATOR_DEDUPE must be on, off or a number of seconds');
+  if (!Number.isFinite(seconds) || seconds < 0)
+    throw new Error('SIMULATOR_DEDUPE must be on, off or a number of seconds');
   return seconds;
 }
 

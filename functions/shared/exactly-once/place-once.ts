@@ -100,7 +100,12 @@ export async function placeOnce<T>(ctx: ServiceContext, step: PurchaseStep<T>): 
         if (round >= (guard.maxAttempts ?? 4)) {
           // Out of attempts: a caller's retry with the key looks for this one first. A 5xx says so as a 502.
           if (error instanceof AmbiguousAttemptError && error.upstream) throw error.upstream;
-          throw new OutcomeUnknownError(5, 'A purchase was sent with this key and its outcome is not known yet.', error.ids, error);
+          throw new OutcomeUnknownError(
+            5,
+            'A purchase was sent with this key and its outcome is not known yet.',
+            error.ids,
+            error,
+          );
         }
         entry = await journal.read();
         logger.warn('purchase outcome unknown; Partner Center is read before anything is sent again', {
