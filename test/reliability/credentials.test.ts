@@ -62,6 +62,8 @@ const probeHungSecretsManager = () => {
       PARTNER_CENTER_URL: simulator.url,
       PARTNER_CENTER_AUTHORITY_URL: simulator.url,
       PARTNER_CENTER_SECRET_ID: SECRET_ID,
+      // About the Secrets Manager client alone: no key, so no idempotency store either.
+      IDEMPOTENCY_KEY_REQUIRED: 'false',
     });
     const handler = createOrderHandler(createDependencies(config, credentialsFrom(config)));
     const started = performance.now();
@@ -330,7 +332,9 @@ describe('the refresh token is refused (invalid_grant)', () => {
   it('direct invocation throws PartnerOrdersRetryableError naming the AADSTS code, and alarms', async () => {
     const logged = leaks.mark();
     const invoke = createOrderHandler(stack.deps);
-    await expect(invoke({ customerId: CUSTOMER, ...order }, lambdaContext())).rejects.toMatchObject({
+    await expect(
+      invoke({ customerId: CUSTOMER, ...order, idempotencyKey: 'dead-invoke-0' }, lambdaContext()),
+    ).rejects.toMatchObject({
       name: 'PartnerOrdersRetryableError',
       message: expect.stringContaining('AADSTS700082'),
     });
