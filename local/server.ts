@@ -190,9 +190,9 @@ export function createLocalServer(options: LocalServerOptions): Server {
       try {
         body = await readBody(request);
       } catch (error) {
-        // Timed out or cut off: the clientError handler below has answered already, or there is no one to answer.
-        if (request.socket.destroyed || !request.socket.writable || request.destroyed) return;
-        if (!(error instanceof PayloadTooLarge)) throw error;
+        // Not received in time (the clientError handler below has answered 408) or cut off by the client: the stream
+        // failed, and there is no one left to answer.
+        if (!(error instanceof PayloadTooLarge)) return;
         const limit = `is larger than API Gateway's ${GATEWAY_MAX_BODY_BYTES} bytes`;
         answer(problemResult(new ValidationError([{ path: '/body', message: limit }], 413)));
         request.resume();

@@ -1,5 +1,6 @@
 import { type AddressInfo, connect } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { GATEWAY_MAX_BODY_BYTES } from '../../local/api-gateway.js';
 import { createLocalServer, type LambdaHttpHandler, REQUEST_TIMEOUTS } from '../../local/server.js';
 import { DEFAULT_SIMULATOR_CREDENTIALS } from '../../local/simulator/index.js';
 import { captureLogs } from '../support/logs.js';
@@ -221,6 +222,17 @@ describe('local server → handlers → Partner Center simulator', () => {
       durationMs: expect.any(Number),
       correlationId: response.headers.get('ms-correlationid'),
     });
+  });
+
+  it("answers a body over API Gateway's limit 413 itself, with a correlation id", async () => {
+    const response = await fetch(`${stack.url}/customers/${CUSTOMER}/orders`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: 'x'.repeat(GATEWAY_MAX_BODY_BYTES + 1),
+    });
+    expect(response.status).toBe(413);
+    expect(response.headers.get('ms-correlationid')).toMatch(/^[0-9a-f-]{36}$/);
+    expect(await response.json()).toMatchObject({ type: 'urn:partner-orders:problem:too-large', status: 413 });
   });
 
   it('advertises the address it listens on in /openapi.json, not the default port', async () => {
