@@ -12,7 +12,15 @@ export interface Route {
   /** The exported handler of that file. */
   handler: 'handler';
   summary: string;
+  /**
+   * The JWT scope the route needs when the API uses a JWT authorizer (`purchase` buys, `read` only looks); the scope
+   * names are deploy options (infra/context.ts `jwtPurchaseScope`, `jwtReadScope`). IAM (SigV4) has no scopes.
+   */
+  scope: RouteScope;
 }
+
+/** Which of the two JWT scopes a route needs. */
+export type RouteScope = 'purchase' | 'read';
 
 export const routes = [
   {
@@ -21,6 +29,7 @@ export const routes = [
     function: 'create-order',
     handler: 'handler',
     summary: 'Create an order (New-PartnerCustomerOrder)',
+    scope: 'purchase',
   },
   {
     method: 'PATCH',
@@ -28,6 +37,7 @@ export const routes = [
     function: 'create-order',
     handler: 'handler',
     summary: 'Add add-ons to an existing order (New-PartnerCustomerOrder -OrderId)',
+    scope: 'purchase',
   },
   {
     method: 'POST',
@@ -35,6 +45,7 @@ export const routes = [
     function: 'create-cart',
     handler: 'handler',
     summary: 'Create a cart, optionally checking it out (New-PartnerCustomerCart)',
+    scope: 'purchase',
   },
   {
     method: 'POST',
@@ -42,6 +53,7 @@ export const routes = [
     function: 'create-cart',
     handler: 'handler',
     summary: 'Check out a cart (Submit-PartnerCustomerCart)',
+    scope: 'purchase',
   },
   {
     method: 'GET',
@@ -49,6 +61,7 @@ export const routes = [
     function: 'credentials-health',
     handler: 'handler',
     summary: 'Redeem a Partner Center token now and report on the credentials (no secret values)',
+    scope: 'read',
   },
 ] as const satisfies readonly Route[];
 
