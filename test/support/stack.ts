@@ -104,7 +104,7 @@ export async function startStack(
       ? {
           idempotency: dynamoDBIdempotency({
             tableName: 'idempotency',
-            expiresAfterSeconds: options.idempotency?.expiresAfterSeconds ?? 86_400,
+            expiresAfterSeconds: options.idempotency?.expiresAfterSeconds ?? config.idempotencyTtlSeconds,
             client: dynamodb.client,
           }),
         }

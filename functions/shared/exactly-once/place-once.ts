@@ -4,13 +4,7 @@
 // go again (with the same MS-RequestId). An attempt that got no answer may still be running at Partner Center, so it
 // is not sent again before `settleMs` have passed since it left; until then the answer is "outcome unknown".
 import type * as z from 'zod/mini';
-import {
-  AmbiguousAttemptError,
-  OutcomeUnknownError,
-  PartnerCenterError,
-  UpstreamProtocolError,
-  UpstreamUnavailableError,
-} from '../errors.js';
+import { AmbiguousAttemptError, OutcomeUnknownError, PartnerCenterError, UpstreamProtocolError } from '../errors.js';
 import { logger } from '../log.js';
 import type { PartnerCenterRequest } from '../partner-center/client.js';
 import { callOptions, type ServiceContext, sendFor } from '../services/context.js';
@@ -59,7 +53,7 @@ export async function placeOnce<T>(ctx: ServiceContext, step: PurchaseStep<T>): 
   const now = guard.now ?? Date.now;
   const pause = guard.sleep ?? sleep;
   const { journal, claim } = guard.records;
-  const requestId = callOptions(ctx, step.step).requestId ?? '';
+  const requestId = callOptions(ctx, step.step, step.request.method).requestId ?? '';
   let entry = await journal.read();
 
   for (let round = 1; ; round++) {
@@ -121,11 +115,16 @@ export async function placeOnce<T>(ctx: ServiceContext, step: PurchaseStep<T>): 
       if (error instanceof PartnerCenterError && !inProgress(error)) {
         // Partner Center answered and refused this attempt; whatever came before it was looked for and not found.
         await journal.answered('no').catch(logStoreError);
-      } else if (error instanceof UpstreamUnavailableError && entry.placed === 'maybe') {
+        throw error;
+      }
+      // Anything else after an attempt that may have placed the purchase (credentials refused at a re-read, the
+      // deadline, Partner Center's own "order in progress") is no refusal: the outcome is not known yet.
+      if (entry.placed === 'maybe') {
+        const ids = (error as { ids?: OutcomeUnknownError['ids'] }).ids;
         throw new OutcomeUnknownError(
           5,
           'A purchase was sent with this key and its outcome is not known yet.',
-          error.ids,
+          ids,
           error,
         );
       }

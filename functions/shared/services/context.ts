@@ -54,10 +54,14 @@ export const dryRun = (ctx: ServiceContext, steps: [string, PartnerCenterRequest
   } satisfies DryRunResult,
 });
 
-export const callOptions = (ctx: ServiceContext, step: string): CallOptions => ({
+/**
+ * A stable MS-RequestId for a step that changes something, so that its retries are recognised; a read gets a new one
+ * each time (the header's documented rule), so that no cached answer can hide a purchase placed since.
+ */
+export const callOptions = (ctx: ServiceContext, step: string, method = 'POST'): CallOptions => ({
   correlationId: ctx.correlationId,
   deadline: ctx.deadline,
-  ...(ctx.requestIdFor ? { requestId: ctx.requestIdFor(step) } : {}),
+  ...(ctx.requestIdFor && method !== 'GET' ? { requestId: ctx.requestIdFor(step) } : {}),
 });
 
 /** Sends one step and reads its answer as `schema`; a 2xx that is not that resource is a protocol error. */
@@ -70,7 +74,7 @@ export async function sendFor<T>(
   purchase?: CallOptions['purchase'],
 ): Promise<T> {
   const response = await ctx.partnerCenter.send(request, {
-    ...callOptions(ctx, step),
+    ...callOptions(ctx, step, request.method),
     ...(purchase ? { purchase } : {}),
   });
   // One line per upstream call, so every Partner Center request id is in our logs next to the correlation id.
