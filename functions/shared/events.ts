@@ -144,7 +144,17 @@ const isFinal = (status: number) => status < 500 && status !== 409 && status !==
  * suites) the lock had no end of its own, so a consumer that died mid-purchase left the key "in progress" for the
  * record's whole lifetime (24 h): every redelivery got 409 until the message went to the DLQ, and a redrive too.
  */
-export async function handleCommandRecord(
+export function handleCommandRecord(
+  record: SQSRecord,
+  remainingMs: number,
+  deps: EventDependencies,
+  context?: Context,
+): Promise<OutcomeEvent> {
+  // The records of a batch run at once: each logs under its own message, command and customer (log.ts, withKeys).
+  return logger.withKeys({ messageId: record.messageId }, () => handleRecord(record, remainingMs, deps, context));
+}
+
+async function handleRecord(
   record: SQSRecord,
   remainingMs: number,
   deps: EventDependencies,

@@ -14,6 +14,11 @@
 //   SILENT  nothing at all (benchmarks; a bundle loaded only to check that it loads)
 // Lambda's and Powertools' other names are accepted: TRACE is DEBUG, CRITICAL and FATAL are ERROR. Any other value
 // is INFO, and the first line logged says so.
+//
+// Keys: `appendKeys` adds keys to every later entry. Outside `withKeys` they belong to the invocation (one at a time
+// per container); inside `withKeys(keys, work)` they belong to that piece of work alone (AsyncLocalStorage), so the
+// records of one SQS batch, running at once, each log under their own command and customer.
+import { AsyncLocalStorage } from 'node:async_hooks';
 import type { MiddlewareObj } from '@middy/core';
 import type { Context } from 'aws-lambda';
 
@@ -36,7 +41,10 @@ const serialise = (_: string, value: unknown) =>
   value instanceof Error ? { name: value.name, message: value.message, stack: value.stack } : value;
 
 export class Logger {
+  /** The invocation's keys (Lambda context, request ids). */
   private keys: Attributes = {};
+  /** The keys of the piece of work running in this async context, when it runs inside `withKeys`. */
+  private readonly scoped = new AsyncLocalStorage<Attributes>();
   private readonly threshold: number;
   /** A level name that names no level, said once in the first line logged. */
   private unknownLevel: string | undefined;
@@ -56,13 +64,24 @@ export class Logger {
     return LEVELS[level] >= this.threshold;
   }
 
-  /** Keys added to every entry until `resetKeys` (correlation id, customer id). */
-  appendKeys(keys: Attributes): void {
-    Object.assign(this.keys, keys);
+  /**
+   * Runs `work` with keys of its own, on top of the invocation's: what it (and everything it awaits) appends is in its
+   * entries only, and is gone when it ends. Nested calls start from the enclosing work's keys.
+   */
+  withKeys<T>(keys: Attributes, work: () => T): T {
+    return this.scoped.run({ ...this.scoped.getStore(), ...keys }, work);
   }
 
+  /** Keys added to every entry until `resetKeys` (correlation id, customer id): of the current `withKeys` work, if any. */
+  appendKeys(keys: Attributes): void {
+    Object.assign(this.scoped.getStore() ?? this.keys, keys);
+  }
+
+  /** Clears the keys of the current `withKeys` work, or outside of any, the invocation's. */
   resetKeys(): void {
-    this.keys = {};
+    const store = this.scoped.getStore();
+    if (store) for (const key of Object.keys(store)) delete store[key];
+    else this.keys = {};
   }
 
   debug(message: string, attributes?: Attributes): void {
@@ -95,6 +114,7 @@ export class Logger {
       service: this.service,
       xray_trace_id: process.env._X_AMZN_TRACE_ID,
       ...this.keys,
+      ...this.scoped.getStore(),
       ...attributes,
     };
     this.write(`${JSON.stringify(entry, serialise)}\n`);

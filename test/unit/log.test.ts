@@ -65,4 +65,43 @@ describe('Logger', () => {
     });
     expect(lines[1]).not.toHaveProperty('function_request_id');
   });
+
+  it('keeps the keys appended inside withKeys to that work alone, while several run at once', async () => {
+    const { log, lines } = capture();
+    log.appendKeys({ function_request_id: 'r-1' });
+    const tick = () => new Promise((resolve) => setTimeout(resolve, 1));
+    const work = (customerId: string) =>
+      log.withKeys({ messageId: `m-${customerId}` }, async () => {
+        log.appendKeys({ customerId });
+        await tick();
+        log.info('sent');
+        await tick();
+        log.withKeys({ step: 'checkout' }, () => log.info('nested'));
+        log.info('done');
+      });
+    await Promise.all(['a', 'b', 'c'].map(work));
+    log.info('outside');
+
+    for (const customerId of ['a', 'b', 'c']) {
+      const mine = lines.filter((l) => l.customerId === customerId);
+      expect(mine.map((l) => l.message)).toEqual(['sent', 'nested', 'done']);
+      for (const line of mine) expect(line).toMatchObject({ messageId: `m-${customerId}`, function_request_id: 'r-1' });
+      expect(mine[1]).toMatchObject({ step: 'checkout' });
+      expect(mine[2]).not.toHaveProperty('step');
+    }
+    expect(lines.at(-1)).toEqual(expect.objectContaining({ message: 'outside', function_request_id: 'r-1' }));
+    expect(lines.at(-1)).not.toHaveProperty('customerId');
+    expect(lines.at(-1)).not.toHaveProperty('messageId');
+  });
+
+  it('resetKeys inside withKeys clears only the keys of that work', async () => {
+    const { log, lines } = capture();
+    log.appendKeys({ function_request_id: 'r-2' });
+    await log.withKeys({ messageId: 'm' }, async () => {
+      log.resetKeys();
+      log.info('inside');
+    });
+    expect(lines[0]).toMatchObject({ function_request_id: 'r-2' });
+    expect(lines[0]).not.toHaveProperty('messageId');
+  });
 });
