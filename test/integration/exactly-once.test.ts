@@ -3,17 +3,14 @@
 // before is in each test's first comment, what must happen now in its assertions.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { createHandler as createCartHandler } from '../../functions/create-cart/handler.js';
 import { createHandler as createOrderHandler } from '../../functions/create-order/handler.js';
-import { createHandler as createEventsHandler } from '../../functions/order-events/handler.js';
 import { readConfig } from '../../functions/shared/config.js';
 import { IdempotencyConflictError } from '../../functions/shared/errors.js';
-import type { OutcomeEvent } from '../../functions/shared/events.js';
 import type { Outcome } from '../../functions/shared/idempotency.js';
 import { httpEvent, lambdaContext } from '../support/events.js';
 import { captureLogs } from '../support/logs.js';
 import { scaledSleep } from '../support/reliability.js';
-import { eventBridgeEvent, sqsEvent, sqsRecord } from '../support/sqs.js';
+import { eventBridgeEvent, recordingEventsHandler, sqsEvent, sqsRecord } from '../support/sqs.js';
 import { type Stack, startStack } from '../support/stack.js';
 
 const CUSTOMER = '4a8c3e2d-1b6f-4c7e-9d2a-5f0e1b3c7a90';
@@ -122,14 +119,7 @@ describe('exactly once, against a Partner Center that does not deduplicate MS-Re
     it('the same for an event: the redelivery checks out the recorded cart', async () => {
       const tag = unique('event-cart');
       stack.simulator.injectFault({ kind: 'drop', times: 1, match: { method: 'POST', path: /\/checkout$/ } });
-      const published: OutcomeEvent[] = [];
-      const handler = createEventsHandler({
-        ...stack.deps,
-        publish: async (events) => {
-          published.push(...events);
-        },
-        delay: async () => undefined,
-      });
+      const { handler, published } = recordingEventsHandler(stack.deps);
       const record = sqsRecord(eventBridgeEvent('CreateCart', { customerId: CUSTOMER, ...cartOf(tag) }));
       await expect(handler(sqsEvent([record]), lambdaContext(60_000))).rejects.toThrow(/All records failed/);
       await sleep(SETTLE_SECONDS * 1000);
@@ -191,14 +181,7 @@ describe('exactly once, against a Partner Center that does not deduplicate MS-Re
     });
 
     it('events: OrderRejected when every group failed, CartPartiallyCheckedOut when some did (before: CartCheckedOut)', async () => {
-      const published: OutcomeEvent[] = [];
-      const handler = createEventsHandler({
-        ...stack.deps,
-        publish: async (events) => {
-          published.push(...events);
-        },
-        delay: async () => undefined,
-      });
+      const { handler, published } = recordingEventsHandler(stack.deps);
       const failed = sqsRecord(
         eventBridgeEvent('CreateCart', {
           customerId: CUSTOMER,
@@ -238,14 +221,7 @@ describe('exactly once, against a Partner Center that does not deduplicate MS-Re
 
     it('a command redriven 20 days later is a replay, not a second order', async () => {
       const tag = unique('redrive');
-      const published: OutcomeEvent[] = [];
-      const handler = createEventsHandler({
-        ...stack.deps,
-        publish: async (events) => {
-          published.push(...events);
-        },
-        delay: async () => undefined,
-      });
+      const { handler, published } = recordingEventsHandler(stack.deps);
       const record = sqsRecord(eventBridgeEvent('CreateOrder', { customerId: CUSTOMER, ...orderOf(tag) }));
       await handler(sqsEvent([record]), lambdaContext(60_000));
       vi.useFakeTimers({ toFake: ['Date'], now: Date.now() + 20 * 86_400_000 });
@@ -401,14 +377,7 @@ describe('exactly once, against a Partner Center that does not deduplicate MS-Re
     });
 
     it('an event detail with a key twice is rejected naming it, nothing sent', async () => {
-      const published: OutcomeEvent[] = [];
-      const handler = createEventsHandler({
-        ...stack.deps,
-        publish: async (events) => {
-          published.push(...events);
-        },
-        delay: async () => undefined,
-      });
+      const { handler, published } = recordingEventsHandler(stack.deps);
       const record = sqsRecord(eventBridgeEvent('CreateOrder', { customerId: CUSTOMER, ...orderOf('dup') }));
       const body = record.body.replace('"quantity":3', '"quantity":3,"quantity":3000');
       const before = stack.simulator.requests.length;

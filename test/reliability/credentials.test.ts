@@ -4,18 +4,16 @@
 // concurrent load, counts of reads and redemptions, the alarm on the log line, and a cold start without the store.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHandler as createOrderHandler } from '../../functions/create-order/handler.js';
-import { createHandler as createEventsHandler } from '../../functions/order-events/handler.js';
 import { readConfig } from '../../functions/shared/config.js';
 import { credentialsFrom } from '../../functions/shared/credentials.js';
 import { createDependencies } from '../../functions/shared/dependencies.js';
-import type { OutcomeEvent } from '../../functions/shared/events.js';
 import { DEFAULT_SIMULATOR_CREDENTIALS, PartnerCenterSimulator } from '../../local/simulator/index.js';
 import { lambdaContext } from '../support/events.js';
 import { synth } from '../support/infra.js';
 import { leakWatch } from '../support/leaks.js';
 import { count, Histogram, pool, report, sleep, timeout } from '../support/reliability.js';
 import { FakeSecretsManager } from '../support/secrets-manager.js';
-import { eventBridgeEvent, sqsEvent, sqsRecord } from '../support/sqs.js';
+import { eventBridgeEvent, recordingEventsHandler, sqsEvent, sqsRecord } from '../support/sqs.js';
 import { type Stack, startStack } from '../support/stack.js';
 import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy.js';
 
@@ -313,14 +311,7 @@ describe('the refresh token is refused (invalid_grant)', () => {
 
   it('the event path retries the command (it is not rejected: the purchase must survive the fix) and alarms too', async () => {
     const logged = leaks.mark();
-    const published: OutcomeEvent[] = [];
-    const handler = createEventsHandler({
-      ...stack.deps,
-      publish: async (events) => {
-        published.push(...events);
-      },
-      delay: async () => undefined,
-    });
+    const { handler, published } = recordingEventsHandler(stack.deps);
     const record = sqsRecord(eventBridgeEvent('CreateOrder', { customerId: CUSTOMER, ...order }));
     await expect(handler(sqsEvent([record]), lambdaContext(60_000))).rejects.toThrow(/All records failed/);
     expect(published).toEqual([]);
@@ -513,14 +504,7 @@ describe("a hung Secrets Manager or Entra ID costs a request its deadline, not m
   });
 
   it('the event consumer: a batch of 10 behind a hung Entra ID is handed back for retry at its deadline, not stalled', async () => {
-    const published: OutcomeEvent[] = [];
-    const handler = createEventsHandler({
-      ...stack.deps,
-      publish: async (events) => {
-        published.push(...events);
-      },
-      delay: async () => undefined,
-    });
+    const { handler, published } = recordingEventsHandler(stack.deps);
     const records = Array.from({ length: 10 }, (_, i) =>
       sqsRecord(eventBridgeEvent('CreateOrder', { customerId: CUSTOMER, ...order, idempotencyKey: `hung-batch-${i}` })),
     );

@@ -13,7 +13,7 @@ import type { Order } from '../../local/simulator/index.js';
 import { lambdaContext } from '../support/events.js';
 import { leakWatch } from '../support/leaks.js';
 import { count, Histogram, pool, report, scaledSleep, sleep, timeout } from '../support/reliability.js';
-import { eventBridgeEvent, sqsEvent, sqsRecord } from '../support/sqs.js';
+import { eventBridgeEvent, recordingEventsHandler, sqsEvent, sqsRecord } from '../support/sqs.js';
 import { type Stack, startStack } from '../support/stack.js';
 
 const SEED = Number(process.env.FAULT_SEED ?? 4_242);
@@ -614,14 +614,7 @@ describe.each(DEDUPE_MODES)(
 
     it('event: the order is found in the same delivery; the outcome event says reconciled', async () => {
       loseEveryAnswer('POST', new RegExp(`/customers/${C.event}/orders$`));
-      const published: OutcomeEvent[] = [];
-      const handler = createEventsHandler({
-        ...stack.deps,
-        publish: async (events) => {
-          published.push(...events);
-        },
-        delay: async () => undefined,
-      });
+      const { handler, published } = recordingEventsHandler(stack.deps);
       const record = sqsRecord(eventBridgeEvent('CreateOrder', { customerId: C.event, ...orderBody('lost-event') }));
       expect((await handler(sqsEvent([record]), lambdaContext(60_000))).batchItemFailures).toEqual([]);
       expect(published.map((e) => [e.detailType, e.detail.reconciled])).toEqual([['OrderCreated', true]]);
