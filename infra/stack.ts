@@ -31,7 +31,14 @@ import { Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { Construct, IConstruct } from 'constructs';
-import { COMMAND_TYPES, OUTCOME_SOURCE } from '../functions/shared/events.js';
+import {
+  COMMAND_TYPES,
+  DEFAULT_MAX_RECEIVE_COUNT,
+  MIN_MAX_RECEIVE_COUNT,
+  OUTCOME_SOURCE,
+  THROTTLE_SURVIVAL_SECONDS,
+  throttledSecondsBeforeLastDelivery,
+} from '../functions/shared/events.js';
 import { type FunctionName, functionNames, type Route, routes } from '../functions/shared/routes.js';
 import { bundling, type DeployedFunction, EVENTS_FUNCTION, entryOf, KEEPER_FUNCTION } from './bundling.js';
 
@@ -62,7 +69,10 @@ export interface PartnerOrdersStackProps extends StackProps {
   logRetention?: RetentionDays;
   /** Stage-wide throttling. */
   throttle?: { rateLimit: number; burstLimit: number };
-  /** Deliveries of a command message before it goes to the dead-letter queue. */
+  /**
+   * Deliveries of a command message before it goes to the dead-letter queue: DEFAULT_MAX_RECEIVE_COUNT (15), and never
+   * fewer than MIN_MAX_RECEIVE_COUNT (13), the receives that outlast an hour of throttling (docs/events.md).
+   */
   maxReceiveCount?: number;
   /**
    * How long an Idempotency-Key is remembered: MIN_IDEMPOTENCY_TTL (29 days) by default, and never less — a command
@@ -114,6 +124,16 @@ export const EVENTS_FUNCTION_TIMEOUT = Duration.seconds(60);
 export const COMMAND_QUEUE_RETENTION = Duration.days(14);
 export const DEAD_LETTER_RETENTION = Duration.days(14);
 export const MIN_IDEMPOTENCY_TTL = Duration.days(COMMAND_QUEUE_RETENTION.toDays() + DEAD_LETTER_RETENTION.toDays() + 1);
+
+/** The redrive policy's receives: a command throttled on every delivery must outlast an hour before the DLQ. */
+function maxReceiveCountOf(value = DEFAULT_MAX_RECEIVE_COUNT): number {
+  if (!Number.isInteger(value) || value < MIN_MAX_RECEIVE_COUNT || value > 1000) {
+    throw new Error(
+      `maxReceiveCount must be a whole number from ${MIN_MAX_RECEIVE_COUNT} to 1000: with fewer receives, a command throttled on every delivery reaches the DLQ within ${throttledSecondsBeforeLastDelivery(MIN_MAX_RECEIVE_COUNT - 1)} s, less than ${THROTTLE_SURVIVAL_SECONDS} s; got ${value}`,
+    );
+  }
+  return value;
+}
 
 /** Every log group's retention unless configured: the purchase audit trail is kept a year. */
 export const DEFAULT_LOG_RETENTION = RetentionDays.ONE_YEAR;
@@ -263,7 +283,7 @@ export class PartnerOrdersStack extends Stack {
     this.functions = { ...httpFunctions, [EVENTS_FUNCTION]: eventsFunction, [KEEPER_FUNCTION]: keeper };
     ({ queue: this.queue, deadLetters: this.deadLetters } = this.createEventPath(
       eventsFunction,
-      props.maxReceiveCount ?? 5,
+      maxReceiveCountOf(props.maxReceiveCount),
     ));
 
     this.api = this.createApi(

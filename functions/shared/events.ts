@@ -56,7 +56,7 @@ export interface OutcomeEvent {
 export interface EventDependencies extends CommandDependencies {
   /** Publishes outcome events to the bus; throws when any entry was not accepted. */
   publish(events: OutcomeEvent[]): Promise<void>;
-  /** Keeps a message invisible for `seconds` (a 429's Retry-After) before it is received again. */
+  /** Keeps a message invisible for `seconds` (redeliveryDelaySeconds: Retry-After or backoff) before it comes again. */
   delay(record: SQSRecord, seconds: number): Promise<void>;
   deadlineMarginMs: number;
 }
@@ -134,6 +134,54 @@ const successType = (parsed: Parsed, result: unknown): OutcomeType => {
     ? 'CartPartiallyCheckedOut'
     : 'CartCheckedOut';
 };
+
+/**
+ * Redelivery of a throttled command (or one whose purchase outcome is not known yet): the message stays invisible
+ * for Partner Center's Retry-After when that is longer, else for an exponential backoff on its receive count —
+ * `baseSeconds × 2^(receive − 1)`, at most `maxSeconds`, plus up to `jitter` of it (never less), so that throttled
+ * commands do not all come back at once. With `DEFAULT_MAX_RECEIVE_COUNT` receives, a command throttled on every
+ * delivery is last delivered more than `THROTTLE_SURVIVAL_SECONDS` after its first (docs/events.md, "Throttling").
+ */
+export const REDELIVERY_BACKOFF = { baseSeconds: 2, maxSeconds: 900, jitter: 0.2 } as const;
+/** Sustained throttling a command outlives without going to the DLQ: an hour. */
+export const THROTTLE_SURVIVAL_SECONDS = 3_600;
+/** SQS's limit for ChangeMessageVisibility. */
+const MAX_VISIBILITY_SECONDS = 43_200;
+
+/** The backoff's floor for receive `n` (jitter only adds to it). */
+const backoffSeconds = (n: number) =>
+  Math.min(
+    REDELIVERY_BACKOFF.maxSeconds,
+    REDELIVERY_BACKOFF.baseSeconds * 2 ** (Number.isFinite(n) ? Math.max(1, Math.floor(n)) - 1 : 0),
+  );
+
+export function redeliveryDelaySeconds(receiveCount: number, retryAfterSeconds?: number, random = Math.random) {
+  const backoff = backoffSeconds(receiveCount) * (1 + REDELIVERY_BACKOFF.jitter * random());
+  return Math.min(MAX_VISIBILITY_SECONDS, Math.ceil(Math.max(retryAfterSeconds ?? 0, backoff)));
+}
+
+/**
+ * The least time between the first and the last delivery of a command that is throttled on every one, when the queue
+ * allows `maxReceiveCount` receives: the delays after receives 1 … maxReceiveCount − 1 (the last failed receive is
+ * followed by the DLQ). Time spent inside the function (its own waits on Retry-After) only adds to it.
+ */
+export function throttledSecondsBeforeLastDelivery(maxReceiveCount: number): number {
+  let total = 0;
+  for (let n = 1; n < maxReceiveCount; n++) total += backoffSeconds(n);
+  return total;
+}
+
+/** The fewest receives that keep a command throttled on every delivery out of the DLQ for an hour (13). */
+export const MIN_MAX_RECEIVE_COUNT = (() => {
+  let receives = 1;
+  while (throttledSecondsBeforeLastDelivery(receives) < THROTTLE_SURVIVAL_SECONDS) receives++;
+  return receives;
+})();
+/** The queue's redrive policy: the hour of throttling, plus two receives for other transient failures (15). */
+export const DEFAULT_MAX_RECEIVE_COUNT = MIN_MAX_RECEIVE_COUNT + 2;
+
+/** SQS's ApproximateReceiveCount of this delivery (1 for the first). */
+const receiveCountOf = (record: SQSRecord) => Math.max(1, Number(record.attributes?.ApproximateReceiveCount) || 1);
 
 /** Commands whose answer will not change on a retry: acknowledged, with an OrderRejected outcome. */
 const isFinal = (status: number) => status < 500 && status !== 409 && status !== 429;
@@ -230,19 +278,20 @@ async function handleRecord(
   } catch (error) {
     const { problem } = toProblem(error);
     if (isFinal(problem.status)) return reject(problem);
-    // Throttling, and a purchase whose outcome is not known yet, come back when Partner Center said or when the
-    // attempt has settled, not at the queue's next visibility timeout.
-    const throttled =
+    // Throttling, and a purchase whose outcome is not known yet, come back when Partner Center said (or the attempt
+    // has settled), backing off on the receive count, not at the queue's next visibility timeout.
+    const delay =
       error instanceof PartnerCenterError && error.status === 429
-        ? error.retryAfterSeconds
+        ? redeliveryDelaySeconds(receiveCountOf(record), error.retryAfterSeconds)
         : error instanceof OutcomeUnknownError
-          ? error.retryAfterSeconds
+          ? redeliveryDelaySeconds(receiveCountOf(record), error.retryAfterSeconds)
           : undefined;
-    if (throttled !== undefined) await deps.delay(record, throttled).catch(() => undefined);
+    if (delay !== undefined) await deps.delay(record, delay).catch(() => undefined);
     logger.warn('command will be retried', {
       messageId: record.messageId,
       status: problem.status,
-      retryAfterSeconds: throttled,
+      receiveCount: receiveCountOf(record),
+      retryAfterSeconds: delay,
       ...credentialFields(error),
     });
     throw new RetryLaterError(`${problem.status} ${problem.title}`, { cause: error });

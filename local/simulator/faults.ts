@@ -17,8 +17,11 @@ export interface FaultRule {
   times?: number;
   /** 0..1, rolled with the seeded PRNG (default 1). */
   probability?: number;
-  /** For 'throttle' (default 1); also sent as Retry-After on 'unavailable' when set. */
-  retryAfterSeconds?: number;
+  /**
+   * For 'throttle': the Retry-After header (default 1), or `null` for a 429 without one. Also sent as Retry-After on
+   * 'unavailable' when set.
+   */
+  retryAfterSeconds?: number | null;
   /** For 'delay' (default 1000). */
   delayMs?: number;
 }
@@ -92,6 +95,15 @@ export class FaultInjector {
   }
 }
 
+/** Partner Center's documented 429 (api-throttling-guidance.md): Retry-After and the same seconds in the message. */
+export function throttledReply(seconds: number): Reply {
+  return json(
+    429,
+    { statusCode: 429, message: `Rate limit is exceeded. Try again in ${seconds} seconds.` },
+    { 'Retry-After': String(seconds) },
+  );
+}
+
 /**
  * The answer for faults that short-circuit the request (nothing is processed).
  * The token endpoint gets Entra-shaped bodies because clients parse those differently.
@@ -99,12 +111,8 @@ export class FaultInjector {
 export function shortCircuitReply(rule: FaultRule, tokenEndpoint: boolean): Reply | undefined {
   switch (rule.kind) {
     case 'throttle': {
-      const seconds = rule.retryAfterSeconds ?? 1;
-      return json(
-        429,
-        { statusCode: 429, message: `Rate limit is exceeded. Try again in ${seconds} seconds.` },
-        { 'Retry-After': String(seconds) },
-      );
+      if (rule.retryAfterSeconds === null) return json(429, { statusCode: 429, message: 'Rate limit is exceeded.' });
+      return throttledReply(rule.retryAfterSeconds ?? 1);
     }
     case 'server-error':
       return tokenEndpoint
@@ -116,7 +124,7 @@ export function shortCircuitReply(rule: FaultRule, tokenEndpoint: boolean): Repl
         : pcError(500, 800003, 'Unexpected service error');
     case 'unavailable': {
       const headers: Record<string, string> =
-        rule.retryAfterSeconds === undefined ? {} : { 'Retry-After': String(rule.retryAfterSeconds) };
+        rule.retryAfterSeconds == null ? {} : { 'Retry-After': String(rule.retryAfterSeconds) };
       const body = tokenEndpoint
         ? {
             error: 'temporarily_unavailable',

@@ -375,7 +375,7 @@ describe('PartnerOrdersStack', () => {
       SqsManagedSseEnabled: true,
       VisibilityTimeout: 360, // 6 × the consumer's 60 s timeout
       RedrivePolicy: {
-        maxReceiveCount: 5,
+        maxReceiveCount: 15, // DEFAULT_MAX_RECEIVE_COUNT: an hour of throttling (test/infra/event-path.test.ts)
         deadLetterTargetArn: { 'Fn::GetAtt': [expect.stringMatching(/^CommandDeadLetters/), 'Arn'] },
       },
     });

@@ -14,11 +14,11 @@ const logs = captureLogs();
 const customer = (i: number) => `4a8c3e2d-1b6f-4c7e-9d2a-${String(i).padStart(12, '0')}`;
 const orderDetail = (customerId: string) => ({
   customerId,
-  lineItems: [{ offerId: 'CFQ7TTC0LH18:0001:CFQ7TTC0K59S', quantity: 2 }],
+  lineItems: [{ offerId: 'CFQ7TTC0LH18:0001:CFQ7TTC0K59S', quantity: 2, termDuration: 'P1Y' }],
 });
 const cartDetail = (customerId: string) => ({
   customerId,
-  lineItems: [{ catalogItemId: 'CFQ7TTC0LH18:0001:CFQ7TTC0K59S', quantity: 2, billingCycle: 'monthly' }],
+  lineItems: [{ catalogItemId: 'CFQ7TTC0LH18:0001:CFQ7TTC0K59S', quantity: 2, billingCycle: 'monthly', termDuration: 'P1Y' }],
   checkout: true,
 });
 type Line = Record<string, unknown>;

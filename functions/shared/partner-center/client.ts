@@ -73,14 +73,18 @@ export interface PartnerCenterClientOptions {
 
 const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
-/** `Retry-After` is seconds or an HTTP date; absent or unreadable means "soon". */
-export function retryAfterSeconds(header: string | null, now: number): number {
-  if (!header) return 1;
+/** `Retry-After` is seconds or an HTTP date; undefined when absent or unreadable. */
+export function givenRetryAfterSeconds(header: string | null, now: number): number | undefined {
+  if (!header) return undefined;
   const seconds = Number(header);
   if (Number.isFinite(seconds)) return Math.max(0, Math.ceil(seconds));
   const date = Date.parse(header);
-  return Number.isNaN(date) ? 1 : Math.max(0, Math.ceil((date - now) / 1000));
+  return Number.isNaN(date) ? undefined : Math.max(0, Math.ceil((date - now) / 1000));
 }
+
+/** How long to wait on a 429: its `Retry-After`, else "soon" (1 s). */
+export const retryAfterSeconds = (header: string | null, now: number): number =>
+  givenRetryAfterSeconds(header, now) ?? 1;
 
 interface ErrorBody {
   code?: unknown;
@@ -187,8 +191,10 @@ export class PartnerCenterClient {
         continue;
       }
       if (response.status === 429) {
-        const wait = retryAfterSeconds(response.headers.get('retry-after'), this.now());
-        const throttled = new PartnerCenterError(429, ids, code, description, wait);
+        const given = givenRetryAfterSeconds(response.headers.get('retry-after'), this.now());
+        const wait = given ?? 1;
+        // Without a Retry-After the error carries none: the event path then backs off on its own (events.ts).
+        const throttled = new PartnerCenterError(429, ids, code, description, given);
         if (attempt >= maxAttempts || this.now() + wait * 1000 >= call.deadline) throw throttled;
         this.options.onRetry?.({ attempt, reason: 'throttled (429)', delayMs: wait * 1000, ids });
         await this.sleep(wait * 1000);
