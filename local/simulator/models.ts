@@ -127,6 +127,8 @@ export interface RecordedRequest {
   at: number;
   /** The injected fault applied to this request, if any (for reports of what a fault run did). */
   fault?: FaultKind;
+  /** Refused by the throttle (429), not processed. */
+  throttled?: boolean;
 }
 
 export function link(uri: string, method = 'GET'): Link {

@@ -8,11 +8,13 @@ import {
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DEFAULT_SIMULATOR_CREDENTIALS, type SimulatorCredentials, TOKEN_PATH, TokenService } from './auth.js';
-import { FaultInjector, type FaultRule, shortCircuitReply } from './faults.js';
+import { FaultInjector, type FaultRule, shortCircuitReply, throttledReply } from './faults.js';
 import { type HandlerResult, notFound, pcError, type Reply, withHeaders } from './http.js';
+import { type LatencyModel, LatencySampler, latencyFromEnv, latencyKind } from './latency.js';
 import type { Cart, Order, RecordedRequest } from './models.js';
 import { customerGuard, matchRoute, methodNotAllowed, type RouteMatch } from './routes.js';
 import { Store } from './store.js';
+import { type BucketUsage, PartnerCenterThrottle, type ThrottleOptions, throttleFromEnv } from './throttle.js';
 import { newGuid, randomString } from './validation.js';
 
 export interface SimulatorOptions {
@@ -20,6 +22,23 @@ export interface SimulatorOptions {
   credentials?: SimulatorCredentials;
   /** Added to every Partner Center response (default 0). */
   latencyMs?: number;
+  /**
+   * Answer times drawn per kind of request (purchase, cart, read, 429) from log-normal distributions (latency.ts), on
+   * top of `latencyMs`. Default: `SIMULATOR_LATENCY` (`off`, `realistic`), else none.
+   */
+  latency?: LatencyModel | false;
+  /**
+   * Partner Center's throttle (throttle.ts): a token bucket per partner tenant (or per partner and customer) over the
+   * order and cart resources, answering 429 with Retry-After and the documented body. Default: `SIMULATOR_THROTTLE`
+   * (`off`, `on`, `<n a minute>`, `<n>/customer`), else none.
+   */
+  throttle?: ThrottleOptions | false;
+  /**
+   * Simulated time runs this many times faster than real time: the clock (when `now` is not given), latencies, delay
+   * faults, the throttle's refill and Retry-After all keep their simulated values, so a run of minutes takes seconds
+   * with the same ratios. Default: `SIMULATOR_TIME_SCALE`, else 1.
+   */
+  timeScale?: number;
   /** Default 3600. */
   tokenLifetimeSeconds?: number;
   /** Clock in ms (default Date.now); drives token and cart expiry and all timestamps. */
@@ -36,6 +55,21 @@ export interface SimulatorOptions {
 }
 
 export type DedupeMode = 'on' | 'off' | number;
+
+/** `SIMULATOR_TIME_SCALE=<factor>` (default 1). */
+export function timeScaleFromEnv(value: string | undefined): number {
+  if (value === undefined || value === '') return 1;
+  const scale = Number(value);
+  if (!(scale > 0) || !Number.isFinite(scale)) throw new Error('SIMULATOR_TIME_SCALE must be a number > 0');
+  return scale;
+}
+
+/** A clock `scale` times faster than real time, from now on (real time itself at 1). */
+function scaledClock(scale: number): () => number {
+  if (scale === 1) return Date.now;
+  const origin = Date.now();
+  return () => origin + (Date.now() - origin) * scale;
+}
 
 /** `SIMULATOR_DEDUPE=on|off|<seconds>`. */
 export function dedupeFromEnv(value: string | undefined): DedupeMode {
@@ -135,6 +169,9 @@ export class PartnerCenterSimulator {
   private readonly locks = new Set<string>();
   private tokenCount = 0;
   private readonly latencyMs: number;
+  private readonly latency: LatencySampler | undefined;
+  private readonly throttle: PartnerCenterThrottle | undefined;
+  private readonly timeScale: number;
   private readonly now: () => number;
   private readonly partnerTenantId: string;
 
@@ -143,7 +180,12 @@ export class PartnerCenterSimulator {
     this.tokens = new TokenService(credentials, options.tokenLifetimeSeconds ?? 3600);
     this.faults = new FaultInjector(options.seed ?? 1);
     this.latencyMs = options.latencyMs ?? 0;
-    this.now = options.now ?? Date.now;
+    this.timeScale = options.timeScale ?? timeScaleFromEnv(process.env.SIMULATOR_TIME_SCALE);
+    const latency = options.latency ?? latencyFromEnv(process.env.SIMULATOR_LATENCY);
+    this.latency = latency ? new LatencySampler(latency, options.seed ?? 1) : undefined;
+    const throttle = options.throttle ?? throttleFromEnv(process.env.SIMULATOR_THROTTLE);
+    this.throttle = throttle ? new PartnerCenterThrottle(throttle, credentials.tenantId) : undefined;
+    this.now = options.now ?? scaledClock(this.timeScale);
     this.partnerTenantId = credentials.tenantId;
     this.dedupe = options.dedupe ?? dedupeFromEnv(process.env.SIMULATOR_DEDUPE);
   }
@@ -165,6 +207,11 @@ export class PartnerCenterSimulator {
 
   get tokenRequests(): number {
     return this.tokenCount;
+  }
+
+  /** The throttle's buckets so far (empty without a throttle). */
+  get throttleUsage(): BucketUsage[] {
+    return this.throttle?.usage(this.now()) ?? [];
   }
 
   async start(port = 0, host = '127.0.0.1'): Promise<string> {
@@ -222,6 +269,7 @@ export class PartnerCenterSimulator {
     this.recorded.length = 0;
     this.replays.clear();
     this.faults.reset();
+    this.throttle?.reset();
     this.tokenCount = 0;
   }
 
@@ -254,7 +302,7 @@ export class PartnerCenterSimulator {
   }
 
   private pause(ms: number): Promise<void> | undefined {
-    return ms > 0 ? sleep(ms, undefined, { signal: this.abort.signal }) : undefined;
+    return ms > 0 ? sleep(ms / this.timeScale, undefined, { signal: this.abort.signal }) : undefined;
   }
 
   private async dispatch(rec: RecordedRequest): Promise<Outcome> {
@@ -268,7 +316,10 @@ export class PartnerCenterSimulator {
     const delivery: Delivery =
       fault?.kind === 'truncate' ? 'truncate' : fault?.kind === 'commit-then-drop' ? 'drop' : 'send';
     const commit = delivery !== 'truncate';
-    const wait = (partnerCenter ? this.latencyMs : 0) + (fault?.kind === 'delay' ? (fault.delayMs ?? 1000) : 0);
+    const answerTime = partnerCenter
+      ? this.latencyMs + (this.latency?.sample(latencyKind(rec.method, url.pathname)) ?? 0)
+      : 0;
+    const wait = answerTime + (fault?.kind === 'delay' ? (fault.delayMs ?? 1000) : 0);
     const headers = partnerCenter ? partnerCenterHeaders(rec.headers) : tokenPath ? entraHeaders(rec.headers) : {};
     const finish = (reply: Reply): Outcome => ({ delivery, reply: withHeaders(reply, headers) });
 
@@ -314,6 +365,13 @@ export class PartnerCenterSimulator {
     if (denied || !match || !handler) {
       await this.pause(wait);
       return denied ?? (match ? methodNotAllowed(rec.method, match.route) : notFound());
+    }
+    const retryAfter = this.throttle?.take(rec.method, url.pathname, this.now());
+    if (retryAfter !== undefined) {
+      // Refused before anything is looked at, quickly.
+      rec.throttled = true;
+      await this.pause(this.latency?.sample('throttled') ?? this.latencyMs);
+      return throttledReply(retryAfter);
     }
     const run = (): HandlerResult => {
       const refused = customerGuard(match.params.customerId, this.partnerTenantId);
