@@ -148,6 +148,7 @@ export const ASYNC_RETRY_ATTEMPTS: Record<DeployedFunction, number> = {
   'create-order': 0,
   'create-cart': 0,
   'credentials-health': 0,
+  catalog: 0,
   'order-events': 0,
   'token-keeper': 2,
 };
@@ -175,6 +176,7 @@ export const FUNCTION_ACCESS: Record<DeployedFunction, { secret: 'read' | 'read-
   'create-order': { secret: 'read', idempotencyTable: true },
   'create-cart': { secret: 'read', idempotencyTable: true },
   'credentials-health': { secret: 'read', idempotencyTable: false },
+  catalog: { secret: 'read', idempotencyTable: false },
   'order-events': { secret: 'read', idempotencyTable: true },
   'token-keeper': { secret: 'read-write', idempotencyTable: false },
 };

@@ -1,6 +1,7 @@
 // The local application: the route table's handlers plus the local-only endpoints, wired from one set of
 // dependencies. `npm start` and the integration tests both serve exactly this.
 import type { Server } from 'node:http';
+import { type CatalogDependencies, createHandler as createCatalogHandler } from '../functions/catalog/handler.js';
 import { createHandler as createCartHandler } from '../functions/create-cart/handler.js';
 import { createHandler as createOrderHandler } from '../functions/create-order/handler.js';
 import {
@@ -14,12 +15,14 @@ import { eventsEndpoint } from './events-endpoint.js';
 import { openApiEndpoint } from './openapi-endpoint.js';
 import { createLocalServer } from './server.js';
 
-export function createLocalApp(deps: HttpDependencies & HealthDependencies): Server {
+export function createLocalApp(deps: HttpDependencies & HealthDependencies & CatalogDependencies): Server {
   return createLocalServer({
     handlers: {
       'create-order': createOrderHandler(deps),
       'create-cart': createCartHandler(deps),
       'credentials-health': createHealthHandler(deps),
+      // The same catalog as the pre-flight's: a search warms the purchase that follows it.
+      catalog: createCatalogHandler(deps),
     },
     extra: [
       openApiEndpoint,

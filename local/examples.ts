@@ -28,11 +28,16 @@ const cart = {
 
 export const examples: Example[] = [
   {
+    title: 'Find what to buy: catalog ids by name, for this customer (read-only)',
+    command: (base) =>
+      `curl -s "${base}/customers/${EXAMPLE_CUSTOMER_ID}/catalog?search=Microsoft%20365%20E3&targetView=OnlineServices"`,
+  },
+  {
     title: 'Create an order (New-PartnerCustomerOrder)',
     command: (base) => post(base, `/customers/${EXAMPLE_CUSTOMER_ID}/orders`, order, 'example-order-0001'),
   },
   {
-    title: 'See what would be sent, send nothing (-WhatIf; no key needed)',
+    title: 'See what would be sent and what the catalog says about it, send nothing (-WhatIf; no key needed)',
     command: (base) => post(base, `/customers/${EXAMPLE_CUSTOMER_ID}/orders?dryRun=true`, order),
   },
   {
@@ -40,7 +45,7 @@ export const examples: Example[] = [
     command: (base) =>
       `read ORDER_ID SUBSCRIPTION_ID < <(${post(base, `/customers/${EXAMPLE_CUSTOMER_ID}/orders`, order, 'example-order-0002')} | node -pe 'const o = JSON.parse(require("fs").readFileSync(0)); o.id + " " + o.lineItems[0].subscriptionId') && ` +
       `curl -s -X PATCH "${base}/customers/${EXAMPLE_CUSTOMER_ID}/orders/$ORDER_ID" -H 'Idempotency-Key: example-addon-0001' -H 'Content-Type: application/json' ` +
-      `-d '{"lineItems":[{"offerId":"CFQ7TTC0LDPB:0001:CFQ7TTC0K5DJ","quantity":5,"parentSubscriptionId":"'$SUBSCRIPTION_ID'"}]}'`,
+      `-d '{"lineItems":[{"offerId":"CFQ7TTC0LDPB:0001:CFQ7TTC0K5DJ","quantity":5,"termDuration":"P1Y","parentSubscriptionId":"'$SUBSCRIPTION_ID'"}]}'`,
   },
   {
     title: 'Create a cart and check it out in one call (New-PartnerCustomerCart + Submit-PartnerCustomerCart)',

@@ -12,7 +12,11 @@ const host = process.env.HOST ?? '127.0.0.1';
 
 let simulator: PartnerCenterSimulator | undefined;
 if (!process.env.PARTNER_CENTER_URL) {
-  simulator = new PartnerCenterSimulator({ latencyMs: Number(process.env.SIMULATOR_LATENCY_MS ?? 0) });
+  // Purchases its catalog does not offer are refused, as Partner Center would (with PREFLIGHT on, they never get there).
+  simulator = new PartnerCenterSimulator({
+    latencyMs: Number(process.env.SIMULATOR_LATENCY_MS ?? 0),
+    catalogChecks: true,
+  });
   const url = await simulator.start(Number(process.env.SIMULATOR_PORT ?? 0));
   // The handlers read their configuration when they load, so the simulator's address is set before importing them.
   process.env.PARTNER_CENTER_URL = url;

@@ -13,6 +13,7 @@
 import { writeFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import * as z from 'zod/mini';
+import { MAX_SEARCH_PRODUCTS } from '../functions/shared/catalog/search.js';
 import type { DescribedRequest } from '../functions/shared/partner-center/client.js';
 import { PROBLEM_CONTENT_TYPE, type Problem as ProblemShape } from '../functions/shared/problem.js';
 import { type RouteKey, routeKey, routes } from '../functions/shared/routes.js';
@@ -23,6 +24,7 @@ import {
   CheckoutRequest,
   CreateCartRequest,
 } from '../functions/shared/schemas/carts.js';
+import { CatalogQuery, CatalogSearchResult, PreflightReport } from '../functions/shared/schemas/catalog.js';
 import { guid, MAX_BODY_BYTES, MAX_LINE_ITEMS, provisioningContext } from '../functions/shared/schemas/common.js';
 import { CredentialsReport, NoPathParameters } from '../functions/shared/schemas/health.js';
 import {
@@ -61,7 +63,13 @@ const ProblemSchema = z.looseObject({
   status: z.int().check(z.gte(400), z.lte(599)),
   detail: z.string(),
   errors: z.optional(
-    z.array(FieldErrorSchema).check(z.describe('Every bad field of the request (validation problems).')),
+    z
+      .array(FieldErrorSchema)
+      .check(
+        z.describe(
+          'Every bad field of the request (validation problems); for catalog-mismatch, every field the catalog does not offer, with the catalog fact.',
+        ),
+      ),
   ),
   upstream: z.optional(
     z
@@ -112,6 +120,7 @@ const DryRunResultSchema = z.object({
       ),
   ),
   storedStatus: z.optional(z.number().check(z.describe('For a replay: the status of the stored answer.'))),
+  preflight: z.optional(PreflightReport),
 });
 
 /** `POST /customers/{customerId}/carts` with `checkout: true`: the cart and its checkout result, as they are. */
@@ -149,7 +158,9 @@ export const requestComponents = {
 } as const;
 
 export const responseComponents = {
+  CatalogSearchResult,
   CredentialsReport,
+  PreflightReport,
   Order,
   Cart,
   CartCheckoutResult,
@@ -418,10 +429,12 @@ interface RouteDoc<K extends RouteKey> {
   /** The zod schema the handler parses the body with; a request component is referenced, anything else inlined. */
   body?: { schema: z.core.$ZodType; required: boolean; description: string };
   /**
-   * Purchases (the default) take `?dryRun`, `Idempotency-Key` and a body; a read-only report (`false`) takes none
-   * and answers its own statuses.
+   * Purchases (the default) take `?dryRun`, `Idempotency-Key` and a body; a read-only route (`false`) takes none:
+   * a report answers its own statuses (200 and 503 with the report), a read with `query` answers 200 or a problem.
    */
   command?: false;
+  /** A read-only route's query parameters: the zod schema the handler parses them with. */
+  query?: z.core.$ZodType;
   /** The status and the possible bodies when the request is carried out (a `?dryRun=true` 200 is added to all). */
   success: { status: 200 | 201; description: string; bodies: ResponseComponent[] };
 }
@@ -469,6 +482,20 @@ export const routeDocs: { [K in RouteKey]: RouteDoc<K> } = {
     command: false,
     path: NoPathParameters,
     success: { status: 200, description: 'A token was acquired.', bodies: ['CredentialsReport'] },
+  },
+  'GET /customers/{customerId}/catalog': {
+    operationId: 'searchCatalog',
+    description:
+      "Reads the customer's own view of the catalog (Partner Center's products of the view, page by page, then the " +
+      'SKUs of the products whose title or id holds every word of `search`, and their availabilities) and answers the ' +
+      `matches (at most ${MAX_SEARCH_PRODUCTS}; \`truncated\` when there were more), each SKU with its quantity bounds and its ` +
+      'purchasable availabilities: the catalog id to paste into `offerId` or `catalogItemId`, with its terms and the ' +
+      'billing cycles offered for each. Catalog ids change over time: look them up shortly before buying. Answers ' +
+      'are cached for a few minutes (CATALOG_CACHE_SECONDS). Read-only: the JWT read scope.',
+    command: false,
+    path: CustomerPath,
+    query: CatalogQuery,
+    success: { status: 200, description: 'The matching products (possibly none).', bodies: ['CatalogSearchResult'] },
   },
   'POST /customers/{customerId}/carts/{cartId}/checkout': {
     operationId: 'checkoutCart',
@@ -610,7 +637,9 @@ const problemStatuses: ProblemStatus[] = [
     name: 'UnprocessableContent',
     description:
       '`idempotency-mismatch`: the Idempotency-Key was already used with a different request; use a new key for a ' +
-      'new request.',
+      "new request. Or `catalog-mismatch`: a line asks for what the customer's catalog does not offer (availability " +
+      'not found or not purchasable, a term or billing cycle it is not sold with, a quantity outside its bounds, a ' +
+      'trial not billed `none`); `errors` names each field and the catalog fact, and nothing was sent.',
   },
   {
     status: 429,
@@ -638,7 +667,9 @@ const problemStatuses: ProblemStatus[] = [
     name: 'ServiceUnavailable',
     description:
       '`credentials`: Secrets Manager or Entra ID could not be reached. `idempotency-unavailable`: the request could ' +
-      'not be recorded against its Idempotency-Key, so nothing was sent to Partner Center; retry with the same key.',
+      'not be recorded against its Idempotency-Key, so nothing was sent to Partner Center; retry with the same key. ' +
+      "`catalog-unavailable`: the customer's catalog could not be read to check the purchase (PREFLIGHT=on), so " +
+      'nothing was sent; retry with the same key.',
     retryAfter: true,
   },
   {
@@ -722,6 +753,35 @@ function reportResponses(success: RouteDoc<RouteKey>['success']) {
   };
 }
 
+/** A read's answer: the body on its success status (problems otherwise, 503 included). */
+function readResponses(success: RouteDoc<RouteKey>['success']) {
+  return {
+    [String(success.status)]: {
+      description: success.description,
+      headers: { 'MS-CorrelationId': headerRef('CorrelationId') },
+      content: { 'application/json': { schema: ref(success.bodies[0] ?? 'Problem') } },
+    },
+  };
+}
+
+const queryParameterDescriptions: Record<string, string> = {
+  search:
+    "Words to find, in any case and order: every one must be in the product's title or id (`Microsoft 365 E3`, " +
+    '`CFQ7TTC0LFLZ`).',
+  targetView: 'The catalog view to search (default `OnlineServices`: new commerce licence-based products).',
+};
+
+/** A read's query parameters, from the schema its handler parses them with; unknown ones are refused (400). */
+function queryParameters(schema: z.core.$ZodType) {
+  const json = convert(schema, 'input');
+  const required = new Set(json.required ?? []);
+  return Object.entries(json.properties ?? {}).map(([name, property]) => {
+    const description = queryParameterDescriptions[name];
+    if (!description) throw new Error(`openapi: query parameter ${name} has no description`);
+    return { name, in: 'query', required: required.has(name), description, schema: property };
+  });
+}
+
 const placeholders = (path: string) => [...path.matchAll(/\{(\w+)\}/g)].map((m) => m[1] ?? '');
 
 function pathParameters(path: string, schema: z.core.$ZodType) {
@@ -797,10 +857,14 @@ export function buildOpenApi(options: { localUrl?: string } = {}): object {
             operationId: doc.operationId,
             summary: route.summary,
             ...(doc.description ? { description: doc.description } : {}),
-            parameters: [...pathParameters(route.path, doc.path), { $ref: '#/components/parameters/CorrelationId' }],
+            parameters: [
+              ...pathParameters(route.path, doc.path),
+              ...(doc.query ? queryParameters(doc.query) : []),
+              { $ref: '#/components/parameters/CorrelationId' },
+            ],
             responses: {
               ...problems,
-              ...reportResponses(doc.success),
+              ...(doc.query ? readResponses(doc.success) : reportResponses(doc.success)),
             },
           }
         : {

@@ -1,6 +1,7 @@
 // One way to run a purchase, whichever entry point asked for it (HTTP, event, direct invoke): the service call,
 // wrapped in idempotency when the caller gave a key, with caller errors turned into final outcomes.
 import type { Context } from 'aws-lambda';
+import type { Preflight } from './catalog/preflight.js';
 import { IdempotencyKeyRequiredError, IdempotencyStoreError } from './errors.js';
 import type { ExactlyOnce } from './exactly-once/place-once.js';
 import type { IdempotencyStore, KeyState, Outcome } from './idempotency.js';
@@ -39,6 +40,8 @@ export interface CommandDependencies {
   /** False only when the deployment chose optional keys (IDEMPOTENCY_KEY_REQUIRED=false). */
   requireIdempotencyKey: boolean;
   reconcile: ReconcileSettings;
+  /** The catalog pre-flight (catalog/preflight.ts, PREFLIGHT): checks a purchase's lines before anything is sent. */
+  preflight: Preflight;
 }
 
 /** A purchase's answer, as every entry point gives it back. */
@@ -70,6 +73,8 @@ export async function perform(
   if (idempotencyKey === undefined && !dryRun && deps.requireIdempotencyKey) {
     throw new IdempotencyKeyRequiredError(options.idempotencyKeyPath);
   }
+  // Inside the command, so that a replay is answered without it and a resumed purchase is not checked twice.
+  command = deps.preflight.guard(command, options);
   const scope =
     idempotencyKey === undefined
       ? undefined

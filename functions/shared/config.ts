@@ -1,6 +1,10 @@
 // Runtime configuration, read once from the environment. Secrets are never configuration: only the id of the
 // secret (Lambda) or, locally, the credentials JSON in PARTNER_CENTER_CREDENTIALS.
 
+/** PREFLIGHT (catalog/preflight.ts): check catalog lines and fail closed, check and buy unchecked when unreadable, or not. */
+export const PREFLIGHT_MODES = ['on', 'best-effort', 'off'] as const;
+export type PreflightMode = (typeof PREFLIGHT_MODES)[number];
+
 export interface Config {
   /** Partner Center REST API base URL (without `/v1`). */
   partnerCenterUrl: string;
@@ -27,6 +31,11 @@ export interface Config {
    * DLQ's 14 + 1, so a redriven command is a replay (the stack derives and sets it: MIN_IDEMPOTENCY_TTL).
    */
   idempotencyTtlSeconds: number;
+  /**
+   * The Amazon Verified Permissions policy store that decides every purchase (POLICY_STORE_ID, set by the stack).
+   * Without it a function refuses every purchase (503 policy-unavailable); the local server evaluates policies/ itself.
+   */
+  policyStoreId?: string;
   /** Purchases without an idempotency key are refused (400), unless the deployment turned this off. */
   requireIdempotencyKey: boolean;
   /** How long an attempt that got no answer may still be running at Partner Center: it is not re-sent before. */
@@ -35,12 +44,32 @@ export interface Config {
   clockSkewMs: number;
   /** First pause between two attempts of a purchase within one request (later ones triple). */
   purchaseRetryDelayMs: number;
+  /**
+   * The catalog pre-flight (PREFLIGHT): `on` checks every catalog line before buying and fails closed when the catalog
+   * cannot be read; `best-effort` then buys unchecked; `off` reads and checks nothing.
+   */
+  preflight: PreflightMode;
+  /** How long a catalog answer (a SKU, its availabilities, a product list) is reused (CATALOG_CACHE_SECONDS). */
+  catalogCacheMs: number;
+  /** The most the catalog reads of one purchase may take (PREFLIGHT_TIMEOUT_MS), within the request's deadline. */
+  preflightTimeoutMs: number;
 }
 
 const flag = (value: string | undefined, fallback: boolean, name: string): boolean => {
   if (value === undefined || value === '') return fallback;
   if (value === 'true' || value === 'false') return value === 'true';
   throw new Error(`${name} must be true or false`);
+};
+
+const oneOf = <const T extends readonly string[]>(
+  value: string | undefined,
+  values: T,
+  fallback: T[number],
+  name: string,
+) => {
+  if (value === undefined || value === '') return fallback;
+  if (!values.includes(value)) throw new Error(`${name} must be one of ${values.join(', ')}`);
+  return value as T[number];
 };
 
 const number = (value: string | undefined, fallback: number, name: string): number => {
@@ -62,10 +91,15 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maxRequestMs: number(env.MAX_REQUEST_MS, 29_000, 'MAX_REQUEST_MS'),
     applicationName: env.PARTNER_CENTER_APPLICATION || 'partner-orders',
     idempotencyTableName: env.IDEMPOTENCY_TABLE_NAME || undefined,
+    policyStoreId: env.POLICY_STORE_ID || undefined,
     requireIdempotencyKey: flag(env.IDEMPOTENCY_KEY_REQUIRED, true, 'IDEMPOTENCY_KEY_REQUIRED'),
     reconcileSettleMs: number(env.RECONCILE_SETTLE_SECONDS, 120, 'RECONCILE_SETTLE_SECONDS') * 1000,
     clockSkewMs: number(env.CLOCK_SKEW_SECONDS, 60, 'CLOCK_SKEW_SECONDS') * 1000,
     purchaseRetryDelayMs: number(env.PURCHASE_RETRY_DELAY_MS, 250, 'PURCHASE_RETRY_DELAY_MS'),
     idempotencyTtlSeconds: number(env.IDEMPOTENCY_TTL_SECONDS, 29 * 86_400, 'IDEMPOTENCY_TTL_SECONDS'),
+    preflight: oneOf(env.PREFLIGHT, PREFLIGHT_MODES, 'on', 'PREFLIGHT'),
+    // Five minutes: Partner Center advises relying on an availability id "only within a short time span".
+    catalogCacheMs: number(env.CATALOG_CACHE_SECONDS, 300, 'CATALOG_CACHE_SECONDS') * 1000,
+    preflightTimeoutMs: number(env.PREFLIGHT_TIMEOUT_MS, 5_000, 'PREFLIGHT_TIMEOUT_MS'),
   };
 }

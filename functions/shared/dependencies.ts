@@ -1,6 +1,8 @@
 // Wires the shared pieces from configuration, once per container: clients are built at module load (no I/O);
 // credentials are read on first use and cached.
 import { TokenProvider } from './auth.js';
+import { Preflight } from './catalog/preflight.js';
+import { Catalog } from './catalog/reads.js';
 import { type Config, readConfig } from './config.js';
 import { type CredentialsSource, credentialsFrom } from './credentials.js';
 import type { HttpDependencies } from './http.js';
@@ -11,7 +13,12 @@ import { PartnerCenterClient } from './partner-center/client.js';
 export function createDependencies(
   config: Config = readConfig(),
   credentials: CredentialsSource = credentialsFrom(config),
-): HttpDependencies & { tokens: TokenProvider; credentials: CredentialsSource; authorityUrl: string } {
+): HttpDependencies & {
+  tokens: TokenProvider;
+  credentials: CredentialsSource;
+  authorityUrl: string;
+  catalog: Catalog;
+} {
   const tokens = new TokenProvider({ authorityUrl: config.authorityUrl, credentials });
   const partnerCenter = new PartnerCenterClient({
     baseUrl: config.partnerCenterUrl,
@@ -24,8 +31,16 @@ export function createDependencies(
   const idempotency = config.idempotencyTableName
     ? dynamoDBIdempotency({ tableName: config.idempotencyTableName, expiresAfterSeconds: config.idempotencyTtlSeconds })
     : undefined;
+  // One catalog per container: the pre-flight's reads and the catalog search share its cache.
+  const catalog = new Catalog({ ttlMs: config.catalogCacheMs });
   return {
     partnerCenter,
+    catalog,
+    preflight: new Preflight({
+      mode: config.preflight,
+      ...(config.preflight === 'off' ? {} : { catalog }),
+      timeoutMs: config.preflightTimeoutMs,
+    }),
     tokens,
     credentials,
     authorityUrl: config.authorityUrl,

@@ -1,4 +1,5 @@
 // RFC 9457 problem details: the one shape every error of this API takes, whatever entry point it came through.
+import { CatalogMismatchError, CatalogUnavailableError } from './catalog/errors.js';
 import {
   AmbiguousAttemptError,
   CheckoutAfterCartError,
@@ -174,6 +175,30 @@ export function toProblem(error: unknown): ProblemResponse {
   if (error instanceof AmbiguousAttemptError) {
     // Only a purchase's own loop sees these (exactly-once/); one that escapes is still never a refusal.
     return toProblem(new OutcomeUnknownError(5, `${error.message}.`, error.ids, error));
+  }
+  if (error instanceof CatalogMismatchError) {
+    return {
+      problem: {
+        type: type('catalog-mismatch'),
+        title: "The customer's catalog does not offer this",
+        status: 422,
+        detail: `${error.message} Nothing was sent to Partner Center.`,
+        errors: error.errors,
+      },
+      headers: {},
+    };
+  }
+  if (error instanceof CatalogUnavailableError) {
+    return {
+      problem: {
+        type: type('catalog-unavailable'),
+        title: "The customer's catalog could not be read",
+        status: 503,
+        detail: `${error.message} The purchase was not checked, so nothing was sent to Partner Center (PREFLIGHT=on); retry with the same key.`,
+        retryAfterSeconds: error.retryAfterSeconds,
+      },
+      headers: { 'Retry-After': String(error.retryAfterSeconds) },
+    };
   }
   if (error instanceof CheckoutFailedError) {
     return {

@@ -1,7 +1,7 @@
 // The one route table: the local server serves it, CDK deploys it, the README and OpenAPI document describe it.
 // Adding a route here is the only place a route is declared.
 
-export type FunctionName = 'create-order' | 'create-cart' | 'credentials-health';
+export type FunctionName = 'create-order' | 'create-cart' | 'credentials-health' | 'catalog';
 
 export interface Route {
   method: 'GET' | 'POST' | 'PATCH';
@@ -61,6 +61,14 @@ export const routes = [
     function: 'credentials-health',
     handler: 'handler',
     summary: 'Redeem a Partner Center token now and report on the credentials (no secret values)',
+    scope: 'read',
+  },
+  {
+    method: 'GET',
+    path: '/customers/{customerId}/catalog',
+    function: 'catalog',
+    handler: 'handler',
+    summary: "Find what to buy: the customer's products matching a search, with their purchasable catalog ids",
     scope: 'read',
   },
 ] as const satisfies readonly Route[];

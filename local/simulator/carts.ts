@@ -1,3 +1,4 @@
+import { catalogRefusal } from './catalog.js';
 import {
   type HandlerResult,
   invalidInput,
@@ -183,7 +184,8 @@ export function createCart(ctx: RouteContext): HandlerResult {
     lastModifiedTimestamp: created,
     expirationTimestamp: new Date(expiresAt).toISOString(),
     lastModifiedUser: SIMULATOR_USER_OBJECT_ID,
-    lineItems: input.value.lines,
+    // A line the catalog does not offer as asked is kept, with its error; the checkout then refuses the cart.
+    lineItems: ctx.store.catalogChecks ? input.value.lines.map(withCatalogError) : input.value.lines,
     status: 'Active',
     ...(input.value.attestation !== undefined && { partnerOnRecordAttestationAccepted: input.value.attestation }),
     links: { self: link(`/customers/${customerId}/carts/${id}`) },
@@ -214,6 +216,24 @@ export function updateCart(ctx: RouteContext): HandlerResult {
     ...(input.value.attestation !== undefined && { partnerOnRecordAttestationAccepted: input.value.attestation }),
   };
   return { reply: json(201, updated), commit: () => Object.assign(record.cart, updated) };
+}
+
+const withCatalogError = (line: CartLineItem): CartLineItem => {
+  const error = catalogError(line);
+  return error ? { ...line, error } : line;
+};
+
+/** Cart line errors (CartErrorCode): InvalidInput, 10010. */
+function catalogError(line: CartLineItem): CartLineItem['error'] {
+  const refused = catalogRefusal({
+    id: line.catalogItemId,
+    quantity: line.quantity,
+    billingCycle: line.billingCycle,
+    ...(line.termDuration === undefined ? {} : { termDuration: line.termDuration }),
+  });
+  if (!refused) return undefined;
+  const { description } = JSON.parse(refused.body) as { description: string };
+  return { errorCode: 10010, errorDescription: description };
 }
 
 export const checkoutLockKey = (params: RouteParams): string => `checkout:${params.cartId.toLowerCase()}`;
@@ -255,6 +275,19 @@ export function checkoutCart(ctx: RouteContext): HandlerResult {
   const record = liveCart(ctx);
   if (!record) return { reply: cartNotFound() };
   if (record.checkout) return { reply: json(201, record.checkout) };
+  const refused = (ctx.store.catalogChecks ? record.cart.lineItems : [])
+    .map((line) => ({ line, error: catalogError(line) }))
+    .filter((entry) => entry.error !== undefined);
+  if (refused.length > 0) {
+    return {
+      reply: pcError(
+        400,
+        800009,
+        'Error in Cart item(s)',
+        refused.map(({ line, error }) => `lineItems[${line.id}] ${line.catalogItemId}: ${error?.errorDescription}`),
+      ),
+    };
+  }
 
   const groups = new Map<string, CartLineItem[]>();
   for (const line of record.cart.lineItems) {

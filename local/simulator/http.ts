@@ -46,6 +46,9 @@ export interface RouteParams {
   /** Empty when the route has no such segment. */
   readonly orderId: string;
   readonly cartId: string;
+  /** Catalog routes (catalog.ts). */
+  readonly productId: string;
+  readonly skuId: string;
 }
 
 export interface RouteContext {

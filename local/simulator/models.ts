@@ -68,6 +68,8 @@ export interface CartLineItem {
   addonItems?: CartAddonItem[];
   renewsTo?: { termDuration: string };
   promotionId?: string;
+  /** Set by the service when the line is invalid (catalog.ts). */
+  error?: { errorCode: number; errorDescription: string };
 }
 
 export interface CartAddonItem {

@@ -1,3 +1,4 @@
+import { catalogRefusal } from './catalog.js';
 import { type HandlerResult, invalidInput, json, pcError, type Reply, type RouteContext } from './http.js';
 import { type BillingCycle, link, type Order, type OrderLineItem, type ResourceCollection } from './models.js';
 import {
@@ -216,12 +217,28 @@ export function createOrder(ctx: RouteContext): HandlerResult {
   if (input.value.lines.some((l) => l.parentSubscriptionId !== undefined)) {
     return { reply: pcError(400, 2000, 'ParentSubscriptionId is not supported for this request.') };
   }
+  const refused = ctx.store.catalogChecks && refusedByCatalog(input.value.lines, input.value.billingCycle);
+  if (refused) return { reply: refused };
   const customerId = ctx.params.customerId;
   const order = buildOrder(customerId, input.value.billingCycle, input.value.lines, ctx.now, input.value.attestation);
   return {
     reply: json(201, order),
     commit: () => ctx.store.addOrder({ ...order, status: 'completed' }),
   };
+}
+
+/** The first line the catalog does not offer as asked (catalog.ts; products the catalog does not list pass). */
+function refusedByCatalog(lines: readonly RequestedLine[], billingCycle: BillingCycle): Reply | undefined {
+  for (const line of lines) {
+    const refused = catalogRefusal({
+      id: line.offerId,
+      quantity: line.quantity,
+      billingCycle,
+      ...(line.termDuration === undefined ? {} : { termDuration: line.termDuration }),
+    });
+    if (refused) return refused;
+  }
+  return undefined;
 }
 
 const orderNotFound = (): Reply => pcError(404, 20000, 'Order Id not found');
@@ -250,6 +267,8 @@ export function patchOrder(ctx: RouteContext): HandlerResult {
       return { reply: pcError(400, 800029, 'The add-on is not related to the specified parent subscription') };
     }
   }
+  const refused = ctx.store.catalogChecks && refusedByCatalog(added, input.value.billingCycle);
+  if (refused) return { reply: refused };
   const newLines = added.map((line, i) => buildLine(order.referenceCustomerId, order.lineItems.length + i, line));
   const updated: Order = { ...order, lineItems: [...order.lineItems, ...newLines], status: 'pending' };
   return {

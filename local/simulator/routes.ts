@@ -1,4 +1,5 @@
 import { checkoutBusy, checkoutCart, checkoutLockKey, createCart, getCart, updateCart } from './carts.js';
+import { getProduct, getSku, listAvailabilities, listProducts, listSkus } from './catalog.js';
 import { type HandlerResult, pcError, type Reply, type RouteContext, type RouteParams } from './http.js';
 import { createOrder, getOrder, listOrders, patchOrder } from './orders.js';
 import { isGuid } from './validation.js';
@@ -45,6 +46,32 @@ const ROUTES: readonly Route[] = [
     methods: { POST: checkoutCart },
     exclusive: { key: checkoutLockKey, busy: checkoutBusy },
   },
+  // The customer's view of the catalog (catalog.ts).
+  {
+    pattern: /^\/v1\/customers\/([^/]+)\/products\/?$/i,
+    params: ['customerId'],
+    methods: { GET: listProducts },
+  },
+  {
+    pattern: /^\/v1\/customers\/([^/]+)\/products\/([^/]+)\/?$/i,
+    params: ['customerId', 'productId'],
+    methods: { GET: getProduct },
+  },
+  {
+    pattern: /^\/v1\/customers\/([^/]+)\/products\/([^/]+)\/skus\/?$/i,
+    params: ['customerId', 'productId'],
+    methods: { GET: listSkus },
+  },
+  {
+    pattern: /^\/v1\/customers\/([^/]+)\/products\/([^/]+)\/skus\/([^/]+)\/?$/i,
+    params: ['customerId', 'productId', 'skuId'],
+    methods: { GET: getSku },
+  },
+  {
+    pattern: /^\/v1\/customers\/([^/]+)\/products\/([^/]+)\/skus\/([^/]+)\/availabilities\/?$/i,
+    params: ['customerId', 'productId', 'skuId'],
+    methods: { GET: listAvailabilities },
+  },
 ];
 
 export interface RouteMatch {
@@ -57,7 +84,7 @@ export function matchRoute(pathname: string): RouteMatch | undefined {
     const m = route.pattern.exec(pathname);
     if (!m) continue;
     try {
-      const params = { customerId: '', orderId: '', cartId: '' };
+      const params = { customerId: '', orderId: '', cartId: '', productId: '', skuId: '' };
       route.params.forEach((name, i) => {
         params[name] = decodeURIComponent(m[i + 1] ?? '');
       });

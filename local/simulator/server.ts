@@ -52,6 +52,12 @@ export interface SimulatorOptions {
    * tests of money paths run with `'off'`. Default: `SIMULATOR_DEDUPE` from the environment, else `'on'`.
    */
   dedupe?: DedupeMode;
+  /**
+   * Refuse purchases of the catalog's products (catalog-data.ts) that its catalog does not offer as asked, as Partner
+   * Center does (catalog.ts, `catalogRefusal`). The catalog endpoints are served either way. Default: off, so that
+   * suites buying made-up terms are unaffected; `npm start` turns it on.
+   */
+  catalogChecks?: boolean;
 }
 
 export type DedupeMode = 'on' | 'off' | number;
@@ -188,6 +194,7 @@ export class PartnerCenterSimulator {
     this.now = options.now ?? scaledClock(this.timeScale);
     this.partnerTenantId = credentials.tenantId;
     this.dedupe = options.dedupe ?? dedupeFromEnv(process.env.SIMULATOR_DEDUPE);
+    this.store.catalogChecks = options.catalogChecks ?? false;
   }
 
   get url(): string {

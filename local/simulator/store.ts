@@ -17,6 +17,8 @@ const customerKey = (customerId: string): string => customerId.toLowerCase();
  * they are cleared in place so references held by tests stay valid.
  */
 export class Store {
+  /** Purchases are checked against the simulator's catalog (SimulatorOptions.catalogChecks). */
+  catalogChecks = false;
   readonly orders: Order[] = [];
   readonly carts: Cart[] = [];
   private readonly cartIndex = new Map<string, CartRecord>();

@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { captureLogs } from '../support/logs.js';
-import { type Stack, startStack } from '../support/stack.js';
+import { AS_NPM_START, type Stack, startStack } from '../support/stack.js';
 
 const run = promisify(execFile);
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -72,7 +72,7 @@ describe('README and docs/', () => {
     captureLogs(); // the server's log lines are not the test's output
     let stack: Stack;
     beforeAll(async () => {
-      stack = await startStack({ idempotency: {} }); // as `npm start`: dynalite behind the idempotency store
+      stack = await startStack(AS_NPM_START); // dynalite behind the idempotency store, the catalog pre-flight on
     });
     afterAll(() => stack.stop());
 

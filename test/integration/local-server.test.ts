@@ -367,7 +367,12 @@ describe('requests that arrive too slowly', () => {
     return { statusCode: 200, headers: { 'MS-CorrelationId': 'handler' }, body: '{}' };
   };
   const server = createLocalServer({
-    handlers: { 'create-order': slowHandler, 'create-cart': slowHandler, 'credentials-health': slowHandler },
+    handlers: {
+      'create-order': slowHandler,
+      'create-cart': slowHandler,
+      'credentials-health': slowHandler,
+      catalog: slowHandler,
+    },
     timeouts: TIMEOUTS,
   });
   let port = 0;

@@ -122,8 +122,9 @@ const operations = () =>
     Object.entries(item).map(([method, operation]: [string, Json]) => ({ path, method, operation })),
   );
 
-/** The purchase operations; the read-only credentials check takes no dry run, key or body. */
-const purchases = () => operations().filter((o) => o.operation.operationId !== 'checkCredentials');
+/** The purchase operations; the read-only credentials check and catalog search take no dry run, key or body. */
+const READ_ONLY = ['checkCredentials', 'searchCatalog'];
+const purchases = () => operations().filter((o) => !READ_ONLY.includes(o.operation.operationId));
 
 const bodySchema = (path: string, method: string) =>
   doc.paths[path][method].requestBody.content['application/json'].schema;
@@ -166,6 +167,7 @@ describe('openapi.json', () => {
         'Cart',
         'CartCheckoutResult',
         'CartLineItemInput',
+        'CatalogSearchResult',
         'CreateCartRequest',
         'CreateCartWithCheckoutResult',
         'CreateOrderRequest',
@@ -173,6 +175,7 @@ describe('openapi.json', () => {
         'DryRunResult',
         'Order',
         'OrderLineItemInput',
+        'PreflightReport',
         'Problem',
       ].sort(),
     );
@@ -209,6 +212,7 @@ describe('openapi.json', () => {
       'createCart',
       'checkoutCart',
       'checkCredentials',
+      'searchCatalog',
     ]);
   });
 

@@ -4,14 +4,14 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { examples } from '../../local/examples.js';
 import { README, withExamples } from '../../scripts/readme-examples.js';
-import { type Stack, startStack } from '../support/stack.js';
+import { AS_NPM_START, type Stack, startStack } from '../support/stack.js';
 
 const run = promisify(execFile);
 
 describe('README curl examples', () => {
   let stack: Stack;
   beforeAll(async () => {
-    stack = await startStack({ idempotency: {} }); // as `npm start`: dynalite behind the idempotency store
+    stack = await startStack(AS_NPM_START); // dynalite behind the idempotency store, the catalog pre-flight on
   });
   afterAll(() => stack.stop());
 
@@ -34,8 +34,14 @@ describe('README curl examples', () => {
           '/body/lineItems/0/quantiy',
         ]),
       );
+    } else if (title.startsWith('Find what to buy')) {
+      // The order examples' catalog id is the simulator's; this one finds E3's, ready to paste.
+      expect(answer.products[0]).toMatchObject({ productId: 'CFQ7TTC0LFLZ', title: 'Microsoft 365 E3' });
+      expect(answer.products[0].skus[0].availabilities[0].catalogItemId).toMatch(/^CFQ7TTC0LFLZ:0001:\w+$/);
     } else {
       expect(answer.type, JSON.stringify(answer)).toBeUndefined(); // not a problem
+      // With the pre-flight on (as `npm start` runs), the dry run says the catalog accepts the order.
+      if (answer.dryRun) expect(answer.preflight).toMatchObject({ mode: 'on', verdict: 'pass' });
       expect(
         answer.id ??
           answer.cart?.id ??

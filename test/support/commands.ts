@@ -1,17 +1,28 @@
 // Command-layer settings for tests that build handler dependencies by hand (the others read them from config.ts).
+import { PREFLIGHT_OFF_OPTIONS, Preflight } from '../../functions/shared/catalog/preflight.js';
 import type { CommandDependencies, ReconcileSettings } from '../../functions/shared/commands.js';
 
 /** Small pauses, and an attempt without an answer counts as settled after 300 ms. */
 export const TEST_RECONCILE: ReconcileSettings = { settleMs: 300, skewMs: 60_000, retryDelayMs: 5 };
 
+/**
+ * No catalog pre-flight (PREFLIGHT=off): for handlers built by hand around an upstream that serves no catalog. The
+ * pre-flight's own tests build theirs (test/integration/catalog.test.ts, test/unit/catalog.test.ts).
+ */
+export const PREFLIGHT_OFF = new Preflight(PREFLIGHT_OFF_OPTIONS);
+
+type Settings = Pick<CommandDependencies, 'requireIdempotencyKey' | 'reconcile' | 'preflight'>;
+
 /** For handlers that exercise validation and upstream mapping without a store: keys optional, as a deployment may set. */
-export const KEYS_OPTIONAL: Pick<CommandDependencies, 'requireIdempotencyKey' | 'reconcile'> = {
+export const KEYS_OPTIONAL: Settings = {
   requireIdempotencyKey: false,
   reconcile: TEST_RECONCILE,
+  preflight: PREFLIGHT_OFF,
 };
 
 /** As deployed by default: a purchase without a key is refused. */
-export const KEYS_REQUIRED: Pick<CommandDependencies, 'requireIdempotencyKey' | 'reconcile'> = {
+export const KEYS_REQUIRED: Settings = {
   requireIdempotencyKey: true,
   reconcile: TEST_RECONCILE,
+  preflight: PREFLIGHT_OFF,
 };

@@ -12,6 +12,8 @@ export interface PartnerCenterRequest {
   /** Path below the API root, starting with `/v1/`; path segments already encoded. */
   path: string;
   body?: unknown;
+  /** Extra request headers (a paged read's `MS-ContinuationToken`); never one the client sets itself. */
+  headers?: Record<string, string>;
 }
 
 export interface CallOptions {
@@ -280,6 +282,7 @@ export class PartnerCenterClient {
 
   private headers(request: PartnerCenterRequest, ids: UpstreamIds, authorization: string): Record<string, string> {
     return {
+      ...request.headers,
       Authorization: authorization,
       Accept: 'application/json',
       ...(request.method === 'GET' ? {} : { 'Content-Type': 'application/json' }),

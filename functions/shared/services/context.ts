@@ -9,6 +9,7 @@ import type {
   PartnerCenterClient,
   PartnerCenterRequest,
 } from '../partner-center/client.js';
+import type { PreflightReport } from '../schemas/catalog.js';
 import { compiled } from '../validation.js';
 
 export interface ServiceContext {
@@ -39,6 +40,8 @@ export interface DryRunResult {
   idempotency?: 'new' | 'replay' | 'mismatch' | 'in-progress';
   /** For a replay: the status of the stored answer. */
   storedStatus?: number;
+  /** The catalog pre-flight's verdict on every line, and the catalog facts it used (catalog/preflight.ts). */
+  preflight?: PreflightReport;
 }
 
 export const dryRun = (ctx: ServiceContext, steps: [string, PartnerCenterRequest][]): ServiceResult => ({
