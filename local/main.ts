@@ -39,11 +39,15 @@ if (!process.env.IDEMPOTENCY_TABLE_NAME) {
   process.env.AWS_SECRET_ACCESS_KEY ??= 'local';
 }
 
-const [{ createLocalApp }, { createDependencies }] = await Promise.all([
+const [{ createLocalApp }, { createDependencies }, { PurchasePolicy }, { localPolicyEngine }] = await Promise.all([
   import('./app.js'),
   import('../functions/shared/dependencies.js'),
+  import('../functions/shared/policy/check.js'),
+  import('../functions/shared/policy/local.js'),
 ]);
-const server = createLocalApp(createDependencies());
+// The purchase policy from policies/ and policies/local/ (allow-all, the guardrails, example members), evaluated here
+// with cedar-wasm; a deployed stack asks Verified Permissions (docs/authorization.md).
+const server = createLocalApp({ ...createDependencies(), policy: new PurchasePolicy(localPolicyEngine()) });
 
 server.listen(port, host, () => {
   // The port actually bound (PORT=0 picks a free one); /openapi.json advertises the address it is reached at.

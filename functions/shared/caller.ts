@@ -38,6 +38,33 @@ export function httpCaller(event: APIGatewayProxyEventV2): string {
   return 'http:anonymous';
 }
 
+/** The claims that carry a token's groups and app roles: Entra ID's `groups` and `roles`, Cognito's `cognito:groups`. */
+export const GROUP_CLAIMS = ['groups', 'roles', 'cognito:groups'] as const;
+
+/**
+ * The groups and app roles a JWT claims, for the purchase policy (not part of the caller: a key's scope must not change
+ * when a group membership does). API Gateway hands array claims to the function as one string, `[a b c]`; a JSON
+ * array (a direct test event) and a single value are taken too.
+ */
+export function jwtGroups(claims: Record<string, unknown>): string[] {
+  const groups: string[] = [];
+  for (const name of GROUP_CLAIMS) {
+    const value = claims[name];
+    if (Array.isArray(value)) groups.push(...value.filter((v): v is string => typeof v === 'string'));
+    else if (typeof value === 'string') {
+      const bracketed = /^\[(.*)\]$/s.exec(value.trim());
+      groups.push(...(bracketed ? (bracketed[1] ?? '').split(/\s+/) : [value.trim()]));
+    }
+  }
+  return [...new Set(groups.filter((g) => g !== ''))];
+}
+
+/** The groups an HTTP caller's JWT claims; none for SigV4. */
+export function httpCallerGroups(event: APIGatewayProxyEventV2): string[] {
+  const claims = (event.requestContext as { authorizer?: Authorizer }).authorizer?.jwt?.claims;
+  return claims ? jwtGroups(claims) : [];
+}
+
 /** An event's producer, as EventBridge reports it (bound to the producer by the bus policy). */
 export const eventCaller = (source: string) => `events:${source}`;
 

@@ -5,6 +5,7 @@ import type { Preflight } from './catalog/preflight.js';
 import { IdempotencyKeyRequiredError, IdempotencyStoreError } from './errors.js';
 import type { ExactlyOnce } from './exactly-once/place-once.js';
 import type { IdempotencyStore, KeyState, Outcome } from './idempotency.js';
+import type { PurchasePolicy } from './policy/check.js';
 import { toProblem } from './problem.js';
 import type { ServiceContext, ServiceResult } from './services/context.js';
 import { uuidv5 } from './uuid.js';
@@ -20,6 +21,8 @@ export interface Command {
 export interface PerformOptions {
   /** Who is asking (caller.ts: an IAM role, a JWT subject, an event source): keys never cross callers. */
   caller: string;
+  /** The groups or app roles a JWT caller's token claims (caller.ts `jwtGroups`), for the purchase policy. */
+  callerGroups?: readonly string[];
   idempotencyKey?: string;
   /** Where the key is read from, for the problem when it is required and missing (`/headers/idempotency-key`). */
   idempotencyKeyPath: string;
@@ -40,6 +43,8 @@ export interface CommandDependencies {
   /** False only when the deployment chose optional keys (IDEMPOTENCY_KEY_REQUIRED=false). */
   requireIdempotencyKey: boolean;
   reconcile: ReconcileSettings;
+  /** The purchase policy (policy/check.ts): who may buy what, decided before anything is sent. */
+  policy: PurchasePolicy;
   /** The catalog pre-flight (catalog/preflight.ts, PREFLIGHT): checks a purchase's lines before anything is sent. */
   preflight: Preflight;
 }
@@ -75,6 +80,8 @@ export async function perform(
   }
   // Inside the command, so that a replay is answered without it and a resumed purchase is not checked twice.
   command = deps.preflight.guard(command, options);
+  // Outermost, so the policy decides before the pre-flight reads anything: who may buy comes first.
+  command = deps.policy.guard(command, options);
   const scope =
     idempotencyKey === undefined
       ? undefined

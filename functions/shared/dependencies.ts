@@ -9,6 +9,8 @@ import type { HttpDependencies } from './http.js';
 import { dynamoDBIdempotency } from './idempotency.js';
 import { logger } from './log.js';
 import { PartnerCenterClient } from './partner-center/client.js';
+import { UNCONFIGURED_POLICY, VerifiedPermissionsEngine } from './policy/avp.js';
+import { PurchasePolicy } from './policy/check.js';
 
 export function createDependencies(
   config: Config = readConfig(),
@@ -46,6 +48,11 @@ export function createDependencies(
     authorityUrl: config.authorityUrl,
     ...(idempotency ? { idempotency } : {}),
     requireIdempotencyKey: config.requireIdempotencyKey,
+    policy: new PurchasePolicy(
+      config.policyStoreId
+        ? new VerifiedPermissionsEngine({ policyStoreId: config.policyStoreId })
+        : UNCONFIGURED_POLICY,
+    ),
     reconcile: {
       settleMs: config.reconcileSettleMs,
       skewMs: config.clockSkewMs,

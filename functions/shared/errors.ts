@@ -217,3 +217,32 @@ export function credentialFields(error: unknown): { credentialProblem?: string; 
   }
   return {};
 }
+
+/** The purchase policy (functions/shared/policy/) refused the purchase: nothing was sent to Partner Center. */
+export class PolicyDeniedError extends Error {
+  override readonly name = 'PolicyDeniedError';
+  constructor(
+    readonly denial: {
+      /** The Cedar action refused (`CreateOrder`, `AddOn`, `CreateCart`, `CheckoutCart`). */
+      action: string;
+      /** The caller as the policies name it: `PartnerOrders::Producer::"com.example.billing"`. */
+      principal: string;
+      /** The `@id`s of the policies that decided; none when no policy permits the purchase. */
+      policies: string[];
+      /** Where in the request: `/body/lineItems/0/quantity`. */
+      path: string;
+      /** Why, as the deciding policy's `@reason` says it. */
+      reason: string;
+    },
+  ) {
+    super(`${denial.path}: ${denial.reason}`);
+  }
+}
+
+/** The purchase policy could not be evaluated (policy store unreachable, cart unreadable): nothing was sent. */
+export class PolicyUnavailableError extends Error {
+  override readonly name = 'PolicyUnavailableError';
+  constructor(message: string, cause?: unknown) {
+    super(message, { cause });
+  }
+}

@@ -13,7 +13,7 @@ import { randomUUID } from 'node:crypto';
 import middy, { type MiddlewareObj, type Request } from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import type * as z from 'zod/mini';
-import { httpCaller } from './caller.js';
+import { httpCaller, httpCallerGroups } from './caller.js';
 import { type Command, type CommandDependencies, perform } from './commands.js';
 import {
   credentialFields,
@@ -209,6 +209,7 @@ export function httpHandler(
       command,
       {
         caller: httpCaller(event),
+        callerGroups: httpCallerGroups(event),
         ...(idempotencyKey === undefined ? {} : { idempotencyKey }),
         idempotencyKeyPath: '/headers/idempotency-key',
         dryRun: query.dryRun === 'true',

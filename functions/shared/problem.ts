@@ -1,4 +1,5 @@
 // RFC 9457 problem details: the one shape every error of this API takes, whatever entry point it came through.
+
 import { CatalogMismatchError, CatalogUnavailableError } from './catalog/errors.js';
 import {
   AmbiguousAttemptError,
@@ -12,6 +13,8 @@ import {
   IdempotencyStoreError,
   OutcomeUnknownError,
   PartnerCenterError,
+  PolicyDeniedError,
+  PolicyUnavailableError,
   RouteNotFoundError,
   type UpstreamIds,
   UpstreamProtocolError,
@@ -50,6 +53,8 @@ export interface Problem {
   /** Partner Center's reasons, per order group, when a checkout placed nothing. */
   orderErrors?: unknown[];
   retryAfterSeconds?: number;
+  /** A refusal by the purchase policy: the Cedar action, the caller as the policies name it, the deciding `@id`s. */
+  policy?: { decision: 'deny'; action: string; principal: string; policies: string[] };
 }
 
 export interface ProblemResponse {
@@ -198,6 +203,33 @@ export function toProblem(error: unknown): ProblemResponse {
         retryAfterSeconds: error.retryAfterSeconds,
       },
       headers: { 'Retry-After': String(error.retryAfterSeconds) },
+    };
+  }
+  if (error instanceof PolicyDeniedError) {
+    const { denial } = error;
+    const by = denial.policies.length > 0 ? ` (policy ${denial.policies.join(', ')})` : '';
+    return {
+      problem: {
+        type: type('policy-denied'),
+        title: 'Refused by the purchase policy',
+        status: 403,
+        detail: `${denial.path}: ${denial.reason}${by}. Nothing was sent to Partner Center.`,
+        errors: [{ path: denial.path, message: `${denial.reason}${by}` }],
+        policy: { decision: 'deny', action: denial.action, principal: denial.principal, policies: denial.policies },
+      },
+      headers: {},
+    };
+  }
+  if (error instanceof PolicyUnavailableError) {
+    return {
+      problem: {
+        type: type('policy-unavailable'),
+        title: 'The purchase policy could not be evaluated',
+        status: 503,
+        detail: `${error.message} Nothing was sent to Partner Center; retry with the same key.`,
+        retryAfterSeconds: 5,
+      },
+      headers: { 'Retry-After': '5' },
     };
   }
   if (error instanceof CheckoutFailedError) {

@@ -9,6 +9,7 @@ import { createIdempotencyTable, type LocalDynamoDB, startDynamoDB } from '../..
 import { DEFAULT_SIMULATOR_CREDENTIALS, PartnerCenterSimulator } from '../../local/simulator/index.js';
 import { lambdaContext } from '../support/events.js';
 import { captureLogs } from '../support/logs.js';
+import { ALLOW_ALL_POLICY } from '../support/policy.js';
 import { eventBridgeEvent, sqsEvent, sqsRecord } from '../support/sqs.js';
 
 const CUSTOMER = '4a8c3e2d-1b6f-4c7e-9d2a-5f0e1b3c7a90';
@@ -36,14 +37,17 @@ describe('order-events: EventBridge → SQS → Lambda', () => {
     const url = await simulator.start();
     dynamodb = await startDynamoDB();
     await createIdempotencyTable(dynamodb.client, 'idempotency');
-    const base = createDependencies(
-      readConfig({
-        PARTNER_CENTER_URL: url,
-        PARTNER_CENTER_AUTHORITY_URL: url,
-        PARTNER_CENTER_CREDENTIALS: JSON.stringify(DEFAULT_SIMULATOR_CREDENTIALS),
-        UPSTREAM_ATTEMPT_TIMEOUT_MS: '1000',
-      }),
-    );
+    const base = {
+      ...createDependencies(
+        readConfig({
+          PARTNER_CENTER_URL: url,
+          PARTNER_CENTER_AUTHORITY_URL: url,
+          PARTNER_CENTER_CREDENTIALS: JSON.stringify(DEFAULT_SIMULATOR_CREDENTIALS),
+          UPSTREAM_ATTEMPT_TIMEOUT_MS: '1000',
+        }),
+      ),
+      policy: ALLOW_ALL_POLICY,
+    };
     deps = {
       ...base,
       idempotency: dynamoDBIdempotency({

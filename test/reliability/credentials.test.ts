@@ -11,6 +11,7 @@ import { DEFAULT_SIMULATOR_CREDENTIALS, PartnerCenterSimulator } from '../../loc
 import { lambdaContext } from '../support/events.js';
 import { synth } from '../support/infra.js';
 import { leakWatch } from '../support/leaks.js';
+import { ALLOW_ALL_POLICY } from '../support/policy.js';
 import { count, Histogram, pool, report, sleep, timeout } from '../support/reliability.js';
 import { FakeSecretsManager } from '../support/secrets-manager.js';
 import { eventBridgeEvent, recordingEventsHandler, sqsEvent, sqsRecord } from '../support/sqs.js';
@@ -63,7 +64,10 @@ const probeHungSecretsManager = () => {
       // About the Secrets Manager client alone: no key, so no idempotency store either.
       IDEMPOTENCY_KEY_REQUIRED: 'false',
     });
-    const handler = createOrderHandler(createDependencies(config, credentialsFrom(config)));
+    const handler = createOrderHandler({
+      ...createDependencies(config, credentialsFrom(config)),
+      policy: ALLOW_ALL_POLICY,
+    });
     const started = performance.now();
     void Promise.race([
       handler({ customerId: CUSTOMER, ...order }, lambdaContext()).then(

@@ -19,6 +19,7 @@ import { createIdempotencyTable, type LocalDynamoDB, startDynamoDB } from '../..
 import { DEFAULT_SIMULATOR_CREDENTIALS, PartnerCenterSimulator } from '../../local/simulator/index.js';
 import { httpEvent, lambdaContext } from '../support/events.js';
 import { leakWatch } from '../support/leaks.js';
+import { ALLOW_ALL_POLICY } from '../support/policy.js';
 import { count, Histogram, pool, report, sleep, timeout } from '../support/reliability.js';
 import { eventBridgeEvent, sqsEvent, sqsRecord } from '../support/sqs.js';
 import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy.js';
@@ -60,14 +61,17 @@ describe.concurrent('the idempotency store fails in the middle of a run', () => 
     await createIdempotencyTable(dynamodb.client, 'idempotency');
     simulator = new PartnerCenterSimulator();
     const url = await simulator.start();
-    base = createDependencies(
-      readConfig({
-        PARTNER_CENTER_URL: url,
-        PARTNER_CENTER_AUTHORITY_URL: url,
-        PARTNER_CENTER_CREDENTIALS: JSON.stringify(DEFAULT_SIMULATOR_CREDENTIALS),
-        UPSTREAM_ATTEMPT_TIMEOUT_MS: '1000',
-      }),
-    );
+    base = {
+      ...createDependencies(
+        readConfig({
+          PARTNER_CENTER_URL: url,
+          PARTNER_CENTER_AUTHORITY_URL: url,
+          PARTNER_CENTER_CREDENTIALS: JSON.stringify(DEFAULT_SIMULATOR_CREDENTIALS),
+          UPSTREAM_ATTEMPT_TIMEOUT_MS: '1000',
+        }),
+      ),
+      policy: ALLOW_ALL_POLICY,
+    };
   });
   afterAll(async () => {
     leaks.fromSimulator(simulator);

@@ -1,6 +1,7 @@
 // Command-layer settings for tests that build handler dependencies by hand (the others read them from config.ts).
 import { PREFLIGHT_OFF_OPTIONS, Preflight } from '../../functions/shared/catalog/preflight.js';
 import type { CommandDependencies, ReconcileSettings } from '../../functions/shared/commands.js';
+import { ALLOW_ALL_POLICY } from './policy.js';
 
 /** Small pauses, and an attempt without an answer counts as settled after 300 ms. */
 export const TEST_RECONCILE: ReconcileSettings = { settleMs: 300, skewMs: 60_000, retryDelayMs: 5 };
@@ -11,13 +12,15 @@ export const TEST_RECONCILE: ReconcileSettings = { settleMs: 300, skewMs: 60_000
  */
 export const PREFLIGHT_OFF = new Preflight(PREFLIGHT_OFF_OPTIONS);
 
-type Settings = Pick<CommandDependencies, 'requireIdempotencyKey' | 'reconcile' | 'preflight'>;
+type Settings = Pick<CommandDependencies, 'requireIdempotencyKey' | 'reconcile' | 'preflight' | 'policy'>;
 
 /** For handlers that exercise validation and upstream mapping without a store: keys optional, as a deployment may set. */
 export const KEYS_OPTIONAL: Settings = {
   requireIdempotencyKey: false,
   reconcile: TEST_RECONCILE,
   preflight: PREFLIGHT_OFF,
+  // Every caller may buy anything: these handlers are about something else (test/support/policy.ts).
+  policy: ALLOW_ALL_POLICY,
 };
 
 /** As deployed by default: a purchase without a key is refused. */
@@ -25,4 +28,6 @@ export const KEYS_REQUIRED: Settings = {
   requireIdempotencyKey: true,
   reconcile: TEST_RECONCILE,
   preflight: PREFLIGHT_OFF,
+  // Every caller may buy anything: these handlers are about something else (test/support/policy.ts).
+  policy: ALLOW_ALL_POLICY,
 };

@@ -11,6 +11,7 @@ import type { HttpDependencies } from '../../functions/shared/http.js';
 import { dynamoDBIdempotency } from '../../functions/shared/idempotency.js';
 import { logger } from '../../functions/shared/log.js';
 import { PartnerCenterClient, type PartnerCenterClientOptions } from '../../functions/shared/partner-center/client.js';
+import type { PurchasePolicy } from '../../functions/shared/policy/check.js';
 import { createLocalApp } from '../../local/app.js';
 import { createIdempotencyTable, type LocalDynamoDB, startDynamoDB } from '../../local/dynamodb.js';
 import {
@@ -18,6 +19,7 @@ import {
   PartnerCenterSimulator,
   type SimulatorOptions,
 } from '../../local/simulator/index.js';
+import { ALLOW_ALL_POLICY, localPolicy } from './policy.js';
 import type { FakeSecretsManager } from './secrets-manager.js';
 
 export interface Stack {
@@ -40,6 +42,7 @@ export interface Stack {
 /** The stack as `npm start` runs it: an idempotency store, the catalog pre-flight on, a simulator that checks purchases. */
 export const AS_NPM_START = {
   idempotency: {},
+  policy: 'local',
   env: { PREFLIGHT: 'on' },
   simulator: { catalogChecks: true },
 } as const satisfies Parameters<typeof startStack>[0];
@@ -57,6 +60,11 @@ export async function startStack(
      * `baseDelayMs`). `onRetry` is called besides the usual log line.
      */
     client?: Partial<Omit<PartnerCenterClientOptions, 'baseUrl' | 'tokens'>>;
+    /**
+     * The purchase policy: allow-all unless a test names one; `local` is npm start's (policies/ and policies/local/:
+     * allow-all plus the guardrails).
+     */
+    policy?: PurchasePolicy | 'local';
   } = {},
 ): Promise<Stack> {
   const simulator = new PartnerCenterSimulator(options.simulator);
@@ -111,6 +119,7 @@ export async function startStack(
   }
   const deps = {
     ...base,
+    policy: options.policy === 'local' ? localPolicy() : (options.policy ?? ALLOW_ALL_POLICY),
     ...(dynamodb
       ? {
           idempotency: dynamoDBIdempotency({

@@ -1,0 +1,273 @@
+// The two engines decide alike: cedar-wasm in the process (local server, tests, CLI) and Amazon Verified Permissions
+// (deployed), here through the real SDK client against a loopback stand-in holding a policy store made from the same
+// files. The stand-in evaluates with cedar-wasm too, so what this shows is that the requests we send Verified
+// Permissions carry exactly what the local engine judges, and that its answers are read back the same way: the same
+// decisions, the same deciding policies (by @id), the same fields. And that the deployed engine fails closed.
+import { VerifiedPermissionsClient } from '@aws-sdk/client-verifiedpermissions';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createHandler as createOrderHandler } from '../../functions/create-order/handler.js';
+import { readConfig } from '../../functions/shared/config.js';
+import { createDependencies } from '../../functions/shared/dependencies.js';
+import { PolicyUnavailableError } from '../../functions/shared/errors.js';
+import { VerifiedPermissionsEngine } from '../../functions/shared/policy/avp.js';
+import { type Decision, PurchasePolicy } from '../../functions/shared/policy/check.js';
+import { CedarEngine, loadPolicyFiles, type PolicyFiles } from '../../functions/shared/policy/local.js';
+import {
+  type EntityJson,
+  entitiesFor,
+  type PurchaseToJudge,
+  policyLine,
+  principalOf,
+  requestsOf,
+} from '../../functions/shared/policy/model.js';
+import { lambdaContext } from '../support/events.js';
+import { captureLogs } from '../support/logs.js';
+import { FakeVerifiedPermissions } from '../support/verified-permissions.js';
+
+captureLogs();
+
+const CUSTOMER = '4a8c3e2d-1b6f-4c7e-9d2a-5f0e1b3c7a90';
+const CONTOSO = '0b6f1c3e-2d4a-4e8b-9c7d-1a2b3c4d5e6f';
+const member = (type: string, id: string, ...groups: [string, string][]): EntityJson => ({
+  uid: { type: `PartnerOrders::${type}`, id },
+  attrs: {},
+  parents: groups.map(([t, g]) => ({ type: `PartnerOrders::${t}`, id: g })),
+});
+
+function files(): PolicyFiles {
+  const loaded = loadPolicyFiles();
+  loaded.entities.push(
+    member('Role', 'arn:aws:iam::111122223333:role/Buyer', ['Group', 'buyers']),
+    member('TokenGroup', 'Purchasers', ['Group', 'buyers']),
+    member('Producer', 'com.example.billing', ['Group', 'buyers'], ['Group', 'automation']),
+    member('Producer', 'com.contoso.billing', ['Group', 'contoso-systems']),
+    member('Customer', CONTOSO, ['CustomerGroup', 'contoso']),
+  );
+  return loaded;
+}
+
+const line = (more: Partial<Parameters<typeof policyLine>[0]> = {}) =>
+  policyLine({ id: 'CFQ7TTC0LH18:0001:CFQ7TTC0K59S', quantity: 5, term: 'P1Y', ...more });
+
+/** A purchase as the command layer makes one, with lines only (the request's pointers as HTTP has them). */
+const purchase = (
+  actions: PurchaseToJudge['actions'],
+  lines: ReturnType<typeof policyLine>[],
+  customerId = CUSTOMER,
+): PurchaseToJudge => ({
+  actions,
+  customerId,
+  paths: { customer: '/path/customerId', totalSeats: '/body/lineItems', lineCount: '/body/lineItems' },
+  lines: lines.map((l, i) => ({
+    line: l,
+    paths: { quantity: `/body/lineItems/${i}/quantity`, term: `/body/lineItems/${i}/termDuration` },
+    at: `/body/lineItems/${i}`,
+    origin: `line item ${i}`,
+  })),
+});
+
+/** Who asks what: every kind of caller, allowed and refused, each guardrail. */
+const CASES: [string, string, string[], PurchaseToJudge][] = [
+  ['a buyer role', 'http:iam:arn:aws:iam::111122223333:role/Buyer', [], purchase(['CreateOrder'], [line()])],
+  ['a stranger role', 'http:iam:arn:aws:iam::111122223333:role/Other', [], purchase(['CreateOrder'], [line()])],
+  ['a token group', 'http:jwt:["https://issuer","alice"]', ['Purchasers'], purchase(['CreateCart'], [line()])],
+  ['no token group', 'http:jwt:["https://issuer","bob"]', ['Readers'], purchase(['CreateCart'], [line()])],
+  ['seats per line', 'events:com.example.billing', [], purchase(['CreateOrder'], [line(), line({ quantity: 301 })])],
+  [
+    'seats per request',
+    'events:com.example.billing',
+    [],
+    purchase(
+      ['CreateOrder'],
+      [1, 2, 3, 4].map(() => line({ quantity: 260 })),
+    ),
+  ],
+  ['P3Y for automation', 'events:com.example.billing', [], purchase(['CreateOrder'], [line({ term: 'P3Y' })])],
+  [
+    'a trial',
+    'events:com.example.billing',
+    [],
+    purchase(['CreateCart', 'CheckoutCart'], [line({ billingCycle: 'none' })]),
+  ],
+  ['an add-on', 'events:com.example.billing', [], purchase(['AddOn'], [line()])],
+  ['contoso for its customer', 'events:com.contoso.billing', [], purchase(['CreateOrder'], [line()], CONTOSO)],
+  ['contoso for another', 'events:com.contoso.billing', [], purchase(['CreateOrder'], [line()])],
+];
+
+describe('cedar-wasm and Verified Permissions decide alike', () => {
+  const fake = new FakeVerifiedPermissions(files());
+  let endpoint: string;
+  let client: VerifiedPermissionsClient;
+  const local = new CedarEngine(files());
+  let avp: VerifiedPermissionsEngine;
+
+  beforeAll(async () => {
+    endpoint = await fake.start();
+    client = new VerifiedPermissionsClient({
+      endpoint,
+      region: 'eu-west-1',
+      credentials: { accessKeyId: 'AKIDTEST', secretAccessKey: 'test' },
+      maxAttempts: 1,
+    });
+    avp = new VerifiedPermissionsEngine({ policyStoreId: fake.policyStoreId, client, entities: files().entities });
+  });
+  afterAll(() => fake.stop());
+
+  const judge = (
+    policy: PurchasePolicy,
+    [_, caller, groups, what]: (typeof CASES)[number],
+    deadline = Date.now() + 5_000,
+  ): Promise<Decision> => policy.judge(what, { caller, callerGroups: groups, dryRun: false }, 'createOrder', deadline);
+
+  it.each(CASES)('%s: the same decision, deciding policies and field', async (...testCase) => {
+    const [here, there] = await Promise.all([
+      judge(new PurchasePolicy(local), testCase),
+      judge(new PurchasePolicy(avp), testCase),
+    ]);
+    expect(there).toEqual(here);
+  });
+
+  it('covers both outcomes and every guardrail kind above', async () => {
+    const decisions = await Promise.all(CASES.map((c) => judge(new PurchasePolicy(local), c)));
+    expect(decisions.filter((d) => d.allowed).length).toBeGreaterThanOrEqual(3);
+    expect(new Set(decisions.flatMap((d) => d.denial?.policies ?? []))).toEqual(
+      new Set([
+        'max-300-seats-per-line',
+        'max-1000-seats-per-request',
+        'automation-no-three-year-terms',
+        'automation-no-trials',
+        'automation-no-add-ons',
+      ]),
+    );
+  });
+
+  it('sends Verified Permissions the Cedar JSON the local engine evaluates', async () => {
+    const [_, caller, groups, what] = CASES[2] as (typeof CASES)[number];
+    const principal = principalOf(caller, groups);
+    const requests = requestsOf(what, principal);
+    const entities = entitiesFor(files().entities, principal, requests[0]?.resource ?? { type: '', id: '' });
+    const before = fake.calls.length;
+    await avp.authorize({ requests, entities }, Date.now() + 5_000);
+    const call = fake.calls.slice(before).find((c) => c.target === 'BatchIsAuthorized');
+    expect(call?.body).toEqual({
+      policyStoreId: fake.policyStoreId,
+      entities: { cedarJson: JSON.stringify(entities) },
+      requests: requests.map((r) => ({
+        principal: { entityType: 'PartnerOrders::User', entityId: 'https://issuer|alice' },
+        action: { actionType: 'PartnerOrders::Action', actionId: 'CreateCart' },
+        resource: { entityType: 'PartnerOrders::Customer', entityId: CUSTOMER },
+        context: { cedarJson: JSON.stringify(r.context) },
+      })),
+    });
+    // The token's group rides along as the principal's parent, with the group above it.
+    expect(JSON.parse((call?.body.entities as { cedarJson: string } | undefined)?.cedarJson ?? '[]')).toEqual(
+      expect.arrayContaining([
+        { uid: principal.uid, attrs: {}, parents: [{ type: 'PartnerOrders::TokenGroup', id: 'Purchasers' }] },
+        member('TokenGroup', 'Purchasers', ['Group', 'buyers']),
+      ]),
+    );
+  });
+
+  it('asks in batches of 30 and keeps the order: line 61 of 75 is the one refused', async () => {
+    const lines = Array.from({ length: 75 }, (_, i) => line({ quantity: i === 61 ? 301 : 1 }));
+    const what = purchase(['CreateOrder'], lines);
+    const before = fake.count('BatchIsAuthorized');
+    const decision = await new PurchasePolicy(avp).judge(
+      what,
+      { caller: 'http:iam:arn:aws:iam::111122223333:role/Buyer', dryRun: false },
+      'createOrder',
+      Date.now() + 5_000,
+    );
+    expect(fake.count('BatchIsAuthorized') - before).toBe(3);
+    expect(decision.denial).toMatchObject({
+      path: '/body/lineItems/61/quantity',
+      policies: ['max-300-seats-per-line'],
+    });
+  });
+
+  it('reads the policies’ names once, then from its cache', async () => {
+    const engine = new VerifiedPermissionsEngine({
+      policyStoreId: fake.policyStoreId,
+      client,
+      entities: files().entities,
+    });
+    const policy = new PurchasePolicy(engine);
+    const before = fake.count('BatchGetPolicy');
+    await judge(policy, CASES[0] as (typeof CASES)[number]);
+    await judge(policy, CASES[0] as (typeof CASES)[number]);
+    expect(fake.count('BatchGetPolicy') - before).toBe(1);
+  });
+
+  describe('fails closed', () => {
+    const ask = () =>
+      judge(new PurchasePolicy(avp), CASES[0] as (typeof CASES)[number]).catch((error: unknown) => error);
+
+    it.each([
+      [500, 'InternalServerException'],
+      [400, 'ThrottlingException'],
+      [400, 'AccessDeniedException'],
+      [400, 'ResourceNotFoundException'],
+    ])('Verified Permissions answering %i %s: policy unavailable', async (status, type) => {
+      fake.failWith = { status, type };
+      try {
+        const error = await ask();
+        expect(error).toBeInstanceOf(PolicyUnavailableError);
+        expect((error as Error).message).toContain(type);
+      } finally {
+        fake.failWith = undefined;
+      }
+    });
+
+    it('no answer before the deadline: policy unavailable at the deadline', async () => {
+      fake.delayMs = 3_000;
+      try {
+        const started = Date.now();
+        const error = await judge(new PurchasePolicy(avp), CASES[0] as (typeof CASES)[number], started + 500).catch(
+          (e: unknown) => e,
+        );
+        expect(error).toBeInstanceOf(PolicyUnavailableError);
+        expect(Date.now() - started).toBeGreaterThanOrEqual(450);
+        expect(Date.now() - started).toBeLessThan(1_500);
+      } finally {
+        fake.delayMs = 0;
+      }
+    });
+  });
+
+  it('a function wired from its configuration asks the policy store it is given, and denies by default', async () => {
+    const saved = { ...process.env };
+    Object.assign(process.env, {
+      AWS_ENDPOINT_URL_VERIFIEDPERMISSIONS: endpoint,
+      AWS_REGION: 'eu-west-1',
+      AWS_ACCESS_KEY_ID: 'AKIDTEST',
+      AWS_SECRET_ACCESS_KEY: 'test',
+    });
+    try {
+      const deps = createDependencies(
+        readConfig({
+          POLICY_STORE_ID: fake.policyStoreId,
+          PARTNER_CENTER_URL: 'http://127.0.0.1:9',
+          PARTNER_CENTER_CREDENTIALS: '{"tenantId":"t","clientId":"c","clientSecret":"s"}',
+        }),
+      );
+      const before = fake.count('BatchIsAuthorized');
+      const answer = await createOrderHandler(deps)(
+        {
+          customerId: CUSTOMER,
+          dryRun: true,
+          lineItems: [{ offerId: 'CFQ7TTC0LH18:0001:CFQ7TTC0K59S', quantity: 1 }],
+        },
+        lambdaContext(),
+      );
+      expect(fake.count('BatchIsAuthorized') - before).toBe(1);
+      // The deployed entities name nobody: the invoker is in no group, so nothing permits it.
+      expect(answer).toMatchObject({
+        status: 403,
+        type: 'urn:partner-orders:problem:policy-denied',
+        policy: { principal: 'PartnerOrders::Invoker::"invoke"', policies: [] },
+      });
+    } finally {
+      process.env = saved;
+    }
+  });
+});
