@@ -3,8 +3,8 @@
 // from `partner-orders catalog search` against the real Partner Center, never from here.
 //
 // What it has, for the pre-flight's checks: monthly (P1M), annual (P1Y) and triennial (P3Y) terms, each term with the
-// billing cycles it is sold with; a trial SKU (billed `none`); an add-on; quantity bounds; and one availability that
-// has been retired (isPurchasable: false) beside the one that replaced it.
+// billing cycles it is sold with; a trial SKU (billed `none`); an add-on; quantity bounds (one SKU from 5 seats); and
+// one availability that has been retired (isPurchasable: false) beside the one that replaced it.
 
 export interface SimulatorAvailability {
   id: string;
@@ -124,6 +124,12 @@ export const SIMULATOR_CATALOG: readonly SimulatorProduct[] = [
     title: 'Microsoft 365 E5',
     description: 'Microsoft 365 E3 plus advanced security, compliance, voice and analytics.',
     skus: [sku('0002', 'Microsoft 365 E5', [1, 5000], [available('CFQ7TTC0KDLJ', WITH_TRIENNIAL)])],
+  },
+  {
+    id: 'CFQ7TTC0LGZT',
+    title: 'Dynamics 365 Sales Enterprise',
+    description: 'Sales force automation. Sold here from 5 seats, to exercise a minimumQuantity above 1.',
+    skus: [sku('0001', 'Dynamics 365 Sales Enterprise', [5, 10000], [available('CFQ7TTC0K7QW', MONTHLY_OR_ANNUAL)])],
   },
   {
     id: 'CFQ7TTC0LH16',

@@ -3,6 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import type { CatalogDependencies } from '../../functions/catalog/handler.js';
 import type { HealthDependencies } from '../../functions/credentials-health/handler.js';
 import { readConfig } from '../../functions/shared/config.js';
 import { secretsManagerCredentials } from '../../functions/shared/credentials.js';
@@ -26,7 +27,7 @@ export interface Stack {
   url: string;
   simulator: PartnerCenterSimulator;
   /** The dependencies the handlers were built with (to build more handlers on the same simulator). */
-  deps: HttpDependencies & HealthDependencies;
+  deps: HttpDependencies & HealthDependencies & CatalogDependencies;
   /** The dynalite behind the idempotency store, when asked for. */
   dynamodb?: LocalDynamoDB;
   request: (

@@ -126,7 +126,8 @@ export class Catalog {
         path: `${customerPath(customerId)}/products?targetView=${segment(targetView)}`,
       };
       for (let page = 0; request && page < MAX_PRODUCT_PAGES; page++) {
-        const answer = await this.read(ctx, 'catalog-products', request, CatalogProductCollection);
+        // A 404 here is about the customer (Partner Center's 60003 "Tenant not found"), not a fact of its catalog.
+        const answer = await this.read(ctx, 'catalog-products', request, CatalogProductCollection, false);
         if (isNotFound(answer)) return { items, complete: true };
         items.push(...(answer.items ?? []));
         request = nextPage(answer.links?.next, customerId, request);
@@ -146,6 +147,7 @@ export class Catalog {
     step: string,
     request: PartnerCenterRequest,
     schema: z.ZodMiniType<T>,
+    notFoundIsAnswer = true,
   ): Promise<T | NotInCatalog> {
     this.reads++;
     let response: Awaited<ReturnType<ReadContext['partnerCenter']['send']>>;
@@ -153,7 +155,7 @@ export class Catalog {
       // No MS-RequestId of ours: a read places nothing, so every read (and its retries) gets one of the client's.
       response = await ctx.partnerCenter.send(request, { correlationId: ctx.correlationId, deadline: ctx.deadline });
     } catch (error) {
-      if (error instanceof PartnerCenterError && error.status === 404) {
+      if (notFoundIsAnswer && error instanceof PartnerCenterError && error.status === 404) {
         logger.info('catalog read', { step, status: 404, code: error.code, upstreamRequestId: error.ids.requestId });
         return {
           notFound: true,
