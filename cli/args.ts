@@ -51,7 +51,17 @@ export interface CredentialsCheck extends CommonOptions {
   name: 'credentials check';
 }
 
-export type Command = OrderCreate | CartCreate | CartCheckout | CredentialsCheck;
+export interface CatalogSearch extends CommonOptions {
+  name: 'catalog search';
+  customerId: string;
+  /** The words to find, as one string. */
+  search: string;
+  targetView?: string;
+  /** Print the API's JSON instead of the table. */
+  json: boolean;
+}
+
+export type Command = OrderCreate | CartCreate | CartCheckout | CredentialsCheck | CatalogSearch;
 
 export type Invocation = { kind: 'help'; text: string } | { kind: 'version' } | { kind: 'run'; command: Command };
 
@@ -73,6 +83,8 @@ const OPTIONS = {
   'billing-cycle': { type: 'string' },
   checkout: { type: 'boolean' },
   'partner-on-record-attestation-accepted': { type: 'boolean' },
+  'target-view': { type: 'string' },
+  json: { type: 'boolean' },
 } as const satisfies ParseArgsOptionsConfig;
 
 type OptionName = keyof typeof OPTIONS;
@@ -87,6 +99,9 @@ const COMMON: OptionName[] = [
   'what-if',
   'help',
 ];
+
+/** The options of the commands that buy nothing: no key and no dry run. */
+const READ_ONLY = COMMON.filter((option) => option !== 'idempotency-key' && option !== 'what-if');
 
 /** Which options each command takes: one given to the wrong command is refused, not ignored. */
 const ALLOWED: Record<CommandName, ReadonlySet<OptionName>> = {
@@ -109,10 +124,16 @@ const ALLOWED: Record<CommandName, ReadonlySet<OptionName>> = {
   ]),
   'cart checkout': new Set([...COMMON, 'customer-id', 'cart-id']),
   // A read-only check: no purchase, so no key and no dry run.
-  'credentials check': new Set(COMMON.filter((option) => option !== 'idempotency-key' && option !== 'what-if')),
+  'credentials check': new Set(READ_ONLY),
+  'catalog search': new Set([...READ_ONLY, 'customer-id', 'target-view', 'json']),
 };
 
-const GROUPS = { order: ['create'], cart: ['create', 'checkout'], credentials: ['check'] } as const;
+const GROUPS = {
+  order: ['create'],
+  cart: ['create', 'checkout'],
+  credentials: ['check'],
+  catalog: ['search'],
+} as const;
 type Group = keyof typeof GROUPS;
 const isGroup = (word: string | undefined): word is Group => word !== undefined && Object.hasOwn(GROUPS, word);
 
@@ -179,7 +200,7 @@ function checkOptionTokens(argv: string[]): void {
 
 function commandName(positionals: string[]): CommandName {
   const [group, action, extra] = positionals;
-  const all = 'order create, cart create, cart checkout or credentials check';
+  const all = 'order create, cart create, cart checkout, credentials check or catalog search';
   if (group === undefined) throw new UsageError(`no command given (${all})`);
   if (!isGroup(group)) throw new UsageError(`unknown command '${group}' (${all})`);
   const actions: readonly string[] = GROUPS[group];
@@ -188,7 +209,8 @@ function commandName(positionals: string[]): CommandName {
     throw new UsageError(`unknown command '${group} ${action}' (${actions.map((a) => `${group} ${a}`).join(', ')})`);
   }
   const name = `${group} ${action}` as CommandName;
-  if (extra !== undefined) throw new UsageError(`unexpected argument '${extra}'`, name);
+  // `catalog search` takes the words to search for; no other command takes an argument.
+  if (extra !== undefined && name !== 'catalog search') throw new UsageError(`unexpected argument '${extra}'`, name);
   return name;
 }
 
@@ -257,6 +279,27 @@ export function parseCommandLine(argv: string[], env: Env): Invocation {
   };
   const common = commonOptions(values, env, name);
   if (name === 'credentials check') return { kind: 'run', command: { name, ...common } };
+  if (name === 'catalog search') {
+    const search = positionals.slice(2).join(' ').trim();
+    if (search === '') {
+      throw new UsageError(
+        `give the words to search for, e.g. 'catalog search --customer-id GUID Microsoft 365 E3'`,
+        name,
+      );
+    }
+    const view = values['target-view'];
+    return {
+      kind: 'run',
+      command: {
+        name,
+        ...common,
+        customerId: required('customer-id'),
+        search,
+        ...(view === undefined ? {} : { targetView: view }),
+        json: values.json ?? false,
+      },
+    };
+  }
   // A purchase always carries a key (the service requires one): made up here when none was given, and printed, so
   // that a person whose answer was lost can run the same command again with it.
   if (common.idempotencyKey === undefined && !common.whatIf) {

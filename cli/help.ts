@@ -1,7 +1,7 @@
 // Every help text the CLI prints. Kept as plain text in one file so that what `--help` says can be read (and
 // reviewed) in one place, next to the PowerShell names people arrive with.
 
-export type CommandName = 'order create' | 'cart create' | 'cart checkout' | 'credentials check';
+export type CommandName = 'order create' | 'cart create' | 'cart checkout' | 'credentials check' | 'catalog search';
 
 const EXAMPLE_CUSTOMER = '4a8c3e2d-1b6f-4c7e-9d2a-5f0e1b3c7a90';
 
@@ -10,8 +10,9 @@ const IDEMPOTENCY_KEY = `  --idempotency-key KEY   Sent as Idempotency-Key (1-25
                           again with the same key replays the first answer instead of buying twice: use one
                           whenever you might retry (timeouts, exit codes 3 and 4)`;
 const CORRELATION_ID = `  --correlation-id GUID   Sent as MS-CorrelationId, to find this call in the API's and Partner Center's logs`;
-const WHAT_IF = `  --what-if               Validate and print the requests that would be sent to Partner Center; send nothing
-                          (?dryRun=true; unlike the cmdlets' -WhatIf, nothing is bought)`;
+const WHAT_IF = `  --what-if               Validate and print the requests that would be sent to Partner Center, and the catalog
+                          pre-flight's verdict on each line; send nothing (?dryRun=true; unlike the cmdlets'
+                          -WhatIf, nothing is bought). Exit code 1 when the pre-flight predicts a refusal`;
 const SIGNING = `  --sign, --no-sign       SigV4-sign the request for execute-api, or not. Default: signed when the host ends in
                           .amazonaws.com; local endpoints are not signed. AWS credentials come from the SDK's
                           default chain (AWS_ACCESS_KEY_ID..., AWS_PROFILE, SSO, instance/container roles)
@@ -74,6 +75,7 @@ Commands:
   cart create     Create a cart; with --checkout, also check it out       (New-PartnerCustomerCart)
   cart checkout   Check out a cart                                        (Submit-PartnerCustomerCart)
   credentials check  Redeem a Partner Center token now and report on the credentials (no secret values)
+  catalog search  Find catalog ids by product name, for one customer      (Get-PartnerProduct[Sku|Availability])
 
 ${TOP_OPTIONS}
   --version               Print the version (alone: 'partner-orders --version')
@@ -126,7 +128,7 @@ Examples:
 
   # add-on to the subscription created by that order
   partner-orders order create --customer-id ${EXAMPLE_CUSTOMER} --order-id Cs_jyTxubLpvdJXdo8xcQZN6I2RsLrgZ1 \\
-    --line-item offerId=CFQ7TTC0LDPB:0001:CFQ7TTC0K5DJ,quantity=5,parentSubscriptionId=<subscription id>
+    --line-item offerId=CFQ7TTC0LDPB:0001:CFQ7TTC0K5DJ,quantity=5,termDuration=P1Y,parentSubscriptionId=<subscription id>
 
   # see what would be sent, send nothing
   partner-orders order create --what-if --customer-id ${EXAMPLE_CUSTOMER} \\
@@ -234,15 +236,49 @@ Example:
   partner-orders credentials check --endpoint https://abc123.execute-api.eu-west-1.amazonaws.com
 `;
 
+const CATALOG_SEARCH = `partner-orders catalog search: find what to buy. The customer's products whose title or id holds
+every word given, with their SKUs and purchasable catalog ids, terms, billing cycles and quantity bounds, as a table
+whose first column pastes into 'order create --line-item offerId=…' or 'cart create --line-item catalogItemId=…'.
+
+Usage:
+  partner-orders catalog search --customer-id GUID [--target-view VIEW] [--json] WORD [WORD...]
+
+  GET /customers/{customerId}/catalog?search=…&targetView=…: read-only (nothing is bought, so no
+  --idempotency-key and no --what-if). Catalog ids change over time: look them up shortly before buying.
+
+Options:
+  --customer-id GUID      The customer's tenant id (required): the catalog is the customer's own view of it
+  --target-view VIEW      The catalog view (default OnlineServices: new commerce licences); also Azure,
+                          AzureReservations, Software, SoftwareSubscriptions, SpecializedOffers, ...
+  --json                  Print the API's answer as JSON instead of the table (for scripts)
+
+${CHECK_OPTIONS}
+
+${EXIT_CODES}
+
+Example:
+  partner-orders catalog search --customer-id ${EXAMPLE_CUSTOMER} Microsoft 365 E3
+`;
+
+const CATALOG_GROUP = `partner-orders catalog: the customer's catalog.
+
+Usage:
+  partner-orders catalog search --customer-id GUID [--target-view VIEW] [--json] WORD [WORD...]
+
+Run 'partner-orders catalog search --help' for its options.
+`;
+
 export const COMMAND_HELP: Record<CommandName, string> = {
   'order create': ORDER_CREATE,
   'cart create': CART_CREATE,
   'cart checkout': CART_CHECKOUT,
   'credentials check': CREDENTIALS_CHECK,
+  'catalog search': CATALOG_SEARCH,
 };
 
-export const GROUP_HELP: Record<'order' | 'cart' | 'credentials', string> = {
+export const GROUP_HELP: Record<'order' | 'cart' | 'credentials' | 'catalog', string> = {
   order: ORDER_GROUP,
   cart: CART_GROUP,
   credentials: CREDENTIALS_CHECK,
+  catalog: CATALOG_GROUP,
 };

@@ -4,6 +4,7 @@
 import { readFileSync, realpathSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { type Command, type Env, parseCommandLine } from './args.js';
+import { catalogTable, predictsRefusal, preflightNotes, searchNotes } from './catalog.js';
 import { type ApiResponse, EXIT, type ExitCode, exitCodeFor, formatBody, send, Unreachable } from './http.js';
 import { toApiRequest } from './request.js';
 import { type CredentialProvider, signRequest } from './sign.js';
@@ -79,13 +80,19 @@ export async function main(argv: string[], io: Partial<Io> = {}): Promise<ExitCo
     return EXIT.unreachable;
   }
 
-  stdout.write(formatBody(response));
+  const value = response.json?.value;
+  const ok = response.status >= 200 && response.status < 300;
+  const table = command.name === 'catalog search' && !command.json && ok ? catalogTable(value) : undefined;
+  stdout.write(table ?? formatBody(response));
   for (const line of diagnostics(response, command)) say(line);
+  // A dry run that predicts a refusal says so in its exit code too, as the real request would.
+  if (ok && command.whatIf && predictsRefusal(value)) return EXIT.refused;
   return exitCodeFor(response.status);
 }
 
-/** Whether running the command may place a purchase: not a dry run, not the credentials check. */
-const buys = (command: Command) => command.name !== 'credentials check' && !command.whatIf;
+/** Whether running the command may place a purchase: not a dry run, not a read (credentials check, catalog search). */
+const buys = (command: Command) =>
+  command.name !== 'credentials check' && command.name !== 'catalog search' && !command.whatIf;
 
 const unknownOutcome = (key: string | undefined) =>
   key === undefined
@@ -142,6 +149,10 @@ function diagnostics(response: ApiResponse, command: Command): string[] {
         : undefined;
   if (Array.isArray(checkout?.orderErrors) && checkout.orderErrors.length > 0) {
     lines.push(`the checkout failed for ${checkout.orderErrors.length} order group(s): see orderErrors`);
+  }
+  if (status >= 200 && status < 300) {
+    if (command.name === 'catalog search') lines.push(...searchNotes(value, command));
+    else if (command.whatIf) lines.push(...preflightNotes(value));
   }
   return lines;
 }

@@ -39,11 +39,19 @@ export function toApiRequest(command: Command): ApiRequest {
     case 'cart checkout':
       route = `${customer}/carts/${segment(command.cartId)}/checkout`;
       break;
+    case 'catalog search':
+      method = 'GET';
+      route = `${customer}/catalog`;
+      break;
   }
 
   const url = new URL(command.endpoint);
   url.pathname = `${command.endpoint.pathname.replace(/\/+$/, '')}${route}`;
   if (command.whatIf) url.searchParams.set('dryRun', 'true');
+  if (command.name === 'catalog search') {
+    url.searchParams.set('search', command.search);
+    if (command.targetView !== undefined) url.searchParams.set('targetView', command.targetView);
+  }
 
   const headers: Record<string, string> = { accept: 'application/json, application/problem+json' };
   if (body !== undefined) headers['content-type'] = 'application/json';
