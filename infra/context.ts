@@ -7,8 +7,11 @@
 //   alarmEmail=ops@example.com tracing=true keeperSchedule='rate(12 hours)' keeperReservedConcurrency=1
 //   idempotencyTtlHours=720 (at least 696: 29 days)   logRetentionDays=731 (one of CloudWatch's values; 365 default)
 //   idempotencyKeyRequired=false   purchases without an idempotency key are accepted (refused by default)
+//   jwtPurchaseScope=… jwtReadScope=…   the JWT scopes of the purchase and read routes (authorizer=jwt)
+//   eventProducers=com.example.billing=arn:aws:iam::111122223333:role/Billing,…   who may put commands, with which source
 import { Duration } from 'aws-cdk-lib';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { DEFAULT_JWT_SCOPES, parseEventProducers } from './authorization.js';
 import type { AuthMode, AuthorizerChoice, PartnerOrdersStackProps } from './stack.js';
 
 /** Every option infra/app.ts reads (docs/deploy.md lists them). */
@@ -20,6 +23,9 @@ export const CONTEXT_OPTIONS = [
   'authorizer',
   'jwtIssuer',
   'jwtAudience',
+  'jwtPurchaseScope',
+  'jwtReadScope',
+  'eventProducers',
   'alarmEmail',
   'tracing',
   'keeperSchedule',
@@ -68,6 +74,17 @@ export function stackPropsFromContext(tryGetContext: (key: string) => unknown): 
     }
     return value === undefined ? undefined : value === 'true';
   };
+  const chosen = authorizer();
+  const scopes = { purchase: context('jwtPurchaseScope'), read: context('jwtReadScope') };
+  if (chosen.type !== 'jwt' && (scopes.purchase || scopes.read)) {
+    throw new Error('jwtPurchaseScope and jwtReadScope are for authorizer=jwt (IAM has no scopes)');
+  }
+  for (const scope of Object.values(scopes)) {
+    if (scope !== undefined && !/^[\x21\x23-\x5b\x5d-\x7e]+$/.test(scope)) {
+      throw new Error(`a JWT scope is one word of printable characters, got ${JSON.stringify(scope)}`);
+    }
+  }
+  const producers = context('eventProducers');
   const tracing = flag('tracing');
   const keyRequired = flag('idempotencyKeyRequired');
   const ttlHours = positive('idempotencyTtlHours');
@@ -80,7 +97,16 @@ export function stackPropsFromContext(tryGetContext: (key: string) => unknown): 
     ...optional('secretArn', context('secretArn')),
     ...optional('secretKmsKeyArn', context('secretKmsKeyArn')),
     authMode,
-    authorizer: authorizer(),
+    authorizer: chosen,
+    ...(chosen.type === 'jwt'
+      ? {
+          jwtScopes: {
+            purchase: scopes.purchase ?? DEFAULT_JWT_SCOPES.purchase,
+            read: scopes.read ?? DEFAULT_JWT_SCOPES.read,
+          },
+        }
+      : {}),
+    ...optional('eventProducers', producers === undefined ? undefined : parseEventProducers(producers)),
     ...optional('alarmEmail', context('alarmEmail')),
     tracing: tracing === true,
     ...optional('keeperSchedule', context('keeperSchedule')),

@@ -20,7 +20,7 @@ import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import { AttributeType, BillingMode, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
 import { EventBus, Match, Rule, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction, SqsQueue } from 'aws-cdk-lib/aws-events-targets';
-import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { type IRole, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Key } from 'aws-cdk-lib/aws-kms';
 import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
@@ -40,6 +40,17 @@ import {
   throttledSecondsBeforeLastDelivery,
 } from '../functions/shared/events.js';
 import { type FunctionName, functionNames, type Route, routes } from '../functions/shared/routes.js';
+import {
+  bindProducers,
+  countDenials,
+  DEFAULT_JWT_SCOPES,
+  type EventProducer,
+  type JwtScopes,
+  onlyFromRule,
+  POLICY_DENIALS_METRIC,
+  PURCHASE_FUNCTIONS,
+  PurchasePolicyStore,
+} from './authorization.js';
 import { bundling, type DeployedFunction, EVENTS_FUNCTION, entryOf, KEEPER_FUNCTION } from './bundling.js';
 
 export { EVENTS_FUNCTION, KEEPER_FUNCTION };
@@ -91,6 +102,16 @@ export interface PartnerOrdersStackProps extends StackProps {
    * which must keep 100, so it fails on accounts at the default quota; concurrent keepers are safe anyway.
    */
   keeperReservedConcurrency?: number;
+  /**
+   * The JWT scopes the routes require with a JWT authorizer (`scope` in the route table): DEFAULT_JWT_SCOPES,
+   * `partner-orders/purchase` and `partner-orders/read`.
+   */
+  jwtScopes?: JwtScopes;
+  /**
+   * Who may put commands on the bus, each with its own `source` only (infra/authorization.ts). None by default: then
+   * only the event consumer may put events on the bus (its outcomes).
+   */
+  eventProducers?: EventProducer[];
 }
 
 /** Function sizing. Calls wait on Partner Center, not on CPU; 512 MB keeps init (module load) fast and costs little. */
@@ -201,6 +222,7 @@ export class PartnerOrdersStack extends Stack {
   readonly bus: EventBus;
   readonly queue: Queue;
   readonly deadLetters: Queue;
+  readonly policyStore: PurchasePolicyStore;
 
   private readonly secretKmsKeyArn: string | undefined;
 
@@ -283,13 +305,22 @@ export class PartnerOrdersStack extends Stack {
       targets: [new LambdaFunction(keeper, { retryAttempts: 2 })],
     });
     this.functions = { ...httpFunctions, [EVENTS_FUNCTION]: eventsFunction, [KEEPER_FUNCTION]: keeper };
+    // The purchase policy: a Verified Permissions policy store from policies/*.cedar, asked by every function that buys.
+    this.policyStore = new PurchasePolicyStore(this, 'PurchasePolicy');
+    for (const name of PURCHASE_FUNCTIONS) {
+      const fn = this.functions[name];
+      this.policyStore.grantAuthorize(fn);
+      if (fn.logGroup) countDenials(this, `${pascal(name)}PolicyDenials`, fn.logGroup as never, METRICS_NAMESPACE);
+    }
     ({ queue: this.queue, deadLetters: this.deadLetters } = this.createEventPath(
       eventsFunction,
       maxReceiveCountOf(props.maxReceiveCount),
+      props.eventProducers ?? [],
     ));
 
     this.api = this.createApi(
       props.authorizer ?? { type: 'iam' },
+      props.jwtScopes ?? DEFAULT_JWT_SCOPES,
       retention,
       props.throttle ?? { rateLimit: 20, burstLimit: 40 },
       httpFunctions,
@@ -305,6 +336,10 @@ export class PartnerOrdersStack extends Stack {
     new CfnOutput(this, 'CommandQueueUrl', { value: this.queue.queueUrl });
     new CfnOutput(this, 'DeadLetterQueueUrl', { value: this.deadLetters.queueUrl });
     new CfnOutput(this, 'IdempotencyTableName', { value: this.table.tableName });
+    new CfnOutput(this, 'PolicyStoreId', {
+      value: this.policyStore.policyStoreId,
+      description: 'Verified Permissions policy store of the purchase policy',
+    });
     for (const [name, fn] of Object.entries(this.functions)) {
       new CfnOutput(this, `${pascal(name)}FunctionName`, { value: fn.functionName });
     }
@@ -439,6 +474,7 @@ export class PartnerOrdersStack extends Stack {
 
   private createApi(
     choice: AuthorizerChoice,
+    scopes: JwtScopes,
     retention: RetentionDays,
     throttle: { rateLimit: number; burstLimit: number },
     functions: Record<FunctionName, NodejsFunction>,
@@ -476,13 +512,19 @@ export class PartnerOrdersStack extends Stack {
         methods: [HttpMethod[route.method]],
         integration: integrations.get(route.function) as HttpLambdaIntegration,
         authorizer,
+        // A token for the audience is not enough: buying needs the purchase scope, looking the read scope.
+        ...(choice.type === 'jwt' ? { authorizationScopes: [scopes[route.scope]] } : {}),
       });
     }
     return api;
   }
 
   /** Bus → rule (commands only, never our own outcomes) → queue (with DLQ) → order-events, partial batch failures. */
-  private createEventPath(fn: NodejsFunction, maxReceiveCount: number): { queue: Queue; deadLetters: Queue } {
+  private createEventPath(
+    fn: NodejsFunction,
+    maxReceiveCount: number,
+    producers: readonly EventProducer[],
+  ): { queue: Queue; deadLetters: Queue } {
     const deadLetters = new Queue(this, 'CommandDeadLetters', {
       encryption: QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
@@ -496,7 +538,7 @@ export class PartnerOrdersStack extends Stack {
       visibilityTimeout: Duration.seconds(EVENTS_FUNCTION_TIMEOUT.toSeconds() * 6),
       deadLetterQueue: { queue: deadLetters, maxReceiveCount },
     });
-    new Rule(this, 'CommandRule', {
+    const rule = new Rule(this, 'CommandRule', {
       eventBus: this.bus,
       description: 'CreateOrder and CreateCart commands to the command queue',
       eventPattern: { detailType: [...COMMAND_TYPES], source: Match.anythingBut(OUTCOME_SOURCE) },
@@ -504,6 +546,9 @@ export class PartnerOrdersStack extends Stack {
     });
     fn.addEventSource(new SqsEventSource(queue, { batchSize: 10, reportBatchItemFailures: true, maxConcurrency: 5 }));
     this.bus.grantPutEventsTo(fn);
+    // Producers bound to their source; the queue reachable only through the rule (infra/authorization.ts).
+    bindProducers(this.bus, fn.role as IRole, producers);
+    onlyFromRule(queue, rule);
     return { queue, deadLetters };
   }
 
@@ -536,6 +581,16 @@ export class PartnerOrdersStack extends Stack {
       alarm(`${pascal(name)}Throttles`, fn.metricThrottles(period), `${name}: invocations throttled`);
     }
     alarm('Api5xx', this.api.metricServerError({ period: Duration.minutes(5) }), 'API answered 5xx');
+    alarm(
+      'PolicyDenials',
+      new Metric({
+        namespace: METRICS_NAMESPACE,
+        metricName: POLICY_DENIALS_METRIC,
+        statistic: 'Sum',
+        period: Duration.minutes(5),
+      }),
+      'the purchase policy refused a purchase (the audit line names caller, customer and policy: docs/authorization.md)',
+    );
     const custom = (metricName: string, statistic: string, dimensionsMap?: Record<string, string>) =>
       new Metric({
         namespace: METRICS_NAMESPACE,

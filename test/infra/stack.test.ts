@@ -20,6 +20,7 @@ import {
   PartnerOrdersStack,
   SECRET_LOGICAL_ID,
 } from '../../infra/stack.js';
+import { PURCHASE_FUNCTIONS } from '../../infra/authorization.js';
 import { synth } from '../support/infra.js';
 
 const { stack, template } = synth();
@@ -86,6 +87,8 @@ describe('PartnerOrdersStack', () => {
       }
       if ((functionNames as readonly string[]).includes(name)) expected.push('MAX_REQUEST_MS', 'DEADLINE_MARGIN_MS');
       if (name === EVENTS_FUNCTION) expected.push('EVENT_BUS_NAME', 'EVENT_CONCURRENCY', 'DEADLINE_MARGIN_MS');
+      // The functions that buy ask the purchase policy store (test/infra/authorization.test.ts).
+      if ((PURCHASE_FUNCTIONS as readonly string[]).includes(name)) expected.push('POLICY_STORE_ID');
       expect(Object.keys(env).sort(), name).toEqual(expected.sort());
       expect(JSON.stringify(env)).not.toMatch(/clientSecret|refreshToken|PARTNER_CENTER_CREDENTIALS/);
     }
@@ -177,6 +180,13 @@ describe('PartnerOrdersStack', () => {
           },
           { Effect: 'Allow', Action: 'events:PutEvents', Resource: { 'Fn::GetAtt': [busId, 'Arn'] } },
         );
+      }
+      if ((PURCHASE_FUNCTIONS as readonly string[]).includes(name)) {
+        expected.push({
+          Effect: 'Allow',
+          Action: ['verifiedpermissions:IsAuthorized', 'verifiedpermissions:GetPolicy'],
+          Resource: { 'Fn::GetAtt': [expect.stringMatching(/^PurchasePolicyStore/), 'Arn'] },
+        });
       }
       expect(statements, name).toEqual(expect.arrayContaining(expected as never[]));
       expect(statements, name).toHaveLength(expected.length);
@@ -282,7 +292,9 @@ describe('PartnerOrdersStack', () => {
   });
 
   it('turns invalid_grant in any function log into one metric, and alarms on it and on the keeper', () => {
-    const filters = Object.values(template.findResources('AWS::Logs::MetricFilter')).map((f) => f.Properties);
+    const filters = Object.values(template.findResources('AWS::Logs::MetricFilter'))
+      .map((f) => f.Properties)
+      .filter((f) => f.MetricTransformations[0].MetricName === 'InvalidGrant');
     expect(filters).toHaveLength(allFunctions.length);
     for (const filter of filters) {
       expect(filter).toMatchObject({
@@ -423,6 +435,7 @@ describe('PartnerOrdersStack', () => {
         'AWS/SQS:ApproximateNumberOfMessagesVisible',
         'AWS/ApiGateway:5xx',
         'partner-orders:InvalidGrant',
+        'partner-orders:PolicyDenials',
         'partner-orders:CredentialCheckFailed',
         'partner-orders:RefreshTokenAgeDays',
       ].sort(),
@@ -476,6 +489,7 @@ describe('PartnerOrdersStack', () => {
         'CommandQueueUrl',
         'DeadLetterQueueUrl',
         'IdempotencyTableName',
+        'PolicyStoreId',
         'AlarmTopicArn',
         ...allFunctions.map((name) => `${pascal(name)}FunctionName`),
       ].sort(),
