@@ -170,6 +170,7 @@ export const ASYNC_RETRY_ATTEMPTS: Record<DeployedFunction, number> = {
   'create-cart': 0,
   'credentials-health': 0,
   catalog: 0,
+  status: 0,
   'order-events': 0,
   'token-keeper': 2,
 };
@@ -198,6 +199,7 @@ export const FUNCTION_ACCESS: Record<DeployedFunction, { secret: 'read' | 'read-
   'create-cart': { secret: 'read', idempotencyTable: true },
   'credentials-health': { secret: 'read', idempotencyTable: false },
   catalog: { secret: 'read', idempotencyTable: false },
+  status: { secret: 'read', idempotencyTable: false },
   'order-events': { secret: 'read', idempotencyTable: true },
   'token-keeper': { secret: 'read-write', idempotencyTable: false },
 };

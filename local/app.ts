@@ -11,6 +11,7 @@ import {
 import { createHandler as createEventsHandler } from '../functions/order-events/handler.js';
 import type { HttpDependencies } from '../functions/shared/http.js';
 import { logger } from '../functions/shared/log.js';
+import { createHandler as createStatusHandler } from '../functions/status/handler.js';
 import { eventsEndpoint } from './events-endpoint.js';
 import { openApiEndpoint } from './openapi-endpoint.js';
 import { createLocalServer } from './server.js';
@@ -23,6 +24,11 @@ export function createLocalApp(deps: HttpDependencies & HealthDependencies & Cat
       'credentials-health': createHealthHandler(deps),
       // The same catalog as the pre-flight's: a search warms the purchase that follows it.
       catalog: createCatalogHandler(deps),
+      // The read routes after a purchase, on the same store: GET /purchases/{key} reads its journals.
+      status: createStatusHandler({
+        ...deps,
+        ...(deps.idempotency?.journals ? { journals: deps.idempotency.journals } : {}),
+      }),
     },
     extra: [
       openApiEndpoint,

@@ -3,6 +3,7 @@
 import type { AddressInfo } from 'node:net';
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import dynalite from 'dynalite';
+import { UNRESOLVED_INDEX } from '../functions/shared/exactly-once/records.js';
 import { IDEMPOTENCY_CLIENT_CONFIG } from '../functions/shared/idempotency.js';
 
 export const LOCAL_IDEMPOTENCY_TABLE = 'partner-orders-idempotency';
@@ -34,7 +35,10 @@ export async function startDynamoDB(port = 0): Promise<LocalDynamoDB> {
   };
 }
 
-/** The table as the stack creates it: partition key `id`, on-demand (TTL on `expiration` is set in AWS only). */
+/**
+ * The table as the stack creates it: partition key `id`, on-demand, and the sparse index of purchases whose outcome is
+ * unknown (records.ts UNRESOLVED_INDEX; TTL on `expiration` is set in AWS only).
+ */
 export async function createIdempotencyTable(
   client: DynamoDBClient,
   tableName = LOCAL_IDEMPOTENCY_TABLE,
@@ -43,7 +47,21 @@ export async function createIdempotencyTable(
     new CreateTableCommand({
       TableName: tableName,
       KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
-      AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }],
+      AttributeDefinitions: [
+        { AttributeName: 'id', AttributeType: 'S' },
+        { AttributeName: UNRESOLVED_INDEX.partitionKey, AttributeType: 'S' },
+        { AttributeName: UNRESOLVED_INDEX.sortKey, AttributeType: 'N' },
+      ],
+      GlobalSecondaryIndexes: [
+        {
+          IndexName: UNRESOLVED_INDEX.name,
+          KeySchema: [
+            { AttributeName: UNRESOLVED_INDEX.partitionKey, KeyType: 'HASH' },
+            { AttributeName: UNRESOLVED_INDEX.sortKey, KeyType: 'RANGE' },
+          ],
+          Projection: { ProjectionType: 'KEYS_ONLY' },
+        },
+      ],
       BillingMode: 'PAY_PER_REQUEST',
     }),
   );

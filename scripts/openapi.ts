@@ -34,6 +34,13 @@ import {
   IdempotencyKeyHeaders,
   OrderPath,
 } from '../functions/shared/schemas/ids.js';
+import {
+  CartStatus,
+  NoQuery,
+  OrderStatus,
+  PurchasePath,
+  PurchasesAnswerSchema,
+} from '../functions/shared/schemas/lifecycle.js';
 import { AddOnRequest, CreateOrderRequest, Order, OrderLineItemInput } from '../functions/shared/schemas/orders.js';
 import type { DryRunResult as DryRunShape } from '../functions/shared/services/context.js';
 import packageJson from '../package.json' with { type: 'json' };
@@ -165,6 +172,9 @@ export const responseComponents = {
   Cart,
   CartCheckoutResult,
   CreateCartWithCheckoutResult,
+  OrderStatus,
+  CartStatus,
+  PurchasesAnswer: PurchasesAnswerSchema,
   DryRunResult: DryRunResultSchema,
   Problem: ProblemSchema,
 } as const;
@@ -497,6 +507,41 @@ export const routeDocs: { [K in RouteKey]: RouteDoc<K> } = {
     query: CatalogQuery,
     success: { status: 200, description: 'The matching products (possibly none).', bodies: ['CatalogSearchResult'] },
   },
+  'GET /customers/{customerId}/orders/{orderId}': {
+    operationId: 'getOrderStatus',
+    description:
+      'Reads the order and its lines’ provisioning status from Partner Center (two reads) and answers the order with ' +
+      'each line’s `provisioningStatus` and `quantityProvisioningInformation` merged in, and one overall `state`: ' +
+      '`pending`, `provisioning`, `provisioned`, `cancelled` or `unknown` (a status value this service does not ' +
+      'know). Read-only: the JWT read scope. docs/after-purchase.md.',
+    command: false,
+    path: OrderPath,
+    query: NoQuery,
+    success: { status: 200, description: 'The order and its state.', bodies: ['OrderStatus'] },
+  },
+  'GET /customers/{customerId}/carts/{cartId}': {
+    operationId: 'getCart',
+    description:
+      'Reads the cart from Partner Center: its status (`Active`, `Ordered`) and when it expires (7 days after ' +
+      'creation; an expired or unknown cart is a 404 from Partner Center). Read-only: the JWT read scope.',
+    command: false,
+    path: CartPath,
+    query: NoQuery,
+    success: { status: 200, description: 'The cart, its status and expiry.', bodies: ['CartStatus'] },
+  },
+  'GET /purchases/{idempotencyKey}': {
+    operationId: 'getPurchase',
+    description:
+      'What became of the purchases the caller sent with this Idempotency-Key (one per operation and customer): ' +
+      '`in-progress`, `succeeded` (with the order ids), `refused` (with the problem), `not-placed`, or `unknown` (an ' +
+      'attempt was sent and its outcome is not known yet). Scoped to the caller, like the key itself: another ' +
+      'caller’s purchases with the same key are not found (404). Reads only this service’s records, never Partner ' +
+      'Center. Read-only: the JWT read scope.',
+    command: false,
+    path: PurchasePath,
+    query: NoQuery,
+    success: { status: 200, description: 'The purchases sent with the key.', bodies: ['PurchasesAnswer'] },
+  },
   'POST /customers/{customerId}/carts/{cartId}/checkout': {
     operationId: 'checkoutCart',
     description:
@@ -516,6 +561,8 @@ const pathParameterDescriptions: Record<PathParameter, string> = {
   customerId: "The customer's Entra tenant id: a GUID, any case (sent to Partner Center in lower case).",
   orderId: "The Partner Center order id (e.g. Cs_jyTxubLpvdJXdo8xcQZN6I2RsLrgZ1): 1-128 letters, digits, '_' or '-'.",
   cartId: 'The id of a cart created by POST /customers/{customerId}/carts: a GUID, any case.',
+  idempotencyKey:
+    'The Idempotency-Key the purchase was sent with (1-255 printable ASCII characters, no comma), percent-encoded.',
 };
 
 // ---------------------------------------------------------------------------------------------------------------

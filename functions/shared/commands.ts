@@ -5,6 +5,7 @@ import type { Preflight } from './catalog/preflight.js';
 import { IdempotencyKeyRequiredError, IdempotencyStoreError } from './errors.js';
 import type { ExactlyOnce } from './exactly-once/place-once.js';
 import type { IdempotencyStore, KeyState, Outcome } from './idempotency.js';
+import type { ProvisioningTracking } from './lifecycle/tracking.js';
 import type { PurchasePolicy } from './policy/check.js';
 import { toProblem } from './problem.js';
 import type { ServiceContext, ServiceResult } from './services/context.js';
@@ -47,6 +48,8 @@ export interface CommandDependencies {
   policy: PurchasePolicy;
   /** The catalog pre-flight (catalog/preflight.ts, PREFLIGHT): checks a purchase's lines before anything is sent. */
   preflight: Preflight;
+  /** Follows the orders of every purchase placed until they are provisioned (lifecycle/tracking.ts); none when absent. */
+  tracking?: ProvisioningTracking;
 }
 
 /** A purchase's answer, as every entry point gives it back. */
@@ -78,6 +81,8 @@ export async function perform(
   if (idempotencyKey === undefined && !dryRun && deps.requireIdempotencyKey) {
     throw new IdempotencyKeyRequiredError(options.idempotencyKeyPath);
   }
+  // Innermost: the orders a purchase placed are followed once it ran, never on a replay or a dry run.
+  if (deps.tracking) command = deps.tracking.follow(command, options);
   // Inside the command, so that a replay is answered without it and a resumed purchase is not checked twice.
   command = deps.preflight.guard(command, options);
   // Outermost, so the policy decides before the pre-flight reads anything: who may buy comes first.
@@ -98,7 +103,21 @@ export async function perform(
     // Each step of the call gets its own MS-RequestId, the same on every retry with this key, even one after a
     // Lambda timeout that never recorded its result.
     ...(scope ? { requestIdFor: (step: string) => uuidv5(`${scope}|${step}`) } : {}),
-    ...(scope && store && !dryRun ? { exactlyOnce: { records: store.records(scope), ...deps.reconcile } } : {}),
+    ...(scope && store && !dryRun && idempotencyKey !== undefined
+      ? {
+          exactlyOnce: {
+            // What was asked goes into the journal with its first write, for the reconciler and GET /purchases/{key}.
+            records: store.records(scope, {
+              caller: options.caller,
+              operation: command.operation,
+              customerId: command.customerId,
+              idempotencyKey,
+              input: command.input,
+            }),
+            ...deps.reconcile,
+          },
+        }
+      : {}),
   };
   const call = scope && {
     scope,

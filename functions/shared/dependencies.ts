@@ -7,6 +7,8 @@ import { type Config, readConfig } from './config.js';
 import { type CredentialsSource, credentialsFrom } from './credentials.js';
 import type { HttpDependencies } from './http.js';
 import { dynamoDBIdempotency } from './idempotency.js';
+import { readLifecycleConfig } from './lifecycle/config.js';
+import { provisioningTracking, sqsTrackingQueue } from './lifecycle/tracking.js';
 import { logger } from './log.js';
 import { PartnerCenterClient } from './partner-center/client.js';
 import { UNCONFIGURED_POLICY, VerifiedPermissionsEngine } from './policy/avp.js';
@@ -60,5 +62,12 @@ export function createDependencies(
     },
     maxRequestMs: config.maxRequestMs,
     deadlineMarginMs: config.deadlineMarginMs,
+    ...trackingFrom(),
   };
+}
+
+/** Provisioning tracking (lifecycle/tracking.ts) when the stack gave the delay queue (TRACKING_QUEUE_URL). */
+function trackingFrom(lifecycle = readLifecycleConfig()) {
+  const url = lifecycle.trackingQueueUrl;
+  return url ? { tracking: provisioningTracking(sqsTrackingQueue(url), { delays: lifecycle.pollDelaysSeconds }) } : {};
 }

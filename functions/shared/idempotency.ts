@@ -23,7 +23,8 @@ import {
 import { marshall } from '@aws-sdk/util-dynamodb';
 import type { Context } from 'aws-lambda';
 import { IdempotencyConflictError, IdempotencyStoreError } from './errors.js';
-import { dynamoDBPurchaseRecords, type PurchaseRecords } from './exactly-once/records.js';
+import { dynamoDBJournals, type PurchaseJournals } from './exactly-once/journals.js';
+import { dynamoDBPurchaseRecords, type PurchaseRecords, type RecordedCommand } from './exactly-once/records.js';
 import { logger } from './log.js';
 
 export { uuidv5 } from './uuid.js';
@@ -44,16 +45,26 @@ export interface IdempotentCall {
   fingerprint: unknown;
 }
 
-/** What a key would do if the request were sent now (a dry run with a key reports it). */
-export type KeyState = { idempotency: 'new' | 'mismatch' | 'in-progress' } | { idempotency: 'replay'; status: number };
+/**
+ * What a key would do if the request were sent now (a dry run with a key reports it). A replay also carries the stored
+ * outcome itself, for `GET /purchases/{key}` (lifecycle/purchases.ts); a dry run reports only its status.
+ */
+export type KeyState =
+  | { idempotency: 'new' | 'mismatch' | 'in-progress' }
+  | { idempotency: 'replay'; status: number; outcome?: Outcome };
 
 export interface IdempotencyStore {
   /** Runs `work` once per scope; a replay resolves with the stored outcome and `replayed: true`. */
   run(call: IdempotentCall, work: () => Promise<Outcome>, context?: Context): Promise<Outcome & { replayed: boolean }>;
   /** Reads, and changes nothing. */
   peek(call: IdempotentCall): Promise<KeyState>;
-  /** What a keyed purchase keeps besides its outcome: its journal and its claims (exactly-once/records.ts). */
-  records(scope: string): PurchaseRecords;
+  /**
+   * What a keyed purchase keeps besides its outcome: its journal and its claims (exactly-once/records.ts). `command`
+   * (what the purchase asks for) is recorded in the journal with its first write.
+   */
+  records(scope: string, command?: RecordedCommand): PurchaseRecords;
+  /** The journals read from outside a purchase (GET /purchases/{key}, the reconciler), on the same table. */
+  journals?: PurchaseJournals;
 }
 
 export interface DynamoDBIdempotencyOptions {
@@ -199,10 +210,12 @@ export function dynamoDBIdempotency(options: DynamoDBIdempotencyOptions): Idempo
     { persistenceStore, config, keyPrefix, dataIndexArgument: 0 },
   );
   return {
-    records: (scope) =>
+    journals: dynamoDBJournals({ tableName: options.tableName, client }),
+    records: (scope, command) =>
       dynamoDBPurchaseRecords(
         { tableName: options.tableName, client, expiresAfterSeconds: options.expiresAfterSeconds },
         scope,
+        command,
       ),
     async peek(call) {
       persistenceStore.configure({ config, keyPrefix });
@@ -213,7 +226,8 @@ export function dynamoDBIdempotency(options: DynamoDBIdempotencyOptions): Idempo
           const expiry = record.inProgressExpiryTimestamp;
           return { idempotency: expiry !== undefined && expiry < Date.now() ? 'new' : 'in-progress' };
         }
-        return { idempotency: 'replay', status: (record.getResponse() as unknown as Outcome).status };
+        const outcome = record.getResponse() as unknown as Outcome;
+        return { idempotency: 'replay', status: outcome.status, outcome };
       } catch (error) {
         if (error instanceof IdempotencyValidationError) return { idempotency: 'mismatch' };
         throw new IdempotencyStoreError(error);

@@ -1,7 +1,7 @@
 // The one route table: the local server serves it, CDK deploys it, the README and OpenAPI document describe it.
 // Adding a route here is the only place a route is declared.
 
-export type FunctionName = 'create-order' | 'create-cart' | 'credentials-health' | 'catalog';
+export type FunctionName = 'create-order' | 'create-cart' | 'credentials-health' | 'catalog' | 'status';
 
 export interface Route {
   method: 'GET' | 'POST' | 'PATCH';
@@ -69,6 +69,32 @@ export const routes = [
     function: 'catalog',
     handler: 'handler',
     summary: "Find what to buy: the customer's products matching a search, with their purchasable catalog ids",
+    scope: 'read',
+  },
+  // After the purchase (docs/after-purchase.md): reads only.
+  {
+    method: 'GET',
+    path: '/customers/{customerId}/orders/{orderId}',
+    function: 'status',
+    handler: 'handler',
+    summary: "An order, each line's provisioning status merged in, and one overall state (Get-PartnerCustomerOrder)",
+    scope: 'read',
+  },
+  {
+    method: 'GET',
+    path: '/customers/{customerId}/carts/{cartId}',
+    function: 'status',
+    handler: 'handler',
+    summary: 'A cart, its status and its expiry (Get-PartnerCustomerCart)',
+    scope: 'read',
+  },
+  {
+    method: 'GET',
+    path: '/purchases/{idempotencyKey}',
+    function: 'status',
+    handler: 'handler',
+    summary:
+      "What became of the caller's purchases with this Idempotency-Key: in progress, succeeded, refused or unknown",
     scope: 'read',
   },
 ] as const satisfies readonly Route[];

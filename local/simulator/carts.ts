@@ -309,7 +309,7 @@ export function checkoutCart(ctx: RouteContext): HandlerResult {
   return {
     reply: json(201, result),
     commit: () => {
-      for (const order of orders) ctx.store.addOrder({ ...order, status: 'completed' });
+      for (const order of orders) ctx.store.addOrder(ctx.store.provisioning.placed(order, ctx.now));
       if (orders.length === 0) return;
       record.checkout = structuredClone(result);
       record.cart.status = 'Ordered';

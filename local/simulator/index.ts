@@ -19,6 +19,7 @@ export type {
   ResourceCollection,
 } from './models.js';
 export { PARTNER_CENTER_RESOURCE } from './models.js';
+export { STALLED_MARKER } from './provisioning.js';
 export { SIMULATOR_NO_COMMERCE_CUSTOMER_ID, SIMULATOR_UNKNOWN_CUSTOMER_ID } from './routes.js';
 export { type DedupeMode, dedupeFromEnv, PartnerCenterSimulator, type SimulatorOptions } from './server.js';
 export type { BucketUsage, ThrottleOptions } from './throttle.js';

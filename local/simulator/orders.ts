@@ -223,7 +223,8 @@ export function createOrder(ctx: RouteContext): HandlerResult {
   const order = buildOrder(customerId, input.value.billingCycle, input.value.lines, ctx.now, input.value.attestation);
   return {
     reply: json(201, order),
-    commit: () => ctx.store.addOrder({ ...order, status: 'completed' }),
+    // Pending until its lines are provisioned (provisioning.ts; at once without a provisioning delay).
+    commit: () => ctx.store.addOrder(ctx.store.provisioning.placed(order, ctx.now)),
   };
 }
 
@@ -273,16 +274,21 @@ export function patchOrder(ctx: RouteContext): HandlerResult {
   const updated: Order = { ...order, lineItems: [...order.lineItems, ...newLines], status: 'pending' };
   return {
     reply: json(200, updated),
-    commit: () => order.lineItems.push(...newLines),
+    commit: () => {
+      order.lineItems.push(...newLines);
+      ctx.store.provisioning.added(order, newLines, ctx.now);
+    },
   };
 }
 
 export function getOrder(ctx: RouteContext): HandlerResult {
+  ctx.store.provisioning.settle(ctx.store, ctx.now);
   const order = ctx.store.findOrder(ctx.params.customerId, ctx.params.orderId);
   return { reply: order ? json(200, order) : orderNotFound() };
 }
 
 export function listOrders(ctx: RouteContext): HandlerResult {
+  ctx.store.provisioning.settle(ctx.store, ctx.now);
   let orders = ctx.store.ordersOf(ctx.params.customerId);
   const billingType = [...ctx.query].find(([k]) => k.toLowerCase() === 'billingtype')?.[1];
   if (billingType !== undefined) {

@@ -2,6 +2,7 @@ import { checkoutBusy, checkoutCart, checkoutLockKey, createCart, getCart, updat
 import { getProduct, getSku, listAvailabilities, listProducts, listSkus } from './catalog.js';
 import { type HandlerResult, pcError, type Reply, type RouteContext, type RouteParams } from './http.js';
 import { createOrder, getOrder, listOrders, patchOrder } from './orders.js';
+import { getProvisioningStatus, listSubscriptions } from './provisioning.js';
 import { isGuid } from './validation.js';
 
 /** Test hook: purchases for this customer fail with 403/20002 (no commerce relationship). */
@@ -29,6 +30,17 @@ const ROUTES: readonly Route[] = [
     pattern: /^\/v1\/customers\/([^/]+)\/orders\/([^/]+)\/?$/i,
     params: ['customerId', 'orderId'],
     methods: { GET: getOrder, PATCH: patchOrder },
+  },
+  // After the purchase (provisioning.ts).
+  {
+    pattern: /^\/v1\/customers\/([^/]+)\/orders\/([^/]+)\/provisioningstatus\/?$/i,
+    params: ['customerId', 'orderId'],
+    methods: { GET: getProvisioningStatus },
+  },
+  {
+    pattern: /^\/v1\/customers\/([^/]+)\/subscriptions\/?$/i,
+    params: ['customerId'],
+    methods: { GET: listSubscriptions },
   },
   {
     pattern: /^\/v1\/customers\/([^/]+)\/carts\/?$/i,

@@ -58,6 +58,21 @@ export interface SimulatorOptions {
    * suites buying made-up terms are unaffected; `npm start` turns it on.
    */
   catalogChecks?: boolean;
+  /**
+   * How long after a purchase its order's lines are provisioned (simulator clock): until then the order is `pending`
+   * and its lines `Unfulfilled` (provisioning.ts). Default: `SIMULATOR_PROVISIONING_SECONDS` from the environment,
+   * else 0 (completed at once).
+   */
+  provisioningDelayMs?: number;
+}
+
+/** `SIMULATOR_PROVISIONING_SECONDS=<seconds>` (default 0). */
+export function provisioningDelayFromEnv(value: string | undefined): number {
+  if (value === undefined || value === '') return 0;
+  const seconds = Number(value);
+  if (!(seconds >= 0) || !Number.isFinite(seconds))
+    throw new Error('SIMULATOR_PROVISIONING_SECONDS must be a number >= 0');
+  return seconds * 1000;
 }
 
 export type DedupeMode = 'on' | 'off' | number;
@@ -195,6 +210,19 @@ export class PartnerCenterSimulator {
     this.partnerTenantId = credentials.tenantId;
     this.dedupe = options.dedupe ?? dedupeFromEnv(process.env.SIMULATOR_DEDUPE);
     this.store.catalogChecks = options.catalogChecks ?? false;
+    this.store.provisioning.delayMs =
+      options.provisioningDelayMs ?? provisioningDelayFromEnv(process.env.SIMULATOR_PROVISIONING_SECONDS);
+  }
+
+  /**
+   * Test hook: sets an order's status to any value, documented (`cancelled`) or not (Partner Center adds values);
+   * provisioning no longer changes it. False when there is no such order.
+   */
+  setOrderStatus(orderId: string, status: string): boolean {
+    const order = this.store.orders.find((o) => o.id === orderId);
+    if (!order) return false;
+    this.store.provisioning.pin(order, status);
+    return true;
   }
 
   get url(): string {

@@ -1,4 +1,5 @@
 import type { Cart, CartCheckoutResult, Order } from './models.js';
+import { Provisioning } from './provisioning.js';
 
 export interface CartRecord {
   cart: Cart;
@@ -20,6 +21,8 @@ export class Store {
   /** Purchases are checked against the simulator's catalog (SimulatorOptions.catalogChecks). */
   catalogChecks = false;
   readonly orders: Order[] = [];
+  /** When each order's lines are provisioned (provisioning.ts). */
+  readonly provisioning = new Provisioning();
   readonly carts: Cart[] = [];
   private readonly cartIndex = new Map<string, CartRecord>();
 
@@ -49,6 +52,7 @@ export class Store {
 
   clear(): void {
     this.orders.length = 0;
+    this.provisioning.clear();
     this.carts.length = 0;
     this.cartIndex.clear();
   }

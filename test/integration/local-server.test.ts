@@ -372,6 +372,7 @@ describe('requests that arrive too slowly', () => {
       'create-cart': slowHandler,
       'credentials-health': slowHandler,
       catalog: slowHandler,
+      status: slowHandler,
     },
     timeouts: TIMEOUTS,
   });

@@ -10,6 +10,7 @@ import { secretsManagerCredentials } from '../../functions/shared/credentials.js
 import { createDependencies } from '../../functions/shared/dependencies.js';
 import type { HttpDependencies } from '../../functions/shared/http.js';
 import { dynamoDBIdempotency } from '../../functions/shared/idempotency.js';
+import { provisioningTracking } from '../../functions/shared/lifecycle/tracking.js';
 import { logger } from '../../functions/shared/log.js';
 import { PartnerCenterClient, type PartnerCenterClientOptions } from '../../functions/shared/partner-center/client.js';
 import type { PurchasePolicy } from '../../functions/shared/policy/check.js';
@@ -20,6 +21,7 @@ import {
   PartnerCenterSimulator,
   type SimulatorOptions,
 } from '../../local/simulator/index.js';
+import { MemoryTrackingQueue } from '../../local/tracking-queue.js';
 import { ALLOW_ALL_POLICY, localPolicy } from './policy.js';
 import type { FakeSecretsManager } from './secrets-manager.js';
 
@@ -30,6 +32,8 @@ export interface Stack {
   deps: HttpDependencies & HealthDependencies & CatalogDependencies;
   /** The dynalite behind the idempotency store, when asked for. */
   dynamodb?: LocalDynamoDB;
+  /** The provisioning tracking delay queue every purchase puts its orders on, when asked for. */
+  tracking?: MemoryTrackingQueue;
   request: (
     method: string,
     path: string,
@@ -66,6 +70,8 @@ export async function startStack(
      * allow-all plus the guardrails).
      */
     policy?: PurchasePolicy | 'local';
+    /** Follow placed orders (lifecycle/tracking.ts) on an in-memory delay queue: its poll schedule and clock. */
+    tracking?: { delays?: readonly number[]; now?: () => number };
   } = {},
 ): Promise<Stack> {
   const simulator = new PartnerCenterSimulator(options.simulator);
@@ -131,6 +137,15 @@ export async function startStack(
         }
       : {}),
   };
+  const tracking = options.tracking && new MemoryTrackingQueue(options.tracking.now);
+  if (tracking) {
+    Object.assign(deps, {
+      tracking: provisioningTracking(tracking, {
+        delays: options.tracking?.delays ?? [60, 120, 300, 600, 900],
+        ...(options.tracking?.now ? { now: options.tracking.now } : {}),
+      }),
+    });
+  }
   const server = createLocalApp(deps);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -139,6 +154,7 @@ export async function startStack(
     simulator,
     deps,
     ...(dynamodb ? { dynamodb } : {}),
+    ...(tracking ? { tracking } : {}),
     request: async (method, path, body, headers = {}) => {
       // With a store, a purchase that names no key gets a fresh one (keys are required); a test about the key itself
       // names it, or sets it to undefined to send none.

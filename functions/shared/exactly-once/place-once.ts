@@ -65,6 +65,7 @@ export async function placeOnce<T>(ctx: ServiceContext, step: PurchaseStep<T>): 
           requestIds: entry.requestIds,
           firstSentAt: entry.firstSentAt,
         });
+        await settle(journal);
         return { value: found, reconciled: true };
       }
       const settling = entry.answered ? 0 : (entry.lastSentAt ?? 0) + guard.settleMs - now();
@@ -86,6 +87,7 @@ export async function placeOnce<T>(ctx: ServiceContext, step: PurchaseStep<T>): 
         beforeAttempt: () => journal.sending(requestId, now()),
       });
       await claimAll(step, value, claim);
+      await settle(journal);
       return { value, reconciled: false };
     } catch (error) {
       if (error instanceof AmbiguousAttemptError || error instanceof UpstreamProtocolError) {
@@ -144,6 +146,14 @@ async function claimAll<T>(step: PurchaseStep<T>, value: T, claim: PurchaseRecor
     if (!mine)
       logger.error('a purchase answered to this key was already claimed by another key', { step: step.step, id });
   }
+}
+
+/**
+ * The outcome is known: out of the unresolved index (records.ts). A failure is logged, not thrown: the purchase was
+ * placed, and the reconciler finds its stored outcome and drops it from the index then.
+ */
+async function settle(journal: PurchaseRecords['journal']) {
+  await journal.settled?.().catch(logStoreError);
 }
 
 function logStoreError(error: unknown) {

@@ -2,6 +2,15 @@
 // first and last, whether Partner Center answered, the cart a multi-step purchase created, and which orders belong to
 // which key. Kept in the idempotency table, next to the Powertools records and with the same lifetime, so that a
 // retry, a redelivery or a redrive finds them for as long as it can replay.
+//
+// The journal also says what was asked (the command: caller, operation, customer, key and validated input), written
+// with the first attempt's own write, so that the scheduled reconciler can look for the purchase again with the same
+// reconcile code, and `GET /purchases/{key}` can tell a caller what became of it. Two things make journals findable:
+//   - while an attempt's outcome is unknown the journal carries `unresolved`, the partition key of the sparse index
+//     UNRESOLVED_INDEX (sort key `lastSentAt`); an answered purchase, a refusal and the reconciler's result remove it,
+//     so the index holds only purchases nobody knows the outcome of;
+//   - a pointer item per caller and key (`partner-orders#key#<sha256([caller, key])>`) lists the journals sent with
+//     that key (one per operation and customer), written once, before the journal's first write.
 import { createHash } from 'node:crypto';
 import {
   ConditionalCheckFailedException,
@@ -19,7 +28,7 @@ export interface JournalEntry {
   firstSentAt?: number;
   /** Epoch ms of the latest attempt sent. */
   lastSentAt?: number;
-  /** Whether Partner Center answered the latest attempt (it has then finished with it). */
+  /** Whether Partner Center refused the latest attempt (throttled, or the request refused): it placed nothing. */
   answered?: boolean;
   /** `maybe`: an attempt was sent and nothing proves it placed nothing; `no`: Partner Center refused the last one. */
   placed?: 'maybe' | 'no';
@@ -29,7 +38,46 @@ export interface JournalEntry {
   cart?: unknown;
   /** What the purchase looked at before its first send (an add-on: the order's subscriptions before). */
   before?: unknown;
+  /** What was asked, recorded with the first write (journals written before this field existed have none). */
+  command?: RecordedCommand;
+  /** In the unresolved index: an attempt was sent and nothing has settled its outcome yet. */
+  unresolved?: boolean;
+  /** What the scheduled reconciler found, when it looked (lifecycle/reconciler.ts). */
+  resolution?: Resolution;
 }
+
+/** A keyed purchase as it was asked for: enough to look for it again, and to rebuild its idempotency scope. */
+export interface RecordedCommand {
+  caller: string;
+  operation: string;
+  customerId: string;
+  idempotencyKey: string;
+  /** The validated input (the idempotency fingerprint's `input`). */
+  input: unknown;
+}
+
+/** The reconciler's verdict on a purchase whose outcome was unknown. */
+export interface Resolution {
+  /** `found`: placed, and claimed for the key; `not-found`, `ambiguous`: a person must look; `settled`: an outcome was stored after all. */
+  outcome: 'found' | 'not-found' | 'ambiguous' | 'settled' | 'unreadable';
+  /** Epoch ms. */
+  at: number;
+  orderIds?: string[];
+  /** For `ambiguous`: the orders that could each be the purchase. */
+  candidates?: string[];
+  detail: string;
+}
+
+/** The sparse index of journals whose outcome is unknown: partition `unresolved` (one value), sort `lastSentAt`. */
+export const UNRESOLVED_INDEX = {
+  name: 'unresolved',
+  partitionKey: 'unresolved',
+  sortKey: 'lastSentAt',
+  value: 'purchase',
+} as const;
+
+export const JOURNAL_PREFIX = 'partner-orders#journal#';
+export const KEY_POINTER_PREFIX = 'partner-orders#key#';
 
 export interface Journal {
   /** The entry as it is now; read once per request and kept up to date by the writes below. */
@@ -40,6 +88,12 @@ export interface Journal {
   answered(placed: 'maybe' | 'no'): Promise<void>;
   /** Keeps a fact for the next attempt (the created cart, the state before the first send). */
   keep(fields: Pick<JournalEntry, 'cart' | 'before'>): Promise<void>;
+  /**
+   * The purchase was answered as placed: its outcome is known, so it leaves the unresolved index (`placed` stays as it
+   * is, so that a retry without a stored outcome still looks before it sends). Optional: a store without that index
+   * has nothing to do.
+   */
+  settled?(): Promise<void>;
 }
 
 export interface PurchaseRecords {
@@ -60,6 +114,15 @@ export interface DynamoDBRecordsOptions {
 
 const hash = (value: string) => createHash('sha256').update(value).digest('hex');
 
+/** The journal's owner hash for an idempotency scope (the claims carry it too). */
+export const ownerOf = (scope: string) => hash(scope);
+/** The pointer item of a caller's key. */
+export const keyPointerId = (caller: string, idempotencyKey: string) =>
+  `${KEY_POINTER_PREFIX}${hash(JSON.stringify([caller, idempotencyKey]))}`;
+/** The idempotency scope of a recorded command, exactly as commands.ts builds it. */
+export const scopeOf = (command: RecordedCommand) =>
+  JSON.stringify([command.caller, command.operation, command.customerId, command.idempotencyKey]);
+
 /** A failed read or write of these records is an unavailable store: nothing is sent without them. */
 const storeCall = async <T>(call: () => Promise<T>): Promise<T> => {
   try {
@@ -69,25 +132,69 @@ const storeCall = async <T>(call: () => Promise<T>): Promise<T> => {
   }
 };
 
-/** The records of one idempotency scope (caller, operation, customer, key). */
-export function dynamoDBPurchaseRecords(options: DynamoDBRecordsOptions, scope: string): PurchaseRecords {
+/**
+ * The records of one idempotency scope (caller, operation, customer, key). With `command` (what the scope's purchase
+ * asks for), the journal's first write records it, and the caller's key pointer lists this journal.
+ */
+export function dynamoDBPurchaseRecords(
+  options: DynamoDBRecordsOptions,
+  scope: string,
+  command?: RecordedCommand,
+): PurchaseRecords {
   const { tableName, client } = options;
   const now = options.now ?? Date.now;
   const owner = hash(scope);
-  const key = marshall({ id: `partner-orders#journal#${owner}` });
+  const key = marshall({ id: `${JOURNAL_PREFIX}${owner}` });
   const expiration = () => Math.floor(now() / 1000) + options.expiresAfterSeconds;
   let entry: JournalEntry | undefined;
 
-  /** `set` and `add` are UpdateExpression clauses; the record's lifetime is renewed with every write. */
-  const update = async (set: string[], values: Record<string, unknown>, names: Record<string, string>, add = '') => {
+  /** Before the journal's first write: the caller's key lists it (an idempotent ADD to a set). */
+  const point = (recorded: RecordedCommand) =>
+    storeCall(() =>
+      client.send(
+        new UpdateItemCommand({
+          TableName: tableName,
+          Key: marshall({ id: keyPointerId(recorded.caller, recorded.idempotencyKey) }),
+          UpdateExpression: 'SET #expiration = :expiration ADD #journals :journal',
+          ExpressionAttributeNames: { '#expiration': 'expiration', '#journals': 'journals' },
+          ExpressionAttributeValues: marshall({ ':expiration': expiration(), ':journal': new Set([owner]) }),
+        }),
+      ),
+    );
+
+  /**
+   * `set`, `add` and `remove` are UpdateExpression clauses; the record's lifetime is renewed with every write. With
+   * `recordCommand`, a journal that has no command yet gets it in this same write (after the key pointer).
+   */
+  const update = async (
+    set: string[],
+    values: Record<string, unknown>,
+    names: Record<string, string>,
+    add = '',
+    { recordCommand = false, remove = [] as string[] } = {},
+  ) => {
+    const withCommand = recordCommand && command !== undefined && entry?.command === undefined;
+    if (withCommand) await point(command);
+    const commandSet = withCommand ? ['#command = if_not_exists(#command, :command)'] : [];
     const result = await storeCall(() =>
       client.send(
         new UpdateItemCommand({
           TableName: tableName,
           Key: key,
-          UpdateExpression: `SET ${[...set, '#expiration = :expiration'].join(', ')}${add ? ` ADD ${add}` : ''}`,
-          ExpressionAttributeNames: { '#expiration': 'expiration', ...names },
-          ExpressionAttributeValues: marshall({ ':expiration': expiration(), ...values }),
+          UpdateExpression: `SET ${[...set, ...commandSet, '#expiration = :expiration'].join(', ')}${
+            add ? ` ADD ${add}` : ''
+          }${remove.length > 0 ? ` REMOVE ${remove.join(', ')}` : ''}`,
+          ExpressionAttributeNames: {
+            '#expiration': 'expiration',
+            ...(withCommand ? { '#command': 'command' } : {}),
+            ...names,
+          },
+          ExpressionAttributeValues: marshall({
+            ':expiration': expiration(),
+            // As JSON text, like the cart: the input's keys and nulls survive as they came.
+            ...(withCommand ? { ':command': JSON.stringify(command) } : {}),
+            ...values,
+          }),
           ReturnValues: 'ALL_NEW',
         }),
       ),
@@ -106,16 +213,31 @@ export function dynamoDBPurchaseRecords(options: DynamoDBRecordsOptions, scope: 
     },
     sending: (requestId, at) =>
       update(
-        ['#first = if_not_exists(#first, :at)', '#last = :at', '#answered = :false', '#placed = :maybe'],
-        { ':at': at, ':false': false, ':maybe': 'maybe', ':ids': new Set([requestId]) },
+        [
+          '#first = if_not_exists(#first, :at)',
+          '#last = :at',
+          '#answered = :false',
+          '#placed = :maybe',
+          // Into the unresolved index until something settles this attempt's outcome.
+          '#unresolved = :unresolved',
+        ],
+        {
+          ':at': at,
+          ':false': false,
+          ':maybe': 'maybe',
+          ':ids': new Set([requestId]),
+          ':unresolved': UNRESOLVED_INDEX.value,
+        },
         {
           '#first': 'firstSentAt',
           '#last': 'lastSentAt',
           '#answered': 'answered',
           '#placed': 'placed',
           '#ids': 'requestIds',
+          '#unresolved': UNRESOLVED_INDEX.partitionKey,
         },
         '#ids :ids',
+        { recordCommand: true },
       ),
     answered: (placed) =>
       update(
@@ -124,8 +246,13 @@ export function dynamoDBPurchaseRecords(options: DynamoDBRecordsOptions, scope: 
         {
           '#answered': 'answered',
           '#placed': 'placed',
+          // A refusal is an outcome: nothing was placed, and the purchase leaves the unresolved index.
+          ...(placed === 'no' ? { '#unresolved': UNRESOLVED_INDEX.partitionKey } : {}),
         },
+        '',
+        { remove: placed === 'no' ? ['#unresolved'] : [] },
       ),
+    settled: () => update([], {}, { '#unresolved': UNRESOLVED_INDEX.partitionKey }, '', { remove: ['#unresolved'] }),
     keep: (fields) => {
       const names: Record<string, string> = {};
       const values: Record<string, unknown> = {};
@@ -137,7 +264,7 @@ export function dynamoDBPurchaseRecords(options: DynamoDBRecordsOptions, scope: 
         values[`:${name}`] = JSON.stringify(value);
         set.push(`#${name} = :${name}`);
       }
-      return set.length === 0 ? Promise.resolve() : update(set, values, names);
+      return set.length === 0 ? Promise.resolve() : update(set, values, names, '', { recordCommand: true });
     },
   };
 
@@ -166,7 +293,8 @@ export function dynamoDBPurchaseRecords(options: DynamoDBRecordsOptions, scope: 
   };
 }
 
-function fromItem(item: Parameters<typeof unmarshall>[0] | undefined): JournalEntry {
+/** A journal item as the entry it records. */
+export function fromItem(item: Parameters<typeof unmarshall>[0] | undefined): JournalEntry {
   if (!item) return {};
   const raw = unmarshall(item) as Record<string, unknown>;
   const parsed = (value: unknown) => (typeof value === 'string' ? (JSON.parse(value) as unknown) : undefined);
@@ -178,5 +306,8 @@ function fromItem(item: Parameters<typeof unmarshall>[0] | undefined): JournalEn
     ...(raw.requestIds instanceof Set ? { requestIds: [...(raw.requestIds as Set<string>)] } : {}),
     ...(raw.cart === undefined ? {} : { cart: parsed(raw.cart) }),
     ...(raw.before === undefined ? {} : { before: parsed(raw.before) }),
+    ...(raw.command === undefined ? {} : { command: parsed(raw.command) as RecordedCommand }),
+    ...(raw[UNRESOLVED_INDEX.partitionKey] === undefined ? {} : { unresolved: true }),
+    ...(raw.resolution === undefined ? {} : { resolution: parsed(raw.resolution) as Resolution }),
   };
 }

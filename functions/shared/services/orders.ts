@@ -36,8 +36,8 @@ export function addOnRequest(customerId: string, orderId: string, order: AddOnRe
   };
 }
 
-/** How a purchased line is recognised in Partner Center's orders: the fields the caller set. */
-const lineKeys = (lines: OrderLineItemInput[]): LineKey[] =>
+/** How a purchased line is recognised in Partner Center's orders: the fields the caller set (also the reconciler's). */
+export const lineKeys = (lines: OrderLineItemInput[]): LineKey[] =>
   lines.map((line) => ({
     offerId: line.offerId,
     quantity: line.quantity,

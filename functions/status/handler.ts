@@ -1,0 +1,98 @@
+// The read routes of what happens after a purchase (read scope; nothing here buys):
+//   GET /customers/{customerId}/orders/{orderId}  the order, each line's provisioning status merged in, one state
+//   GET /customers/{customerId}/carts/{cartId}    the cart, its status and expiry
+//   GET /purchases/{idempotencyKey}               what became of the caller's purchases with that key
+// Same validation and problem details as every route (http.ts's stack); answers are never cached (no-store).
+import { randomUUID } from 'node:crypto';
+import { httpCaller } from '../shared/caller.js';
+import { IdempotencyStoreError, ValidationError } from '../shared/errors.js';
+import type { PurchaseJournals } from '../shared/exactly-once/journals.js';
+import { type HttpContext, type HttpEvent, type HttpResult, httpStack } from '../shared/http.js';
+import type { IdempotencyStore } from '../shared/idempotency.js';
+import { describePurchases } from '../shared/lifecycle/purchases.js';
+import { readCart, readOrderStatus } from '../shared/lifecycle/status.js';
+import { lifecycleWiring } from '../shared/lifecycle/wiring.js';
+import { logger } from '../shared/log.js';
+import { PROBLEM_CONTENT_TYPE } from '../shared/problem.js';
+import type { RouteKey } from '../shared/routes.js';
+import { CartPath, OrderPath } from '../shared/schemas/ids.js';
+import { NoQuery, PurchasePath } from '../shared/schemas/lifecycle.js';
+import type { ServiceContext } from '../shared/services/context.js';
+import { parseParts } from '../shared/validation.js';
+
+export interface StatusDependencies {
+  partnerCenter: ServiceContext['partnerCenter'];
+  /** The idempotency store and journals: without them `GET /purchases/{key}` answers 503, as a purchase with a key would. */
+  idempotency?: Pick<IdempotencyStore, 'peek'>;
+  journals?: PurchaseJournals;
+  maxRequestMs: number;
+  deadlineMarginMs: number;
+  now?: () => number;
+}
+
+const json = (body: unknown, status = 200): HttpResult => ({
+  statusCode: status,
+  headers: { 'Content-Type': status >= 400 ? PROBLEM_CONTENT_TYPE : 'application/json', 'Cache-Control': 'no-store' },
+  body: JSON.stringify(body),
+});
+
+export const createHandler = (deps: StatusDependencies) =>
+  httpStack(async (event: HttpEvent, context: HttpContext) => {
+    const routeKey = event.routeKey as RouteKey;
+    const remaining = context.getRemainingTimeInMillis?.() ?? deps.maxRequestMs;
+    const ctx: ServiceContext = {
+      partnerCenter: deps.partnerCenter,
+      correlationId: context.correlationId ?? randomUUID(),
+      deadline: Date.now() + Math.min(remaining - deps.deadlineMarginMs, deps.maxRequestMs),
+      dryRun: false,
+    };
+    const query: [typeof NoQuery, unknown] = [NoQuery, event.queryStringParameters ?? {}];
+    switch (routeKey) {
+      case 'GET /customers/{customerId}/orders/{orderId}': {
+        const { path } = parseParts({ path: [OrderPath, event.pathParameters ?? {}], query });
+        logger.appendKeys({ customerId: path.customerId, operation: 'readOrderStatus' });
+        return json(await readOrderStatus(ctx, path.customerId, path.orderId));
+      }
+      case 'GET /customers/{customerId}/carts/{cartId}': {
+        const { path } = parseParts({ path: [CartPath, event.pathParameters ?? {}], query });
+        logger.appendKeys({ customerId: path.customerId, operation: 'readCart' });
+        return json(await readCart(ctx, path.customerId, path.cartId, (deps.now ?? Date.now)()));
+      }
+      case 'GET /purchases/{idempotencyKey}': {
+        const { path } = parseParts({ path: [PurchasePath, event.pathParameters ?? {}], query });
+        logger.appendKeys({ operation: 'readPurchase' });
+        if (!deps.journals || !deps.idempotency) {
+          throw new IdempotencyStoreError(new Error('IDEMPOTENCY_TABLE_NAME is not configured'));
+        }
+        // Scoped like the key itself: this caller's purchases only (caller.ts, as for the purchase).
+        const answer = await describePurchases(
+          { journals: deps.journals, idempotency: deps.idempotency },
+          httpCaller(event),
+          path.idempotencyKey,
+        );
+        if (answer.purchases.length === 0) {
+          return json(
+            {
+              type: 'urn:partner-orders:problem:not-found',
+              title: 'Not found',
+              status: 404,
+              detail:
+                'No purchase with this Idempotency-Key was sent to Partner Center by this caller (keys belong to their caller). A purchase refused before anything was sent is not listed: retry it with the key to get its answer.',
+            },
+            404,
+          );
+        }
+        return json(answer);
+      }
+      default:
+        throw new ValidationError([{ path: '/routeKey', message: `${event.routeKey} is not served here` }], 400);
+    }
+  });
+
+const wiring = lifecycleWiring();
+export const handler = createHandler({
+  partnerCenter: wiring.partnerCenter,
+  ...(wiring.table ? { idempotency: wiring.table.idempotency, journals: wiring.table.journals } : {}),
+  maxRequestMs: wiring.config.maxRequestMs,
+  deadlineMarginMs: wiring.config.deadlineMarginMs,
+});
