@@ -44,3 +44,76 @@ export const orderBody = (lines: number) => ({
   lineItems: Array.from({ length: lines }, (_, i) => orderLine(i)),
   billingCycle: 'monthly',
 });
+
+/**
+ * The catalog the benchmarks buy from, for the pre-flight's reads: each SKU with the availability the bench lines
+ * name, in the documented shapes (product-resources.md). Any other SKU is not in the catalog (404).
+ */
+const CATALOG: Record<string, { title: string; availability: string; terms: [string, string][]; max: number }> = {
+  'CFQ7TTC0LH18:0001': {
+    title: 'Microsoft 365 Business Basic',
+    availability: 'CFQ7TTC0K59S',
+    terms: [
+      ['P1M', 'monthly'],
+      ['P1Y', 'monthly'],
+      ['P1Y', 'annual'],
+    ],
+    max: 300,
+  },
+  'CFQ7TTC0LDPB:0001': {
+    title: 'Microsoft 365 Audio Conferencing',
+    availability: 'CFQ7TTC0K5DJ',
+    terms: [
+      ['P1M', 'monthly'],
+      ['P1Y', 'monthly'],
+      ['P1Y', 'annual'],
+    ],
+    max: 300,
+  },
+  'DZH318Z0BQ36:004G': {
+    title: 'Windows Server 2022 Standard - 16 Core License Pack',
+    availability: 'DZH318Z08C0S',
+    terms: [['P1Y', 'one_time']],
+    max: 10000,
+  },
+};
+
+/** `GET …/products/{productId}/skus/{skuId}`, or undefined when the SKU is not in the bench catalog. */
+export function catalogSku(productId: string, skuId: string): Record<string, unknown> | undefined {
+  const entry = CATALOG[`${productId}:${skuId}`];
+  if (!entry) return undefined;
+  return {
+    id: skuId,
+    productId,
+    title: entry.title,
+    description: entry.title,
+    minimumQuantity: 1,
+    maximumQuantity: entry.max,
+    isTrial: false,
+    supportedBillingCycles: [...new Set(entry.terms.map(([, cycle]) => cycle))],
+    purchasePrerequisites: [],
+    inventoryVariables: [],
+    provisioningVariables: [],
+    attributes: { objectType: 'Sku' },
+  };
+}
+
+/** `GET …/products/{productId}/skus/{skuId}/availabilities`, or undefined when the SKU is not in the bench catalog. */
+export function catalogAvailabilities(productId: string, skuId: string): Record<string, unknown> | undefined {
+  const entry = CATALOG[`${productId}:${skuId}`];
+  if (!entry) return undefined;
+  const availability = {
+    id: entry.availability,
+    productId,
+    skuId,
+    catalogItemId: `${productId}:${skuId}:${entry.availability}`,
+    segment: 'commercial',
+    country: 'US',
+    isPurchasable: true,
+    isRenewable: true,
+    terms: entry.terms.map(([duration, billingCycle]) => ({ duration, description: duration, billingCycle })),
+    product: { id: productId, title: entry.title },
+    attributes: { objectType: 'Availability' },
+  };
+  return { totalCount: 1, items: [availability], attributes: { objectType: 'Collection' } };
+}

@@ -10,11 +10,12 @@
 //   3600 s), so a benchmark can make a token fall inside the renewal margin without waiting an hour.
 // - Orders: a customer id ending in `-0000000000NN` (NN = 1…100) gets an Order with NN line items (the scaling
 //   figures); any other customer gets the documented sample.
+// - Catalog: a SKU and its availabilities (the pre-flight's reads) for the SKUs the bench lines name (bodies.ts).
 // - `GET /__stats`: how many token and Partner Center requests arrived (per tenant for tokens); `POST /__reset`.
 import { fork } from 'node:child_process';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { orderWithLines, SAMPLE } from './bodies.js';
+import { catalogAvailabilities, catalogSku, orderWithLines, SAMPLE } from './bodies.js';
 
 export interface UpstreamStats {
   /** Token requests per tenant. */
@@ -31,6 +32,7 @@ const ORDER = /^\/v1\/customers\/[^/]+\/orders\/[^/]+$/;
 const CARTS = /^\/v1\/customers\/[^/]+\/carts$/;
 const CHECKOUT = /^\/v1\/customers\/[^/]+\/carts\/[^/]+\/checkout$/;
 const SCALED = /^00000000-0000-0000-0000-0*(\d{1,3})$/;
+const SKU = /^\/v1\/customers\/[^/]+\/products\/([^/]+)\/skus\/([^/]+)(\/availabilities)?$/;
 
 export function createUpstream(): { server: Server; stats: () => UpstreamStats; reset: () => void } {
   let stats: UpstreamStats = { tokens: {}, partnerCenter: {}, unauthorised: 0 };
@@ -103,6 +105,16 @@ export function createUpstream(): { server: Server; stats: () => UpstreamStats; 
     if (method === 'POST' && CHECKOUT.test(path)) {
       count('POST checkout');
       return send(response, 201, bodies.checkout);
+    }
+    const sku = SKU.exec(path);
+    if (method === 'GET' && sku) {
+      // The catalog pre-flight's reads (built per request: they are cached by the functions, not by this upstream).
+      const [, productId = '', skuId = '', availabilities] = sku;
+      count(availabilities ? 'GET availabilities' : 'GET sku');
+      const body = availabilities ? catalogAvailabilities(productId, skuId) : catalogSku(productId, skuId);
+      return body
+        ? send(response, 200, JSON.stringify(body))
+        : send(response, 404, JSON.stringify({ code: 1000, description: 'Not found' }));
     }
     send(response, 404, JSON.stringify({ code: 1000, description: `no route ${method} ${path}` }));
   };

@@ -31,7 +31,14 @@ export const BENCH_CREDENTIALS = { tenantId: 'bench-tenant', clientId: 'bench-cl
 export const GOAL = { p50: 1.15, p99: 1.3 };
 
 const addOnBody = {
-  lineItems: [{ offerId: 'CFQ7TTC0LDPB:0001:CFQ7TTC0K5DJ', quantity: 5, parentSubscriptionId: PARENT_SUBSCRIPTION }],
+  lineItems: [
+    {
+      offerId: 'CFQ7TTC0LDPB:0001:CFQ7TTC0K5DJ',
+      quantity: 5,
+      termDuration: 'P1Y',
+      parentSubscriptionId: PARENT_SUBSCRIPTION,
+    },
+  ],
 };
 const cartBody = {
   lineItems: [

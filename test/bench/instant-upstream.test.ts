@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { customerWithLines } from '../../bench/bodies.js';
 import { createUpstream } from '../../bench/upstream.js';
 import { Cart, CartCheckoutResult } from '../../functions/shared/schemas/carts.js';
+import { CatalogAvailabilityCollection, CatalogSku } from '../../functions/shared/schemas/catalog.js';
 import { Order } from '../../functions/shared/schemas/orders.js';
 
 const upstream = createUpstream();
@@ -37,9 +38,17 @@ describe('the instant upstream', () => {
       ['PATCH', `/v1/customers/${CUSTOMER}/orders/Cs_1`, 200, Order],
       ['POST', `/v1/customers/${CUSTOMER}/carts`, 201, Cart],
       ['POST', `/v1/customers/${CUSTOMER}/carts/${CUSTOMER}/checkout`, 201, CartCheckoutResult],
+      // The catalog pre-flight's reads, for the SKUs the bench lines name.
+      ['GET', `/v1/customers/${CUSTOMER}/products/CFQ7TTC0LH18/skus/0001`, 200, CatalogSku],
+      [
+        'GET',
+        `/v1/customers/${CUSTOMER}/products/DZH318Z0BQ36/skus/004G/availabilities`,
+        200,
+        CatalogAvailabilityCollection,
+      ],
     ] as const;
     for (const [method, path, status, schema] of routes) {
-      const answer = await call(method, path, {});
+      const answer = await call(method, path, method === 'GET' ? undefined : {});
       expect(answer.status).toBe(status);
       expect(schema.safeParse(answer.json).success).toBe(true);
     }

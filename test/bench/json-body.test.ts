@@ -6,6 +6,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { createHandler } from '../../functions/create-order/handler.js';
 import type { HttpDependencies } from '../../functions/shared/http.js';
+import { KEYS_OPTIONAL } from '../support/commands.js';
 import { httpEvent, lambdaContext } from '../support/events.js';
 
 const CUSTOMER = '4a8c3e2d-1b6f-4c7e-9d2a-5f0e1b3c7a90';
@@ -20,6 +21,7 @@ const deps = {
   },
   maxRequestMs: 29_000,
   deadlineMarginMs: 1_000,
+  ...KEYS_OPTIONAL,
 } as unknown as HttpDependencies;
 const handler = createHandler(deps);
 const post = (rawBody: string) =>

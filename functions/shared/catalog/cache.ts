@@ -4,6 +4,8 @@
 
 interface Entry<T> {
   value: Promise<T>;
+  /** The answer, once it arrived: read without awaiting (`peek`). */
+  settled?: { value: T };
   /** Epoch ms; Infinity while the load is under way. */
   expiresAt: number;
 }
@@ -29,7 +31,8 @@ export class SingleFlightCache<T> {
     const entry: Entry<T> = { value: load(), expiresAt: Number.POSITIVE_INFINITY };
     this.put(key, entry);
     entry.value.then(
-      () => {
+      (value) => {
+        entry.settled = { value };
         entry.expiresAt = this.now() + this.options.ttlMs;
       },
       () => {
@@ -39,10 +42,15 @@ export class SingleFlightCache<T> {
     return entry.value;
   }
 
+  /** The cached answer when there is a fresh one, without a load and without a promise: the warm path's. */
+  peek(key: string): T | undefined {
+    return this.fresh(key)?.settled?.value;
+  }
+
   /** Keeps a value learned elsewhere (a SKU listed by a search), unless a fresh one or a load is already there. */
   seed(key: string, value: T): void {
     if (this.fresh(key) || this.options.ttlMs <= 0) return;
-    this.put(key, { value: Promise.resolve(value), expiresAt: this.now() + this.options.ttlMs });
+    this.put(key, { value: Promise.resolve(value), settled: { value }, expiresAt: this.now() + this.options.ttlMs });
   }
 
   get size(): number {

@@ -57,8 +57,19 @@ const same = (a: string | null | undefined, b: string) => typeof a === 'string' 
 const list = (values: string[]) => (values.length === 0 ? 'none' : values.join(', '));
 const MAX_LISTED_IDS = 5;
 
+/** Per cached availability object (and the SKU it was read with): computed once, not on every warm purchase. */
+const termsOf = new WeakMap<CatalogAvailability, { sku: CatalogSku; terms: OfferedTerm[] }>();
+
 /** The terms of an availability by duration, each with its billing cycles (the SKU's, for a term that names none). */
 export function offeredTerms(availability: CatalogAvailability, sku: CatalogSku): OfferedTerm[] {
+  const known = termsOf.get(availability);
+  if (known?.sku === sku) return known.terms;
+  const terms = computeTerms(availability, sku);
+  termsOf.set(availability, { sku, terms });
+  return terms;
+}
+
+function computeTerms(availability: CatalogAvailability, sku: CatalogSku): OfferedTerm[] {
   const fallback = (sku.supportedBillingCycles ?? []).map(cycleName);
   const byDuration = new Map<string, Set<string>>();
   for (const term of availability.terms ?? []) {

@@ -79,6 +79,14 @@ export class Catalog {
     this.products = new SingleFlightCache(cache);
   }
 
+  /** A SKU's facts when both are cached and fresh: no read, no promise (the pre-flight's warm path). */
+  cachedFacts(customerId: string, productId: string, skuId: string) {
+    const at = key(customerId, productId, skuId);
+    const sku = this.skus.peek(at);
+    const availabilities = sku === undefined ? undefined : this.availabilities.peek(at);
+    return sku === undefined || availabilities === undefined ? undefined : { sku, availabilities };
+  }
+
   /** The SKU as this customer sees it. */
   sku(ctx: ReadContext, customerId: string, productId: string, skuId: string): Promise<SkuRead> {
     return this.skus.get(key(customerId, productId, skuId), () =>
