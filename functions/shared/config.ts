@@ -94,7 +94,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
     policyStoreId: env.POLICY_STORE_ID || undefined,
     requireIdempotencyKey: flag(env.IDEMPOTENCY_KEY_REQUIRED, true, 'IDEMPOTENCY_KEY_REQUIRED'),
     reconcileSettleMs: number(env.RECONCILE_SETTLE_SECONDS, 120, 'RECONCILE_SETTLE_SECONDS') * 1000,
-    clockSkewMs: number(env.CLOCK_SKEW_SECONDS, 60, 'CLOCK_SKEW_SECONDS') * 1000,
+    clockSkewMs: number(env.CLOCK_SKEW_SECONDS, 10, 'CLOCK_SKEW_SECONDS') * 1000,
     purchaseRetryDelayMs: number(env.PURCHASE_RETRY_DELAY_MS, 250, 'PURCHASE_RETRY_DELAY_MS'),
     idempotencyTtlSeconds: number(env.IDEMPOTENCY_TTL_SECONDS, 29 * 86_400, 'IDEMPOTENCY_TTL_SECONDS'),
     preflight: oneOf(env.PREFLIGHT, PREFLIGHT_MODES, 'on', 'PREFLIGHT'),

@@ -7,7 +7,13 @@ import type { Context, SQSRecord } from 'aws-lambda';
 import * as z from 'zod/mini';
 import { eventCaller } from './caller.js';
 import { type Command, type CommandDependencies, perform } from './commands.js';
-import { credentialFields, OutcomeUnknownError, PartnerCenterError, ValidationError } from './errors.js';
+import {
+  CheckoutAfterCartError,
+  credentialFields,
+  OutcomeUnknownError,
+  PartnerCenterError,
+  ValidationError,
+} from './errors.js';
 import { parseJsonText } from './json-text.js';
 import { logger } from './log.js';
 import { type Problem, toProblem } from './problem.js';
@@ -280,11 +286,13 @@ async function handleRecord(
     if (isFinal(problem.status)) return reject(problem);
     // Throttling, and a purchase whose outcome is not known yet, come back when Partner Center said (or the attempt
     // has settled), backing off on the receive count, not at the queue's next visibility timeout.
+    // A checkout that did not complete after its cart was created carries the reason as its cause.
+    const reason = error instanceof CheckoutAfterCartError ? error.cause : error;
     const delay =
-      error instanceof PartnerCenterError && error.status === 429
-        ? redeliveryDelaySeconds(receiveCountOf(record), error.retryAfterSeconds)
-        : error instanceof OutcomeUnknownError
-          ? redeliveryDelaySeconds(receiveCountOf(record), error.retryAfterSeconds)
+      reason instanceof PartnerCenterError && reason.status === 429
+        ? redeliveryDelaySeconds(receiveCountOf(record), reason.retryAfterSeconds)
+        : reason instanceof OutcomeUnknownError
+          ? redeliveryDelaySeconds(receiveCountOf(record), reason.retryAfterSeconds)
           : undefined;
     if (delay !== undefined) await deps.delay(record, delay).catch(() => undefined);
     logger.warn('command will be retried', {

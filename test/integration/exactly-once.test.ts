@@ -145,21 +145,36 @@ describe('exactly once, against a Partner Center that does not deduplicate MS-Re
       expect(ordersTagged(tag).map((o) => o.id)).toEqual([result.json.id]);
     });
 
-    it('"nothing was purchased" is said only after Partner Center was read and showed nothing', async () => {
-      const tag = unique('500-then-429');
-      // A 500 (nothing placed), then throttling longer than the request may wait.
+    it('a 500 leaves the outcome unknown, never "nothing was purchased"; after it settles, the retry reads first', async () => {
+      const [key, tag] = [unique('500-then-429'), unique('500-then-429')];
+      // A 500 (nothing placed, but nothing proves it), then throttling longer than the request may wait.
       stack.simulator.injectFault({ kind: 'server-error', times: 1, match: { method: 'POST', path: /\/orders$/ } });
       stack.simulator.injectFault({
         kind: 'throttle',
         retryAfterSeconds: 600,
+        times: 1,
         match: { method: 'POST', path: /\/orders$/ },
       });
+      const first = await stack.request('POST', `/customers/${CUSTOMER}/orders`, orderOf(tag), {
+        'Idempotency-Key': key,
+      });
+      expect(first.status).toBe(502);
+      expect(first.json.type).toBe('urn:partner-orders:problem:outcome-unknown');
+      await sleep(SETTLE_SECONDS * 1000);
       const reads = sent('GET', /\/orders$/);
-      const result = await stack.request('POST', `/customers/${CUSTOMER}/orders`, orderOf(tag));
-      expect(result.status).toBe(429);
-      expect(result.json.detail).toContain('nothing was purchased');
+      const throttled = await stack.request('POST', `/customers/${CUSTOMER}/orders`, orderOf(tag), {
+        'Idempotency-Key': key,
+      });
+      // Read first (nothing there), sent, throttled: still "unknown", since an earlier attempt may have placed it.
       expect(sent('GET', /\/orders$/) - reads).toBe(1);
-      expect(ordersTagged(tag)).toHaveLength(0);
+      expect(throttled.status).toBe(502);
+      expect(throttled.json.detail).not.toContain('nothing was purchased');
+      expect(throttled.headers.get('retry-after')).toBe('600');
+      const bought = await stack.request('POST', `/customers/${CUSTOMER}/orders`, orderOf(tag), {
+        'Idempotency-Key': key,
+      });
+      expect(bought.status).toBe(201);
+      expect(ordersTagged(tag).map((o) => o.id)).toEqual([bought.json.id]);
     });
   });
 

@@ -103,6 +103,8 @@ describe('Idempotency-Key over HTTP (Powertools + DynamoDB on dynalite, Partner 
     const failed = await stack.request('POST', ORDERS, order, { 'Idempotency-Key': key });
     expect(failed.status).toBe(502);
     stack.simulator.clearFaults();
+    // The attempt was sent: nothing is sent again before it settles (1 s in the test stack).
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
     const retried = await stack.request('POST', ORDERS, order, { 'Idempotency-Key': key });
     expect(retried.status).toBe(201);
     expect(retried.headers.get('idempotent-replayed')).toBeNull();

@@ -35,6 +35,8 @@ export interface PurchaseStep<T> {
   find(since: number, entry: JournalEntry): Promise<T | undefined>;
   /** What a placed result is claimed by (order ids, or `orderId#subscriptionId` for add-on lines). */
   claims(result: T): string[];
+  /** Whether a 2xx says what was placed; one that does not is as unknown as no answer (default: every 2xx). */
+  accept?(result: T): boolean;
 }
 
 export interface Placed<T> {
@@ -68,11 +70,16 @@ export async function placeOnce<T>(ctx: ServiceContext, step: PurchaseStep<T>): 
         await settle(journal);
         return { value: found, reconciled: true };
       }
+      // Nothing found yet is not nothing placed: an attempt may still be running at Partner Center, and its orders
+      // list may lag behind what it has placed (800060: "check your order history … in few minutes"), whether or not
+      // an answer came back (a gateway's 5xx, a cut body). Nothing is sent again before the attempt has settled.
+      // Only an attempt Partner Center refused (`answered`: throttled, or the request refused) is known to have
+      // placed nothing, and it is the latest: the one before it has settled, or it would not have been sent.
       const settling = entry.answered ? 0 : (entry.lastSentAt ?? 0) + guard.settleMs - now();
       if (settling > 0) {
         throw new OutcomeUnknownError(
           Math.ceil(settling / 1000),
-          'Partner Center did not answer an earlier attempt and shows no purchase from it yet; it may still be running there.',
+          'An earlier attempt with this key may have placed the purchase, and Partner Center shows none from it yet.',
         );
       }
     }
@@ -82,17 +89,25 @@ export async function placeOnce<T>(ctx: ServiceContext, step: PurchaseStep<T>): 
         'A purchase was sent with this key and there was no time left to find out whether it was placed.',
       );
     }
+    // Whether an earlier attempt may have placed the purchase: then a refusal now does not prove nothing was bought.
+    const afterUnknown = entry.placed === 'maybe';
     try {
       const value = await sendFor(ctx, step.step, step.request, step.schema, step.what, {
         beforeAttempt: () => journal.sending(requestId, now()),
       });
+      if (step.accept && !step.accept(value)) {
+        throw new UpstreamProtocolError(
+          { requestId, correlationId: ctx.correlationId },
+          200,
+          `Partner Center answered without saying what ${step.what} placed.`,
+        );
+      }
       await claimAll(step, value, claim);
       await settle(journal);
       return { value, reconciled: false };
     } catch (error) {
       if (error instanceof AmbiguousAttemptError || error instanceof UpstreamProtocolError) {
         const answered = error instanceof UpstreamProtocolError || error.answered;
-        if (answered) await journal.answered('maybe').catch(logStoreError);
         if (round >= (guard.maxAttempts ?? 4)) {
           // Out of attempts: a caller's retry with the key looks for this one first. A 5xx says so as a 502.
           if (error instanceof AmbiguousAttemptError && error.upstream) throw error.upstream;
@@ -115,8 +130,28 @@ export async function placeOnce<T>(ctx: ServiceContext, step: PurchaseStep<T>): 
         continue;
       }
       if (error instanceof PartnerCenterError && !inProgress(error)) {
-        // Partner Center answered and refused this attempt; whatever came before it was looked for and not found.
-        await journal.answered('no').catch(logStoreError);
+        if (!afterUnknown) {
+          // Partner Center refused the only attempt there was: nothing was placed.
+          await journal.answered('no').catch(logStoreError);
+          throw error;
+        }
+        // A refusal of an attempt after one whose outcome was unknown: "maybe" stays on record. Throttling says
+        // nothing about the earlier attempt; a refusal of the request stands only once Partner Center, read again,
+        // still shows nothing from it.
+        await journal.answered('maybe').catch(logStoreError);
+        if (error.status === 429) {
+          throw new OutcomeUnknownError(
+            error.retryAfterSeconds ?? 5,
+            'Partner Center is throttling, and an earlier attempt with this key may have placed the purchase.',
+            error.ids,
+            error,
+          );
+        }
+        const found = await step.find((entry.firstSentAt ?? now()) - guard.skewMs, entry);
+        if (found !== undefined) {
+          await settle(journal);
+          return { value: found, reconciled: true };
+        }
         throw error;
       }
       // Anything else after an attempt that may have placed the purchase (credentials refused at a re-read, the

@@ -4,9 +4,14 @@
 // attempt within one request.
 import type * as z from 'zod/mini';
 import { OutcomeUnknownError, PartnerCenterError } from '../errors.js';
-import { Cart, type CartCheckoutResult } from '../schemas/carts.js';
+import { logger } from '../log.js';
+import { Cart, CartCheckoutResult } from '../schemas/carts.js';
 import { Order, OrderCollection } from '../schemas/orders.js';
+
 import { type ServiceContext, segment, sendFor } from '../services/context.js';
+import { compiled } from '../validation.js';
+
+type PageLink = NonNullable<NonNullable<OrderCollection['links']>['next']>;
 
 /** What identifies a line of a purchase: the fields the caller set, compared as Partner Center echoes them. */
 export interface LineKey {
@@ -55,9 +60,10 @@ async function read<T>(
   schema: z.ZodMiniType<T>,
   what: string,
   missing?: 'undefined',
+  headers?: Record<string, string>,
 ): Promise<T | undefined> {
   try {
-    return await sendFor(ctx, step, { method: 'GET', path }, schema, what);
+    return await sendFor(ctx, step, { method: 'GET', path, ...(headers ? { headers } : {}) }, schema, what);
   } catch (error) {
     if (missing && error instanceof PartnerCenterError && error.status === 404) return undefined;
     const retryAfter = error instanceof PartnerCenterError ? error.retryAfterSeconds : undefined;
@@ -72,12 +78,57 @@ async function read<T>(
 
 const ordersPath = (customerId: string) => `/v1/customers/${segment(customerId)}/orders`;
 
+/** Pages of the orders list followed at the most; a longer list leaves the outcome unknown rather than guessed. */
+const MAX_ORDER_PAGES = 20;
+
+/**
+ * The customer's orders created since `since`, oldest first: every page, each order read on its own (one this service
+ * cannot read is passed over, not fatal). A list that says it holds more than it gave leaves the outcome unknown: a
+ * purchase not seen is not a purchase not placed.
+ */
 async function ordersSince(ctx: ServiceContext, customerId: string, since: number): Promise<Order[]> {
-  const list = await read(ctx, 'reconcile-orders', ordersPath(customerId), OrderCollection, 'an order collection');
-  return (list?.items ?? [])
+  const orders: Order[] = [];
+  let seen = 0;
+  let total: number | undefined;
+  let request: { path: string; headers?: Record<string, string> } | undefined = { path: ordersPath(customerId) };
+  for (let page = 1; request; page++) {
+    if (page > MAX_ORDER_PAGES) throw incomplete(`more than ${MAX_ORDER_PAGES} pages`);
+    const list: OrderCollection | undefined = await read(
+      ctx,
+      'reconcile-orders',
+      request.path,
+      OrderCollection,
+      'an order collection',
+      undefined,
+      request.headers,
+    );
+    const items = list?.items ?? [];
+    seen += items.length;
+    total ??= list?.totalCount ?? undefined;
+    for (const item of items) {
+      const order = compiled(Order).safeParse(item);
+      if (order.success) orders.push(order.data);
+      else logger.warn('an order in the list could not be read; passed over', { step: 'reconcile-orders' });
+    }
+    const next: PageLink | null | undefined = list?.links?.next;
+    request = next?.uri
+      ? {
+          path: `/v1${next.uri.replace(/^\/v1(?=\/)/i, '')}`,
+          headers: Object.fromEntries((next.headers ?? []).map((header) => [header.key, header.value])),
+        }
+      : undefined;
+  }
+  if (total !== undefined && seen < total) throw incomplete(`${seen} of ${total} orders`);
+  return orders
     .filter((order) => !(createdAt(order) < since))
     .sort((a, b) => (createdAt(a) || 0) - (createdAt(b) || 0));
 }
+
+const incomplete = (what: string) =>
+  new OutcomeUnknownError(
+    60,
+    `A purchase was sent with this key and Partner Center's orders list could not be read whole (${what}), so whether it was placed is not known.`,
+  );
 
 export type Claim = (id: string) => Promise<boolean>;
 
@@ -110,7 +161,13 @@ export async function subscriptionsOf(ctx: ServiceContext, customerId: string, o
   return (order.lineItems ?? []).flatMap((line) => (line.subscriptionId ? [line.subscriptionId] : []));
 }
 
-/** The order with the requested add-on lines among those it did not have before the first attempt. */
+/** The add-on line's claim: the order and the line's subscription (or number). */
+export const addOnClaim = (orderId: string, line: Line) => `${orderId}#${line.subscriptionId ?? line.lineItemNumber}`;
+
+/**
+ * The order with the requested add-on lines among those it did not have before the first attempt, each claimed for
+ * this key: a line another key claimed (the same add-on bought twice on purpose) is passed over for the next one.
+ */
 export async function findAddOn(
   ctx: ServiceContext,
   customerId: string,
@@ -122,21 +179,40 @@ export async function findAddOn(
   const order = await read(ctx, 'reconcile-order', `${ordersPath(customerId)}/${segment(orderId)}`, Order, 'an order');
   if (!order) return undefined;
   const known = new Set(before.map((id) => id.toLowerCase()));
-  const added = (order.lineItems ?? []).filter(
+  const free = (order.lineItems ?? []).filter(
     (line) => !line.subscriptionId || !known.has(line.subscriptionId.toLowerCase()),
   );
-  const lines = coversAll(added, keys);
-  if (!lines) return undefined;
-  for (const line of lines)
-    if (!(await claim(`${order.id}#${line.subscriptionId ?? line.lineItemNumber}`))) return undefined;
+  for (const key of keys) {
+    let mine = false;
+    for (const line of free.filter((candidate) => lineMatches(candidate, key))) {
+      free.splice(free.indexOf(line), 1);
+      if (await claim(addOnClaim(order.id, line))) {
+        mine = true;
+        break;
+      }
+    }
+    if (!mine) return undefined;
+  }
   return order;
 }
 
 type CartLine = NonNullable<Cart['lineItems']>[number] & { termDuration?: string; friendlyName?: string };
 
+const cartKeys = (lines: readonly CartLine[]): LineKey[] =>
+  lines.map((line) => ({
+    offerId: line.catalogItemId ?? '',
+    quantity: line.quantity ?? 0,
+    ...(line.termDuration ? { termDuration: line.termDuration } : {}),
+    ...(line.friendlyName ? { friendlyName: line.friendlyName } : {}),
+  }));
+
 /**
  * What a checkout of this cart placed. An Active cart placed nothing (Partner Center keeps a cart Active while no
- * order came of it); an Ordered one placed the orders created since `since` whose lines are lines of the cart.
+ * order came of it); an Ordered one placed the orders created since `since` whose lines are lines of the cart. Where
+ * the orders list does not account for every order group, the checkout is asked again: for an Ordered cart Partner
+ * Center documents that it repeats the first result (checkout is idempotent per cart) and places nothing. A cart that
+ * can no longer be read (gone, expired) is looked for by the lines recorded before the first attempt; nothing found
+ * then leaves the outcome unknown — never a resend to a cart that is gone.
  */
 export async function findCheckout(
   ctx: ServiceContext,
@@ -144,40 +220,69 @@ export async function findCheckout(
   cartId: string,
   since: number,
   claim: Claim,
+  recorded?: Cart,
 ): Promise<CartCheckoutResult | undefined> {
   const path = `/v1/customers/${segment(customerId)}/carts/${segment(cartId)}`;
-  // A cart that is gone (expired, unknown) was never ordered: Ordered carts do not expire.
   const cart = await read(ctx, 'reconcile-cart', path, Cart, 'a cart', 'undefined');
-  if (!cart) return undefined;
-  if (!same(cart.status, 'Ordered')) return undefined;
-  const cartLines = (cart.lineItems ?? []) as CartLine[];
-  const keys = cartLines.map((line) => ({
-    offerId: line.catalogItemId ?? '',
-    quantity: line.quantity ?? 0,
-    ...(line.termDuration ? { termDuration: line.termDuration } : {}),
-    ...(line.friendlyName ? { friendlyName: line.friendlyName } : {}),
-  }));
+  if (cart && !same(cart.status, 'Ordered')) return undefined;
+  const lines = ((cart ?? recorded)?.lineItems ?? []) as CartLine[];
+  if (lines.length === 0) {
+    throw new OutcomeUnknownError(
+      60,
+      `Cart ${cartId} can no longer be read and its lines were not recorded, so whether its checkout placed orders is not known.`,
+    );
+  }
+  const keys = cartKeys(lines);
   const orders: Order[] = [];
   const covered = new Set<number>();
   for (const order of await ordersSince(ctx, customerId, since)) {
-    const lines = order.lineItems ?? [];
-    const indexes = lines.map((line) => keys.findIndex((key, i) => !covered.has(i) && lineMatches(line, key)));
-    if (lines.length === 0 || indexes.some((i) => i < 0)) continue;
+    const orderLines = order.lineItems ?? [];
+    const indexes = orderLines.map((line) => keys.findIndex((key, i) => !covered.has(i) && lineMatches(line, key)));
+    if (orderLines.length === 0 || indexes.some((i) => i < 0)) continue;
     if (!(await claim(order.id))) continue;
     for (const i of indexes) covered.add(i);
     orders.push(order);
     if (covered.size === keys.length) break;
   }
-  if (orders.length === 0) {
-    throw new OutcomeUnknownError(60, `Cart ${cartId} is Ordered, but Partner Center does not show its orders yet.`);
+  if (covered.size === keys.length) return { orders, orderErrors: [] };
+  if (!cart) {
+    throw new OutcomeUnknownError(
+      60,
+      `Cart ${cartId} can no longer be read and Partner Center's orders do not account for all its lines, so what its checkout placed is not known.`,
+    );
   }
-  const missing = [...new Set(cartLines.filter((_, i) => !covered.has(i)).map((line) => line.orderGroup ?? ''))];
-  return {
-    orders,
-    orderErrors: missing.map((orderGroupId) => ({
-      orderGroupId,
-      code: 'not-found',
-      description: 'No order from this order group was found when the checkout was reconciled.',
-    })),
-  };
+  return checkoutAgain(ctx, customerId, cartId, claim);
+}
+
+/** The first result of an Ordered cart's checkout, asked again (documented to repeat it); anything else: unknown. */
+async function checkoutAgain(ctx: ServiceContext, customerId: string, cartId: string, claim: Claim) {
+  let result: CartCheckoutResult;
+  try {
+    result = await sendFor(
+      ctx,
+      'reconcile-checkout',
+      { method: 'POST', path: `/v1/customers/${segment(customerId)}/carts/${segment(cartId)}/checkout` },
+      CartCheckoutResult,
+      'a checkout result',
+    );
+  } catch (error) {
+    throw new OutcomeUnknownError(
+      60,
+      `Cart ${cartId} is Ordered, its orders are not all in Partner Center's list yet, and its checkout result could not be read again.`,
+      (error as { ids?: OutcomeUnknownError['ids'] }).ids,
+      error,
+    );
+  }
+  if ((result.orders ?? []).length === 0 && (result.orderErrors ?? []).length === 0) {
+    throw new OutcomeUnknownError(
+      60,
+      `Cart ${cartId} is Ordered, its orders are not all in Partner Center's list yet, and asking its checkout again said nothing about them.`,
+    );
+  }
+  for (const order of result.orders ?? []) {
+    if (!(await claim(order.id))) {
+      throw new OutcomeUnknownError(60, `An order of cart ${cartId} is claimed by another key; a person must look.`);
+    }
+  }
+  return result;
 }

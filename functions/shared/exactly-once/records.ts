@@ -84,7 +84,7 @@ export interface Journal {
   read(): Promise<JournalEntry>;
   /** On record before an attempt is sent: from here on the purchase may have been placed. */
   sending(requestId: string, at: number): Promise<void>;
-  /** Partner Center answered the latest attempt: refused it (`no`), or failed in a way that may hide a purchase. */
+  /** Partner Center refused the latest attempt: nothing placed (`no`), unless an earlier attempt may have (`maybe`). */
   answered(placed: 'maybe' | 'no'): Promise<void>;
   /** Keeps a fact for the next attempt (the created cart, the state before the first send). */
   keep(fields: Pick<JournalEntry, 'cart' | 'before'>): Promise<void>;

@@ -166,9 +166,16 @@ export class PartnerCenterClient {
 
       let response: Response;
       let body: unknown;
-      await call.purchase?.beforeAttempt();
+      let budget = remaining;
+      if (call.purchase) {
+        await call.purchase.beforeAttempt();
+        // The record may have taken a while (store retries, a frozen invocation resumed later): the deadline is
+        // checked again, so that no purchase leaves after it.
+        budget = call.deadline - this.now();
+        if (budget <= 0) throw new UpstreamUnavailableError(ids, true, attempt - 1, lastFailure);
+      }
       try {
-        ({ response, body } = await this.attempt(request, ids, token, Math.min(remaining, this.attemptTimeout)));
+        ({ response, body } = await this.attempt(request, ids, token, Math.min(budget, this.attemptTimeout)));
       } catch (error) {
         if (!(error instanceof TransientFailure)) throw error;
         if (call.purchase && !error.notSent) {

@@ -113,19 +113,29 @@ export const OrderLineItem = z.looseObject({
 
 export const Order = z.looseObject({
   id: z.string(),
-  referenceCustomerId: z.optional(z.string()),
-  billingCycle: z.optional(z.string()),
-  currencyCode: z.optional(z.string()),
-  status: z.optional(z.string()),
-  creationDate: z.optional(z.string()),
-  lineItems: z.optional(z.array(OrderLineItem)),
-  attributes: z.optional(z.looseObject({ objectType: z.optional(z.string()) })),
+  // Nullable: the .NET SDK serialises unset properties as null, and one such field must not make a list unreadable.
+  referenceCustomerId: z.optional(z.nullable(z.string())),
+  billingCycle: z.optional(z.nullable(z.string())),
+  currencyCode: z.optional(z.nullable(z.string())),
+  status: z.optional(z.nullable(z.string())),
+  creationDate: z.optional(z.nullable(z.string())),
+  lineItems: z.optional(z.nullable(z.array(OrderLineItem))),
+  attributes: z.optional(z.nullable(z.looseObject({ objectType: z.optional(z.nullable(z.string())) }))),
 });
 export type Order = z.infer<typeof Order>;
 
-/** `GET /v1/customers/{id}/orders`: a collection of orders (what reconciliation reads). */
+/**
+ * `GET /v1/customers/{id}/orders`: a page of orders (what reconciliation reads). Items are read one by one (an order
+ * this service cannot read must not hide the others), and a next page is followed by its link's headers
+ * (`MS-ContinuationToken`).
+ */
+const pageLink = z.looseObject({
+  uri: z.optional(z.nullable(z.string())),
+  headers: z.optional(z.nullable(z.array(z.looseObject({ key: z.string(), value: z.string() })))),
+});
 export const OrderCollection = z.looseObject({
-  totalCount: z.optional(z.number()),
-  items: z.optional(z.nullable(z.array(Order))),
+  totalCount: z.optional(z.nullable(z.number())),
+  items: z.optional(z.nullable(z.array(z.unknown()))),
+  links: z.optional(z.nullable(z.looseObject({ next: z.optional(z.nullable(pageLink)) }))),
 });
 export type OrderCollection = z.infer<typeof OrderCollection>;

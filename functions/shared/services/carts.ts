@@ -23,6 +23,8 @@ export function createCartRequest(customerId: string, cart: CreateCartRequest): 
   };
 }
 
+const cartPath = (customerId: string, cartId: string) => `${cartsPath(customerId)}/${segment(cartId)}`;
+
 /**
  * Documented with no body (`Content-Length: 0`); the .NET SDK's `"success"` string is not needed. A dry run of cart +
  * checkout shows the placeholder `{cartId}` as it is, not percent-encoded.
@@ -37,7 +39,7 @@ export function checkoutRequest(customerId: string, cartId: string, encode = tru
  * failed bought nothing and is a refusal (422 checkout-failed), not a success; one in which some failed is a success
  * marked `partial: true`.
  */
-async function placeCheckout(ctx: ServiceContext, customerId: string, cartId: string) {
+async function placeCheckout(ctx: ServiceContext, customerId: string, cartId: string, cart: Cart | undefined) {
   const claim = (id: string) => ctx.exactlyOnce?.records.claim(customerId, id) ?? Promise.resolve(true);
   const placed = await placeOnce(ctx, {
     step: 'checkout',
@@ -45,8 +47,10 @@ async function placeCheckout(ctx: ServiceContext, customerId: string, cartId: st
     schema: CartCheckoutResult,
     what: 'a checkout result',
     customerId,
-    find: (since) => findCheckout(ctx, customerId, cartId, since, claim),
+    find: (since) => findCheckout(ctx, customerId, cartId, since, claim, cart),
     claims: (result) => (result.orders ?? []).map((order) => order.id),
+    // A 2xx that names neither an order nor a failed group says nothing about what was placed: read the cart back.
+    accept: (result) => (result.orders ?? []).length > 0 || (result.orderErrors ?? []).length > 0,
   });
   const orders = placed.value.orders ?? [];
   const orderErrors = placed.value.orderErrors ?? [];
@@ -77,15 +81,20 @@ export async function createCart(
   const recorded = (await journal?.read())?.cart;
   const cart = recorded === undefined ? await sendFor(ctx, 'create-cart', create, Cart, 'a cart') : (recorded as Cart);
   if (!checkout) return { status: 201, body: cart };
+  // Resumable only once the cart is on record: a retry with the key then checks it out; before, it makes a new one.
+  let resumable = recorded !== undefined;
   try {
-    if (journal && recorded === undefined) await journal.keep({ cart });
-    const { checkout: result, reconciled } = await placeCheckout(ctx, input.customerId, cart.id);
+    if (journal && recorded === undefined) {
+      await journal.keep({ cart });
+      resumable = true;
+    }
+    const { checkout: result, reconciled } = await placeCheckout(ctx, input.customerId, cart.id, cart);
     // A cart from which an order was placed is Ordered (the cart resource's documented states): the cart as created
     // said Active, which next to a successful checkout was wrong.
     return { status: 201, body: { cart: { ...cart, status: 'Ordered' }, checkout: result }, reconciled };
   } catch (error) {
     if (error instanceof CheckoutFailedError) throw error;
-    throw new CheckoutAfterCartError(cart.id, error, journal !== undefined);
+    throw new CheckoutAfterCartError(cart.id, error, resumable);
   }
 }
 
@@ -95,7 +104,21 @@ export async function checkoutCart(
   input: { customerId: string; cartId: string },
 ): Promise<ServiceResult> {
   if (ctx.dryRun) return dryRun(ctx, [['checkout', checkoutRequest(input.customerId, input.cartId)]]);
-  const { checkout, reconciled } = await placeCheckout(ctx, input.customerId, input.cartId);
+  const journal = ctx.exactlyOnce?.records.journal;
+  // The cart before the first attempt, so that a checkout whose answer was lost can still be looked for after the
+  // cart itself can no longer be read. A cart that cannot be read now is refused as Partner Center refuses it.
+  let cart = (await journal?.read())?.before as Cart | undefined;
+  if (journal && cart === undefined) {
+    cart = await sendFor(
+      ctx,
+      'read-cart',
+      { method: 'GET', path: cartPath(input.customerId, input.cartId) },
+      Cart,
+      'a cart',
+    );
+    await journal.keep({ before: cart });
+  }
+  const { checkout, reconciled } = await placeCheckout(ctx, input.customerId, input.cartId, cart);
   return { status: 200, body: checkout, reconciled };
 }
 

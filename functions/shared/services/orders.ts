@@ -3,7 +3,14 @@
 
 import type { Command } from '../commands.js';
 import { placeOnce } from '../exactly-once/place-once.js';
-import { coversAll, findAddOn, findOrder, type LineKey, subscriptionsOf } from '../exactly-once/reconcile.js';
+import {
+  addOnClaim,
+  coversAll,
+  findAddOn,
+  findOrder,
+  type LineKey,
+  subscriptionsOf,
+} from '../exactly-once/reconcile.js';
 import type { PartnerCenterRequest } from '../partner-center/client.js';
 import type { AddOnRequest, CreateOrderRequest, OrderCommandPayload, OrderLineItemInput } from '../schemas/orders.js';
 import { Order } from '../schemas/orders.js';
@@ -95,7 +102,7 @@ export async function addOnToOrder(
       const added = (order.lineItems ?? []).filter(
         (l) => !l.subscriptionId || !known.has(l.subscriptionId.toLowerCase()),
       );
-      return (coversAll(added, keys) ?? []).map((line) => `${order.id}#${line.subscriptionId ?? line.lineItemNumber}`);
+      return (coversAll(added, keys) ?? []).map((line) => addOnClaim(order.id, line));
     },
   });
   return { status: 200, body: placed.value, reconciled: placed.reconciled };
