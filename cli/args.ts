@@ -200,7 +200,8 @@ function checkOptionTokens(argv: string[]): void {
 
 function commandName(positionals: string[]): CommandName {
   const [group, action, extra] = positionals;
-  const all = 'order create, cart create, cart checkout, credentials check or catalog search';
+  const all =
+    'order create, cart create, cart checkout, credentials check, catalog search, policy check or policy explain';
   if (group === undefined) throw new UsageError(`no command given (${all})`);
   if (!isGroup(group)) throw new UsageError(`unknown command '${group}' (${all})`);
   const actions: readonly string[] = GROUPS[group];

@@ -76,6 +76,8 @@ Commands:
   cart checkout   Check out a cart                                        (Submit-PartnerCustomerCart)
   credentials check  Redeem a Partner Center token now and report on the credentials (no secret values)
   catalog search  Find catalog ids by product name, for one customer      (Get-PartnerProduct[Sku|Availability])
+  policy check    Validate the purchase policy files (policies/) against their Cedar schema (offline)
+  policy explain  Show the purchase policy's decision, and the policies behind it, for a caller and a request
 
 ${TOP_OPTIONS}
   --version               Print the version (alone: 'partner-orders --version')
@@ -282,3 +284,68 @@ export const GROUP_HELP: Record<'order' | 'cart' | 'credentials' | 'catalog', st
   credentials: CREDENTIALS_CHECK,
   catalog: CATALOG_GROUP,
 };
+
+const POLICY_SOURCE = `  --policies DIR          The policy folder. Default: the policies/ this CLI ships with (what the stack deploys)
+  --local                 Also policies/local/ (the local server's allow-all and example members)
+  -h, --help              This help`;
+
+export const POLICY_CHECK_HELP = `partner-orders policy check: validate the purchase policy files, offline.
+
+Usage:
+  partner-orders policy check [--policies DIR] [--local]
+
+  Every policy in *.cedar against schema.cedarschema (Cedar's strict validation, as Verified Permissions does it),
+  every policy with a unique @id and a known @field, entities.json against the schema. Prints one line per problem.
+
+Options:
+${POLICY_SOURCE}
+
+Exit codes:
+  0  the files are valid
+  1  problems: listed on stdout
+  2  usage error
+`;
+
+export const POLICY_EXPLAIN_HELP = `partner-orders policy explain: the purchase policy's decision for a caller and a request, offline, from the
+policy files (cedar-wasm, the same files the stack deploys to Amazon Verified Permissions). Nothing is sent.
+
+Usage:
+  partner-orders policy explain --caller CALLER --action ACTION --customer-id GUID --line-item ITEM [...]
+                                [--group NAME ...] [--billing-cycle CYCLE] [--checkout] [--policies DIR] [--local]
+
+Options:
+  --caller CALLER         Who asks, as the service names callers: events:<source> (an event producer), invoke
+                          (direct invocation), an IAM role ARN (SigV4), http:jwt:["<issuer>","<subject>"] (a JWT)
+  --group NAME            A group or app role the caller's JWT claims (repeatable)
+  --action ACTION         CreateOrder | AddOn | CreateCart | CheckoutCart
+  --customer-id GUID      The customer
+  --line-item ITEM        One line item, as for order create (CreateOrder, AddOn) or cart create (CreateCart, and
+                          CheckoutCart: the lines of the cart to check out); repeatable
+  --line-items-json JSON  The lineItems array as JSON, instead of --line-item
+  --billing-cycle CYCLE   The order's billing cycle (CreateOrder, AddOn)
+  --order-id ID           The order an add-on extends (AddOn)
+  --cart-id ID            The cart to check out (CheckoutCart)
+  --checkout              A cart created and checked out at once: judged as CreateCart and CheckoutCart
+${POLICY_SOURCE}
+
+Output:
+  The decision as JSON on stdout: decision, principal, actions, the deciding policies (@id), and for a refusal the
+  field (as the HTTP API names it) and the reason. A sentence on stderr.
+
+Exit codes:
+  0  allowed
+  1  refused
+  2  usage error, an invalid request, or policy files with problems
+
+Example:
+  partner-orders policy explain --local --caller events:com.example.billing --action CreateOrder \\
+    --customer-id ${EXAMPLE_CUSTOMER} --line-item offerId=CFQ7TTC0LH18:0001:CFQ7TTC0K59S,quantity=5,termDuration=P3Y
+`;
+
+export const POLICY_HELP = `partner-orders policy: the purchase policy (policies/, docs/authorization.md), offline.
+
+Usage:
+  partner-orders policy check [--policies DIR] [--local]
+  partner-orders policy explain --caller CALLER --action ACTION --customer-id GUID --line-item ITEM [...]
+  partner-orders policy <check|explain> --help
+`;

@@ -32,6 +32,9 @@ export async function main(argv: string[], io: Partial<Io> = {}): Promise<ExitCo
   const stderr = io.stderr ?? process.stderr;
   const say = (line: string) => stderr.write(`${NAME}: ${line}\n`);
 
+  // The purchase policy's commands run here, offline (cedar-wasm is loaded only for them).
+  if (argv[0] === 'policy') return (await import('./policy.js')).policyMain(argv.slice(1), stdout, stderr);
+
   let invocation: ReturnType<typeof parseCommandLine>;
   try {
     invocation = parseCommandLine(argv, io.env ?? process.env);

@@ -8,7 +8,7 @@
 // a new decision, so a purchase that was placed is never reported as refused because a policy changed since.
 import type { Command, PerformOptions } from '../commands.js';
 import { PartnerCenterError, PolicyDeniedError, PolicyUnavailableError } from '../errors.js';
-import { logger } from '../log.js';
+import { type Logger, logger } from '../log.js';
 import { Cart } from '../schemas/carts.js';
 import { type ServiceContext, type ServiceResult, segment, sendFor } from '../services/context.js';
 import type { PolicyEngine, PolicyRef, Verdict } from './engine.js';
@@ -96,7 +96,10 @@ export function interpret(
 }
 
 export class PurchasePolicy {
-  constructor(readonly engine: PolicyEngine) {}
+  constructor(
+    readonly engine: PolicyEngine,
+    private readonly log: Logger = logger,
+  ) {}
 
   /** The command, judged before it runs: a refusal or an unavailable policy throws, and nothing is sent. */
   guard(command: Command, options: PerformOptions): Command {
@@ -161,7 +164,7 @@ export class PurchasePolicy {
           deadline,
         );
       } catch (error) {
-        logger.error('purchase policy unavailable', { ...audit, error });
+        this.log.error('purchase policy unavailable', { ...audit, error });
         throw error instanceof PolicyUnavailableError
           ? error
           : new PolicyUnavailableError('The purchase policy could not be evaluated.', error);
@@ -178,8 +181,8 @@ export class PurchasePolicy {
         : {}),
       ...(errors.length > 0 ? { policyErrors: errors } : {}),
     };
-    if (decision.allowed) logger.info('purchase policy decision', line);
-    else logger.warn('purchase policy decision', line);
+    if (decision.allowed) this.log.info('purchase policy decision', line);
+    else this.log.warn('purchase policy decision', line);
     return decision;
   }
 }
