@@ -1,0 +1,206 @@
+// The purchase policy's pieces on their own: callers as Cedar principals, JWT group claims, the Cedar requests a
+// command makes (per line and action, with the request's pointers for each entry point), the entities a request
+// carries, annotations read back from a statement, and how a set of verdicts becomes one decision.
+import { describe, expect, it } from 'vitest';
+import { eventCaller, httpCaller, INVOKE_CALLER, jwtGroups } from '../../functions/shared/caller.js';
+import { interpret } from '../../functions/shared/policy/check.js';
+import { annotationsOf, type Verdict } from '../../functions/shared/policy/engine.js';
+import {
+  catalogParts,
+  entitiesFor,
+  policyLine,
+  principalOf,
+  purchaseOf,
+  requestPrefixes,
+  requestsOf,
+  uid,
+} from '../../functions/shared/policy/model.js';
+import { checkoutCommand, createCartCommand } from '../../functions/shared/services/carts.js';
+import { addOnCommand, createOrderCommand } from '../../functions/shared/services/orders.js';
+import { httpEvent } from '../support/events.js';
+
+const CUSTOMER = '4a8c3e2d-1b6f-4c7e-9d2a-5f0e1b3c7a90';
+const withAuthorizer = (authorizer: unknown) => {
+  const event = httpEvent('POST /customers/{customerId}/orders');
+  return { ...event, requestContext: { ...event.requestContext, authorizer } } as typeof event;
+};
+
+describe('callers as principals', () => {
+  it('names every caller caller.ts makes', () => {
+    const role = httpCaller(
+      withAuthorizer({ iam: { userArn: 'arn:aws:sts::111122223333:assumed-role/Billing/botocore-session-1' } }),
+    );
+    expect(principalOf(role).uid).toEqual(uid('Role', 'arn:aws:iam::111122223333:role/Billing'));
+    const user = httpCaller(withAuthorizer({ jwt: { claims: { iss: 'https://issuer/', sub: 'alice' } } }));
+    expect(principalOf(user, ['Purchasers'])).toEqual({
+      uid: uid('User', 'https://issuer/|alice'),
+      tokenGroups: [uid('TokenGroup', 'Purchasers')],
+    });
+    expect(principalOf(eventCaller('com.example.billing')).uid).toEqual(uid('Producer', 'com.example.billing'));
+    expect(principalOf(INVOKE_CALLER).uid).toEqual(uid('Invoker', 'invoke'));
+    expect(principalOf(httpCaller(httpEvent('GET /'))).uid).toEqual(uid('Anonymous', 'anonymous'));
+  });
+
+  it('refuses a caller it does not know rather than guessing', () => {
+    expect(() => principalOf('ftp:someone')).toThrow(/unrecognised caller/);
+    expect(() => principalOf('http:jwt:{"iss":"x"}')).toThrow(/unrecognised JWT caller/);
+  });
+
+  it('reads group claims as API Gateway hands them over ("[a b]"), as arrays, and as one value', () => {
+    expect(jwtGroups({ groups: '[Readers Purchasers]' })).toEqual(['Readers', 'Purchasers']);
+    expect(jwtGroups({ roles: ['Orders.Buy'], 'cognito:groups': 'admins' })).toEqual(['Orders.Buy', 'admins']);
+    expect(jwtGroups({ groups: '[]', roles: '' })).toEqual([]);
+    expect(jwtGroups({ sub: 'x', scope: 'partner-orders/purchase' })).toEqual([]);
+  });
+});
+
+describe('the requests a command makes', () => {
+  const order = createOrderCommand(CUSTOMER, {
+    lineItems: [
+      { offerId: 'CFQ7TTC0LH18:0001:CFQ7TTC0K59S', quantity: 5, termDuration: 'P1Y' },
+      { offerId: '031c9e47-4802-4248-838e-778fb1d2cc05', quantity: 2 },
+    ],
+  });
+
+  it('one per line and action, each with the request’s totals', () => {
+    const requests = requestsOf(purchaseOf(order, '/headers/idempotency-key'), principalOf('invoke'));
+    expect(requests).toHaveLength(2);
+    expect(requests[0]).toEqual({
+      principal: uid('Invoker', 'invoke'),
+      action: uid('Action', 'CreateOrder'),
+      resource: uid('Customer', CUSTOMER),
+      context: {
+        line: {
+          product: 'CFQ7TTC0LH18',
+          sku: 'CFQ7TTC0LH18:0001',
+          catalogId: 'CFQ7TTC0LH18:0001:CFQ7TTC0K59S',
+          quantity: 5,
+          term: 'P1Y',
+          billingCycle: 'monthly',
+          trial: false,
+        },
+        lineCount: 2,
+        totalSeats: 7,
+      },
+    });
+    expect(requests[1]?.context.line).toMatchObject({ product: '031c9e47-4802-4248-838e-778fb1d2cc05', term: '' });
+    const cart = createCartCommand(CUSTOMER, {
+      lineItems: [{ catalogItemId: 'MS-AZR-0145P', quantity: 1, billingCycle: 'none' }],
+      checkout: true,
+    });
+    const cartRequests = requestsOf(purchaseOf(cart, '/idempotencyKey'), principalOf('invoke'));
+    expect(cartRequests.map((r) => r.action.id)).toEqual(['CreateCart', 'CheckoutCart']);
+    expect(cartRequests[0]?.context.line).toMatchObject({ product: 'MS-AZR-0145P', trial: true });
+  });
+
+  it('points at the request’s own fields, per entry point', () => {
+    expect(requestPrefixes('/headers/idempotency-key')).toEqual({ ids: '/path', body: '/body' });
+    expect(requestPrefixes('/detail/idempotencyKey')).toEqual({ ids: '/detail', body: '/detail' });
+    expect(requestPrefixes('/idempotencyKey')).toEqual({ ids: '', body: '' });
+    const http = purchaseOf(order, '/headers/idempotency-key');
+    expect(http.lines[1]?.paths).toMatchObject({
+      quantity: '/body/lineItems/1/quantity',
+      product: '/body/lineItems/1/offerId',
+      billingCycle: '/body/billingCycle',
+    });
+    expect(purchaseOf(order, '/detail/idempotencyKey').paths.customer).toBe('/detail/customerId');
+    const addOn = purchaseOf(
+      addOnCommand(CUSTOMER, 'Cs_1', {
+        lineItems: [{ offerId: 'A:B:C', quantity: 1, parentSubscriptionId: CUSTOMER }],
+      }),
+      '/idempotencyKey',
+    );
+    expect(addOn).toMatchObject({ actions: ['AddOn'], paths: { order: '/orderId', customer: '/customerId' } });
+    expect(purchaseOf(checkoutCommand(CUSTOMER, CUSTOMER), '/headers/idempotency-key')).toMatchObject({
+      actions: ['CheckoutCart'],
+      lines: [],
+      paths: { cart: '/path/cartId' },
+    });
+  });
+
+  it('splits catalog ids into product and SKU', () => {
+    expect(catalogParts('CFQ7TTC0LH18:0001:CFQ7TTC0K59S')).toEqual({
+      product: 'CFQ7TTC0LH18',
+      sku: 'CFQ7TTC0LH18:0001',
+    });
+    expect(catalogParts('MS-AZR-0145P')).toEqual({ product: 'MS-AZR-0145P', sku: 'MS-AZR-0145P' });
+    expect(policyLine({ id: 'A:B', quantity: 1, billingCycle: 'annual' })).toMatchObject({ sku: 'A:B', trial: false });
+  });
+});
+
+describe('the entities a request carries', () => {
+  const store = [
+    { uid: uid('Producer', 'p'), attrs: {}, parents: [uid('Group', 'automation')] },
+    { uid: uid('Group', 'automation'), attrs: {}, parents: [uid('Group', 'all')] },
+    { uid: uid('Group', 'all'), attrs: {}, parents: [] },
+    { uid: uid('TokenGroup', 'Purchasers'), attrs: {}, parents: [uid('Group', 'buyers')] },
+    { uid: uid('Customer', CUSTOMER), attrs: {}, parents: [uid('CustomerGroup', 'contoso')] },
+    { uid: uid('Producer', 'unrelated'), attrs: {}, parents: [uid('Group', 'automation')] },
+  ];
+
+  it('the principal, the customer and every group above them; nothing else', () => {
+    const entities = entitiesFor(store, principalOf('events:p'), uid('Customer', CUSTOMER));
+    expect(entities.map((e) => e.uid.id).sort()).toEqual([CUSTOMER, 'all', 'automation', 'p']);
+  });
+
+  it('a JWT caller in its token’s groups; a customer nobody named, bare', () => {
+    const entities = entitiesFor(store, principalOf('http:jwt:["i","bob"]', ['Purchasers']), uid('Customer', 'x'));
+    expect(entities).toEqual([
+      { uid: uid('User', 'i|bob'), attrs: {}, parents: [uid('TokenGroup', 'Purchasers')] },
+      store[3],
+      { uid: uid('Customer', 'x'), attrs: {}, parents: [] },
+    ]);
+  });
+});
+
+describe('annotations read back from a statement (Verified Permissions returns only the text)', () => {
+  it('reads @id, @field and @reason, escapes included', () => {
+    expect(
+      annotationsOf(
+        '// a comment\n@id("max-seats")\n@field("quantity")\n@reason("at most \\"300\\" seats")\nforbid (principal, action, resource);',
+      ),
+    ).toEqual({ id: 'max-seats', field: 'quantity', reason: 'at most "300" seats' });
+    expect(annotationsOf('permit (principal, action, resource);')).toEqual({});
+  });
+});
+
+describe('verdicts into one decision', () => {
+  const purchase = purchaseOf(
+    createOrderCommand(CUSTOMER, {
+      lineItems: [
+        { offerId: 'A:B:C', quantity: 1 },
+        { offerId: 'D:E:F', quantity: 1 },
+      ],
+    }),
+    '/headers/idempotency-key',
+  );
+  const requests = requestsOf(purchase, principalOf('invoke'));
+  const allow: Verdict = { decision: 'allow', policies: [{ id: 'p' }], errors: [] };
+  const nothing: Verdict = { decision: 'deny', policies: [], errors: [] };
+
+  it('allowed when every line is, naming each permit once', () => {
+    expect(interpret(purchase, requests, [allow, allow], 'x')).toMatchObject({
+      allowed: true,
+      policies: [{ id: 'p' }],
+    });
+  });
+
+  it('a forbid names itself and its field', () => {
+    const forbid: Verdict = { decision: 'deny', policies: [{ id: 'f', field: 'product', reason: 'no' }], errors: [] };
+    expect(interpret(purchase, requests, [allow, forbid], 'x').denial).toEqual({
+      action: 'CreateOrder',
+      principal: 'x',
+      policies: ['f'],
+      path: '/body/lineItems/1/offerId',
+      reason: 'no',
+    });
+  });
+
+  it('nothing permitted: the customer when no line was permitted, else the line', () => {
+    expect(interpret(purchase, requests, [nothing, nothing], 'x').denial?.path).toBe('/path/customerId');
+    expect(interpret(purchase, requests, [allow, nothing], 'x').denial).toMatchObject({
+      path: '/body/lineItems/1',
+      reason: expect.stringContaining('with line item 1 as it is'),
+    });
+  });
+});
