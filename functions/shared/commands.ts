@@ -2,7 +2,7 @@
 // wrapped in idempotency when the caller gave a key, with caller errors turned into final outcomes.
 import type { Context } from 'aws-lambda';
 import type { Preflight } from './catalog/preflight.js';
-import { IdempotencyKeyRequiredError, IdempotencyStoreError } from './errors.js';
+import { IdempotencyConflictError, IdempotencyKeyRequiredError, IdempotencyStoreError } from './errors.js';
 import type { ExactlyOnce } from './exactly-once/place-once.js';
 import type { IdempotencyStore, KeyState, Outcome } from './idempotency.js';
 import type { ProvisioningTracking } from './lifecycle/tracking.js';
@@ -66,6 +66,8 @@ async function finalOutcome(command: Command, ctx: ServiceContext): Promise<Outc
     const { status, body, reconciled } = await command.run(ctx);
     return { status, body, ...(reconciled ? { reconciled } : {}) };
   } catch (error) {
+    // The key used with another request is this request's problem, not the key's outcome: never stored under it.
+    if (error instanceof IdempotencyConflictError) throw error;
     const { problem, headers } = toProblem(error);
     if (isFinal(problem.status)) return { status: problem.status, body: problem, headers };
     throw error;

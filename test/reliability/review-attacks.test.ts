@@ -337,48 +337,42 @@ describe('review attacks on the exactly-once money paths (Partner Center without
   });
 
   describe('E. the same key with a different request after an unknown outcome', () => {
-    defect(
-      'cart + checkout: the retry with another quantity checks out the first cart and stores that as its answer',
-      async () => {
-        const [key, tag] = [unique('fp-cart'), unique('fp-cart')];
-        stack.simulator.injectFault({ kind: 'drop', times: 1, match: { method: 'POST', path: /\/checkout$/ } });
-        const first = await stack.request('POST', `/customers/${CUSTOMER}/carts`, cartOf(tag, 2), {
-          'Idempotency-Key': key,
-        });
-        expect(first.status).toBe(502);
-        await sleep(SETTLE_MS + 100);
-        const changed = await stack.request('POST', `/customers/${CUSTOMER}/carts`, cartOf(tag, 5), {
-          'Idempotency-Key': key,
-        });
-        // Today: 201 with cart (quantity 2) — not what this request asked for — and stored under its fingerprint.
-        expect(changed.status).toBe(422);
-      },
-    );
+    it('cart + checkout: the retry with another quantity after an unknown outcome is refused (422), and the first request can still be retried', async () => {
+      const [key, tag] = [unique('fp-cart'), unique('fp-cart')];
+      stack.simulator.injectFault({ kind: 'drop', times: 1, match: { method: 'POST', path: /\/checkout$/ } });
+      const first = await stack.request('POST', `/customers/${CUSTOMER}/carts`, cartOf(tag, 2), {
+        'Idempotency-Key': key,
+      });
+      expect(first.status).toBe(502);
+      await sleep(SETTLE_MS + 100);
+      const changed = await stack.request('POST', `/customers/${CUSTOMER}/carts`, cartOf(tag, 5), {
+        'Idempotency-Key': key,
+      });
+      // Today: 201 with cart (quantity 2) — not what this request asked for — and stored under its fingerprint.
+      expect(changed.status).toBe(422);
+    });
 
-    defect(
-      `order: the retry with another quantity is not refused (422) but bought beside the first attempt's order`,
-      async () => {
-        const [key, tag] = [unique('fp-order'), unique('fp-order')];
-        stack.simulator.injectFault({
-          kind: 'commit-then-drop',
-          times: 1,
-          match: { method: 'POST', path: ORDER_LIST },
-        });
-        stack.simulator.injectFault({
-          kind: 'throttle',
-          times: 1,
-          retryAfterSeconds: 600,
-          match: { method: 'GET', path: ORDER_LIST },
-        });
-        const first = await stack.request('POST', ORDERS, orderOf(tag, 3), { 'Idempotency-Key': key });
-        expect(first.status).toBe(502);
-        expect(first.json.type).toBe('urn:partner-orders:problem:outcome-unknown');
-        await sleep(SETTLE_MS + 100);
-        const changed = await stack.request('POST', ORDERS, orderOf(tag, 4), { 'Idempotency-Key': key });
-        expect(ordersTagged(tag)).toHaveLength(1);
-        expect(changed.status).toBe(422);
-      },
-    );
+    it('order: the retry with another quantity after an unknown outcome is refused (422), nothing bought beside it', async () => {
+      const [key, tag] = [unique('fp-order'), unique('fp-order')];
+      stack.simulator.injectFault({
+        kind: 'commit-then-drop',
+        times: 1,
+        match: { method: 'POST', path: ORDER_LIST },
+      });
+      stack.simulator.injectFault({
+        kind: 'throttle',
+        times: 1,
+        retryAfterSeconds: 600,
+        match: { method: 'GET', path: ORDER_LIST },
+      });
+      const first = await stack.request('POST', ORDERS, orderOf(tag, 3), { 'Idempotency-Key': key });
+      expect(first.status).toBe(502);
+      expect(first.json.type).toBe('urn:partner-orders:problem:outcome-unknown');
+      await sleep(SETTLE_MS + 100);
+      const changed = await stack.request('POST', ORDERS, orderOf(tag, 4), { 'Idempotency-Key': key });
+      expect(ordersTagged(tag)).toHaveLength(1);
+      expect(changed.status).toBe(422);
+    });
   });
 
   describe('F. reading the orders list', () => {

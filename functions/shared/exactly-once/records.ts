@@ -20,7 +20,7 @@ import {
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
-import { IdempotencyStoreError } from '../errors.js';
+import { IdempotencyConflictError, IdempotencyStoreError } from '../errors.js';
 
 /** The journal of one key: what earlier attempts with it may have done. */
 export interface JournalEntry {
@@ -113,6 +113,16 @@ export interface DynamoDBRecordsOptions {
 }
 
 const hash = (value: string) => createHash('sha256').update(value).digest('hex');
+
+/** JSON with object keys sorted, so that the same request written in another key order compares equal. */
+const canonical = (value: unknown): string =>
+  JSON.stringify(value, (_key, v: unknown) =>
+    v && typeof v === 'object' && !Array.isArray(v)
+      ? Object.fromEntries(
+          Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
+        )
+      : v,
+  );
 
 /** The journal's owner hash for an idempotency scope (the claims carry it too). */
 export const ownerOf = (scope: string) => hash(scope);
@@ -209,6 +219,11 @@ export function dynamoDBPurchaseRecords(
         client.send(new GetItemCommand({ TableName: tableName, Key: key, ConsistentRead: true })),
       );
       entry = fromItem(result.Item);
+      // Powertools refuses a key reused with another request only while its record exists, and the record of an
+      // attempt whose outcome was unknown is gone: the journal remembers what that attempt asked for.
+      if (command && entry.command && canonical(entry.command.input) !== canonical(command.input)) {
+        throw new IdempotencyConflictError('mismatch');
+      }
       return entry;
     },
     sending: (requestId, at) =>
