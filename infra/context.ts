@@ -7,10 +7,12 @@
 //   alarmEmail=ops@example.com tracing=true keeperSchedule='rate(12 hours)' keeperReservedConcurrency=1
 //   idempotencyTtlHours=720 (at least 696: 29 days)   logRetentionDays=731 (one of CloudWatch's values; 365 default)
 //   idempotencyKeyRequired=false   purchases without an idempotency key are accepted (refused by default)
+//   preflight=best-effort|off   the catalog pre-flight (default on: fail closed when the catalog cannot be read)
 //   jwtPurchaseScope=… jwtReadScope=…   the JWT scopes of the purchase and read routes (authorizer=jwt)
 //   eventProducers=com.example.billing=arn:aws:iam::111122223333:role/Billing,…   who may put commands, with which source
 import { Duration } from 'aws-cdk-lib';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { PREFLIGHT_MODES, type PreflightMode } from '../functions/shared/config.js';
 import { DEFAULT_JWT_SCOPES, parseEventProducers } from './authorization.js';
 import type { AuthMode, AuthorizerChoice, PartnerOrdersStackProps } from './stack.js';
 
@@ -32,6 +34,7 @@ export const CONTEXT_OPTIONS = [
   'keeperReservedConcurrency',
   'idempotencyTtlHours',
   'idempotencyKeyRequired',
+  'preflight',
   'logRetentionDays',
 ] as const;
 
@@ -87,6 +90,10 @@ export function stackPropsFromContext(tryGetContext: (key: string) => unknown): 
   const producers = context('eventProducers');
   const tracing = flag('tracing');
   const keyRequired = flag('idempotencyKeyRequired');
+  const preflight = context('preflight');
+  if (preflight !== undefined && !(PREFLIGHT_MODES as readonly string[]).includes(preflight)) {
+    throw new Error(`preflight must be one of ${PREFLIGHT_MODES.join(', ')}, got ${preflight}`);
+  }
   const ttlHours = positive('idempotencyTtlHours');
   const reserved = positive('keeperReservedConcurrency');
 
@@ -113,6 +120,7 @@ export function stackPropsFromContext(tryGetContext: (key: string) => unknown): 
     ...optional('keeperReservedConcurrency', reserved),
     ...optional('idempotencyTtl', ttlHours === undefined ? undefined : Duration.hours(ttlHours)),
     ...optional('idempotencyKeyRequired', keyRequired),
+    ...optional('preflight', preflight as PreflightMode | undefined),
     ...optional('logRetention', retentionDays as RetentionDays | undefined),
   };
 }

@@ -31,6 +31,7 @@ import { Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { Construct, IConstruct } from 'constructs';
+import type { PreflightMode } from '../functions/shared/config.js';
 import {
   COMMAND_TYPES,
   DEFAULT_MAX_RECEIVE_COUNT,
@@ -95,6 +96,11 @@ export interface PartnerOrdersStackProps extends StackProps {
    * false makes keys optional again (IDEMPOTENCY_KEY_REQUIRED of the purchase functions).
    */
   idempotencyKeyRequired?: boolean;
+  /**
+   * The catalog pre-flight of the purchase functions (PREFLIGHT): `on` (default) checks catalog lines and fails closed
+   * when the catalog cannot be read; `best-effort` then buys unchecked; `off` reads and checks nothing (docs/catalog.md).
+   */
+  preflight?: PreflightMode;
   /** When the refresh-token keeper runs (an EventBridge schedule expression); daily by default. */
   keeperSchedule?: string;
   /**
@@ -265,6 +271,8 @@ export class PartnerOrdersStack extends Stack {
       IDEMPOTENCY_TABLE_NAME: this.table.tableName,
       IDEMPOTENCY_TTL_SECONDS: String(idempotencyTtl.toSeconds()),
       IDEMPOTENCY_KEY_REQUIRED: String(props.idempotencyKeyRequired ?? true),
+      // The functions with the table are the ones that buy: their catalog pre-flight.
+      PREFLIGHT: props.preflight ?? 'on',
     };
     const deadlineEnv = { DEADLINE_MARGIN_MS: String(DEADLINE_MARGIN.toMilliseconds()) };
     const requestEnv = { ...deadlineEnv, MAX_REQUEST_MS: String(MAX_REQUEST.toMilliseconds()) };

@@ -32,6 +32,7 @@ describe('deploy options (CDK context)', () => {
       keeperReservedConcurrency: '1',
       idempotencyTtlHours: '720',
       idempotencyKeyRequired: 'false',
+      preflight: 'best-effort',
       logRetentionDays: 731,
     });
     expect(props).toMatchObject({
@@ -45,6 +46,7 @@ describe('deploy options (CDK context)', () => {
       keeperReservedConcurrency: 1,
       logRetention: RetentionDays.TWO_YEARS,
       idempotencyKeyRequired: false,
+      preflight: 'best-effort',
     });
     expect(props.idempotencyTtl?.toHours()).toBe(720);
   });
@@ -59,6 +61,7 @@ describe('deploy options (CDK context)', () => {
     [{ keeperReservedConcurrency: '0' }, /keeperReservedConcurrency must be a positive number/],
     [{ tracing: 'yes' }, /tracing must be true or false/],
     [{ idempotencyKeyRequired: 'no' }, /idempotencyKeyRequired must be true or false/],
+    [{ preflight: 'maybe' }, /preflight must be one of on, best-effort, off/],
   ])('refuses %j', (context, message) => {
     expect(() => from(context)).toThrow(message);
   });

@@ -5,6 +5,7 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import { describe, expect, it } from 'vitest';
 import { readConfig } from '../../functions/shared/config.js';
 import { functionNames, routes } from '../../functions/shared/routes.js';
+import { PURCHASE_FUNCTIONS } from '../../infra/authorization.js';
 import { type DeployedFunction, deployedFunctions } from '../../infra/bundling.js';
 import {
   ACKNOWLEDGEMENTS,
@@ -20,7 +21,6 @@ import {
   PartnerOrdersStack,
   SECRET_LOGICAL_ID,
 } from '../../infra/stack.js';
-import { PURCHASE_FUNCTIONS } from '../../infra/authorization.js';
 import { synth } from '../support/infra.js';
 
 const { stack, template } = synth();
@@ -49,6 +49,7 @@ const variant = synth({
   logRetention: RetentionDays.TWO_YEARS,
   idempotencyTtl: Duration.days(40),
   idempotencyKeyRequired: false,
+  preflight: 'best-effort',
   keeperSchedule: 'rate(12 hours)',
   alarmEmail: 'ops@example.com',
   authorizer: { type: 'jwt', issuer: 'https://login.example.com/', audience: ['partner-orders'] },
@@ -79,7 +80,9 @@ describe('PartnerOrdersStack', () => {
       expect(env.PARTNER_CENTER_SECRET_ID).toEqual({ Ref: secretId });
       const expected = ['LOG_LEVEL', 'PARTNER_CENTER_SECRET_ID'];
       if (FUNCTION_ACCESS[name].idempotencyTable) {
-        expected.push('IDEMPOTENCY_TABLE_NAME', 'IDEMPOTENCY_TTL_SECONDS', 'IDEMPOTENCY_KEY_REQUIRED');
+        expected.push('IDEMPOTENCY_TABLE_NAME', 'IDEMPOTENCY_TTL_SECONDS', 'IDEMPOTENCY_KEY_REQUIRED', 'PREFLIGHT');
+        // The catalog pre-flight is on unless the deployment says otherwise (docs/catalog.md).
+        expect(readConfig(env).preflight).toBe('on');
         expect(env.IDEMPOTENCY_TABLE_NAME).toEqual({ Ref: tableId });
         expect(env.IDEMPOTENCY_KEY_REQUIRED).toBe('true');
         expect(readConfig(env).requireIdempotencyKey).toBe(true);
@@ -285,6 +288,11 @@ describe('PartnerOrdersStack', () => {
       .map((fn) => fn.Properties.Environment.Variables.IDEMPOTENCY_KEY_REQUIRED)
       .filter(Boolean);
     expect(new Set(required)).toEqual(new Set(['false']));
+    // (and chose a best-effort catalog pre-flight, on every function that buys)
+    const preflight = Object.values(variant.findResources('AWS::Lambda::Function'))
+      .map((fn) => fn.Properties.Environment.Variables.PREFLIGHT)
+      .filter(Boolean);
+    expect(preflight).toEqual(['best-effort', 'best-effort', 'best-effort']);
     expect(() => synth({ idempotencyTtl: Duration.hours(24) })).toThrow(/at least 696 hours \(29 days/);
     expect(() => synth({ idempotencyTtl: Duration.days(29).minus(Duration.seconds(1)) })).toThrow(/at least/);
     // The functions' own default agrees with the stack's.
