@@ -93,6 +93,12 @@ function memoryPurchaseRecords(): PurchaseRecords {
       claims.set(key, holder);
       return holder === owner;
     },
+    claimedByOther: async (customerId, id) => {
+      const holder = claims.get(`${customerId}#${id}`);
+      return holder !== undefined && holder !== owner;
+    },
+    // One key per bench purchase: no other key is ever in flight with the same lines.
+    intents: { announce: async () => undefined, release: async () => undefined, othersSince: async () => false },
   };
 }
 

@@ -4,7 +4,8 @@
 //
 // Each test is a sequence under which the service, as it stood after the first exactly-once change, bought twice, lost
 // an order, reported a refusal that was false, or left a key stuck; the test asserts what must happen. The ones fixed
-// since are ordinary tests; a `defect` (it.fails) is a gap still open, listed in docs/reliability.md ("Known gaps").
+// since are ordinary tests (all of them, so far); a gap found later stays visible as an `it.fails` and a line in
+// docs/reliability.md ("Known gaps").
 //
 // Tools: the Partner Center client's `fetch` is wrapped (below) so that a test can (a) let Partner Center commit a
 // purchase and then lose, cut or replace its answer (what a gateway 504, a proxy cutting a body, or a 2xx of another
@@ -26,9 +27,6 @@ const NCE = 'CFQ7TTC0LH18:0001:CFQ7TTC0K59S';
 const ADDON = 'CFQ7TTC0LDPB:0001:CFQ7TTC0K5DJ';
 const SETTLE_MS = 500;
 captureLogs();
-
-/** A known defect: `it.fails` (the suite stays green); REVIEW_ATTACKS_STRICT=1 runs them as plain tests to see why. */
-const defect = process.env.REVIEW_ATTACKS_STRICT ? it : it.fails;
 
 let counter = 0;
 const unique = (name: string) => `${name}-${Date.now()}-${counter++}`;
@@ -246,55 +244,46 @@ describe('review attacks on the exactly-once money paths (Partner Center without
   });
 
   describe('C. reconciliation adopts an order that no key has claimed yet', () => {
-    defect(
-      `two keys, identical lines: B placed and is waiting for its answer, A's attempt never arrived; A adopts B's order`,
-      async () => {
-        const tag = unique('race');
-        const committed = deferred();
-        const releaseB = deferred();
-        onNth('POST', ORDER_LIST, {
-          // B: placed at Partner Center, its 201 still on the way (its claim comes after the answer).
-          1: async (call) => {
-            const { status, text } = await call.forward();
-            committed.resolve();
-            await releaseB.promise;
-            return respond(status, text);
-          },
-          // A: the connection is reset before Partner Center processed anything.
-          2: async () => {
-            throw reset();
-          },
-        });
-        const b = stack.request('POST', ORDERS, orderOf(tag), { 'Idempotency-Key': unique('b') });
-        await Promise.race([
-          committed.promise,
-          b.then((r) => Promise.reject(new Error(`B answered ${r.status} early`))),
-        ]);
-        const a = await stack.request('POST', ORDERS, orderOf(tag), { 'Idempotency-Key': unique('a') });
-        releaseB.resolve();
-        const bAnswer = await b;
-        expect(bAnswer.status).toBe(201);
-        // Today: A answers 201 "reconciled" with B's order id; one order exists for two purchases.
-        expect(a.json.id).not.toBe(bAnswer.json.id);
-      },
-    );
+    it(`two keys, identical lines: B placed and is waiting for its answer, A's attempt never arrived; A does not take B's order`, async () => {
+      const tag = unique('race');
+      const committed = deferred();
+      const releaseB = deferred();
+      onNth('POST', ORDER_LIST, {
+        // B: placed at Partner Center, its 201 still on the way (its claim comes after the answer).
+        1: async (call) => {
+          const { status, text } = await call.forward();
+          committed.resolve();
+          await releaseB.promise;
+          return respond(status, text);
+        },
+        // A: the connection is reset before Partner Center processed anything.
+        2: async () => {
+          throw reset();
+        },
+      });
+      const b = stack.request('POST', ORDERS, orderOf(tag), { 'Idempotency-Key': unique('b') });
+      await Promise.race([committed.promise, b.then((r) => Promise.reject(new Error(`B answered ${r.status} early`)))]);
+      const a = await stack.request('POST', ORDERS, orderOf(tag), { 'Idempotency-Key': unique('a') });
+      releaseB.resolve();
+      const bAnswer = await b;
+      expect(bAnswer.status).toBe(201);
+      // Today: A answers 201 "reconciled" with B's order id; one order exists for two purchases.
+      expect(a.json.id).not.toBe(bAnswer.json.id);
+    });
 
-    defect(
-      'an identical order placed outside this service seconds earlier is adopted: the purchase is never made',
-      async () => {
-        const tag = unique('portal');
-        const portal = buildOrder(CUSTOMER, 'monthly', orderOf(tag).lineItems, Date.now() - 5_000);
-        stack.simulator.ledger.orders.push({ ...portal, status: 'completed' });
-        onNth('POST', ORDER_LIST, {
-          1: async () => {
-            throw reset(); // nothing processed
-          },
-        });
-        const result = await stack.request('POST', ORDERS, orderOf(tag));
-        // Today: 201 reconciled with the portal's order; the ledger has that order only.
-        expect(result.json.id).not.toBe(portal.id);
-      },
-    );
+    it('an identical order placed outside this service seconds earlier is not adopted: the outcome stays unknown', async () => {
+      const tag = unique('portal');
+      const portal = buildOrder(CUSTOMER, 'monthly', orderOf(tag).lineItems, Date.now() - 5_000);
+      stack.simulator.ledger.orders.push({ ...portal, status: 'completed' });
+      onNth('POST', ORDER_LIST, {
+        1: async () => {
+          throw reset(); // nothing processed
+        },
+      });
+      const result = await stack.request('POST', ORDERS, orderOf(tag));
+      // Today: 201 reconciled with the portal's order; the ledger has that order only.
+      expect(result.json.id).not.toBe(portal.id);
+    });
   });
 
   describe('D. add-ons: reconciliation takes the first matching new line, even one another key has claimed', () => {

@@ -37,6 +37,11 @@ export interface PurchaseStep<T> {
   claims(result: T): string[];
   /** Whether a 2xx says what was placed; one that does not is as unknown as no answer (default: every 2xx). */
   accept?(result: T): boolean;
+  /**
+   * A fingerprint of what is bought, for purchases another key could make identically (a new order's lines): this
+   * key's attempt is announced under it while its outcome is not known (records.ts, `intents`).
+   */
+  intent?: string;
 }
 
 export interface Placed<T> {
@@ -54,7 +59,19 @@ export async function placeOnce<T>(ctx: ServiceContext, step: PurchaseStep<T>): 
   if (!guard) return { value: await sendFor(ctx, step.step, step.request, step.schema, step.what), reconciled: false };
   const now = guard.now ?? Date.now;
   const pause = guard.sleep ?? sleep;
-  const { journal, claim } = guard.records;
+  const { journal, claim, intents } = guard.records;
+  let announced = false;
+  const beforeAttempt = async () => {
+    if (step.intent && !announced) {
+      await intents.announce(step.customerId, step.intent, now());
+      announced = true;
+    }
+    await journal.sending(requestId, now());
+  };
+  // The outcome is known (placed and claimed, or refused): other keys need no longer wait for this one.
+  const release = async () => {
+    if (step.intent) await intents.release(step.customerId, step.intent).catch(logStoreError);
+  };
   const requestId = callOptions(ctx, step.step, step.request.method).requestId ?? '';
   let entry = await journal.read();
 
@@ -92,9 +109,7 @@ export async function placeOnce<T>(ctx: ServiceContext, step: PurchaseStep<T>): 
     // Whether an earlier attempt may have placed the purchase: then a refusal now does not prove nothing was bought.
     const afterUnknown = entry.placed === 'maybe';
     try {
-      const value = await sendFor(ctx, step.step, step.request, step.schema, step.what, {
-        beforeAttempt: () => journal.sending(requestId, now()),
-      });
+      const value = await sendFor(ctx, step.step, step.request, step.schema, step.what, { beforeAttempt });
       if (step.accept && !step.accept(value)) {
         throw new UpstreamProtocolError(
           { requestId, correlationId: ctx.correlationId },
@@ -103,6 +118,7 @@ export async function placeOnce<T>(ctx: ServiceContext, step: PurchaseStep<T>): 
         );
       }
       await claimAll(step, value, claim);
+      await release();
       await settle(journal);
       return { value, reconciled: false };
     } catch (error) {
@@ -133,6 +149,7 @@ export async function placeOnce<T>(ctx: ServiceContext, step: PurchaseStep<T>): 
         if (!afterUnknown) {
           // Partner Center refused the only attempt there was: nothing was placed.
           await journal.answered('no').catch(logStoreError);
+          await release();
           throw error;
         }
         // A refusal of an attempt after one whose outcome was unknown: "maybe" stays on record. Throttling says

@@ -132,18 +132,50 @@ const incomplete = (what: string) =>
 
 export type Claim = (id: string) => Promise<boolean>;
 
-/** A new order whose lines are exactly the requested ones, created since `since`, claimed for this key. */
+/** What keeps another key's purchase from being taken for this one's (place-once.ts). */
+export interface Contest {
+  /** Epoch ms of this key's first attempt: an order created before it (within the clock margin) is not surely ours. */
+  sentAt: number;
+  /** Another key's purchase of the same lines is in flight: its order may be the one just found. */
+  othersInFlight(): Promise<boolean>;
+  claimedByOther(id: string): Promise<boolean>;
+}
+
+/**
+ * A new order whose lines are exactly the requested ones, created since `since`, claimed for this key. An order that
+ * could as well be another purchase's — another key's of the same lines still waiting for its answer, or one created
+ * in the clock margin before this key's first attempt (the portal, another tool) — is neither adopted nor a reason to
+ * buy again: the outcome stays unknown until the other purchase has claimed its order, or a person has looked.
+ */
 export async function findOrder(
   ctx: ServiceContext,
   customerId: string,
   keys: readonly LineKey[],
   since: number,
   claim: Claim,
+  contest?: Contest,
 ): Promise<Order | undefined> {
+  let doubtful: Order | undefined;
   for (const order of await ordersSince(ctx, customerId, since)) {
     const lines = order.lineItems ?? [];
     if (lines.length !== keys.length || !coversAll(lines, keys)) continue;
+    if (contest && createdAt(order) < contest.sentAt) {
+      if (!doubtful && !(await contest.claimedByOther(order.id))) doubtful = order;
+      continue;
+    }
+    if (contest && !(await contest.claimedByOther(order.id)) && (await contest.othersInFlight())) {
+      throw new OutcomeUnknownError(
+        Math.max(1, Math.ceil((ctx.exactlyOnce?.settleMs ?? 60_000) / 1000)),
+        'An order with these lines exists, and another purchase of the same lines for this customer is still waiting for its answer: which of the two it belongs to is not known yet.',
+      );
+    }
     if (await claim(order.id)) return order;
+  }
+  if (doubtful) {
+    throw new OutcomeUnknownError(
+      Math.max(1, Math.ceil((ctx.exactlyOnce?.settleMs ?? 60_000) / 1000)),
+      `Order ${doubtful.id} has the same lines and was created just before this key's first attempt: whether it is this purchase is not known, and nothing is bought again until a person has looked.`,
+    );
   }
   return undefined;
 }

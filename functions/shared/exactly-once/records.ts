@@ -103,6 +103,19 @@ export interface PurchaseRecords {
    * now or before), false when another key holds it: a purchase is adopted by one key at most.
    */
   claim(customerId: string, id: string): Promise<boolean>;
+  /** Whether another key holds the claim on an order (without claiming it). */
+  claimedByOther(customerId: string, id: string): Promise<boolean>;
+  /**
+   * Purchases of the same lines for the same customer (`lines`: a fingerprint of them) that are in flight: this key's
+   * is on record from before its send until its outcome is known (`release`), so that another key that lost its own
+   * answer does not take this one's order for its own while this one's answer is still on its way.
+   */
+  intents: {
+    announce(customerId: string, lines: string, at: number): Promise<void>;
+    release(customerId: string, lines: string): Promise<void>;
+    /** Another key's purchase of these lines announced at or after `since` and not released. */
+    othersSince(customerId: string, lines: string, since: number): Promise<boolean>;
+  };
 }
 
 export interface DynamoDBRecordsOptions {
@@ -157,6 +170,8 @@ export function dynamoDBPurchaseRecords(
   const key = marshall({ id: `${JOURNAL_PREFIX}${owner}` });
   const expiration = () => Math.floor(now() / 1000) + options.expiresAfterSeconds;
   let entry: JournalEntry | undefined;
+  /** This request's entry in the intent of its lines, while announced. */
+  let announced: string | undefined;
 
   /** Before the journal's first write: the caller's key lists it (an idempotent ADD to a set). */
   const point = (recorded: RecordedCommand) =>
@@ -305,8 +320,69 @@ export function dynamoDBPurchaseRecords(
         throw error;
       }
     },
+    async claimedByOther(customerId, id) {
+      const result = await storeCall(() =>
+        client.send(
+          new GetItemCommand({
+            TableName: tableName,
+            Key: marshall({ id: `partner-orders#claim#${customerId}#${id}` }),
+            ConsistentRead: true,
+          }),
+        ),
+      );
+      const holder = result.Item ? (unmarshall(result.Item) as { owner?: string }).owner : undefined;
+      return holder !== undefined && holder !== owner;
+    },
+    intents: {
+      // One item per customer and line set; its string set `pending` holds `owner|announcedAt` for every key in flight.
+      async announce(customerId, lines, at) {
+        announced = `${owner}|${at}`;
+        await storeCall(() =>
+          client.send(
+            new UpdateItemCommand({
+              TableName: tableName,
+              Key: intentKey(customerId, lines),
+              UpdateExpression: 'ADD #pending :mine SET #expiration = :expiration',
+              ExpressionAttributeNames: { '#pending': 'pending', '#expiration': 'expiration' },
+              ExpressionAttributeValues: marshall({ ':mine': new Set([announced]), ':expiration': expiration() }),
+            }),
+          ),
+        );
+      },
+      async release(customerId, lines) {
+        if (announced === undefined) return;
+        const mine = announced;
+        announced = undefined;
+        await storeCall(() =>
+          client.send(
+            new UpdateItemCommand({
+              TableName: tableName,
+              Key: intentKey(customerId, lines),
+              UpdateExpression: 'DELETE #pending :mine',
+              ExpressionAttributeNames: { '#pending': 'pending' },
+              ExpressionAttributeValues: marshall({ ':mine': new Set([mine]) }),
+            }),
+          ),
+        );
+      },
+      async othersSince(customerId, lines, since) {
+        const result = await storeCall(() =>
+          client.send(
+            new GetItemCommand({ TableName: tableName, Key: intentKey(customerId, lines), ConsistentRead: true }),
+          ),
+        );
+        const pending = result.Item ? (unmarshall(result.Item) as { pending?: Set<string> }).pending : undefined;
+        return [...(pending ?? [])].some((entry) => {
+          const [who, at] = entry.split('|');
+          return who !== owner && Number(at) >= since;
+        });
+      },
+    },
   };
 }
+
+const intentKey = (customerId: string, lines: string) =>
+  marshall({ id: `partner-orders#intent#${customerId}#${hash(lines)}` });
 
 /** A journal item as the entry it records. */
 export function fromItem(item: Parameters<typeof unmarshall>[0] | undefined): JournalEntry {

@@ -62,13 +62,30 @@ export async function createOrder(
   if (ctx.dryRun) return dryRun(ctx, [['create-order', request]]);
   const keys = lineKeys(input.order.lineItems);
   const claim = (id: string) => ctx.exactlyOnce?.records.claim(input.customerId, id) ?? Promise.resolve(true);
+  // What another key could buy identically: the customer's lines, in a canonical order.
+  const intent = JSON.stringify(keys.map((key) => JSON.stringify(key)).sort());
+  const guard = ctx.exactlyOnce;
   const placed = await placeOnce(ctx, {
     step: 'create-order',
     request,
     schema: Order,
     what: 'an order',
     customerId: input.customerId,
-    find: (since) => findOrder(ctx, input.customerId, keys, since, claim),
+    intent,
+    find: (since, entry) =>
+      findOrder(
+        ctx,
+        input.customerId,
+        keys,
+        since,
+        claim,
+        guard && {
+          sentAt: entry.firstSentAt ?? since,
+          othersInFlight: () =>
+            guard.records.intents.othersSince(input.customerId, intent, (guard.now ?? Date.now)() - guard.settleMs),
+          claimedByOther: (id) => guard.records.claimedByOther(input.customerId, id),
+        },
+      ),
     claims: (order) => [order.id],
   });
   return { status: 201, body: placed.value, reconciled: placed.reconciled };
