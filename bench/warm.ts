@@ -22,6 +22,7 @@ import { httpEvent } from '../test/support/events.js';
 import { customerWithLines, orderBody } from './bodies.js';
 import { median, percentile, round, slope } from './stats.js';
 import { type RunningUpstream, startUpstream, startUpstreamInProcess } from './upstream.js';
+import { startVerifiedPermissions } from './verified-permissions.js';
 
 export const CUSTOMER = '4a8c3e2d-1b6f-4c7e-9d2a-5f0e1b3c7a90';
 const ORDER_ID = 'Cs_jyTxubLpvdJXdo8xcQZN6I2RsLrgZ1';
@@ -221,11 +222,16 @@ export async function startWarmBench(
   options: { inProcessUpstream?: boolean; idempotency?: IdempotencyStore } = {},
 ): Promise<WarmBench> {
   const upstream = options.inProcessUpstream ? await startUpstreamInProcess() : await startUpstream();
+  // The purchase policy as deployed: Verified Permissions (the stand-in, in a process of its own) through the SDK.
+  const avp = await startVerifiedPermissions();
   const deps = createDependencies(
     readConfig({
+      ...avp.env,
       PARTNER_CENTER_URL: upstream.url,
       PARTNER_CENTER_AUTHORITY_URL: upstream.url,
       PARTNER_CENTER_CREDENTIALS: JSON.stringify(BENCH_CREDENTIALS),
+      // The plain rows measure the purchase path without a key (no store); the keyed row adds its store below.
+      IDEMPOTENCY_KEY_REQUIRED: 'false',
     }),
   );
   const handlers: Record<Scenario['handler'], Handler> = {
@@ -304,7 +310,15 @@ export async function startWarmBench(
   const run = async (scenario: Scenario, invocations: number, warmup = 300): Promise<WarmRow> =>
     (await runInterleaved([scenario], invocations, warmup))[0] as WarmRow;
 
-  return { upstream, run, runInterleaved, stop: () => upstream.stop() };
+  return {
+    upstream,
+    run,
+    runInterleaved,
+    stop: async () => {
+      await upstream.stop();
+      await avp.stop();
+    },
+  };
 }
 
 export interface ScalingResult {

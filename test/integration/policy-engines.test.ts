@@ -169,7 +169,8 @@ describe('cedar-wasm and Verified Permissions decide alike', () => {
   });
 
   it('asks in batches of 30 and keeps the order: line 61 of 75 is the one refused', async () => {
-    const lines = Array.from({ length: 75 }, (_, i) => line({ quantity: i === 61 ? 301 : 1 }));
+    // Lines that differ (lines alike are asked once: the next test).
+    const lines = Array.from({ length: 75 }, (_, i) => line({ id: `P${i}:0001:A`, quantity: i === 61 ? 301 : 1 }));
     const what = purchase(['CreateOrder'], lines);
     const before = fake.count('BatchIsAuthorized');
     const decision = await new PurchasePolicy(avp).judge(
@@ -183,6 +184,25 @@ describe('cedar-wasm and Verified Permissions decide alike', () => {
       path: '/body/lineItems/61/quantity',
       policies: ['max-300-seats-per-line'],
     });
+  });
+
+  it('asks once for lines alike: 100 lines of one SKU are one request', async () => {
+    const before = fake.calls.length;
+    const decision = await new PurchasePolicy(avp).judge(
+      purchase(
+        ['CreateOrder'],
+        Array.from({ length: 100 }, () => line({ quantity: 2 })),
+      ),
+      { caller: 'http:iam:arn:aws:iam::111122223333:role/Buyer', dryRun: false },
+      'createOrder',
+      Date.now() + 5_000,
+    );
+    expect(decision.allowed).toBe(true);
+    const calls = fake.calls.slice(before).filter((c) => c.target === 'BatchIsAuthorized');
+    expect(calls.map((c) => (c.body.requests as unknown[]).length)).toEqual([1]);
+    expect(
+      JSON.parse((calls[0]?.body.requests as { context: { cedarJson: string } }[])[0]?.context.cedarJson ?? '{}'),
+    ).toMatchObject({ lineCount: 100, totalSeats: 200 });
   });
 
   it('reads the policies’ names once, then from its cache', async () => {

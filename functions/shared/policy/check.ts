@@ -157,12 +157,25 @@ export class PurchasePolicy {
       };
     } else {
       const resource = (requests[0] as AuthorizationRequest).resource;
+      // Lines alike (same action, same line) get the same answer: each is asked once (100 lines of one SKU: 1 request).
+      const asked = new Map<string, number>();
+      const unique: AuthorizationRequest[] = [];
+      const indexes = requests.map((request) => {
+        const key = `${request.action.id}\u0000${JSON.stringify(request.context.line)}`;
+        let index = asked.get(key);
+        if (index === undefined) {
+          index = unique.push(request) - 1;
+          asked.set(key, index);
+        }
+        return index;
+      });
       let verdicts: Verdict[];
       try {
-        verdicts = await this.engine.authorize(
-          { requests, entities: entitiesFor(this.engine.entities, principal, resource) },
+        const answers = await this.engine.authorize(
+          { requests: unique, entities: entitiesFor(this.engine.entities, principal, resource) },
           deadline,
         );
+        verdicts = indexes.map((index) => answers[index] as Verdict);
       } catch (error) {
         this.log.error('purchase policy unavailable', { ...audit, error });
         throw error instanceof PolicyUnavailableError

@@ -71,37 +71,11 @@ export function readPolicyFiles(options: { dir?: string; local?: boolean } = {})
   }
   const policyFiles = [...cedarFiles(dir), ...(options.local ? cedarFiles(join(dir, 'local')) : [])];
   if (policyFiles.length === 0) problems.push({ file: dir, message: 'no .cedar files' });
-  for (const file of policyFiles) {
-    const parts = cedar.policySetTextToParts(readFileSync(file, 'utf8'));
-    if (parts.type === 'failure') {
-      problems.push({ file, message: messages(parts.errors) });
-      continue;
-    }
-    if (parts.policy_templates.length > 0) problems.push({ file, message: 'policy templates are not used here' });
-    for (const text of parts.policies) {
-      const json = cedar.policyToJson(text);
-      const annotations = json.type === 'success' ? (json.json.annotations ?? {}) : {};
-      const id = annotations.id;
-      if (!id) {
-        problems.push({
-          file,
-          message: `a policy has no @id annotation: ${text.split('\n').find((l) => !l.startsWith('@'))}`,
-        });
-        continue;
-      }
-      if (files.policies[id] !== undefined) {
-        problems.push({ file, policy: id, message: `@id is also used in ${files.files[id]}` });
-        continue;
-      }
-      const field = annotations.field;
-      if (field !== undefined && !(POLICY_FIELDS as readonly string[]).includes(field)) {
-        problems.push({ file, policy: id, message: `@field("${field}") is not one of ${POLICY_FIELDS.join(', ')}` });
-      }
-      files.policies[id] = text;
-      files.refs[id] = policyRef(id, annotations);
-      files.files[id] = file;
-    }
-  }
+  addPolicies(
+    files,
+    policyFiles.map((file) => ({ file, text: readFileSync(file, 'utf8') })),
+    problems,
+  );
   const entityFiles = [join(dir, 'entities.json'), ...(options.local ? [join(dir, 'local', 'entities.json')] : [])];
   const byUid = new Map<string, EntityJson>();
   for (const file of entityFiles) {
@@ -120,6 +94,43 @@ export function readPolicyFiles(options: { dir?: string; local?: boolean } = {})
   files.entities = [...byUid.values()];
   if (problems.length === 0) problems.push(...checkPolicyFiles(files, entityFiles.join(', ')));
   return { files, problems };
+}
+
+/** Policies from Cedar texts, each by its `@id` (with its `@field` and `@reason`); problems are collected. */
+export function addPolicies(
+  files: PolicyFiles,
+  sources: { file: string; text: string }[],
+  problems: PolicyFileProblem[],
+): void {
+  for (const { file, text: source } of sources) {
+    const parts = cedar.policySetTextToParts(source);
+    if (parts.type === 'failure') {
+      problems.push({ file, message: messages(parts.errors) });
+      continue;
+    }
+    if (parts.policy_templates.length > 0) problems.push({ file, message: 'policy templates are not used here' });
+    for (const text of parts.policies) {
+      const json = cedar.policyToJson(text);
+      const annotations = json.type === 'success' ? (json.json.annotations ?? {}) : {};
+      const id = annotations.id;
+      if (!id) {
+        const head = text.split('\n').find((l) => !l.startsWith('@'));
+        problems.push({ file, message: `a policy has no @id annotation: ${head}` });
+        continue;
+      }
+      if (files.policies[id] !== undefined) {
+        problems.push({ file, policy: id, message: `@id is also used in ${files.files[id]}` });
+        continue;
+      }
+      const field = annotations.field;
+      if (field !== undefined && !(POLICY_FIELDS as readonly string[]).includes(field)) {
+        problems.push({ file, policy: id, message: `@field("${field}") is not one of ${POLICY_FIELDS.join(', ')}` });
+      }
+      files.policies[id] = text;
+      files.refs[id] = policyRef(id, annotations);
+      files.files[id] = file;
+    }
+  }
 }
 
 /** The files as a policy set, or PolicyFilesError naming every problem. */
