@@ -61,7 +61,38 @@ export interface CatalogSearch extends CommonOptions {
   json: boolean;
 }
 
-export type Command = OrderCreate | CartCreate | CartCheckout | CredentialsCheck | CatalogSearch;
+export interface OrderStatus extends CommonOptions {
+  name: 'order status';
+  customerId: string;
+  orderId: string;
+}
+
+export interface OrderWait extends CommonOptions {
+  name: 'order wait';
+  customerId: string;
+  orderId: string;
+  /** How long to wait for the order to be provisioned (--timeout). */
+  timeoutMs: number;
+}
+
+export interface PurchaseShow extends CommonOptions {
+  name: 'purchase show';
+  /** The key the purchase was sent with: it goes into the path, not into an Idempotency-Key header. */
+  key: string;
+}
+
+export type Command =
+  | OrderCreate
+  | OrderStatus
+  | OrderWait
+  | CartCreate
+  | CartCheckout
+  | PurchaseShow
+  | CredentialsCheck
+  | CatalogSearch;
+
+/** `order wait`'s default --timeout. */
+export const DEFAULT_WAIT_MS = 30 * 60_000;
 
 export type Invocation = { kind: 'help'; text: string } | { kind: 'version' } | { kind: 'run'; command: Command };
 
@@ -85,6 +116,7 @@ const OPTIONS = {
   'partner-on-record-attestation-accepted': { type: 'boolean' },
   'target-view': { type: 'string' },
   json: { type: 'boolean' },
+  timeout: { type: 'string' },
 } as const satisfies ParseArgsOptionsConfig;
 
 type OptionName = keyof typeof OPTIONS;
@@ -126,11 +158,16 @@ const ALLOWED: Record<CommandName, ReadonlySet<OptionName>> = {
   // A read-only check: no purchase, so no key and no dry run.
   'credentials check': new Set(READ_ONLY),
   'catalog search': new Set([...READ_ONLY, 'customer-id', 'target-view', 'json']),
+  // After the purchase: reads. `purchase show` takes the key it asks about.
+  'order status': new Set([...READ_ONLY, 'customer-id', 'order-id']),
+  'order wait': new Set([...READ_ONLY, 'customer-id', 'order-id', 'timeout']),
+  'purchase show': new Set([...READ_ONLY, 'idempotency-key']),
 };
 
 const GROUPS = {
-  order: ['create'],
+  order: ['create', 'status', 'wait'],
   cart: ['create', 'checkout'],
+  purchase: ['show'],
   credentials: ['check'],
   catalog: ['search'],
 } as const;
@@ -201,7 +238,8 @@ function checkOptionTokens(argv: string[]): void {
 function commandName(positionals: string[]): CommandName {
   const [group, action, extra] = positionals;
   const all =
-    'order create, cart create, cart checkout, credentials check, catalog search, policy check or policy explain';
+    'order create, order status, order wait, cart create, cart checkout, purchase show, credentials check, ' +
+    'catalog search, policy check or policy explain';
   if (group === undefined) throw new UsageError(`no command given (${all})`);
   if (!isGroup(group)) throw new UsageError(`unknown command '${group}' (${all})`);
   const actions: readonly string[] = GROUPS[group];
@@ -273,13 +311,33 @@ export function parseCommandLine(argv: string[], env: Env): Invocation {
     if (token.value === '') throw new UsageError(`${token.rawName} needs a value`, name);
   }
 
-  const required = (option: 'customer-id' | 'cart-id') => {
+  const required = (option: 'customer-id' | 'cart-id' | 'order-id') => {
     const value = values[option];
     if (value === undefined) throw new UsageError(`--${option} is required`, name);
     return pathId(option, value, name);
   };
   const common = commonOptions(values, env, name);
   if (name === 'credentials check') return { kind: 'run', command: { name, ...common } };
+  if (name === 'order status' || name === 'order wait') {
+    const ids = { customerId: required('customer-id'), orderId: required('order-id') };
+    if (name === 'order status') return { kind: 'run', command: { name, ...common, ...ids } };
+    const timeout = values.timeout;
+    return {
+      kind: 'run',
+      command: {
+        name,
+        ...common,
+        ...ids,
+        timeoutMs: timeout === undefined ? DEFAULT_WAIT_MS : duration(timeout, name),
+      },
+    };
+  }
+  if (name === 'purchase show') {
+    const { idempotencyKey: key, ...rest } = common;
+    if (key === undefined)
+      throw new UsageError('--idempotency-key is required: the key the purchase was sent with', name);
+    return { kind: 'run', command: { name, ...rest, key } };
+  }
   if (name === 'catalog search') {
     const search = positionals.slice(2).join(' ').trim();
     if (search === '') {
@@ -345,6 +403,16 @@ export function parseCommandLine(argv: string[], env: Env): Invocation {
     case 'cart checkout':
       return { kind: 'run', command: { name, ...common, customerId, cartId: required('cart-id') } };
   }
+}
+
+/** `90s`, `15m`, `2h` or a number of seconds: more than 0, at most 7 days. */
+function duration(value: string, name: CommandName): number {
+  const match = /^(\d+(?:\.\d+)?)([smh]?)$/.exec(value.trim());
+  const seconds = match ? Number(match[1]) * ({ s: 1, m: 60, h: 3_600 }[match[2] as 's' | 'm' | 'h'] ?? 1) : Number.NaN;
+  if (!(seconds > 0) || seconds > 7 * 86_400) {
+    throw new UsageError(`--timeout '${value}' is not a duration such as 90s, 15m or 2h (at most 7 days)`, name);
+  }
+  return Math.round(seconds * 1000);
 }
 
 /**

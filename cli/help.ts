@@ -1,7 +1,15 @@
 // Every help text the CLI prints. Kept as plain text in one file so that what `--help` says can be read (and
 // reviewed) in one place, next to the PowerShell names people arrive with.
 
-export type CommandName = 'order create' | 'cart create' | 'cart checkout' | 'credentials check' | 'catalog search';
+export type CommandName =
+  | 'order create'
+  | 'order status'
+  | 'order wait'
+  | 'cart create'
+  | 'cart checkout'
+  | 'purchase show'
+  | 'credentials check'
+  | 'catalog search';
 
 const EXAMPLE_CUSTOMER = '4a8c3e2d-1b6f-4c7e-9d2a-5f0e1b3c7a90';
 
@@ -75,6 +83,9 @@ Commands:
   cart create     Create a cart; with --checkout, also check it out       (New-PartnerCustomerCart)
   cart checkout   Check out a cart                                        (Submit-PartnerCustomerCart)
   credentials check  Redeem a Partner Center token now and report on the credentials (no secret values)
+  order status    An order, its lines' provisioning status and one state  (Get-PartnerCustomerOrder)
+  order wait      Wait until an order is provisioned (or cancelled, or --timeout)
+  purchase show   What became of a purchase sent with an --idempotency-key (lost an answer? ask here)
   catalog search  Find catalog ids by product name, for one customer      (Get-PartnerProduct[Sku|Availability])
   policy check    Validate the purchase policy files (policies/) against their Cedar schema (offline)
   policy explain  Show the purchase policy's decision, and the policies behind it, for a caller and a request
@@ -211,12 +222,104 @@ Usage:
 Run 'partner-orders cart create --help' or 'partner-orders cart checkout --help' for their options.
 `;
 
-const ORDER_GROUP = `partner-orders order: orders (New-PartnerCustomerOrder).
+const ORDER_GROUP = `partner-orders order: orders (New-PartnerCustomerOrder, Get-PartnerCustomerOrder).
 
 Usage:
   partner-orders order create --customer-id GUID --line-item KEY=VALUE,... [--order-id ID] [options]
+  partner-orders order status --customer-id GUID --order-id ID [options]
+  partner-orders order wait --customer-id GUID --order-id ID [--timeout DURATION] [options]
 
-Run 'partner-orders order create --help' for its options.
+Run 'partner-orders order create --help' (or status, wait) for their options.
+`;
+
+const READ_EXIT_CODES = `${OUTPUT}
+
+Exit codes:
+  0  success (2xx)
+  1  the request was refused (4xx): the problem is on stdout
+  2  usage error (bad arguments): message on stderr, nothing was sent
+  3  server or upstream failure (5xx): the problem is on stdout. A read buys nothing: run it again whenever you like
+  4  the request could not be sent or got no answer: endpoint unreachable or connection lost, or no AWS
+     credentials to sign with`;
+
+const ORDER_STATUS = `partner-orders order status: an order as Partner Center shows it, each line's provisioning status
+merged in (provisioningStatus: Fulfilled, Unfulfilled, PrefulfillmentPending), and one overall state: pending,
+provisioning, provisioned, cancelled or unknown (a status value this service does not know).
+
+Usage:
+  partner-orders order status --customer-id GUID --order-id ID [options]
+
+  GET /customers/{customerId}/orders/{orderId}: read-only (no --idempotency-key, no --what-if).
+
+Options:
+  --customer-id GUID      The customer's tenant id (required)
+  --order-id ID           The order (required)
+
+${CHECK_OPTIONS}
+
+${READ_EXIT_CODES}
+
+Example:
+  partner-orders order status --customer-id ${EXAMPLE_CUSTOMER} --order-id Cs_jyTxubLpvdJXdo8xcQZN6I2RsLrgZ1
+`;
+
+const ORDER_WAIT = `partner-orders order wait: wait until an order is provisioned, asking 'order status' with backoff
+(after 5, 10, 20 and 30 seconds, then every minute). Each change of state goes to stderr; the last answer to stdout.
+
+Usage:
+  partner-orders order wait --customer-id GUID --order-id ID [--timeout DURATION] [options]
+
+Options:
+  --customer-id GUID      The customer's tenant id (required)
+  --order-id ID           The order (required)
+  --timeout DURATION      How long to wait: 90s, 15m, 2h, or seconds (default 30m)
+
+${CHECK_OPTIONS}
+
+${OUTPUT}
+
+Exit codes:
+  0  the order is provisioned: every line Fulfilled
+  1  the order was cancelled, or the request was refused (4xx, e.g. no such order)
+  2  usage error (bad arguments): message on stderr, nothing was sent
+  3  the API kept failing (5xx) until the timeout
+  4  the API could not be reached until the timeout
+  5  not provisioned by the timeout: the last answer is on stdout (run it again to wait longer)
+
+Example:
+  partner-orders order wait --customer-id ${EXAMPLE_CUSTOMER} --order-id Cs_jyTxubLpvdJXdo8xcQZN6I2RsLrgZ1 --timeout 1h
+`;
+
+const PURCHASE_SHOW = `partner-orders purchase show: what became of the purchases sent with an idempotency key, so that a
+person who lost an answer (a timeout, exit code 3 or 4) can ask instead of guessing. One entry per operation and
+customer the key was used for, each with its state: in-progress, succeeded (with the order ids), refused (with the
+problem), not-placed, or unknown (sent, outcome not known yet: run the purchase again with the same key, which looks
+before it buys, or wait for the reconciler).
+
+Usage:
+  partner-orders purchase show --idempotency-key KEY [options]
+
+  GET /purchases/{idempotencyKey}: read-only. Keys belong to their caller: the AWS identity (role) that signed the
+  purchase must sign this too, or nothing is found (404). Purchases refused before anything reached Partner Center
+  are not listed: running them again with the key replays their answer.
+
+Options:
+  --idempotency-key KEY   The key the purchase was sent with (required)
+
+${CHECK_OPTIONS}
+
+${READ_EXIT_CODES}
+
+Example:
+  partner-orders purchase show --idempotency-key order-2024-0001
+`;
+
+const PURCHASE_GROUP = `partner-orders purchase: what became of a purchase.
+
+Usage:
+  partner-orders purchase show --idempotency-key KEY [options]
+
+Run 'partner-orders purchase show --help' for its options.
 `;
 
 const CREDENTIALS_CHECK = `partner-orders credentials check: redeem a Partner Center token now with the stored
@@ -272,14 +375,18 @@ Run 'partner-orders catalog search --help' for its options.
 
 export const COMMAND_HELP: Record<CommandName, string> = {
   'order create': ORDER_CREATE,
+  'order status': ORDER_STATUS,
+  'order wait': ORDER_WAIT,
+  'purchase show': PURCHASE_SHOW,
   'cart create': CART_CREATE,
   'cart checkout': CART_CHECKOUT,
   'credentials check': CREDENTIALS_CHECK,
   'catalog search': CATALOG_SEARCH,
 };
 
-export const GROUP_HELP: Record<'order' | 'cart' | 'credentials' | 'catalog', string> = {
+export const GROUP_HELP: Record<'order' | 'cart' | 'purchase' | 'credentials' | 'catalog', string> = {
   order: ORDER_GROUP,
+  purchase: PURCHASE_GROUP,
   cart: CART_GROUP,
   credentials: CREDENTIALS_CHECK,
   catalog: CATALOG_GROUP,

@@ -2,7 +2,8 @@
 // meaning (re-indented JSON), so scripts can read the Order, Cart or problem exactly as the API wrote it.
 import type { ApiRequest } from './request.js';
 
-export const EXIT = { ok: 0, refused: 1, usage: 2, failed: 3, unreachable: 4 } as const;
+/** `timedOut`: `order wait` only, the order was not provisioned by its --timeout. */
+export const EXIT = { ok: 0, refused: 1, usage: 2, failed: 3, unreachable: 4, timedOut: 5 } as const;
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
 
 export interface ApiResponse {

@@ -9,6 +9,7 @@ import { type ApiResponse, EXIT, type ExitCode, exitCodeFor, formatBody, send, U
 import { toApiRequest } from './request.js';
 import { type CredentialProvider, signRequest } from './sign.js';
 import { UsageError } from './usage-error.js';
+import { waitForOrder } from './wait.js';
 
 export interface Output {
   write(chunk: string): unknown;
@@ -21,6 +22,9 @@ export interface Io {
   env: Env;
   /** AWS credentials for signing; default: the SDK's default chain (`defaultProvider()`). */
   credentials?: CredentialProvider;
+  /** `order wait`'s pauses and clock (tests scale them down). */
+  sleep?: (ms: number) => Promise<void>;
+  now?: () => number;
   /** Fixed SigV4 signing time, for tests. */
   signingDate?: Date;
 }
@@ -58,19 +62,35 @@ export async function main(argv: string[], io: Partial<Io> = {}): Promise<ExitCo
 
   const { command } = invocation;
   const request = toApiRequest(command);
-  let headers = request.headers;
-  if (command.signing) {
-    try {
-      headers = await signRequest(request.url, request, {
-        region: command.signing.region,
-        ...(io.credentials ? { credentials: io.credentials } : {}),
-        ...(io.signingDate ? { signingDate: io.signingDate } : {}),
-      });
-    } catch (error) {
-      // Almost always "no credentials in the chain" or an expired SSO session: nothing has been sent.
-      say(`could not sign the request (nothing was sent): ${(error as Error).message}`);
-      return EXIT.unreachable;
+  /** The request signed now (a signature is good for minutes only: `order wait` signs each ask). */
+  const signed = async (): Promise<Record<string, string>> =>
+    command.signing
+      ? signRequest(request.url, request, {
+          region: command.signing.region,
+          ...(io.credentials ? { credentials: io.credentials } : {}),
+          ...(io.signingDate ? { signingDate: io.signingDate } : {}),
+        })
+      : request.headers;
+  let headers: Record<string, string>;
+  try {
+    headers = await signed();
+  } catch (error) {
+    // Almost always "no credentials in the chain" or an expired SSO session: nothing has been sent.
+    say(`could not sign the request (nothing was sent): ${(error as Error).message}`);
+    return EXIT.unreachable;
+  }
+
+  if (command.name === 'order wait') {
+    const waited = await waitForOrder(command, async () => send(request, await signed(), io.fetch ?? fetch), {
+      say,
+      sleep: io.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms))),
+      now: io.now ?? Date.now,
+    });
+    if (waited.response) {
+      stdout.write(formatBody(waited.response));
+      for (const line of diagnostics(waited.response, command)) say(line);
     }
+    return waited.code;
   }
 
   let response: ApiResponse;
@@ -93,9 +113,11 @@ export async function main(argv: string[], io: Partial<Io> = {}): Promise<ExitCo
   return exitCodeFor(response.status);
 }
 
-/** Whether running the command may place a purchase: not a dry run, not a read (credentials check, catalog search). */
-const buys = (command: Command) =>
-  command.name !== 'credentials check' && command.name !== 'catalog search' && !command.whatIf;
+/** The commands that buy: the others only read (credentials check, catalog search, order status/wait, purchase show). */
+const PURCHASES: ReadonlySet<Command['name']> = new Set(['order create', 'cart create', 'cart checkout']);
+
+/** Whether running the command may place a purchase: one that buys, not as a dry run. */
+const buys = (command: Command) => PURCHASES.has(command.name) && !command.whatIf;
 
 const unknownOutcome = (key: string | undefined) =>
   key === undefined

@@ -43,6 +43,15 @@ export function toApiRequest(command: Command): ApiRequest {
       method = 'GET';
       route = `${customer}/catalog`;
       break;
+    case 'order status':
+    case 'order wait':
+      method = 'GET';
+      route = `${customer}/orders/${segment(command.orderId)}`;
+      break;
+    case 'purchase show':
+      method = 'GET';
+      route = `/purchases/${segment(command.key)}`;
+      break;
   }
 
   const url = new URL(command.endpoint);
