@@ -2,9 +2,10 @@
 // "Purchase policy"). Verified Permissions is the loopback stand-in in its own process (bench/verified-permissions.ts)
 // asked through the real SDK client: its figures are this code's and the SDK's plus a loopback round trip; in AWS add a
 // round trip to the service in the region, which no loopback can stand for.
-//   1. Cold: the create-order bundle as deployed (asking Verified Permissions) and the same function deciding in its
-//      own process with cedar-wasm (bench/policy-in-function.ts), each in fresh processes, interleaved: bundle size,
-//      import time, the first decision (a dry run: the decision and nothing else) and the second.
+//   1. Cold: the create-order bundle as deployed (asking Verified Permissions), the same function deciding in its
+//      own process with cedar-wasm (bench/policy-in-function.ts), and as it was before (no engine), each in fresh
+//      processes, interleaved: bundle size, import time, the first decision (a dry run: the decision and nothing
+//      else) and the second.
 //   2. Warm: POST orders through the real handler wired from configuration, with 1 and with 100 line items, three
 //      ways alternating: no decision at all (a pass-through policy: the baseline), Verified Permissions (as deployed),
 //      cedar-wasm in the process. p50 and p99, and what each adds to the baseline's p50.
@@ -15,7 +16,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { Context } from 'aws-lambda';
-import { build } from 'esbuild';
+import { build, type Plugin } from 'esbuild';
 import { createHandler as createOrderHandler } from '../functions/create-order/handler.js';
 import { readConfig } from '../functions/shared/config.js';
 import { createDependencies } from '../functions/shared/dependencies.js';
@@ -44,9 +45,31 @@ const upstream = await startUpstream();
 const outdir = mkdtempSync(join(tmpdir(), 'partner-orders-policy-'));
 const CEDAR_WASM = new URL('../node_modules/@cedar-policy/cedar-wasm/nodejs/cedar_wasm_bg.wasm', import.meta.url)
   .pathname;
-async function bundle(name: string, entry: string, wasm: boolean): Promise<{ file: string; bytes: number }> {
+/**
+ * The function as it was before the purchase policy: policy/avp.ts (the Verified Permissions client and the bundled
+ * entities) replaced at bundling by an engine that holds nothing. It cannot decide, so only its size and import count.
+ */
+const withoutEngine: Plugin = {
+  name: 'without-policy-engine',
+  setup(b) {
+    b.onResolve({ filter: /policy\/avp\.js$/ }, () => ({ path: 'avp', namespace: 'without-engine' }));
+    b.onLoad({ filter: /.*/, namespace: 'without-engine' }, () => ({
+      contents: `export const UNCONFIGURED_POLICY = { name: 'none', entities: [], authorize: async () => { throw new Error('none'); } };
+        export class VerifiedPermissionsEngine { name = 'none'; entities = []; async authorize() { throw new Error('none'); } }`,
+      loader: 'js',
+    }));
+  },
+};
+
+async function bundle(
+  name: string,
+  entry: string,
+  wasm: boolean,
+  plugins: Plugin[] = [],
+): Promise<{ file: string; bytes: number }> {
   const file = join(outdir, name, 'index.mjs');
   await build({
+    plugins,
     entryPoints: [entry],
     outfile: file,
     bundle: true,
@@ -71,15 +94,21 @@ async function bundle(name: string, entry: string, wasm: boolean): Promise<{ fil
 }
 
 const variants = [
-  { name: 'Verified Permissions (deployed)', ...(await bundle('avp', entryOf('create-order'), false)) },
+  {
+    name: 'no policy engine (before)',
+    decides: false,
+    ...(await bundle('none', entryOf('create-order'), false, [withoutEngine])),
+  },
+  { name: 'Verified Permissions (deployed)', decides: true, ...(await bundle('avp', entryOf('create-order'), false)) },
   {
     name: 'cedar-wasm in the function',
+    decides: true,
     ...(await bundle('wasm', new URL('./policy-in-function.ts', import.meta.url).pathname, true)),
   },
 ];
 
 /** One fresh process: import, then two dry runs (each one decision, nothing sent upstream). */
-function coldRun(file: string): { importMs: number; firstMs: number; secondMs: number } {
+function coldRun(file: string, decides: boolean): { importMs: number; firstMs: number; secondMs: number } {
   const payload = {
     customerId: CUSTOMER,
     dryRun: true,
@@ -90,6 +119,7 @@ function coldRun(file: string): { importMs: number; firstMs: number; secondMs: n
     const t0 = performance.now();
     const { handler } = await import(${JSON.stringify(file)});
     const t1 = performance.now();
+    if (!${decides}) { process.stdout.write(JSON.stringify({ importMs: t1 - t0, firstMs: NaN, secondMs: NaN })); process.exit(0); }
     const first = await handler(${JSON.stringify(payload)}, context);
     const t2 = performance.now();
     await handler(${JSON.stringify(payload)}, context);
@@ -113,7 +143,7 @@ function coldRun(file: string): { importMs: number; firstMs: number; secondMs: n
 
 progress(`cold: ${variants.length} bundles × ${COLD_RUNS} fresh processes`);
 const runs = new Map(variants.map((v) => [v.name, [] as ReturnType<typeof coldRun>[]]));
-for (let i = 0; i < COLD_RUNS; i++) for (const v of variants) runs.get(v.name)?.push(coldRun(v.file));
+for (let i = 0; i < COLD_RUNS; i++) for (const v of variants) runs.get(v.name)?.push(coldRun(v.file, v.decides));
 const cold = variants.map((v) => {
   const samples = runs.get(v.name) ?? [];
   const med = (pick: (r: ReturnType<typeof coldRun>) => number) => round(median(samples.map(pick)), 1);
@@ -121,8 +151,7 @@ const cold = variants.map((v) => {
     name: v.name,
     bytes: v.bytes,
     importMs: med((r) => r.importMs),
-    firstDecisionMs: med((r) => r.firstMs),
-    secondDecisionMs: med((r) => r.secondMs),
+    ...(v.decides ? { firstDecisionMs: med((r) => r.firstMs), secondDecisionMs: med((r) => r.secondMs) } : {}),
   };
 });
 
@@ -191,7 +220,7 @@ console.log(`1. Cold: create-order, median of ${COLD_RUNS} fresh processes (firs
 console.log('decides with                      bundle      import   1st decision  2nd decision');
 for (const c of cold) {
   console.log(
-    `${c.name.padEnd(32)} ${kb(c.bytes).padStart(10)}  ${`${c.importMs} ms`.padStart(9)}  ${`${c.firstDecisionMs} ms`.padStart(12)}  ${`${c.secondDecisionMs} ms`.padStart(12)}`,
+    `${c.name.padEnd(32)} ${kb(c.bytes).padStart(10)}  ${`${c.importMs} ms`.padStart(9)}  ${(c.firstDecisionMs === undefined ? '–' : `${c.firstDecisionMs} ms`).padStart(12)}  ${(c.secondDecisionMs === undefined ? '–' : `${c.secondDecisionMs} ms`).padStart(12)}`,
   );
 }
 console.log(`\n2. Warm: POST orders, ${INVOCATIONS} invocations each, the three ways alternating`);
