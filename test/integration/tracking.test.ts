@@ -242,7 +242,8 @@ describe('provisioning tracking', () => {
       checkout: true,
     });
     expect((await handler(sqsEvent([sqsRecord(command)]), lambdaContext(60_000))).batchItemFailures).toEqual([]);
-    const orderId = (outcomes[0]?.detail.result as { checkout: { orders: { id: string }[] } }).checkout.orders[0]?.id;
+    const result = outcomes[0]?.detail.result as { checkout: { orders: { id: string }[] } } | undefined;
+    const orderId = result?.checkout.orders[0]?.id;
     expect(messagesFor(orderId ?? '')).toHaveLength(1);
     expect(messagesFor(orderId ?? '')[0]?.message).toMatchObject({
       operation: 'createCart',
