@@ -18,7 +18,54 @@ import { parseBillingCycle } from './validation.js';
 export const CATALOG_PAGE_SIZE = 3;
 
 const same = (a: string, b: string) => a.toUpperCase() === b.toUpperCase();
-const findProduct = (id: string) => SIMULATOR_CATALOG.find((p) => same(p.id, id));
+
+/** Fault markers (validation.ts, carts.ts) in a product id make a product of their own: see markerProduct. */
+const MARKERS = /INVALID|PARTIALFAIL/;
+/** The availability every marker product has: `PARTIALFAIL:0001:MARKER`. */
+export const MARKER_AVAILABILITY = 'MARKER';
+
+/**
+ * A product whose id holds a fault marker is in every customer's catalog, with any SKU id asked for, availability
+ * MARKER on every term, so that a marked line gets past the pre-flight to the purchase, where the marker acts (the
+ * test hooks work with PREFLIGHT on). Never listed by `GET …/products`, and never refused by catalogRefusal.
+ */
+function markerProduct(id: string, skuId: string): SimulatorProduct | undefined {
+  if (!MARKERS.test(id)) return undefined;
+  const availabilities = [
+    {
+      id: MARKER_AVAILABILITY,
+      isPurchasable: true,
+      terms: [
+        ['P1M', 'monthly'],
+        ['P1M', 'none'],
+        ['P1Y', 'monthly'],
+        ['P1Y', 'annual'],
+        ['P3Y', 'triennial'],
+      ] as [string, string][],
+    },
+  ];
+  const title = `Fault marker ${id} (simulator test hook)`;
+  return {
+    id,
+    title,
+    description: title,
+    skus: [
+      {
+        id: skuId,
+        title,
+        description: title,
+        minimumQuantity: 1,
+        maximumQuantity: 10000,
+        isTrial: false,
+        supportedBillingCycles: ['monthly', 'annual', 'triennial', 'none'],
+        availabilities,
+      },
+    ],
+  };
+}
+
+const findProduct = (id: string, skuId = '0001') =>
+  SIMULATOR_CATALOG.find((p) => same(p.id, id)) ?? markerProduct(id, skuId);
 const findSku = (product: SimulatorProduct, id: string) => product.skus.find((s) => same(s.id, id));
 const notFound = (what: string): Reply => pcError(404, 1000, `${what} was not found for this customer`);
 
@@ -164,14 +211,14 @@ export function listSkus(ctx: RouteContext): HandlerResult {
 
 export function getSku(ctx: RouteContext): HandlerResult {
   const { customerId, productId, skuId } = ctx.params;
-  const product = findProduct(productId);
+  const product = findProduct(productId, skuId);
   const sku = product && findSku(product, skuId);
   return { reply: product && sku ? json(200, skuJson(customerId, product, sku)) : notFound('The SKU') };
 }
 
 export function listAvailabilities(ctx: RouteContext): HandlerResult {
   const { customerId, productId, skuId } = ctx.params;
-  const product = findProduct(productId);
+  const product = findProduct(productId, skuId);
   const sku = product && findSku(product, skuId);
   if (!product || !sku) return { reply: notFound('The SKU') };
   const self = `/customers/${customerId}/products/${product.id}/skus/${sku.id}/availabilities`;
@@ -202,7 +249,7 @@ export interface CatalogLine {
 export function catalogRefusal(line: CatalogLine): Reply | undefined {
   const [productId, skuId, availabilityId, ...rest] = line.id.split(':');
   if (!productId || !skuId || !availabilityId || rest.length > 0) return undefined;
-  const product = findProduct(productId);
+  const product = SIMULATOR_CATALOG.find((p) => same(p.id, productId));
   if (!product) return undefined;
   const sku = findSku(product, skuId);
   const availability = sku?.availabilities.find((a) => same(a.id, availabilityId));

@@ -264,6 +264,30 @@ describe('catalog pre-flight', () => {
     expect(reads(on.simulator).total).toBe(0);
   });
 
+  it("lets the simulator's fault markers through when they name a product (and refuses them as an availability)", async () => {
+    const partial = await on.request('POST', `/customers/${CUSTOMER}/carts`, {
+      lineItems: [
+        { catalogItemId: BASIC, quantity: 5, billingCycle: 'monthly', termDuration: 'P1Y' },
+        { catalogItemId: 'PARTIALFAIL:0001:MARKER', quantity: 1, billingCycle: 'monthly', termDuration: 'P1Y' },
+      ],
+      checkout: true,
+    });
+    expect(partial.status, JSON.stringify(partial.json)).toBe(201);
+    expect(partial.json.checkout).toMatchObject({ partial: true, orderErrors: [{ orderGroupId: '1', code: 800005 }] });
+    const invalid = await on.request(
+      'POST',
+      `/customers/${CUSTOMER}/orders`,
+      orderOf({ offerId: 'INVALID:0001:MARKER', termDuration: 'P1Y' }),
+    );
+    expect(invalid.json).toMatchObject({ status: 400, upstream: { code: '800004' } });
+    const misplaced = await on.request(
+      'POST',
+      `/customers/${CUSTOMER}/carts`,
+      cartOf({ catalogItemId: 'CFQ7TTC0LH18:0001:PARTIALFAIL' }),
+    );
+    expect(misplaced.status).toBe(422);
+  });
+
   it("passes Partner Center's refusal of the catalog read through (a customer without a commerce relationship)", async () => {
     const answer = await on.request(
       'POST',
