@@ -63,7 +63,13 @@ export function parseEventProducers(value: string): EventProducer[] {
  * `events:source` holds the source of every entry of a PutEvents call: ForAnyValue denies a call if any entry breaks
  * the rule, ForAllValues allows one only if every entry keeps it.
  */
-export function bindProducers(bus: EventBus, consumer: IRole, producers: readonly EventProducer[]): void {
+export function bindProducers(
+  bus: EventBus,
+  /** Who may put `source: partner-orders`: the consumer (outcomes), and after the purchase the tracker and reconciler. */
+  consumer: IRole | readonly IRole[],
+  producers: readonly EventProducer[],
+): void {
+  const publishers = (Array.isArray(consumer) ? consumer : [consumer]).map((role: IRole) => role.roleArn);
   const principals = [...new Set(producers.map((p) => p.principalArn))];
   for (const principal of principals) {
     const sources = producers.filter((p) => p.principalArn === principal).map((p) => p.source);
@@ -97,7 +103,7 @@ export function bindProducers(bus: EventBus, consumer: IRole, producers: readonl
       principals: [new AnyPrincipal()],
       actions: ['events:PutEvents'],
       resources: [bus.eventBusArn],
-      conditions: { ArnNotEquals: { 'aws:PrincipalArn': [...principals, consumer.roleArn] } },
+      conditions: { ArnNotEquals: { 'aws:PrincipalArn': [...principals, ...publishers] } },
     }),
   );
   bus.addToResourcePolicy(
@@ -108,7 +114,7 @@ export function bindProducers(bus: EventBus, consumer: IRole, producers: readonl
       actions: ['events:PutEvents'],
       resources: [bus.eventBusArn],
       conditions: {
-        ArnNotEquals: { 'aws:PrincipalArn': consumer.roleArn },
+        ArnNotEquals: { 'aws:PrincipalArn': publishers.length === 1 ? publishers[0] : publishers },
         'ForAnyValue:StringEquals': { 'events:source': [OUTCOME_SOURCE] },
       },
     }),
@@ -121,7 +127,7 @@ export function bindProducers(bus: EventBus, consumer: IRole, producers: readonl
       actions: ['events:PutEvents'],
       resources: [bus.eventBusArn],
       conditions: {
-        ArnEquals: { 'aws:PrincipalArn': consumer.roleArn },
+        ArnEquals: { 'aws:PrincipalArn': publishers.length === 1 ? publishers[0] : publishers },
         'ForAnyValue:StringNotEquals': { 'events:source': [OUTCOME_SOURCE] },
       },
     }),

@@ -29,12 +29,21 @@ export const bundling = {
 
 import { functionNames } from '../functions/shared/routes.js';
 
-/** The event consumer and the refresh-token keeper: the functions no route serves. */
+/** The functions no route serves: the event consumer, the refresh-token keeper, and after the purchase the
+ * provisioning tracker (the tracking delay queue's consumer) and the reconciler (scheduled). */
 export const EVENTS_FUNCTION = 'order-events';
 export const KEEPER_FUNCTION = 'token-keeper';
+export const TRACKER_FUNCTION = 'track-provisioning';
+export const RECONCILER_FUNCTION = 'reconcile-purchases';
 
 /** Every function folder that is deployed: the route table's, then the others. */
-export const deployedFunctions = [...functionNames, EVENTS_FUNCTION, KEEPER_FUNCTION] as const;
+export const deployedFunctions = [
+  ...functionNames,
+  EVENTS_FUNCTION,
+  KEEPER_FUNCTION,
+  TRACKER_FUNCTION,
+  RECONCILER_FUNCTION,
+] as const;
 export type DeployedFunction = (typeof deployedFunctions)[number];
 
 /** The function folders and their entry files (`functions/<name>/handler.ts`). */

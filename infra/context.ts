@@ -10,6 +10,8 @@
 //   preflight=best-effort|off   the catalog pre-flight (default on: fail closed when the catalog cannot be read)
 //   jwtPurchaseScope=… jwtReadScope=…   the JWT scopes of the purchase and read routes (authorizer=jwt)
 //   eventProducers=com.example.billing=arn:aws:iam::111122223333:role/Billing,…   who may put commands, with which source
+//   provisioningTrackingHours=48 pollBudgetPerMinute=50 reconcilerSchedule='rate(30 minutes)' reconcileAfterMinutes=30
+//                               after the purchase (docs/after-purchase.md; checked in infra/after-purchase.ts)
 import { Duration } from 'aws-cdk-lib';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { PREFLIGHT_MODES, type PreflightMode } from '../functions/shared/config.js';
@@ -36,6 +38,10 @@ export const CONTEXT_OPTIONS = [
   'idempotencyKeyRequired',
   'preflight',
   'logRetentionDays',
+  'provisioningTrackingHours',
+  'pollBudgetPerMinute',
+  'reconcilerSchedule',
+  'reconcileAfterMinutes',
 ] as const;
 
 const RETENTION_VALUES = new Set(Object.values(RetentionDays).filter((v): v is number => typeof v === 'number'));
@@ -96,6 +102,14 @@ export function stackPropsFromContext(tryGetContext: (key: string) => unknown): 
   }
   const ttlHours = positive('idempotencyTtlHours');
   const reserved = positive('keeperReservedConcurrency');
+  const afterPurchase = Object.fromEntries(
+    Object.entries({
+      trackingHours: positive('provisioningTrackingHours'),
+      pollBudgetPerMinute: positive('pollBudgetPerMinute'),
+      reconcilerSchedule: context('reconcilerSchedule'),
+      reconcileAfterMinutes: positive('reconcileAfterMinutes'),
+    }).filter(([, value]) => value !== undefined),
+  ) as NonNullable<PartnerOrdersStackProps['afterPurchase']>;
 
   const optional = <K extends keyof PartnerOrdersStackProps>(key: K, value: PartnerOrdersStackProps[K] | undefined) =>
     value === undefined ? {} : { [key]: value };
@@ -122,5 +136,6 @@ export function stackPropsFromContext(tryGetContext: (key: string) => unknown): 
     ...optional('idempotencyKeyRequired', keyRequired),
     ...optional('preflight', preflight as PreflightMode | undefined),
     ...optional('logRetention', retentionDays as RetentionDays | undefined),
+    ...(Object.keys(afterPurchase).length > 0 ? { afterPurchase } : {}),
   };
 }

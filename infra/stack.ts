@@ -42,6 +42,17 @@ import {
 } from '../functions/shared/events.js';
 import { type FunctionName, functionNames, type Route, routes } from '../functions/shared/routes.js';
 import {
+  type AfterPurchaseAccess,
+  type AfterPurchaseOptions,
+  addUnresolvedIndex,
+  checkAfterPurchase,
+  DEFAULT_AFTER_PURCHASE,
+  RECONCILER_TIMEOUT,
+  TRACKER_TIMEOUT,
+  trackingQueues,
+  wireAfterPurchase,
+} from './after-purchase.js';
+import {
   bindProducers,
   countDenials,
   DEFAULT_JWT_SCOPES,
@@ -52,9 +63,17 @@ import {
   PURCHASE_FUNCTIONS,
   PurchasePolicyStore,
 } from './authorization.js';
-import { bundling, type DeployedFunction, EVENTS_FUNCTION, entryOf, KEEPER_FUNCTION } from './bundling.js';
+import {
+  bundling,
+  type DeployedFunction,
+  EVENTS_FUNCTION,
+  entryOf,
+  KEEPER_FUNCTION,
+  RECONCILER_FUNCTION,
+  TRACKER_FUNCTION,
+} from './bundling.js';
 
-export { EVENTS_FUNCTION, KEEPER_FUNCTION };
+export { EVENTS_FUNCTION, KEEPER_FUNCTION, RECONCILER_FUNCTION, TRACKER_FUNCTION };
 
 export type AuthorizerChoice = { type: 'iam' } | { type: 'jwt'; issuer: string; audience: string[] };
 
@@ -108,6 +127,11 @@ export interface PartnerOrdersStackProps extends StackProps {
    * which must keep 100, so it fails on accounts at the default quota; concurrent keepers are safe anyway.
    */
   keeperReservedConcurrency?: number;
+  /**
+   * After the purchase (infra/after-purchase.ts): how long orders are followed, the polling budget shared by tracking
+   * and the reconciler, the reconciler's schedule and how old an outcome-unknown purchase must be before it looks.
+   */
+  afterPurchase?: Partial<AfterPurchaseOptions>;
   /**
    * The JWT scopes the routes require with a JWT authorizer (`scope` in the route table): DEFAULT_JWT_SCOPES,
    * `partner-orders/purchase` and `partner-orders/read`.
@@ -179,6 +203,10 @@ export const ASYNC_RETRY_ATTEMPTS: Record<DeployedFunction, number> = {
   status: 0,
   'order-events': 0,
   'token-keeper': 2,
+  // Not invoked asynchronously by anyone but the schedule and SQS: a failed poll comes back from the queue, a failed
+  // reconciler run is the next run's to repeat.
+  'track-provisioning': 0,
+  'reconcile-purchases': 0,
 };
 
 /**
@@ -198,16 +226,40 @@ export const METRICS_NAMESPACE = 'partner-orders';
 
 /**
  * What each function may touch besides its own log group — the whole of its IAM policy (the event consumer also
- * consumes its queue and puts events on its bus). Only the keeper may write the secret.
+ * consumes its queue and puts events on its bus). Only the keeper may write the secret. `idempotencyTable` is the
+ * purchase functions' access; the others after the purchase (infra/after-purchase.ts) name their actions.
  */
-export const FUNCTION_ACCESS: Record<DeployedFunction, { secret: 'read' | 'read-write'; idempotencyTable: boolean }> = {
-  'create-order': { secret: 'read', idempotencyTable: true },
-  'create-cart': { secret: 'read', idempotencyTable: true },
+export const FUNCTION_ACCESS: Record<
+  DeployedFunction,
+  { secret: 'read' | 'read-write'; idempotencyTable: boolean } & AfterPurchaseAccess
+> = {
+  // The purchase functions start provisioning tracking for what they placed.
+  'create-order': { secret: 'read', idempotencyTable: true, trackingQueue: 'send' },
+  'create-cart': { secret: 'read', idempotencyTable: true, trackingQueue: 'send' },
   'credentials-health': { secret: 'read', idempotencyTable: false },
   catalog: { secret: 'read', idempotencyTable: false },
-  status: { secret: 'read', idempotencyTable: false },
-  'order-events': { secret: 'read', idempotencyTable: true },
+  // Reads: Partner Center, and the journals and stored outcomes behind GET /purchases/{key}.
+  status: { secret: 'read', idempotencyTable: false, tableActions: ['dynamodb:GetItem'] },
+  'order-events': { secret: 'read', idempotencyTable: true, trackingQueue: 'send' },
   'token-keeper': { secret: 'read-write', idempotencyTable: false },
+  // One poll per message; the polling budget is an UpdateItem; the next poll goes back on the queue.
+  'track-provisioning': {
+    secret: 'read',
+    idempotencyTable: false,
+    tableActions: ['dynamodb:UpdateItem'],
+    trackingQueue: 'consume',
+    publishes: true,
+  },
+  // Finds outcome-unknown purchases (Query on the index), reads their journals and stored outcomes (GetItem), claims
+  // what it finds (PutItem), records its result and takes the budget (UpdateItem), starts tracking. Never DeleteItem.
+  'reconcile-purchases': {
+    secret: 'read',
+    idempotencyTable: false,
+    tableActions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+    unresolvedIndex: true,
+    trackingQueue: 'send',
+    publishes: true,
+  },
 };
 
 /** cdk-nag acknowledgements are kept narrow: on the one resource, for the one finding, with the reason. */
@@ -220,6 +272,13 @@ export function acknowledge(construct: IConstruct, id: string, reason: string): 
   Validations.of(construct).acknowledge({ id, reason });
 }
 
+/** What the functions no route serves are for (their description). */
+const FUNCTION_PURPOSE: Partial<Record<DeployedFunction, string>> = {
+  [KEEPER_FUNCTION]: 'refresh-token keeper (scheduled)',
+  [TRACKER_FUNCTION]: 'provisioning tracking (the tracking delay queue)',
+  [RECONCILER_FUNCTION]: 'reconciler of purchases whose outcome is unknown (scheduled; never buys)',
+};
+
 const pascal = (name: string) => name.replace(/(^|-)(\w)/g, (_, __, c: string) => c.toUpperCase());
 
 export class PartnerOrdersStack extends Stack {
@@ -231,6 +290,9 @@ export class PartnerOrdersStack extends Stack {
   readonly queue: Queue;
   readonly deadLetters: Queue;
   readonly policyStore: PurchasePolicyStore;
+  /** After the purchase: the provisioning tracking delay queue and its DLQ. */
+  readonly trackingQueue: Queue;
+  readonly trackingDeadLetters: Queue;
 
   private readonly secretKmsKeyArn: string | undefined;
 
@@ -267,6 +329,8 @@ export class PartnerOrdersStack extends Stack {
       encryption: TableEncryption.AWS_MANAGED,
       removalPolicy: RemovalPolicy.RETAIN,
     });
+    // Outcome-unknown purchases, for the reconciler (sparse: only journals whose outcome is unknown carry its key).
+    addUnresolvedIndex(this.table);
     const idempotencyEnv = {
       IDEMPOTENCY_TABLE_NAME: this.table.tableName,
       IDEMPOTENCY_TTL_SECONDS: String(idempotencyTtl.toSeconds()),
@@ -314,7 +378,44 @@ export class PartnerOrdersStack extends Stack {
       schedule: Schedule.expression(props.keeperSchedule ?? 'rate(1 day)'),
       targets: [new LambdaFunction(keeper, { retryAttempts: 2 })],
     });
-    this.functions = { ...httpFunctions, [EVENTS_FUNCTION]: eventsFunction, [KEEPER_FUNCTION]: keeper };
+    // After the purchase: provisioning tracking on a delay queue, and the reconciler on a schedule.
+    const after = checkAfterPurchase({ ...DEFAULT_AFTER_PURCHASE, ...props.afterPurchase });
+    ({ queue: this.trackingQueue, deadLetters: this.trackingDeadLetters } = trackingQueues(this));
+    const budgetEnv = { POLL_BUDGET_PER_MINUTE: String(after.pollBudgetPerMinute) };
+    const tracker = this.createFunction(TRACKER_FUNCTION, {
+      retention,
+      tracing: props.tracing ?? false,
+      timeout: TRACKER_TIMEOUT,
+      environment: { ...budgetEnv, PROVISIONING_TRACKING_HOURS: String(after.trackingHours) },
+    });
+    const reconciler = this.createFunction(RECONCILER_FUNCTION, {
+      retention,
+      tracing: props.tracing ?? false,
+      timeout: RECONCILER_TIMEOUT,
+      environment: {
+        ...budgetEnv,
+        RECONCILE_AFTER_MINUTES: String(after.reconcileAfterMinutes),
+        IDEMPOTENCY_TTL_SECONDS: String(idempotencyTtl.toSeconds()),
+      },
+    });
+    this.functions = {
+      ...httpFunctions,
+      [EVENTS_FUNCTION]: eventsFunction,
+      [KEEPER_FUNCTION]: keeper,
+      [TRACKER_FUNCTION]: tracker,
+      [RECONCILER_FUNCTION]: reconciler,
+    };
+    wireAfterPurchase(this, {
+      functions: this.functions,
+      access: FUNCTION_ACCESS,
+      table: this.table,
+      bus: this.bus,
+      queue: this.trackingQueue,
+      tracker,
+      reconciler,
+      reconcilerSchedule: after.reconcilerSchedule,
+      metricsNamespace: METRICS_NAMESPACE,
+    });
     // The purchase policy: a Verified Permissions policy store from policies/*.cedar, asked by every function that buys.
     this.policyStore = new PurchasePolicyStore(this, 'PurchasePolicy');
     for (const name of PURCHASE_FUNCTIONS) {
@@ -326,6 +427,8 @@ export class PartnerOrdersStack extends Stack {
       eventsFunction,
       maxReceiveCountOf(props.maxReceiveCount),
       props.eventProducers ?? [],
+      // They publish lifecycle events (source partner-orders) too.
+      [tracker.role as IRole, reconciler.role as IRole],
     ));
 
     this.api = this.createApi(
@@ -346,6 +449,8 @@ export class PartnerOrdersStack extends Stack {
     new CfnOutput(this, 'CommandQueueUrl', { value: this.queue.queueUrl });
     new CfnOutput(this, 'DeadLetterQueueUrl', { value: this.deadLetters.queueUrl });
     new CfnOutput(this, 'IdempotencyTableName', { value: this.table.tableName });
+    new CfnOutput(this, 'TrackingQueueUrl', { value: this.trackingQueue.queueUrl });
+    new CfnOutput(this, 'TrackingDeadLetterQueueUrl', { value: this.trackingDeadLetters.queueUrl });
     new CfnOutput(this, 'PolicyStoreId', {
       value: this.policyStore.policyStoreId,
       description: 'Verified Permissions policy store of the purchase policy',
@@ -414,7 +519,7 @@ export class PartnerOrdersStack extends Stack {
           .filter((r) => r.function === name)
           .map((r) => `${r.method} ${r.path}`)
           .join(', ') ||
-        (name === KEEPER_FUNCTION ? 'refresh-token keeper (scheduled)' : `${COMMAND_TYPES.join(', ')} events`)
+        (FUNCTION_PURPOSE[name] ?? `${COMMAND_TYPES.join(', ')} events`)
       }`,
       environment: {
         PARTNER_CENTER_SECRET_ID: this.secret.secretArn,
@@ -534,6 +639,7 @@ export class PartnerOrdersStack extends Stack {
     fn: NodejsFunction,
     maxReceiveCount: number,
     producers: readonly EventProducer[],
+    publishers: readonly IRole[] = [],
   ): { queue: Queue; deadLetters: Queue } {
     const deadLetters = new Queue(this, 'CommandDeadLetters', {
       encryption: QueueEncryption.SQS_MANAGED,
@@ -557,7 +663,7 @@ export class PartnerOrdersStack extends Stack {
     fn.addEventSource(new SqsEventSource(queue, { batchSize: 10, reportBatchItemFailures: true, maxConcurrency: 5 }));
     this.bus.grantPutEventsTo(fn);
     // Producers bound to their source; the queue reachable only through the rule (infra/authorization.ts).
-    bindProducers(this.bus, fn.role as IRole, producers);
+    bindProducers(this.bus, [fn.role as IRole, ...publishers], producers);
     onlyFromRule(queue, rule);
     return { queue, deadLetters };
   }
@@ -625,6 +731,22 @@ export class PartnerOrdersStack extends Stack {
       'DeadLetters',
       this.deadLetters.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5) }),
       'command messages landed in the dead-letter queue after repeated transient failures',
+    );
+    // After the purchase (docs/after-purchase.md).
+    alarm(
+      'TrackingDeadLetters',
+      this.trackingDeadLetters.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5) }),
+      'provisioning tracking messages failed 5 times (the next poll could not be queued or the outcome published)',
+    );
+    alarm(
+      'PurchasesNeedingAttention',
+      custom('PurchasesNeedingAttention', 'Sum', { service: RECONCILER_FUNCTION }),
+      'the reconciler found a purchase of unknown outcome it cannot settle (nothing found, or two candidates): PurchaseNeedsAttention says which',
+    );
+    alarm(
+      'TrackingNotStarted',
+      custom('TrackingNotStarted', 'Sum'),
+      'a purchase was placed and its provisioning tracking could not be started (the delay queue refused the message)',
     );
     new CfnOutput(this, 'AlarmTopicArn', { value: topic.topicArn });
   }

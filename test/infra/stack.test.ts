@@ -19,7 +19,9 @@ import {
   KEEPER_FUNCTION,
   MIN_IDEMPOTENCY_TTL,
   PartnerOrdersStack,
+  RECONCILER_FUNCTION,
   SECRET_LOGICAL_ID,
+  TRACKER_FUNCTION,
 } from '../../infra/stack.js';
 import { synth } from '../support/infra.js';
 
@@ -69,7 +71,13 @@ describe('PartnerOrdersStack', () => {
         MemorySize: 512,
       });
       const name = nameOf(id);
-      expect(fn.Properties.Timeout, name).toBe(name === EVENTS_FUNCTION || name === KEEPER_FUNCTION ? 60 : 25);
+      const timeouts: Partial<Record<DeployedFunction, number>> = {
+        [EVENTS_FUNCTION]: 60,
+        [KEEPER_FUNCTION]: 60,
+        [TRACKER_FUNCTION]: 60,
+        [RECONCILER_FUNCTION]: 300,
+      };
+      expect(fn.Properties.Timeout, name).toBe(timeouts[name] ?? 25);
     }
   });
 
@@ -92,6 +100,15 @@ describe('PartnerOrdersStack', () => {
       if (name === EVENTS_FUNCTION) expected.push('EVENT_BUS_NAME', 'EVENT_CONCURRENCY', 'DEADLINE_MARGIN_MS');
       // The functions that buy ask the purchase policy store (test/infra/authorization.test.ts).
       if ((PURCHASE_FUNCTIONS as readonly string[]).includes(name)) expected.push('POLICY_STORE_ID');
+      // After the purchase (test/infra/after-purchase.test.ts): the tracking queue, the table, the bus, the budget.
+      const access = FUNCTION_ACCESS[name];
+      if (access.trackingQueue) expected.push('TRACKING_QUEUE_URL');
+      if (access.tableActions) expected.push('IDEMPOTENCY_TABLE_NAME');
+      if (access.publishes) expected.push('EVENT_BUS_NAME');
+      if (name === TRACKER_FUNCTION) expected.push('POLL_BUDGET_PER_MINUTE', 'PROVISIONING_TRACKING_HOURS');
+      if (name === RECONCILER_FUNCTION) {
+        expected.push('POLL_BUDGET_PER_MINUTE', 'RECONCILE_AFTER_MINUTES', 'IDEMPOTENCY_TTL_SECONDS');
+      }
       expect(Object.keys(env).sort(), name).toEqual(expected.sort());
       expect(JSON.stringify(env)).not.toMatch(/clientSecret|refreshToken|PARTNER_CENTER_CREDENTIALS/);
     }
@@ -190,6 +207,31 @@ describe('PartnerOrdersStack', () => {
           Action: ['verifiedpermissions:IsAuthorized', 'verifiedpermissions:GetPolicy'],
           Resource: { 'Fn::GetAtt': [expect.stringMatching(/^PurchasePolicyStore/), 'Arn'] },
         });
+      }
+      // After the purchase: exactly the table actions named, the index, the tracking queue, the bus.
+      const access = FUNCTION_ACCESS[name];
+      const trackingQueue = { 'Fn::GetAtt': [expect.stringMatching(/^ProvisioningTracking[0-9A-F]/), 'Arn'] };
+      if (access.tableActions) {
+        const actions = access.tableActions.length === 1 ? access.tableActions[0] : [...access.tableActions];
+        expected.push({ Effect: 'Allow', Action: actions, Resource: { 'Fn::GetAtt': [tableId, 'Arn'] } });
+      }
+      if (access.unresolvedIndex) {
+        expected.push({
+          Effect: 'Allow',
+          Action: 'dynamodb:Query',
+          Resource: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [tableId, 'Arn'] }, '/index/unresolved']] },
+        });
+      }
+      if (access.trackingQueue) expected.push({ Effect: 'Allow', Action: 'sqs:SendMessage', Resource: trackingQueue });
+      if (access.trackingQueue === 'consume') {
+        expected.push({
+          Effect: 'Allow',
+          Action: expect.arrayContaining(['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:ChangeMessageVisibility']),
+          Resource: trackingQueue,
+        });
+      }
+      if (access.publishes) {
+        expected.push({ Effect: 'Allow', Action: 'events:PutEvents', Resource: { 'Fn::GetAtt': [busId, 'Arn'] } });
       }
       expect(statements, name).toEqual(expect.arrayContaining(expected as never[]));
       expect(statements, name).toHaveLength(expected.length);
@@ -389,7 +431,8 @@ describe('PartnerOrdersStack', () => {
       EventPattern: { 'detail-type': ['CreateOrder', 'CreateCart'], source: [{ 'anything-but': ['partner-orders'] }] },
     });
     const queues = Object.entries(template.findResources('AWS::SQS::Queue'));
-    expect(queues).toHaveLength(2);
+    // The command queue and its DLQ; the tracking queue and its DLQ (test/infra/after-purchase.test.ts).
+    expect(queues).toHaveLength(4);
     const [commandsId, commands] = queues.find(([id]) => id.startsWith('Commands')) ?? [];
     expect(commands?.Properties).toMatchObject({
       SqsManagedSseEnabled: true,
@@ -441,6 +484,10 @@ describe('PartnerOrdersStack', () => {
       [
         ...allFunctions.flatMap(() => ['AWS/Lambda:Errors', 'AWS/Lambda:Throttles']),
         'AWS/SQS:ApproximateNumberOfMessagesVisible',
+        // After the purchase: the tracking DLQ, purchases the reconciler cannot settle, tracking not started.
+        'AWS/SQS:ApproximateNumberOfMessagesVisible',
+        'partner-orders:PurchasesNeedingAttention',
+        'partner-orders:TrackingNotStarted',
         'AWS/ApiGateway:5xx',
         'partner-orders:InvalidGrant',
         'partner-orders:PolicyDenials',
@@ -497,6 +544,8 @@ describe('PartnerOrdersStack', () => {
         'CommandQueueUrl',
         'DeadLetterQueueUrl',
         'IdempotencyTableName',
+        'TrackingQueueUrl',
+        'TrackingDeadLetterQueueUrl',
         'PolicyStoreId',
         'AlarmTopicArn',
         ...allFunctions.map((name) => `${pascal(name)}FunctionName`),
