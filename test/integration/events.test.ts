@@ -44,6 +44,8 @@ describe('order-events: EventBridge → SQS → Lambda', () => {
           PARTNER_CENTER_AUTHORITY_URL: url,
           PARTNER_CENTER_CREDENTIALS: JSON.stringify(DEFAULT_SIMULATOR_CREDENTIALS),
           UPSTREAM_ATTEMPT_TIMEOUT_MS: '1000',
+          // Made-up terms: no catalog pre-flight here (test/integration/catalog.test.ts has it on the event path).
+          PREFLIGHT: 'off',
         }),
       ),
       policy: ALLOW_ALL_POLICY,

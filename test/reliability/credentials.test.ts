@@ -63,6 +63,8 @@ const probeHungSecretsManager = () => {
       PARTNER_CENTER_SECRET_ID: SECRET_ID,
       // About the Secrets Manager client alone: no key, so no idempotency store either.
       IDEMPOTENCY_KEY_REQUIRED: 'false',
+      // Nor the catalog pre-flight: these purchases are about credentials (test/integration/catalog.test.ts has it).
+      PREFLIGHT: 'off',
     });
     const handler = createOrderHandler({
       ...createDependencies(config, credentialsFrom(config)),

@@ -68,6 +68,8 @@ describe.concurrent('the idempotency store fails in the middle of a run', () => 
           PARTNER_CENTER_AUTHORITY_URL: url,
           PARTNER_CENTER_CREDENTIALS: JSON.stringify(DEFAULT_SIMULATOR_CREDENTIALS),
           UPSTREAM_ATTEMPT_TIMEOUT_MS: '1000',
+          // About the store: no catalog pre-flight (test/integration/catalog.test.ts has it).
+          PREFLIGHT: 'off',
         }),
       ),
       policy: ALLOW_ALL_POLICY,
