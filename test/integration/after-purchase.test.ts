@@ -109,7 +109,7 @@ describe('after the purchase: read routes', () => {
       expect(stack.simulator.requests.length).toBe(before);
     });
 
-    it('answers from the order alone when Partner Center will not show provisioning (app-only: 403)', async () => {
+    it('retries a 5xx on the provisioning status read like any read (faults apply to the new endpoints)', async () => {
       const placed = await stack.request('POST', ORDERS, orderOf(unique('app-only')));
       stack.simulator.injectFault({ kind: 'server-error', times: 1, match: { path: /provisioningstatus/ } });
       // A 5xx on the provisioning read is retried by the client like any read (faults apply to the new endpoints).

@@ -2,6 +2,7 @@
 // merging lines with their provisioning status, cart expiry, the poll schedule and what it costs against the 500
 // requests per minute Partner Center allows for orders.
 import { describe, expect, it } from 'vitest';
+import { PartnerCenterError } from '../../functions/shared/errors.js';
 import { OUTCOME_SOURCE } from '../../functions/shared/events.js';
 import { pollingCost } from '../../functions/shared/lifecycle/budget.js';
 import {
@@ -10,9 +11,10 @@ import {
   readLifecycleConfig,
 } from '../../functions/shared/lifecycle/config.js';
 import { LIFECYCLE_SOURCE } from '../../functions/shared/lifecycle/events.js';
-import { cartView, mergeOrderStatus, overallState } from '../../functions/shared/lifecycle/status.js';
+import { cartView, mergeOrderStatus, overallState, readOrderStatus } from '../../functions/shared/lifecycle/status.js';
 import { delayAfter, ordersOf } from '../../functions/shared/lifecycle/tracking.js';
 import type { Order } from '../../functions/shared/schemas/orders.js';
+import type { ServiceContext } from '../../functions/shared/services/context.js';
 
 const order = (status: string | undefined, lines = 2): Order => ({
   id: 'Cs_order',
@@ -95,6 +97,56 @@ describe('an order with its provisioning merged in', () => {
     expect(none.lineItems.map((l) => l.provisioningStatus)).toEqual([null, null]);
     // An entry missing for one line: the order's status decides, as when none is readable.
     expect(mergeOrderStatus(order('pending'), [{ lineItemNumber: 0, status: 'Fulfilled' }]).state).toBe('pending');
+  });
+});
+
+describe('reading an order’s status from Partner Center', () => {
+  const ids = { requestId: 'r', correlationId: 'c' };
+  const context = (provisioning: () => unknown): ServiceContext => ({
+    partnerCenter: {
+      send: async (request) => {
+        const body = request.path.endsWith('/provisioningstatus') ? provisioning() : order('completed');
+        return { status: 200, body, ids, attempts: 1 };
+      },
+      describe: () => ({ method: 'GET', url: '', headers: {} }),
+    },
+    correlationId: 'c',
+    deadline: Date.now() + 5_000,
+    dryRun: false,
+  });
+
+  it('answers from the order alone when Partner Center will not show provisioning (app-only credentials: 403; 404)', async () => {
+    for (const status of [403, 404]) {
+      const view = await readOrderStatus(
+        context(() => {
+          throw new PartnerCenterError(status, ids, '600004', 'Access is denied');
+        }),
+        'customer',
+        'Cs_order',
+      );
+      expect(view).toMatchObject({ state: 'provisioned', provisioningStatusAvailable: false });
+    }
+  });
+
+  it('fails on any other error of the provisioning read, and reads a bare array as leniently as a collection', async () => {
+    await expect(
+      readOrderStatus(
+        context(() => {
+          throw new PartnerCenterError(500, ids, undefined, undefined);
+        }),
+        'customer',
+        'Cs_order',
+      ),
+    ).rejects.toBeInstanceOf(PartnerCenterError);
+    const view = await readOrderStatus(
+      context(() => [
+        { lineItemNumber: 0, status: 'Fulfilled' },
+        { lineItemNumber: 1, status: 'Unfulfilled' },
+      ]),
+      'customer',
+      'Cs_order',
+    );
+    expect(view.state).toBe('provisioning');
   });
 });
 
