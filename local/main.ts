@@ -16,6 +16,8 @@ if (!process.env.PARTNER_CENTER_URL) {
   simulator = new PartnerCenterSimulator({
     latencyMs: Number(process.env.SIMULATOR_LATENCY_MS ?? 0),
     catalogChecks: true,
+    // Orders are pending for a while, as in Partner Center (SIMULATOR_PROVISIONING_SECONDS; 0: completed at once).
+    provisioningDelayMs: Number(process.env.SIMULATOR_PROVISIONING_SECONDS ?? 20) * 1000,
   });
   const url = await simulator.start(Number(process.env.SIMULATOR_PORT ?? 0));
   // The handlers read their configuration when they load, so the simulator's address is set before importing them.
@@ -39,15 +41,24 @@ if (!process.env.IDEMPOTENCY_TABLE_NAME) {
   process.env.AWS_SECRET_ACCESS_KEY ??= 'local';
 }
 
-const [{ createLocalApp }, { createDependencies }, { PurchasePolicy }, { localPolicyEngine }] = await Promise.all([
-  import('./app.js'),
-  import('../functions/shared/dependencies.js'),
-  import('../functions/shared/policy/check.js'),
-  import('../functions/shared/policy/local.js'),
-]);
+const [{ createLocalApp }, { createDependencies }, { PurchasePolicy }, { localPolicyEngine }, { localTracking }] =
+  await Promise.all([
+    import('./app.js'),
+    import('../functions/shared/dependencies.js'),
+    import('../functions/shared/policy/check.js'),
+    import('../functions/shared/policy/local.js'),
+    import('./tracking.js'),
+  ]);
+const dependencies = createDependencies();
+// Provisioning tracking on an in-memory delay queue, polled by the real tracker (docs/after-purchase.md).
+const tracking = localTracking(dependencies.partnerCenter, process.env.IDEMPOTENCY_TABLE_NAME);
 // The purchase policy from policies/ and policies/local/ (allow-all, the guardrails, example members), evaluated here
 // with cedar-wasm; a deployed stack asks Verified Permissions (docs/authorization.md).
-const server = createLocalApp({ ...createDependencies(), policy: new PurchasePolicy(localPolicyEngine()) });
+const server = createLocalApp({
+  ...dependencies,
+  tracking: tracking.tracking,
+  policy: new PurchasePolicy(localPolicyEngine()),
+});
 
 server.listen(port, host, () => {
   // The port actually bound (PORT=0 picks a free one); /openapi.json advertises the address it is reached at.
@@ -64,6 +75,7 @@ server.listen(port, host, () => {
 });
 
 const stop = () => {
+  tracking.stop();
   server.close();
   server.closeAllConnections();
   void simulator?.stop();
