@@ -122,8 +122,11 @@ const operations = () =>
     Object.entries(item).map(([method, operation]: [string, Json]) => ({ path, method, operation })),
   );
 
-/** The purchase operations; the read-only credentials check and catalog search take no dry run, key or body. */
-const READ_ONLY = ['checkCredentials', 'searchCatalog'];
+/**
+ * The purchase operations; the read-only ones (credentials check, catalog search, and after the purchase the order's
+ * and cart's status and GET /purchases/{key}) take no dry run, key or body.
+ */
+const READ_ONLY = ['checkCredentials', 'searchCatalog', 'getOrderStatus', 'getCart', 'getPurchase'];
 const purchases = () => operations().filter((o) => !READ_ONLY.includes(o.operation.operationId));
 
 const bodySchema = (path: string, method: string) =>
@@ -167,6 +170,7 @@ describe('openapi.json', () => {
         'Cart',
         'CartCheckoutResult',
         'CartLineItemInput',
+        'CartStatus',
         'CatalogSearchResult',
         'CreateCartRequest',
         'CreateCartWithCheckoutResult',
@@ -175,8 +179,10 @@ describe('openapi.json', () => {
         'DryRunResult',
         'Order',
         'OrderLineItemInput',
+        'OrderStatus',
         'PreflightReport',
         'Problem',
+        'PurchasesAnswer',
       ].sort(),
     );
     for (const [path, node] of walk(doc)) {
@@ -209,10 +215,13 @@ describe('openapi.json', () => {
     expect(operations().map((o) => o.operation.operationId)).toEqual([
       'createOrder',
       'addOnToOrder',
+      'getOrderStatus',
       'createCart',
       'checkoutCart',
       'checkCredentials',
       'searchCatalog',
+      'getCart',
+      'getPurchase',
     ]);
   });
 
