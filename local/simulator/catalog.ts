@@ -19,8 +19,8 @@ export const CATALOG_PAGE_SIZE = 3;
 
 const same = (a: string, b: string) => a.toUpperCase() === b.toUpperCase();
 
-/** Fault markers (validation.ts, carts.ts) in a product id make a product of their own: see markerProduct. */
-const MARKERS = /INVALID|PARTIALFAIL/;
+/** Fault markers (validation.ts, carts.ts, provisioning.ts) in a product id make a product of their own: see markerProduct. */
+const MARKERS = /INVALID|PARTIALFAIL|STALLED/;
 /** The availability every marker product has: `PARTIALFAIL:0001:MARKER`. */
 export const MARKER_AVAILABILITY = 'MARKER';
 
