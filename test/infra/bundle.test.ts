@@ -34,14 +34,15 @@ describe('deployed bundles', () => {
     for (const [id, file] of Object.entries(assets)) {
       // The event consumer, the keeper, the tracker and the reconciler are only loaded: answering needs SQS records,
       // EventBridge, DynamoDB or Secrets Manager.
-      const call =
-        ['OrderEvents', 'TokenKeeper', 'TrackProvisioning', 'ReconcilePurchases'].some((name) => id.startsWith(name))
-          ? 'const result = { statusCode: 400, headers: { "Content-Type": "application/problem+json" } };'
-          : `const event = ${JSON.stringify(
-              id.startsWith('CredentialsHealth')
-                ? httpEvent('GET /health/credentials', { query: { verbose: 'true' } })
-                : httpEvent('POST /customers/{customerId}/orders', { pathParameters: { customerId: 'x' }, body: {} }),
-            )};
+      const call = ['OrderEvents', 'TokenKeeper', 'TrackProvisioning', 'ReconcilePurchases'].some((name) =>
+        id.startsWith(name),
+      )
+        ? 'const result = { statusCode: 400, headers: { "Content-Type": "application/problem+json" } };'
+        : `const event = ${JSON.stringify(
+            id.startsWith('CredentialsHealth')
+              ? httpEvent('GET /health/credentials', { query: { verbose: 'true' } })
+              : httpEvent('POST /customers/{customerId}/orders', { pathParameters: { customerId: 'x' }, body: {} }),
+          )};
            const context = { ...${JSON.stringify(lambdaContext())}, getRemainingTimeInMillis: () => 29000 };
            const result = await handler(event, context);`;
       const script = `
