@@ -16,6 +16,8 @@ import { createHandler as createOrderHandler } from '../functions/create-order/h
 import { readConfig } from '../functions/shared/config.js';
 import { secretsManagerCredentials } from '../functions/shared/credentials.js';
 import { createDependencies } from '../functions/shared/dependencies.js';
+import { PurchasePolicy } from '../functions/shared/policy/check.js';
+import { localPolicyEngine } from '../functions/shared/policy/local.js';
 import { httpEvent } from '../test/support/events.js';
 import { FakeSecretsManager } from '../test/support/secrets-manager.js';
 import { orderBody } from './bodies.js';
@@ -70,11 +72,14 @@ export async function measureCredentialReuse(
       PARTNER_CENTER_URL: upstream.url,
       PARTNER_CENTER_AUTHORITY_URL: upstream.url,
       CREDENTIALS_TTL_SECONDS: ttlSeconds,
+      // Reads and tokens are counted per request without a key (no idempotency store here).
+      IDEMPOTENCY_KEY_REQUIRED: 'false',
     });
-    const deps = createDependencies(
-      config,
-      secretsManagerCredentials({ secretId, ttlMs: config.credentialsTtlMs, client }),
-    );
+    const deps = {
+      ...createDependencies(config, secretsManagerCredentials({ secretId, ttlMs: config.credentialsTtlMs, client })),
+      // The local server's policy, decided in the process: the purchase policy reads no secret and asks for no token.
+      policy: new PurchasePolicy(localPolicyEngine()),
+    };
     const handler = createOrderHandler(deps);
     const invoke = async () => {
       const result = await handler(

@@ -135,7 +135,8 @@ export async function measureThroughput(
   const seconds = options.seconds ?? 3;
   const rounds = options.rounds ?? 4;
   const connections = options.connections ?? 10;
-  const env = { SIMULATOR_LATENCY_MS: '0', LOG_LEVEL: 'SILENT' };
+  // POST orders without a key, as before keys were required (one key per request would measure the store instead).
+  const env = { SIMULATOR_LATENCY_MS: '0', LOG_LEVEL: 'SILENT', IDEMPOTENCY_KEY_REQUIRED: 'false' };
   const [app, bare] = await Promise.all([
     serve('local/main.ts', /listening on/, env),
     serve('bench/bare-proxy.ts', /bare proxy listening on/, env),

@@ -31,6 +31,7 @@ const ORDERS = /^\/v1\/customers\/([^/]+)\/orders$/;
 const ORDER = /^\/v1\/customers\/[^/]+\/orders\/[^/]+$/;
 const CARTS = /^\/v1\/customers\/[^/]+\/carts$/;
 const CHECKOUT = /^\/v1\/customers\/[^/]+\/carts\/[^/]+\/checkout$/;
+const CART = /^\/v1\/customers\/[^/]+\/carts\/[^/]+$/;
 const SCALED = /^00000000-0000-0000-0000-0*(\d{1,3})$/;
 const SKU = /^\/v1\/customers\/[^/]+\/products\/([^/]+)\/skus\/([^/]+)(\/availabilities)?$/;
 
@@ -105,6 +106,11 @@ export function createUpstream(): { server: Server; stats: () => UpstreamStats; 
     if (method === 'POST' && CHECKOUT.test(path)) {
       count('POST checkout');
       return send(response, 201, bodies.checkout);
+    }
+    if (method === 'GET' && CART.test(path)) {
+      // The purchase policy reads a cart back to judge its checkout's lines.
+      count('GET cart');
+      return send(response, 200, bodies.cart);
     }
     const sku = SKU.exec(path);
     if (method === 'GET' && sku) {

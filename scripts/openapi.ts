@@ -105,6 +105,20 @@ const ProblemSchema = z.looseObject({
       .check(z.describe("checkout-failed: Partner Center's reasons, one per order group that placed no order.")),
   ),
   retryAfterSeconds: z.optional(z.number()),
+  policy: z.optional(
+    z
+      .object({
+        decision: z.literal('deny'),
+        action: z.string().check(z.describe('The Cedar action refused: CreateOrder, AddOn, CreateCart, CheckoutCart.')),
+        principal: z
+          .string()
+          .check(z.describe('The caller as the policies name it, e.g. PartnerOrders::Role::"arn:…".')),
+        policies: z
+          .array(z.string())
+          .check(z.describe('The @id of each deciding policy; empty when no policy permits the purchase.')),
+      })
+      .check(z.describe("policy-denied: the purchase policy's refusal (docs/authorization.md).")),
+  ),
 });
 
 const DescribedRequestSchema = z.object({
@@ -128,6 +142,16 @@ const DryRunResultSchema = z.object({
   ),
   storedStatus: z.optional(z.number().check(z.describe('For a replay: the status of the stored answer.'))),
   preflight: z.optional(PreflightReport),
+  authorization: z.optional(
+    z
+      .object({
+        decision: z.literal('allow'),
+        principal: z.string(),
+        actions: z.array(z.enum(['CreateOrder', 'AddOn', 'CreateCart', 'CheckoutCart'])),
+        policies: z.array(z.string()).check(z.describe('The @id of each permit that allowed it.')),
+      })
+      .check(z.describe("The purchase policy's verdict; a refused dry run is answered 403 policy-denied instead.")),
+  ),
 });
 
 /** `POST /customers/{customerId}/carts` with `checkout: true`: the cart and its checkout result, as they are. */
@@ -658,7 +682,10 @@ const problemStatuses: ProblemStatus[] = [
   {
     status: 403,
     name: 'Forbidden',
-    description: '`partner-center-rejected`: Partner Center refused the request (`upstream.code` says why).',
+    description:
+      '`policy-denied`: the purchase policy refused it; `policy.policies` names the deciding policies and ' +
+      '`errors[0].path` the field, and nothing was sent. Or `partner-center-rejected`: Partner Center refused the ' +
+      'request (`upstream.code` says why).',
   },
   {
     status: 404,
@@ -716,6 +743,7 @@ const problemStatuses: ProblemStatus[] = [
       '`credentials`: Secrets Manager or Entra ID could not be reached. `idempotency-unavailable`: the request could ' +
       'not be recorded against its Idempotency-Key, so nothing was sent to Partner Center; retry with the same key. ' +
       "`catalog-unavailable`: the customer's catalog could not be read to check the purchase (PREFLIGHT=on), so " +
+      'nothing was sent; retry with the same key. `policy-unavailable`: the purchase policy could not be evaluated, so ' +
       'nothing was sent; retry with the same key.',
     retryAfter: true,
   },

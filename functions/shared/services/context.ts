@@ -1,4 +1,5 @@
 // What every service call needs besides its payload, whichever entry point (HTTP, event, direct invoke) made it.
+
 import type * as z from 'zod/mini';
 import { UpstreamProtocolError } from '../errors.js';
 import type { ExactlyOnce } from '../exactly-once/place-once.js';
@@ -9,6 +10,7 @@ import type {
   PartnerCenterClient,
   PartnerCenterRequest,
 } from '../partner-center/client.js';
+import type { Authorization } from '../policy/check.js';
 import type { PreflightReport } from '../schemas/catalog.js';
 import { compiled } from '../validation.js';
 
@@ -42,6 +44,8 @@ export interface DryRunResult {
   storedStatus?: number;
   /** The catalog pre-flight's verdict on every line, and the catalog facts it used (catalog/preflight.ts). */
   preflight?: PreflightReport;
+  /** The purchase policy's verdict and the permits behind it (policy/check.ts); a refused dry run is the 403. */
+  authorization?: Authorization;
 }
 
 export const dryRun = (ctx: ServiceContext, steps: [string, PartnerCenterRequest][]): ServiceResult => ({
