@@ -286,7 +286,20 @@ describe('cedar-wasm and Verified Permissions decide alike', () => {
         type: 'urn:partner-orders:problem:policy-denied',
         policy: { principal: 'PartnerOrders::Invoker::"invoke"', policies: [] },
       });
+      // Verified Permissions down: the same function fails closed, and a caller's retry policy applies.
+      fake.failWith = { status: 500, type: 'InternalServerException' };
+      await expect(
+        createOrderHandler(deps)(
+          {
+            customerId: CUSTOMER,
+            dryRun: true,
+            lineItems: [{ offerId: 'CFQ7TTC0LH18:0001:CFQ7TTC0K59S', quantity: 1 }],
+          },
+          lambdaContext(),
+        ),
+      ).rejects.toThrow(/503 The purchase policy could not be evaluated/);
     } finally {
+      fake.failWith = undefined;
       process.env = saved;
     }
   });

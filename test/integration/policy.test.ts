@@ -21,6 +21,7 @@ const logs = captureLogs();
 const ACCOUNT = '111122223333';
 const BUYER_ROLE = `arn:aws:iam::${ACCOUNT}:role/Buyer`;
 const STRANGER_ROLE = `arn:aws:iam::${ACCOUNT}:role/Stranger`;
+const SCHEDULER_ROLE = `arn:aws:iam::${ACCOUNT}:role/Scheduler`; // a buyer, and automation
 const CUSTOMER = '4a8c3e2d-1b6f-4c7e-9d2a-5f0e1b3c7a90';
 const CONTOSO_CUSTOMER = '0b6f1c3e-2d4a-4e8b-9c7d-1a2b3c4d5e6f';
 const ISSUER = 'https://login.example.com/tenant/v2.0';
@@ -38,6 +39,8 @@ function deployedWithMembers(): PolicyEngine {
   const files = loadPolicyFiles();
   files.entities.push(
     member('Role', BUYER_ROLE, ['Group', 'buyers']),
+    member('Role', SCHEDULER_ROLE, ['Group', 'buyers'], ['Group', 'automation']),
+    member('Producer', 'com.example.crm', ['Group', 'buyers']),
     member('TokenGroup', 'Purchasers', ['Group', 'buyers']),
     member('Producer', 'com.example.billing', ['Group', 'buyers'], ['Group', 'automation']),
     member('Producer', 'com.contoso.billing', ['Group', 'contoso-systems'], ['Group', 'automation']),
@@ -319,6 +322,154 @@ describe('the purchase policy at every entry point', () => {
       });
       const result = await order(withAuthorizer(event, asRole(BUYER_ROLE)), lambdaContext(20_000));
       expect(result.statusCode).toBe(200);
+    });
+  });
+
+  describe('every guardrail, allowing and refusing, at every entry point', () => {
+    type Entry = 'HTTP' | 'events' | 'direct invoke' | 'dry run';
+    type Kind = 'order' | 'add-on' | 'cart';
+    const ENTRIES: Entry[] = ['HTTP', 'events', 'direct invoke', 'dry run'];
+    let parent: { orderId: string; subscriptionId: string };
+    beforeAll(async () => {
+      const made = await invoke(
+        { customerId: CUSTOMER, ...orderBody([{}]) },
+        createOrderHandler({ ...stack.deps, policy: ALLOW_ALL_POLICY }),
+      );
+      parent = { orderId: made.id, subscriptionId: made.lineItems[0].subscriptionId };
+    });
+
+    /** The purchase through one entry point, as automation or as a person; its status and, refused, its problem. */
+    async function attempt(entry: Entry, kind: Kind, automation: boolean, body: Record<string, unknown>) {
+      const payload = kind === 'add-on' ? { ...body, orderId: parent.orderId } : body;
+      if (entry === 'events') {
+        const outcome = await put(
+          automation ? 'com.example.billing' : 'com.example.crm',
+          kind === 'cart' ? 'CreateCart' : 'CreateOrder',
+          { customerId: CUSTOMER, ...payload },
+        );
+        return outcome?.detailType === 'OrderRejected'
+          ? { status: outcome.detail.problem?.status ?? 0, problem: outcome.detail.problem }
+          : { status: 201 };
+      }
+      if (entry === 'direct invoke') {
+        const result = await invoke({ customerId: CUSTOMER, ...payload }, kind === 'cart' ? cart : order);
+        return typeof result.status === 'number' ? { status: result.status, problem: result } : { status: 201 };
+      }
+      const route =
+        kind === 'cart' ? CARTS : kind === 'add-on' ? 'PATCH /customers/{customerId}/orders/{orderId}' : ORDERS;
+      const event = httpEvent(route, {
+        pathParameters: { customerId: CUSTOMER, ...(kind === 'add-on' ? { orderId: parent.orderId } : {}) },
+        headers: entry === 'dry run' ? {} : { 'idempotency-key': `policy-${randomUUID()}` },
+        ...(entry === 'dry run' ? { query: { dryRun: 'true' } } : {}),
+        body,
+      });
+      const handler = kind === 'cart' ? cart : order;
+      const result = await handler(
+        withAuthorizer(event, asRole(automation ? SCHEDULER_ROLE : BUYER_ROLE)),
+        lambdaContext(20_000),
+      );
+      const json = JSON.parse(result.body ?? '{}');
+      return result.statusCode === 403 ? { status: 403, problem: json } : { status: result.statusCode ?? 0 };
+    }
+
+    const line = (more: Record<string, unknown> = {}) => ({
+      offerId: BASIC,
+      quantity: 5,
+      termDuration: 'P1Y',
+      ...more,
+    });
+    const cartLine = (billingCycle: string) => ({
+      catalogItemId: BASIC,
+      quantity: 1,
+      termDuration: 'P1M',
+      billingCycle,
+    });
+    const addOnLine = () => ({
+      offerId: 'CFQ7TTC0LDPB:0001:CFQ7TTC0K5DJ',
+      quantity: 1,
+      termDuration: 'P1Y',
+      parentSubscriptionId: parent.subscriptionId,
+    });
+    /** policy, kind, as automation?, the allowed body, the refused body, the refused field (after the entry's prefix). */
+    const GUARDRAILS: [string, Kind, boolean, () => Record<string, unknown>, () => Record<string, unknown>, string][] =
+      [
+        [
+          'max-300-seats-per-line',
+          'order',
+          false,
+          () => ({ lineItems: [line({ quantity: 300 })] }),
+          () => ({ lineItems: [line(), line({ quantity: 301 })] }),
+          'lineItems/1/quantity',
+        ],
+        [
+          'max-1000-seats-per-request',
+          'order',
+          false,
+          () => ({ lineItems: [250, 250, 250, 250].map((q) => line({ quantity: q })) }),
+          () => ({ lineItems: [250, 250, 250, 251].map((q) => line({ quantity: q })) }),
+          'lineItems',
+        ],
+        [
+          'automation-approved-products-only',
+          'order',
+          true,
+          () => ({ lineItems: [line()] }),
+          () => ({ lineItems: [line({ offerId: UNAPPROVED })] }),
+          'lineItems/0/offerId',
+        ],
+        [
+          'automation-no-three-year-terms',
+          'order',
+          true,
+          () => ({ lineItems: [line()] }),
+          () => ({ lineItems: [line({ termDuration: 'P3Y' })] }),
+          'lineItems/0/termDuration',
+        ],
+        [
+          'automation-no-triennial-billing',
+          'order',
+          true,
+          () => ({ lineItems: [line()], billingCycle: 'annual' }),
+          () => ({ lineItems: [line()], billingCycle: 'triennial' }),
+          'billingCycle',
+        ],
+        [
+          'automation-no-trials',
+          'cart',
+          true,
+          () => ({ lineItems: [cartLine('monthly')] }),
+          () => ({ lineItems: [cartLine('monthly'), cartLine('none')] }),
+          'lineItems/1/billingCycle',
+        ],
+        [
+          'automation-no-add-ons',
+          'add-on',
+          true,
+          () => ({ lineItems: [addOnLine()] }),
+          () => ({ lineItems: [addOnLine()] }),
+          'orderId',
+        ],
+      ];
+    const cases = GUARDRAILS.flatMap((g) => ENTRIES.map((entry) => [g[0], entry, g] as const));
+
+    it.each(cases)('%s at %s', async (policyId, entry, [, kind, automation, allowedBody, refusedBody, field]) => {
+      const prefix =
+        entry === 'events' ? '/detail' : entry === 'direct invoke' ? '' : field === 'orderId' ? '/path' : '/body';
+      const before = purchases().length;
+      const refused = await attempt(entry, kind, automation, refusedBody());
+      expect(refused.status, `${policyId} at ${entry}: refused`).toBe(403);
+      expect(refused.problem).toMatchObject({
+        type: 'urn:partner-orders:problem:policy-denied',
+        errors: [{ path: `${prefix}/${field}` }],
+        policy: { policies: [policyId] },
+      });
+      expect(purchases().length).toBe(before);
+      // Allowed: the same purchase within the guardrail; an add-on, by a person (direct invocation is automation here).
+      if (kind === 'add-on' && entry === 'direct invoke') return;
+      const allowed = await attempt(entry, kind, kind === 'add-on' ? false : automation, allowedBody());
+      // A dry run answers 200, an add-on over HTTP 200 (the updated order), a new purchase 201 (events and invoke: accepted).
+      const expected = entry === 'dry run' || (kind === 'add-on' && entry === 'HTTP') ? 200 : 201;
+      expect(allowed.status, `${policyId} at ${entry}: allowed`).toBe(expected);
     });
   });
 
