@@ -57,7 +57,7 @@ function matches(condition: Record<string, Record<string, Json>>, request: Reque
         case 'ArnEquals':
         case 'StringEquals':
         case 'Bool':
-          return values !== undefined && values.some(hit);
+          return values?.some(hit) ?? false;
         case 'ArnNotEquals':
         case 'StringNotEquals':
           return values === undefined || !values.some(hit);

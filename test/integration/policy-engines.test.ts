@@ -201,7 +201,9 @@ describe('cedar-wasm and Verified Permissions decide alike', () => {
     const calls = fake.calls.slice(before).filter((c) => c.target === 'BatchIsAuthorized');
     expect(calls.map((c) => (c.body.requests as unknown[]).length)).toEqual([1]);
     expect(
-      JSON.parse((calls[0]?.body.requests as { context: { cedarJson: string } }[])[0]?.context.cedarJson ?? '{}'),
+      JSON.parse(
+        ((calls[0]?.body.requests ?? []) as { context: { cedarJson: string } }[])[0]?.context.cedarJson ?? '{}',
+      ),
     ).toMatchObject({ lineCount: 100, totalSeats: 200 });
   });
 
