@@ -12,6 +12,8 @@
 //   eventProducers=com.example.billing=arn:aws:iam::111122223333:role/Billing,…   who may put commands, with which source
 //   provisioningTrackingHours=48 pollBudgetPerMinute=50 reconcilerSchedule='rate(30 minutes)' reconcileAfterMinutes=30
 //                               after the purchase (docs/after-purchase.md; checked in infra/after-purchase.ts)
+//   partnerCenterRequestsPerMinute=300 eventMaxConcurrency=10   the event path's concurrency: derived from the
+//                               tenant's Partner Center limit (500 default), or set (docs/events.md, "Sizing for bulk")
 import { Duration } from 'aws-cdk-lib';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { PREFLIGHT_MODES, type PreflightMode } from '../functions/shared/config.js';
@@ -42,6 +44,8 @@ export const CONTEXT_OPTIONS = [
   'pollBudgetPerMinute',
   'reconcilerSchedule',
   'reconcileAfterMinutes',
+  'partnerCenterRequestsPerMinute',
+  'eventMaxConcurrency',
 ] as const;
 
 const RETENTION_VALUES = new Set(Object.values(RetentionDays).filter((v): v is number => typeof v === 'number'));
@@ -137,5 +141,7 @@ export function stackPropsFromContext(tryGetContext: (key: string) => unknown): 
     ...optional('preflight', preflight as PreflightMode | undefined),
     ...optional('logRetention', retentionDays as RetentionDays | undefined),
     ...(Object.keys(afterPurchase).length > 0 ? { afterPurchase } : {}),
+    ...optional('partnerCenterRequestsPerMinute', positive('partnerCenterRequestsPerMinute')),
+    ...optional('eventMaxConcurrency', positive('eventMaxConcurrency')),
   };
 }

@@ -72,6 +72,7 @@ import {
   RECONCILER_FUNCTION,
   TRACKER_FUNCTION,
 } from './bundling.js';
+import { type EventPathSizing, eventPathSizing } from './event-path.js';
 
 export { EVENTS_FUNCTION, KEEPER_FUNCTION, RECONCILER_FUNCTION, TRACKER_FUNCTION };
 
@@ -105,6 +106,14 @@ export interface PartnerOrdersStackProps extends StackProps {
    * fewer than MIN_MAX_RECEIVE_COUNT (13), the receives that outlast an hour of throttling (docs/events.md).
    */
   maxReceiveCount?: number;
+  /**
+   * Partner Center requests a minute the partner tenant may make on the order resource: 500 (documented) by default,
+   * less when other tools share the tenant's limit. The event path's concurrency is derived from what is left after
+   * the tracking poll budget (infra/event-path.ts; docs/events.md, "Sizing for bulk").
+   */
+  partnerCenterRequestsPerMinute?: number;
+  /** The command queue's event source mapping: its maximum concurrency, instead of the derived one (2 … 1000). */
+  eventMaxConcurrency?: number;
   /**
    * How long an Idempotency-Key is remembered: MIN_IDEMPOTENCY_TTL (29 days) by default, and never less — a command
    * can wait that long in the queue and the DLQ, and its redrive must be a replay, not a second purchase.
@@ -354,6 +363,12 @@ export class PartnerOrdersStack extends Stack {
     ) as Record<FunctionName, NodejsFunction>;
 
     this.bus = new EventBus(this, 'Bus', { description: 'partner-orders commands in, outcomes out' });
+    // How many commands are worked on at once: from Partner Center's limit and answer times (infra/event-path.ts).
+    const sizing = eventPathSizing({
+      requestsPerMinute: props.partnerCenterRequestsPerMinute,
+      reservedPerMinute: props.afterPurchase?.pollBudgetPerMinute ?? DEFAULT_AFTER_PURCHASE.pollBudgetPerMinute,
+      maxConcurrency: props.eventMaxConcurrency,
+    });
     const eventsFunction = this.createFunction(EVENTS_FUNCTION, {
       retention,
       tracing: props.tracing ?? false,
@@ -362,7 +377,7 @@ export class PartnerOrdersStack extends Stack {
         ...deadlineEnv,
         ...idempotencyEnv,
         EVENT_BUS_NAME: this.bus.eventBusName,
-        EVENT_CONCURRENCY: '10',
+        EVENT_CONCURRENCY: String(sizing.recordsPerBatch),
       },
     });
     const keeper = this.createFunction(KEEPER_FUNCTION, {
@@ -426,6 +441,7 @@ export class PartnerOrdersStack extends Stack {
     ({ queue: this.queue, deadLetters: this.deadLetters } = this.createEventPath(
       eventsFunction,
       maxReceiveCountOf(props.maxReceiveCount),
+      sizing,
       props.eventProducers ?? [],
       // They publish lifecycle events (source partner-orders) too.
       [tracker.role as IRole, reconciler.role as IRole],
@@ -638,6 +654,7 @@ export class PartnerOrdersStack extends Stack {
   private createEventPath(
     fn: NodejsFunction,
     maxReceiveCount: number,
+    sizing: EventPathSizing,
     producers: readonly EventProducer[],
     publishers: readonly IRole[] = [],
   ): { queue: Queue; deadLetters: Queue } {
@@ -660,7 +677,13 @@ export class PartnerOrdersStack extends Stack {
       eventPattern: { detailType: [...COMMAND_TYPES], source: Match.anythingBut(OUTCOME_SOURCE) },
       targets: [new SqsQueue(queue)],
     });
-    fn.addEventSource(new SqsEventSource(queue, { batchSize: 10, reportBatchItemFailures: true, maxConcurrency: 5 }));
+    fn.addEventSource(
+      new SqsEventSource(queue, {
+        batchSize: sizing.batchSize,
+        reportBatchItemFailures: true,
+        maxConcurrency: sizing.maxConcurrency,
+      }),
+    );
     this.bus.grantPutEventsTo(fn);
     // Producers bound to their source; the queue reachable only through the rule (infra/authorization.ts).
     bindProducers(this.bus, [fn.role as IRole, ...publishers], producers);

@@ -9,6 +9,8 @@ import {
   THROTTLE_SURVIVAL_SECONDS,
   throttledSecondsBeforeLastDelivery,
 } from '../../functions/shared/events.js';
+import { stackPropsFromContext } from '../../infra/context.js';
+import { eventPathSizing, SECONDS_PER_THROTTLED_REQUEST } from '../../infra/event-path.js';
 import { synth } from '../support/infra.js';
 
 const redrive = (template: ReturnType<typeof synth>['template']) => {
@@ -47,5 +49,47 @@ describe('event path: redrive policy and backoff', () => {
     expect(redrive(synth({ maxReceiveCount: 20 }).template)).toMatchObject({ maxReceiveCount: 20 });
     expect(() => synth({ maxReceiveCount: 5 })).toThrow(/maxReceiveCount must be a whole number from 13 to 1000/);
     expect(() => synth({ maxReceiveCount: 13.5 })).toThrow(/maxReceiveCount/);
+  });
+
+  it("sizes the event source mapping from Partner Center's limit less the tracking budget: 22 records at once, one per batch", () => {
+    // (500 − 100 tracking) / 60 × 3.3 s held per throttled request = 22.
+    expect(eventPathSizing({ reservedPerMinute: 100 })).toEqual({
+      purchaseRequestsPerMinute: 400,
+      batchSize: 1,
+      recordsPerBatch: 1,
+      maxConcurrency: Math.round((400 / 60) * SECONDS_PER_THROTTLED_REQUEST),
+      recordsInFlight: 22,
+    });
+    const mapping = (template: ReturnType<typeof synth>['template']) =>
+      Object.values(template.findResources('AWS::Lambda::EventSourceMapping'))
+        .map((m) => m.Properties)
+        .find((p) => JSON.stringify(p.EventSourceArn).includes('Commands'));
+    const consumerEnv = (template: ReturnType<typeof synth>['template']) =>
+      Object.values(template.findResources('AWS::Lambda::Function'))
+        .map((f) => f.Properties.Environment?.Variables ?? {})
+        .find((v) => 'EVENT_BUS_NAME' in v && 'EVENT_CONCURRENCY' in v);
+    const plain = synth().template;
+    expect(mapping(plain)).toMatchObject({ BatchSize: 1, ScalingConfig: { MaximumConcurrency: 22 } });
+    expect(consumerEnv(plain)?.EVENT_CONCURRENCY).toBe('1');
+    // A tenant that shares its limit with other tools, and a smaller tracking budget.
+    const shared = synth({ partnerCenterRequestsPerMinute: 300, afterPurchase: { pollBudgetPerMinute: 50 } }).template;
+    expect(mapping(shared)).toMatchObject({ ScalingConfig: { MaximumConcurrency: Math.round((250 / 60) * 3.3) } });
+    expect(mapping(synth({ eventMaxConcurrency: 40 }).template)).toMatchObject({
+      ScalingConfig: { MaximumConcurrency: 40 },
+    });
+    expect(() => synth({ eventMaxConcurrency: 1 })).toThrow(
+      /maximum concurrency must be a whole number from 2 to 1000/,
+    );
+    expect(() => synth({ partnerCenterRequestsPerMinute: 100 })).toThrow(/left for purchases must be > 0/);
+  });
+
+  it('takes the limit and the concurrency as deploy options', () => {
+    const props = stackPropsFromContext(
+      (key) => ({ partnerCenterRequestsPerMinute: '300', eventMaxConcurrency: '12' })[key as string],
+    );
+    expect(props).toMatchObject({ partnerCenterRequestsPerMinute: 300, eventMaxConcurrency: 12 });
+    expect(() => stackPropsFromContext((key) => (key === 'eventMaxConcurrency' ? 'many' : undefined))).toThrow(
+      /eventMaxConcurrency must be a positive number/,
+    );
   });
 });
