@@ -56,7 +56,10 @@ export type KeyState =
 export interface IdempotencyStore {
   /** Runs `work` once per scope; a replay resolves with the stored outcome and `replayed: true`. */
   run(call: IdempotentCall, work: () => Promise<Outcome>, context?: Context): Promise<Outcome & { replayed: boolean }>;
-  /** Reads, and changes nothing. */
+  /**
+   * Reads, and changes nothing. A call whose fingerprint is undefined is read without comparing it (GET /purchases and
+   * the reconciler, for a purchase whose input was too large for its journal to keep: records.ts).
+   */
   peek(call: IdempotentCall): Promise<KeyState>;
   /**
    * What a keyed purchase keeps besides its outcome: its journal and its claims (exactly-once/records.ts). `command`
@@ -202,6 +205,13 @@ export function dynamoDBIdempotency(options: DynamoDBIdempotencyOptions): Idempo
   const client = options.client ?? new DynamoDBClient(IDEMPOTENCY_CLIENT_CONFIG);
   const persistenceStore = new OwnRecordPersistenceLayer(options.tableName, client);
   const keyPrefix = 'partner-orders';
+  // The same records, read without the payload check (a peek that has no fingerprint to compare).
+  const unvalidated = new OwnRecordPersistenceLayer(options.tableName, client);
+  const unvalidatedConfig = new IdempotencyConfig({
+    eventKeyJmesPath: 'scope',
+    throwOnNoIdempotencyKey: true,
+    expiresAfterSeconds: options.expiresAfterSeconds,
+  });
   const once = makeIdempotent(
     async (_call: IdempotentCall, work: () => Promise<Outcome>): Promise<Outcome & { replayed: boolean }> => ({
       ...(await work()),
@@ -218,9 +228,10 @@ export function dynamoDBIdempotency(options: DynamoDBIdempotencyOptions): Idempo
         command,
       ),
     async peek(call) {
-      persistenceStore.configure({ config, keyPrefix });
+      const layer = call.fingerprint === undefined ? unvalidated : persistenceStore;
+      layer.configure({ config: call.fingerprint === undefined ? unvalidatedConfig : config, keyPrefix });
       try {
-        const record = await persistenceStore.peek(call as unknown as Record<string, unknown>);
+        const record = await layer.peek(call as unknown as Record<string, unknown>);
         if (!record || record.getStatus() === IdempotencyRecordStatus.EXPIRED) return { idempotency: 'new' };
         if (record.getStatus() === IdempotencyRecordStatus.INPROGRESS) {
           const expiry = record.inProgressExpiryTimestamp;

@@ -1,6 +1,7 @@
 // The read routes after a purchase, end to end (local server → status function → Partner Center simulator on its own
 // clock): an order's state as its lines are provisioned, a cart's status and expiry, and GET /purchases/{key} in each
 // of its states, scoped to the caller like the key itself.
+import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createHandler as createOrderHandler } from '../../functions/create-order/handler.js';
 import { createHandler as createStatusHandler } from '../../functions/status/handler.js';
@@ -247,6 +248,30 @@ describe('after the purchase: read routes', () => {
       expect(JSON.parse(String(theirs.body))).toMatchObject({ type: 'urn:partner-orders:problem:not-found' });
       // Over HTTP without an authorizer (the local server) the caller is anonymous: not the buyer either.
       expect((await purchase('', key)).status).toBe(404);
+    });
+
+    it('answers for a purchase too large for its journal to keep its input (recorded by digest)', async () => {
+      const key = unique('show big');
+      // Random text does not compress: ~230 KB of lines, more than a journal keeps beside a cart (records.ts).
+      const big = {
+        lineItems: Array.from({ length: 100 }, (_, i) => ({
+          offerId: NCE,
+          quantity: 1 + i,
+          friendlyName: randomBytes(192).toString('base64'),
+          provisioningContext: { note: randomBytes(1_500).toString('base64') },
+        })),
+      };
+      const placed = await stack.request('POST', ORDERS, big, { 'Idempotency-Key': key });
+      expect(placed.status).toBe(201);
+      const again = await stack.request('POST', ORDERS, big, { 'Idempotency-Key': key });
+      expect(again.headers.get('idempotent-replayed')).toBe('true');
+      // Another request with the key is still told apart (the digest), and refused.
+      const other = await stack.request('POST', ORDERS, orderOf(key), { 'Idempotency-Key': key });
+      expect(other.status).toBe(422);
+      const shown = await purchase('', key);
+      expect(shown.json.purchases).toEqual([
+        expect.objectContaining({ state: 'succeeded', orderIds: [placed.json.id], status: 201 }),
+      ]);
     });
 
     it('lists one purchase per operation and customer used with the key, and refuses a bad key', async () => {

@@ -2,6 +2,7 @@
 // (the answer lost, and Partner Center could not be read to find out) are looked for with the same reconcile code a
 // retry uses, and end as PurchaseReconciled (found, claimed, tracked), or PurchaseNeedsAttention (nothing found, or
 // two candidate orders). Nothing is ever bought by the reconciler.
+import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createHandler as createReconcilerHandler } from '../../functions/reconcile-purchases/handler.js';
 import type { PurchaseJournals } from '../../functions/shared/exactly-once/journals.js';
@@ -164,6 +165,25 @@ describe('the reconciler of purchases whose outcome is unknown', () => {
     });
     expect(await journals().claimOwner(CUSTOMER, placed?.id ?? '')).toBeUndefined();
     expect(queue.sent).toEqual([]);
+  });
+
+  it('cannot match an order too large for its journal to keep its lines: PurchaseNeedsAttention (unreadable)', async () => {
+    const key = unique('too-big');
+    const big = {
+      lineItems: Array.from({ length: 100 }, (_, i) => ({
+        offerId: NCE,
+        quantity: 1 + i,
+        friendlyName: randomBytes(192).toString('base64'),
+        provisioningContext: { note: randomBytes(1_500).toString('base64') },
+      })),
+    };
+    stack.simulator.injectFault({ kind: 'commit-then-drop', times: 1, match: { method: 'POST', path: /\/orders$/ } });
+    stack.simulator.injectFault({ kind: 'server-error', match: { method: 'GET', path: /\/orders$/ } });
+    const lost = await stack.request('POST', ORDERS, big, { 'Idempotency-Key': key });
+    stack.simulator.clearFaults();
+    expect(lost.status).toBe(502);
+    expect(await run()).toMatchObject({ needsAttention: 1 });
+    expect(eventFor(key)?.detail).toMatchObject({ reason: 'unreadable', operation: 'createOrder' });
   });
 
   it('leaves alone what is too recent, what a retry is running, and what ran out of budget', async () => {

@@ -68,12 +68,13 @@ describe.each(synthesised)('deployed: $name', ({ name, props, template, stack })
     expect(permissions.length).toBeGreaterThan(0);
     for (const permission of permissions) {
       expect(['apigateway.amazonaws.com', 'events.amazonaws.com'], name).toContain(permission.Principal);
-      // Scoped to the one API (its id) or the one schedule rule, never any source.
+      // Scoped to the one API (its id) or one schedule rule (the keeper's, the reconciler's), never any source.
       expect(permission.SourceArn, JSON.stringify(permission)).toBeDefined();
-      expect(JSON.stringify(permission.SourceArn)).toMatch(/Api|KeeperSchedule/);
+      expect(JSON.stringify(permission.SourceArn)).toMatch(/Api|KeeperSchedule|ReconcilerSchedule/);
     }
+    // The command queue's consumer, and the provisioning tracking queue's.
     const mappings = Object.values(template.findResources('AWS::Lambda::EventSourceMapping'));
-    expect(mappings).toHaveLength(1);
+    expect(mappings).toHaveLength(2);
   });
 
   it('no role reaches another secret or table, a wildcard resource, or an action wildcard', () => {
@@ -110,14 +111,23 @@ describe.each(synthesised)('deployed: $name', ({ name, props, template, stack })
           );
         }
         if (actions.some((a) => a.startsWith('dynamodb:'))) {
-          expect(resources, name).toEqual([table]);
-          expect(
-            actions.every((a) => /^dynamodb:(GetItem|PutItem|UpdateItem|DeleteItem)$/.test(a)),
-            `${actions}`,
-          ).toBe(true);
+          // Items of the one table; and the reconciler's Query of its unresolved index (docs/after-purchase.md).
+          if (actions.includes('dynamodb:Query')) {
+            expect(actions).toEqual(['dynamodb:Query']);
+            expect(resources, name).toEqual([{ 'Fn::Join': ['', [table, '/index/unresolved']] }]);
+          } else {
+            expect(resources, name).toEqual([table]);
+            expect(
+              actions.every((a) => /^dynamodb:(GetItem|PutItem|UpdateItem|DeleteItem)$/.test(a)),
+              `${actions}`,
+            ).toBe(true);
+          }
         }
         if (actions.some((a) => a.startsWith('sqs:'))) {
-          expect(JSON.stringify(resources)).toMatch(/^\[\{"Fn::GetAtt":\["Commands[0-9A-F]*","Arn"\]\}\]$/);
+          // The command queue, or the provisioning tracking delay queue: one queue per statement, never a wildcard.
+          expect(JSON.stringify(resources)).toMatch(
+            /^\[\{"Fn::GetAtt":\["(Commands|ProvisioningTracking)[0-9A-F]{8}","Arn"\]\}\]$/,
+          );
         }
         if (actions.some((a) => a.startsWith('events:'))) {
           expect(resources).toEqual([{ 'Fn::GetAtt': [idOf(template, 'AWS::Events::EventBus')[0], 'Arn'] }]);

@@ -12,6 +12,7 @@
 //   - a pointer item per caller and key (`partner-orders#key#<sha256([caller, key])>`) lists the journals sent with
 //     that key (one per operation and customer), written once, before the journal's first write.
 import { createHash } from 'node:crypto';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import {
   ConditionalCheckFailedException,
   type DynamoDBClient,
@@ -52,9 +53,20 @@ export interface RecordedCommand {
   operation: string;
   customerId: string;
   idempotencyKey: string;
-  /** The validated input (the idempotency fingerprint's `input`). */
-  input: unknown;
+  /**
+   * The validated input (the idempotency fingerprint's `input`). Left out of the journal when even compressed it
+   * would take more than MAX_RECORDED_COMMAND_BYTES: `inputDigest` then stands for it.
+   */
+  input?: unknown;
+  /** sha256 of the input as canonical JSON: what a reused key is compared by. */
+  inputDigest?: string;
 }
+
+/**
+ * The most a recorded command may take in the journal, compressed: the journal also holds a created cart (up to a
+ * request body's size) and must stay inside DynamoDB's 400 KB item. A larger one is recorded without its input.
+ */
+export const MAX_RECORDED_COMMAND_BYTES = 64 * 1024;
 
 /** The reconciler's verdict on a purchase whose outcome was unknown. */
 export interface Resolution {
@@ -137,6 +149,23 @@ const canonical = (value: unknown): string =>
       : v,
   );
 
+/** What a reused key's request is compared by: the recorded digest, or the digest of the input. */
+export const inputDigestOf = (command: RecordedCommand) => command.inputDigest ?? hash(canonical(command.input));
+
+/** The command as the journal keeps it: gzipped JSON, with its input when that fits (MAX_RECORDED_COMMAND_BYTES). */
+function encodeCommand(command: RecordedCommand): Uint8Array {
+  const inputDigest = inputDigestOf(command);
+  const full = gzipSync(JSON.stringify({ ...command, inputDigest }));
+  if (full.length <= MAX_RECORDED_COMMAND_BYTES) return full;
+  const { input: _input, ...rest } = command;
+  return gzipSync(JSON.stringify({ ...rest, inputDigest }));
+}
+
+function decodeCommand(value: unknown): RecordedCommand | undefined {
+  if (value instanceof Uint8Array) return JSON.parse(gunzipSync(value).toString('utf8')) as RecordedCommand;
+  return typeof value === 'string' ? (JSON.parse(value) as RecordedCommand) : undefined;
+}
+
 /** The journal's owner hash for an idempotency scope (the claims carry it too). */
 export const ownerOf = (scope: string) => hash(scope);
 /** The pointer item of a caller's key. */
@@ -216,8 +245,8 @@ export function dynamoDBPurchaseRecords(
           },
           ExpressionAttributeValues: marshall({
             ':expiration': expiration(),
-            // As JSON text, like the cart: the input's keys and nulls survive as they came.
-            ...(withCommand ? { ':command': JSON.stringify(command) } : {}),
+            // As JSON (gzipped: a request body can be 256 KB), so that the input's keys and nulls survive as they came.
+            ...(withCommand ? { ':command': encodeCommand(command) } : {}),
             ...values,
           }),
           ReturnValues: 'ALL_NEW',
@@ -236,7 +265,7 @@ export function dynamoDBPurchaseRecords(
       entry = fromItem(result.Item);
       // Powertools refuses a key reused with another request only while its record exists, and the record of an
       // attempt whose outcome was unknown is gone: the journal remembers what that attempt asked for.
-      if (command && entry.command && canonical(entry.command.input) !== canonical(command.input)) {
+      if (command && entry.command && inputDigestOf(entry.command) !== inputDigestOf(command)) {
         throw new IdempotencyConflictError('mismatch');
       }
       return entry;
@@ -397,7 +426,7 @@ export function fromItem(item: Parameters<typeof unmarshall>[0] | undefined): Jo
     ...(raw.requestIds instanceof Set ? { requestIds: [...(raw.requestIds as Set<string>)] } : {}),
     ...(raw.cart === undefined ? {} : { cart: parsed(raw.cart) }),
     ...(raw.before === undefined ? {} : { before: parsed(raw.before) }),
-    ...(raw.command === undefined ? {} : { command: parsed(raw.command) as RecordedCommand }),
+    ...(raw.command === undefined ? {} : { command: decodeCommand(raw.command) as RecordedCommand }),
     ...(raw[UNRESOLVED_INDEX.partitionKey] === undefined ? {} : { unresolved: true }),
     ...(raw.resolution === undefined ? {} : { resolution: parsed(raw.resolution) as Resolution }),
   };

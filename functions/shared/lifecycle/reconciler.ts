@@ -128,7 +128,10 @@ async function reconcileOne(
   const scope = scopeOf(command);
   const state = await deps.idempotency.peek({
     scope,
-    fingerprint: { operation: command.operation, customerId: command.customerId, input: command.input },
+    fingerprint:
+      command.input === undefined
+        ? undefined
+        : { operation: command.operation, customerId: command.customerId, input: command.input },
   });
   if (state.idempotency === 'in-progress') return 'skipped';
   if (state.idempotency === 'replay') {
@@ -219,6 +222,14 @@ async function look(
   const claim = (id: string) => records.claim(customerId, id);
   const since = (entry.firstSentAt ?? entry.lastSentAt ?? 0) - deps.skewMs;
   const notFound = (detail: string): Verdict => ({ outcome: 'not-found', detail });
+  // An order or add-on too large for its journal to keep its lines cannot be matched line by line.
+  const needsLines = command.operation === 'createOrder' || command.operation === 'addOnToOrder';
+  if (needsLines && command.input === undefined) {
+    return {
+      outcome: 'unreadable',
+      detail: 'The request was too large for its journal to keep its lines, so the purchase cannot be matched.',
+    };
+  }
   switch (command.operation) {
     case 'createOrder': {
       const keys = lineKeys((command.input as CreateOrderRequest).lineItems);
