@@ -8,7 +8,7 @@
 // Every loop is bounded in count (and autocannon in time); everything listens on 127.0.0.1 only; children are
 // stopped at the end. BENCH_QUICK=1 runs fewer invocations (a smoke run; figures are then rougher).
 import { execFileSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { arch, cpus, release, totalmem, type } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { dynamoDBIdempotency } from '../functions/shared/idempotency.js';
@@ -233,10 +233,16 @@ const seconds = (performance.now() - started) / 1000;
 out(`done in ${seconds.toFixed(0)} s; figures in bench/results.json`);
 console.log(lines.join('\n'));
 
+// `npm run bench:bulk` writes its own figures into the same file (under `bulk`): kept.
+const resultsFile = new URL('./results.json', import.meta.url);
+const bulk = existsSync(resultsFile)
+  ? (JSON.parse(readFileSync(resultsFile, 'utf8')) as { bulk?: unknown }).bulk
+  : undefined;
 writeFileSync(
-  new URL('./results.json', import.meta.url),
+  resultsFile,
   `${JSON.stringify(
     {
+      ...(bulk === undefined ? {} : { bulk }),
       generatedAt: new Date().toISOString(),
       git: { revision, uncommittedChanges: dirty },
       machine,

@@ -35,6 +35,10 @@ export interface BucketUsage {
   tokens: number;
   /** When the bucket was first used (simulator clock, ms); it started full. */
   since: number;
+  /** The last request it was asked for (admitted or refused), and the tokens left right after it. */
+  last: { at: number; tokens: number };
+  /** The fewest tokens it held after a request: how much of the burst was used. */
+  lowest: number;
 }
 
 /** The order and cart resources of one customer (`/v1/customers/{id}/orders…`, `…/carts…`). */
@@ -80,10 +84,14 @@ export class PartnerCenterThrottle {
     if (bucket.tokens >= 1) {
       bucket.tokens -= 1;
       bucket.usage.admitted++;
+      bucket.usage.last = { at: now, tokens: bucket.tokens };
+      bucket.usage.lowest = Math.min(bucket.usage.lowest, bucket.tokens);
       return undefined;
     }
     bucket.usage.refused++;
     if (this.options.chargeRefused) bucket.tokens = Math.max(bucket.tokens - 1, -this.burst);
+    bucket.usage.last = { at: now, tokens: bucket.tokens };
+    bucket.usage.lowest = Math.min(bucket.usage.lowest, bucket.tokens);
     // Seconds until a whole token is back, as Partner Center says them: whole seconds, at least 1.
     return Math.max(1, Math.ceil((1 - bucket.tokens) / this.perMs / 1000));
   }
@@ -92,7 +100,7 @@ export class PartnerCenterThrottle {
   usage(now: number): BucketUsage[] {
     return [...this.buckets.keys()].map((key) => {
       const bucket = this.bucket(key, now);
-      return { ...bucket.usage, tokens: bucket.tokens };
+      return { ...bucket.usage, tokens: bucket.tokens, last: { ...bucket.usage.last } };
     });
   }
 
@@ -103,7 +111,16 @@ export class PartnerCenterThrottle {
   private bucket(key: string, now: number): Bucket {
     let bucket = this.buckets.get(key);
     if (!bucket) {
-      bucket = { tokens: this.burst, at: now, usage: { key, admitted: 0, refused: 0, tokens: this.burst, since: now } };
+      const usage = {
+        key,
+        admitted: 0,
+        refused: 0,
+        tokens: this.burst,
+        since: now,
+        last: { at: now, tokens: this.burst },
+        lowest: this.burst,
+      };
+      bucket = { tokens: this.burst, at: now, usage };
       this.buckets.set(key, bucket);
     }
     if (now > bucket.at) {

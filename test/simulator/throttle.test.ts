@@ -29,7 +29,9 @@ describe('PartnerCenterThrottle (token bucket)', () => {
     expect(bucket.take('POST', orders(A), t + 999)).toBe(1);
     expect(bucket.take('POST', orders(A), t + 1000)).toBeUndefined();
     // A minute's quiet fills it up to the burst, no further.
-    expect(bucket.usage(t + 600_000)).toEqual([{ key: PARTNER, admitted: 4, refused: 2, tokens: 3, since: t }]);
+    expect(bucket.usage(t + 600_000)).toEqual([
+      { key: PARTNER, admitted: 4, refused: 2, tokens: 3, since: t, last: { at: t + 1000, tokens: 0 }, lowest: 0 },
+    ]);
     const slow = new PartnerCenterThrottle({ perMinute: 6, burst: 1 }, PARTNER);
     expect(slow.take('POST', orders(A), t)).toBeUndefined();
     expect(slow.take('POST', orders(A), t)).toBe(10);
