@@ -139,12 +139,12 @@ export function wireAfterPurchase(
       role.addToPrincipalPolicy(new PolicyStatement({ actions: ['sqs:SendMessage'], resources: [queue.queueArn] }));
       fn.addEnvironment('TRACKING_QUEUE_URL', queue.queueUrl);
       senders.push(role.roleArn);
-      // A purchase placed and not followed is logged (`trackingNotStarted`): one metric, alarmed.
+      // A purchase placed and not followed is logged (`trackingProblem: not-started`): one metric, alarmed.
       new MetricFilter(scope, `${fn.node.id}TrackingNotStarted`, {
         logGroup: fn.logGroup as never,
         metricNamespace: options.metricsNamespace,
         metricName: 'TrackingNotStarted',
-        filterPattern: FilterPattern.booleanValue('$.trackingNotStarted', true),
+        filterPattern: FilterPattern.stringValue('$.trackingProblem', '=', 'not-started'),
         metricValue: '1',
       });
     }

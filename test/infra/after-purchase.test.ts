@@ -148,7 +148,7 @@ describe('after the purchase, deployed', () => {
       .map((f) => f.Properties)
       .filter((f) => f.MetricTransformations[0].MetricName === 'TrackingNotStarted');
     expect(filters).toHaveLength(5);
-    for (const filter of filters) expect(filter.FilterPattern).toBe('{ $.trackingNotStarted IS TRUE }');
+    for (const filter of filters) expect(filter.FilterPattern).toBe('{ $.trackingProblem = "not-started" }');
   });
 
   it('takes its options from the deploy context, and refuses values that would not fit', () => {

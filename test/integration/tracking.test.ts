@@ -21,7 +21,7 @@ const ORDERS = `/customers/${CUSTOMER}/orders`;
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
 const PROVISIONING_MS = 12 * MINUTE;
-captureLogs();
+const logs = captureLogs();
 
 let counter = 0;
 const unique = (name: string) => `${name}-${Date.now()}-${counter++}`;
@@ -278,6 +278,12 @@ describe('provisioning tracking', () => {
     try {
       const placed = await stack.request('POST', ORDERS, orderOf(unique('no-queue')));
       expect(placed.status).toBe(201);
+      // The line the TrackingNotStarted metric filter counts ({ $.trackingProblem = "not-started" }).
+      const line = logs
+        .lines()
+        .map((l) => JSON.parse(l))
+        .find((l) => l.trackingProblem === 'not-started' && l.orderId === placed.json.id);
+      expect(line).toMatchObject({ level: 'ERROR', message: 'provisioning tracking not started' });
     } finally {
       queue.send = send;
     }

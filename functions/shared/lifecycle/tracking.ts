@@ -116,9 +116,9 @@ export function provisioningTracking(
       );
       results.forEach((result, i) => {
         if (result.status === 'rejected') {
-          // Alarmed (TrackingNotStarted, a metric filter on this line): the order is placed but nobody follows it.
+          // Alarmed (TrackingNotStarted, a metric filter on this field): the order is placed but nobody follows it.
           logger.error('provisioning tracking not started', {
-            trackingNotStarted: true,
+            trackingProblem: 'not-started',
             orderId: orders.orderIds[i],
             error: result.reason,
           });
