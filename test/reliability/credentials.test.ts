@@ -98,7 +98,8 @@ const probeHungSecretsManager = () => {
 
 /**
  * The stack's metric filters, evaluated on a log line: the alarm fires on a line the filter matches. Only the
- * pattern shape the stack uses (`{ $.field = "value" }`, joined by &&) is understood; anything else fails the test.
+ * pattern shapes the stack uses (`$.field = "value"` and `$.field IS TRUE|FALSE`, each optionally in parentheses,
+ * joined by &&) are understood; anything else fails the test.
  */
 let filtersOfStack: { metric: string; matches: (line: string) => boolean }[] | undefined;
 function metricFilters(): { metric: string; matches: (line: string) => boolean }[] {
@@ -116,9 +117,14 @@ function readMetricFilters(): { metric: string; matches: (line: string) => boole
       .replace(/^\{\s*|\s*\}$/g, '')
       .split('&&')
       .map((term) => {
-        const m = /^\s*\$\.([\w.]+)\s*=\s*"([^"]*)"\s*$/.exec(term);
+        const bare = term.trim().replace(/^\((.*)\)$/, '$1');
+        const m =
+          /^\s*\$\.([\w.]+)\s*=\s*"([^"]*)"\s*$/.exec(bare) ?? /^\s*\$\.([\w.]+)\s+IS\s+(TRUE|FALSE)\s*$/.exec(bare);
         if (!m) throw new Error(`metric filter pattern not understood: ${pattern}`);
-        return { path: (m[1] as string).split('.'), value: m[2] as string };
+        return {
+          path: (m[1] as string).split('.'),
+          value: (m[2] as string).replace(/^(TRUE|FALSE)$/, (b) => b.toLowerCase()),
+        };
       });
     seen.set(filter.MetricTransformations[0].MetricName, (line: string) => {
       let entry: unknown;

@@ -60,6 +60,13 @@ export function fakePartnerCenter() {
       carts.set(id, { customerId, lines: b.lineItems ?? [] });
       return [201, { id, status: 'Active', lineItems: (b.lineItems ?? []).map((l) => ({ ...l, orderGroup: '0' })) }];
     }
+    m = /^\/v1\/customers\/([^/]+)\/carts\/([^/]+)$/.exec(path);
+    if (m && method === 'GET') {
+      // The purchase policy reads a cart back to judge its checkout: a cart nobody made here has one line.
+      const id = decodeURIComponent(m[2] ?? '');
+      const lines = carts.get(id)?.lines ?? [{ catalogItemId: 'unknown-cart', quantity: 1, billingCycle: 'monthly' }];
+      return [200, { id, status: 'Active', lineItems: lines.map((l) => ({ ...l, orderGroup: '0' })) }];
+    }
     m = /^\/v1\/customers\/([^/]+)\/carts\/([^/]+)\/checkout$/.exec(path);
     if (m && method === 'POST') {
       const cart = carts.get(decodeURIComponent(m[2] ?? ''));

@@ -27,6 +27,10 @@ function setup(
     baseUrl: 'https://pc.test',
     tokens: { get: async () => ({ value: 'access-token-value', expiresAt: Date.now() + 3_600_000, mode: 'app-only' }) },
     fetch: (async (url: string, init: RequestInit) => {
+      // The purchase policy reads a checkout's cart back to judge its lines (a read: not recorded as sent).
+      if (init.method === 'GET' && /\/carts\/[^/]+$/.test(url)) {
+        return new Response(JSON.stringify({ id: url.split('/').pop(), status: 'Active', lineItems: [cartLine] }));
+      }
       sent.push({ url, init });
       return reply(url, init);
     }) as unknown as typeof fetch,
