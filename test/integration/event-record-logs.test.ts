@@ -18,7 +18,9 @@ const orderDetail = (customerId: string) => ({
 });
 const cartDetail = (customerId: string) => ({
   customerId,
-  lineItems: [{ catalogItemId: 'CFQ7TTC0LH18:0001:CFQ7TTC0K59S', quantity: 2, billingCycle: 'monthly', termDuration: 'P1Y' }],
+  lineItems: [
+    { catalogItemId: 'CFQ7TTC0LH18:0001:CFQ7TTC0K59S', quantity: 2, billingCycle: 'monthly', termDuration: 'P1Y' },
+  ],
   checkout: true,
 });
 type Line = Record<string, unknown>;
