@@ -44,6 +44,8 @@ describe('order-events: EventBridge → SQS → Lambda', () => {
           PARTNER_CENTER_AUTHORITY_URL: url,
           PARTNER_CENTER_CREDENTIALS: JSON.stringify(DEFAULT_SIMULATOR_CREDENTIALS),
           UPSTREAM_ATTEMPT_TIMEOUT_MS: '1000',
+          // An attempt whose outcome is unknown is not sent again for a second (not 120 s).
+          RECONCILE_SETTLE_SECONDS: '1',
           // Made-up terms: no catalog pre-flight here (test/integration/catalog.test.ts has it on the event path).
           PREFLIGHT: 'off',
         }),
@@ -163,6 +165,8 @@ describe('order-events: EventBridge → SQS → Lambda', () => {
     // The only record fails: Powertools reports the whole batch as failed by throwing.
     await expect(run([record])).rejects.toThrow(/All records failed/);
     simulator.clearFaults();
+    // The command was sent and its outcome is unknown: the redelivery comes once the attempt has settled (1 s here).
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
     const before = simulator.ledger.orders.length;
     expect((await run([record])).batchItemFailures).toEqual([]);
     expect(simulator.ledger.orders.length - before).toBe(1);

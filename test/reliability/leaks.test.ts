@@ -124,9 +124,10 @@ describe('leak-prone paths', () => {
     ).catch((e: Error) => e);
     leaks.response(String(error));
     leaks.response(published);
-    const thrown = await createOrderHandler(stack.deps)({ customerId: CUSTOMER, ...order }, lambdaContext()).catch(
-      (e: Error & { problem?: unknown }) => e,
-    );
+    const thrown = await createOrderHandler(stack.deps)(
+      { customerId: CUSTOMER, ...order, idempotencyKey: 'leaks-credentials' },
+      lambdaContext(),
+    ).catch((e: Error & { problem?: unknown }) => e);
     expect((thrown as Error).name).toBe('PartnerOrdersRetryableError');
     leaks.response(`${String(thrown)} ${JSON.stringify((thrown as { problem?: unknown }).problem)}`);
     leaks.response((thrown as Error).stack ?? '');
