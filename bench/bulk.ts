@@ -132,6 +132,7 @@ export async function measureBulk(options: BulkOptions) {
     return `b0c0a000-0000-4000-8000-${hex}`;
   });
   let delays = 0;
+  let holds = 0;
   const config = readConfig({
     PARTNER_CENTER_URL: url,
     PARTNER_CENTER_AUTHORITY_URL: url,
@@ -168,6 +169,11 @@ export async function measureBulk(options: BulkOptions) {
       delay: async (record, seconds) => {
         delays++;
         queue.changeVisibility(record.receiptHandle, seconds);
+      },
+      // As the deployed handler: a throttled record keeps its place while it waits (on the simulated clock).
+      holdThrottled: (ms) => {
+        holds++;
+        return clock.sleep(ms);
       },
     } as EventDependencies;
     return createHandler(deps, options.recordsPerBatch);
@@ -233,6 +239,7 @@ export async function measureBulk(options: BulkOptions) {
   busyRecordMs = 0;
   batches = 0;
   delays = 0;
+  holds = 0;
 
   const start = clock.now();
   enqueue(options.commands, 'bulk', 0);
@@ -360,6 +367,7 @@ export async function measureBulk(options: BulkOptions) {
     throttled: throttled.length,
     waitedShare: round(waitedCommands.size / options.commands, 4),
     delayedOnQueue: delays,
+    heldInPlace: holds,
     commandToOutcomeSeconds: {
       p50: round(percentile(toOutcome, 50), 1),
       p99: round(percentile(toOutcome, 99), 1),
@@ -494,7 +502,7 @@ export function bulkTable(r: BulkResult): string {
     `${'figure'.padEnd(width)}  value                goal`,
     `${'-'.repeat(width)}  -------------------  ----------------------------`,
     ...rows.map(([a, b, c]) => `${a.padEnd(width)}  ${b.padEnd(19)}  ${c}`),
-    `   ${r.writesAdmitted} purchase writes admitted (${r.writesPerMinute}/min over the run, burst included), ${r.readsAdmitted} reads; ${r.throttled} × 429 (${r.delayedOnQueue} commands delayed on the queue); ${r.purchasesPerMinute} purchases/min`,
+    `   ${r.writesAdmitted} purchase writes admitted (${r.writesPerMinute}/min over the run, burst included), ${r.readsAdmitted} reads; ${r.throttled} × 429 (${r.heldInPlace} records held in place, ${r.delayedOnQueue} delayed on the queue); ${r.purchasesPerMinute} purchases/min`,
     `   records in flight ${r.recordsInFlightMean} on average (at most ${s.maxConcurrency * s.recordsPerBatch}), held ${r.secondsPerWrite} s per purchase write; mean service: order ${r.meanServiceSeconds.order} s, cart + checkout ${r.meanServiceSeconds.cartCheckout} s; ${r.catalogReads} catalog reads`,
     `   ${r.batches} invocations, ${r.sqs.receives} receives, ${r.sqs.duplicateDeliveries} duplicate deliveries; ${r.outcomesPublished} outcome events`,
     `   rejected ${r.rejected}, bought without a ledger entry ${r.unbought}, ledger entries no command asked for ${r.strays}, extra carts ${r.extraCarts}`,

@@ -34,6 +34,7 @@ export const handler = createHandler(
     ...createDependencies(config),
     publish: eventBridgePublisher(process.env.EVENT_BUS_NAME ?? 'default'),
     delay: sqsDelay(),
+    holdThrottled: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
   },
   Number(process.env.EVENT_CONCURRENCY ?? DEFAULT_EVENT_CONCURRENCY),
 );

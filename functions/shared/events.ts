@@ -64,6 +64,11 @@ export interface EventDependencies extends CommandDependencies {
   publish(events: OutcomeEvent[]): Promise<void>;
   /** Keeps a message invisible for `seconds` (redeliveryDelaySeconds: Retry-After or backoff) before it comes again. */
   delay(record: SQSRecord, seconds: number): Promise<void>;
+  /**
+   * Waits while a throttled record keeps its place (the deployed handler: a timer). Absent, a throttled record goes
+   * back to the queue at once (handlers built by hand in tests).
+   */
+  holdThrottled?: (ms: number, record: SQSRecord) => Promise<void>;
   deadlineMarginMs: number;
 }
 
@@ -186,6 +191,9 @@ export const MIN_MAX_RECEIVE_COUNT = (() => {
 /** The queue's redrive policy: the hour of throttling, plus two receives for other transient failures (15). */
 export const DEFAULT_MAX_RECEIVE_COUNT = MIN_MAX_RECEIVE_COUNT + 2;
 
+/** Time kept after holding a throttled record, to hand it back to the queue and answer. */
+const HOLD_MARGIN_MS = 2_000;
+
 /** SQS's ApproximateReceiveCount of this delivery (1 for the first). */
 const receiveCountOf = (record: SQSRecord) => Math.max(1, Number(record.attributes?.ApproximateReceiveCount) || 1);
 
@@ -247,6 +255,7 @@ async function handleRecord(
     customerId: parsed.command.customerId,
     operation: parsed.command.operation,
   });
+  const deadline = Date.now() + remainingMs - deps.deadlineMarginMs;
   // The MS-CorrelationId sent to Partner Center is the one the outcome event carries.
   if (GUID.test(parsed.commandId)) correlationId = parsed.commandId.toLowerCase();
   try {
@@ -258,7 +267,7 @@ async function handleRecord(
         idempotencyKeyPath: '/detail/idempotencyKey',
         dryRun: false,
         correlationId,
-        deadline: Date.now() + remainingMs - deps.deadlineMarginMs,
+        deadline,
         ...(context ? { context } : {}),
       },
       deps,
@@ -288,18 +297,30 @@ async function handleRecord(
     // has settled), backing off on the receive count, not at the queue's next visibility timeout.
     // A checkout that did not complete after its cart was created carries the reason as its cause.
     const reason = error instanceof CheckoutAfterCartError ? error.cause : error;
-    const delay =
-      reason instanceof PartnerCenterError && reason.status === 429
+    const throttled = reason instanceof PartnerCenterError && reason.status === 429;
+    let delay =
+      throttled || reason instanceof OutcomeUnknownError
         ? redeliveryDelaySeconds(receiveCountOf(record), reason.retryAfterSeconds)
-        : reason instanceof OutcomeUnknownError
-          ? redeliveryDelaySeconds(receiveCountOf(record), reason.retryAfterSeconds)
-          : undefined;
+        : undefined;
+    let heldMs = 0;
+    if (throttled && delay !== undefined && deps.holdThrottled) {
+      // A throttled record keeps its place (its share of the event source mapping's concurrency) for as much of the
+      // delay as the invocation has left, instead of freeing it at once for the next command to be throttled in turn:
+      // throttling then slows the whole event path down, and its retries stop adding to Partner Center's count.
+      const hold = Math.min(delay * 1000, deadline - Date.now() - HOLD_MARGIN_MS);
+      if (hold > 0) {
+        await deps.holdThrottled(hold, record);
+        heldMs = Math.round(hold);
+        delay = Math.max(0, Math.ceil(delay - hold / 1000));
+      }
+    }
     if (delay !== undefined) await deps.delay(record, delay).catch(() => undefined);
     logger.warn('command will be retried', {
       messageId: record.messageId,
       status: problem.status,
       receiveCount: receiveCountOf(record),
       retryAfterSeconds: delay,
+      ...(heldMs > 0 ? { heldMs } : {}),
       ...credentialFields(error),
     });
     throw new RetryLaterError(`${problem.status} ${problem.title}`, { cause: error });

@@ -12,6 +12,7 @@ import {
   REDELIVERY_BACKOFF,
   THROTTLE_SURVIVAL_SECONDS,
 } from '../../functions/shared/events.js';
+import { lambdaContext } from '../support/events.js';
 import { eventBridgeEvent } from '../support/sqs.js';
 import { type Stack, startStack } from '../support/stack.js';
 
@@ -123,5 +124,42 @@ describe('order-events under an hour of sustained throttling', () => {
     expect(queue.deadLetters).toHaveLength(2);
     expect(published).toEqual([]);
     expect(stack.simulator.ledger.orders).toHaveLength(0);
+  });
+
+  it('a throttled record keeps its place for what the invocation has left of the delay, then goes back for the rest', async () => {
+    const queue = new SimulatedQueue({
+      clock,
+      visibilityTimeoutSeconds: 360,
+      maxReceiveCount: DEFAULT_MAX_RECEIVE_COUNT,
+    });
+    const holds: number[] = [];
+    const handler = createHandler({
+      ...stack.deps,
+      publish: async (events) => {
+        published.push(...events);
+      },
+      delay: async (record, seconds) => {
+        delays.push({ receive: Number(record.attributes.ApproximateReceiveCount), seconds });
+      },
+      holdThrottled: async (ms) => {
+        holds.push(ms);
+      },
+    } as EventDependencies);
+    stack.simulator.injectFault({ kind: 'throttle', retryAfterSeconds: 30, match: { path: PURCHASE_RESOURCES } });
+    queue.send(
+      JSON.stringify(
+        eventBridgeEvent('CreateOrder', {
+          customerId: CUSTOMER,
+          lineItems: [{ offerId: 'CFQ7TTC0LH18:0001:CFQ7TTC0K59S', quantity: 1, termDuration: 'P1Y' }],
+        }),
+      ),
+    );
+    // 20 s left: 1 s of deadline margin and 2 s to hand the record back leave 17 s to hold of the 30 asked for.
+    // The only record failed: Powertools fails the whole batch by throwing.
+    await expect(handler({ Records: queue.receive(1) }, lambdaContext(20_000))).rejects.toThrow(/All records failed/);
+    expect(holds).toHaveLength(1);
+    expect(holds[0]).toBeGreaterThan(16_000);
+    expect(holds[0]).toBeLessThanOrEqual(17_000);
+    expect(delays).toEqual([{ receive: 1, seconds: 30 - Math.floor((holds[0] ?? 0) / 1000) }]);
   });
 });

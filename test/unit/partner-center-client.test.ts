@@ -142,6 +142,22 @@ describe('PartnerCenterClient', () => {
     expect(sleeps).toEqual([2000]);
   });
 
+  it('backs off exponentially on 429 after 429, honouring Retry-After; without one, 1 s first; the error says only what Partner Center said', async () => {
+    const throttled = (retryAfter?: string) =>
+      json(
+        429,
+        { statusCode: 429, message: 'Rate limit is exceeded.' },
+        retryAfter === undefined ? {} : { 'retry-after': retryAfter },
+      );
+    const { pc, sleeps } = client([throttled(), throttled('1'), throttled('3'), json(201, { id: 'o1' })]);
+    await expect(pc.send(order, call)).resolves.toMatchObject({ attempts: 4 });
+    expect(sleeps).toEqual([1000, 2000, 4000]);
+    const again = client([throttled(), throttled(), throttled(), throttled()]);
+    const error = await again.pc.send(order, call).catch((e: unknown) => e);
+    expect(error).toMatchObject({ status: 429, retryAfterSeconds: undefined });
+    expect(again.sleeps).toEqual([1000, 2000, 4000]);
+  });
+
   it('gives up on 429 when Retry-After runs past the deadline, saying how long to wait', async () => {
     const { pc, seen } = client([
       json(429, { statusCode: 429, message: 'Try again in 57 seconds.' }, { 'retry-after': '57' }),

@@ -158,6 +158,7 @@ export class PartnerCenterClient {
     // Reading the secret and redeeming a token count against the call's deadline too.
     let token = await this.options.tokens.get({ deadline: call.deadline });
     let reauthenticated = false;
+    let throttles = 0;
     let lastFailure: TransientFailure | undefined;
 
     for (let attempt = 1; ; attempt++) {
@@ -201,7 +202,10 @@ export class PartnerCenterClient {
       }
       if (response.status === 429) {
         const given = givenRetryAfterSeconds(response.headers.get('retry-after'), this.now());
-        const wait = given ?? 1;
+        // Partner Center's guidance: wait Retry-After, and "if 429 again, exponential backoff honoring Retry-After"
+        // (1, 2, 4 s at least): every retry counts against the limit too.
+        throttles++;
+        const wait = Math.max(given ?? 1, 2 ** (throttles - 1));
         // Without a Retry-After the error carries none: the event path then backs off on its own (events.ts).
         const throttled = new PartnerCenterError(429, ids, code, description, given);
         if (attempt >= maxAttempts || this.now() + wait * 1000 >= call.deadline) throw throttled;
