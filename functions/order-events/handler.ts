@@ -5,7 +5,7 @@ import middy from '@middy/core';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { readConfig } from '../shared/config.js';
 import { createDependencies } from '../shared/dependencies.js';
-import { eventBridgePublisher, sqsDelay } from '../shared/event-adapters.js';
+import { outcomePublisher, sqsDelay } from '../shared/event-adapters.js';
 import { boundedConcurrency, type EventDependencies, handleCommandRecord } from '../shared/events.js';
 import { injectLambdaContext } from '../shared/log.js';
 
@@ -32,7 +32,7 @@ const config = readConfig();
 export const handler = createHandler(
   {
     ...createDependencies(config),
-    publish: eventBridgePublisher(process.env.EVENT_BUS_NAME ?? 'default'),
+    publish: outcomePublisher(process.env.EVENT_BUS_NAME ?? 'default'),
     delay: sqsDelay(),
     holdThrottled: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
   },

@@ -1,29 +1,13 @@
 // The AWS side of event-triggered ordering: outcome events to EventBridge, message delays through SQS.
-import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import type { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { ChangeMessageVisibilityCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSRecord } from 'aws-lambda';
-import { OUTCOME_SOURCE, type OutcomeEvent } from './events.js';
+import { eventBridgePublisher } from './bus.js';
+import type { OutcomeEvent } from './events.js';
 
-export function eventBridgePublisher(busName: string, client = new EventBridgeClient({})) {
-  return async (events: OutcomeEvent[]): Promise<void> => {
-    const result = await client.send(
-      new PutEventsCommand({
-        Entries: events.map((event) => ({
-          EventBusName: busName,
-          Source: OUTCOME_SOURCE,
-          DetailType: event.detailType,
-          Detail: JSON.stringify(event.detail),
-        })),
-      }),
-    );
-    if (result.FailedEntryCount) {
-      const codes = result.Entries?.map((e) => e.ErrorCode)
-        .filter(Boolean)
-        .join(', ');
-      throw new Error(`EventBridge refused ${result.FailedEntryCount} outcome event(s): ${codes}`);
-    }
-  };
-}
+/** Purchase outcomes to the bus. */
+export const outcomePublisher = (busName: string, client?: EventBridgeClient) =>
+  eventBridgePublisher<OutcomeEvent>(busName, client);
 
 /** `arn:aws:sqs:<region>:<account>:<name>` → the queue URL SQS wants. */
 export const queueUrlOf = (arn: string) => {

@@ -24,6 +24,7 @@ import { createCartCommand } from './services/carts.js';
 import { orderCommand } from './services/orders.js';
 import { describeIssues, parseParts } from './validation.js';
 
+/** bus.ts SERVICE_EVENT_SOURCE, spelled out: importing that module would bundle the EventBridge client here. */
 export const OUTCOME_SOURCE = 'partner-orders';
 export const COMMAND_TYPES = ['CreateOrder', 'CreateCart'] as const;
 export type OutcomeType =
