@@ -1,6 +1,6 @@
 // Wires the shared pieces from configuration, once per container: clients are built at module load (no I/O);
 // credentials are read on first use and cached.
-import { TokenProvider } from './auth.js';
+import type { TokenProvider } from './auth.js';
 import { Preflight } from './catalog/preflight.js';
 import { Catalog } from './catalog/reads.js';
 import { type Config, readConfig } from './config.js';
@@ -9,8 +9,7 @@ import type { HttpDependencies } from './http.js';
 import { dynamoDBIdempotency } from './idempotency.js';
 import { readLifecycleConfig } from './lifecycle/config.js';
 import { provisioningTracking, sqsTrackingQueue } from './lifecycle/tracking.js';
-import { logger } from './log.js';
-import { PartnerCenterClient } from './partner-center/client.js';
+import { partnerCenterFrom } from './partner-center/from-config.js';
 import { UNCONFIGURED_POLICY, VerifiedPermissionsEngine } from './policy/avp.js';
 import { PurchasePolicy } from './policy/check.js';
 
@@ -23,15 +22,7 @@ export function createDependencies(
   authorityUrl: string;
   catalog: Catalog;
 } {
-  const tokens = new TokenProvider({ authorityUrl: config.authorityUrl, credentials });
-  const partnerCenter = new PartnerCenterClient({
-    baseUrl: config.partnerCenterUrl,
-    tokens,
-    applicationName: config.applicationName,
-    attemptTimeoutMs: config.attemptTimeoutMs,
-    onRetry: ({ attempt, reason, delayMs, ids }) =>
-      logger.warn('retrying Partner Center call', { attempt, reason, delayMs, upstreamRequestId: ids.requestId }),
-  });
+  const { tokens, partnerCenter } = partnerCenterFrom(config, credentials);
   const idempotency = config.idempotencyTableName
     ? dynamoDBIdempotency({ tableName: config.idempotencyTableName, expiresAfterSeconds: config.idempotencyTtlSeconds })
     : undefined;

@@ -2,13 +2,11 @@
 // container: the Partner Center client, and on the idempotency table the store's reads, the journals and the polling
 // budget. Lighter than dependencies.ts: no catalog, no policy, no purchase settings.
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { TokenProvider } from '../auth.js';
 import { type Config, readConfig } from '../config.js';
-import { credentialsFrom } from '../credentials.js';
 import type { PurchaseJournals } from '../exactly-once/journals.js';
 import { dynamoDBIdempotency, IDEMPOTENCY_CLIENT_CONFIG, type IdempotencyStore } from '../idempotency.js';
-import { logger } from '../log.js';
-import { PartnerCenterClient } from '../partner-center/client.js';
+import type { PartnerCenterClient } from '../partner-center/client.js';
+import { partnerCenterFrom } from '../partner-center/from-config.js';
 import { dynamoDBPollBudget, type PollBudget } from './budget.js';
 import { type LifecycleConfig, readLifecycleConfig } from './config.js';
 
@@ -24,15 +22,7 @@ export function lifecycleWiring(
   config: Config = readConfig(),
   lifecycle: LifecycleConfig = readLifecycleConfig(),
 ): LifecycleWiring {
-  const tokens = new TokenProvider({ authorityUrl: config.authorityUrl, credentials: credentialsFrom(config) });
-  const partnerCenter = new PartnerCenterClient({
-    baseUrl: config.partnerCenterUrl,
-    tokens,
-    applicationName: config.applicationName,
-    attemptTimeoutMs: config.attemptTimeoutMs,
-    onRetry: ({ attempt, reason, delayMs, ids }) =>
-      logger.warn('retrying Partner Center call', { attempt, reason, delayMs, upstreamRequestId: ids.requestId }),
-  });
+  const { partnerCenter } = partnerCenterFrom(config);
   const tableName = config.idempotencyTableName;
   if (!tableName) return { config, lifecycle, partnerCenter };
   const client = new DynamoDBClient(IDEMPOTENCY_CLIENT_CONFIG);
