@@ -10,7 +10,7 @@ import {
   throttledSecondsBeforeLastDelivery,
 } from '../../functions/shared/events.js';
 import { stackPropsFromContext } from '../../infra/context.js';
-import { eventPathSizing, SECONDS_PER_THROTTLED_REQUEST } from '../../infra/event-path.js';
+import { eventPathSizing, SECONDS_PER_THROTTLED_REQUEST, TARGET_UTILISATION } from '../../infra/event-path.js';
 import { synth } from '../support/infra.js';
 
 const redrive = (template: ReturnType<typeof synth>['template']) => {
@@ -51,14 +51,14 @@ describe('event path: redrive policy and backoff', () => {
     expect(() => synth({ maxReceiveCount: 13.5 })).toThrow(/maxReceiveCount/);
   });
 
-  it("sizes the event source mapping from Partner Center's limit less the tracking budget: 22 records at once, one per batch", () => {
-    // (500 − 100 tracking) / 60 × 3.3 s held per throttled request = 22.
+  it("sizes the event source mapping from Partner Center's limit less the tracking budget: 20 records at once, one per batch", () => {
+    // (500 − 100 tracking) / 60 × 3.3 s held per throttled request × 90 % = 19.8.
     expect(eventPathSizing({ reservedPerMinute: 100 })).toEqual({
       purchaseRequestsPerMinute: 400,
       batchSize: 1,
       recordsPerBatch: 1,
-      maxConcurrency: Math.round((400 / 60) * SECONDS_PER_THROTTLED_REQUEST),
-      recordsInFlight: 22,
+      maxConcurrency: Math.round((400 / 60) * SECONDS_PER_THROTTLED_REQUEST * TARGET_UTILISATION),
+      recordsInFlight: 20,
     });
     const mapping = (template: ReturnType<typeof synth>['template']) =>
       Object.values(template.findResources('AWS::Lambda::EventSourceMapping'))
@@ -69,11 +69,13 @@ describe('event path: redrive policy and backoff', () => {
         .map((f) => f.Properties.Environment?.Variables ?? {})
         .find((v) => 'EVENT_BUS_NAME' in v && 'EVENT_CONCURRENCY' in v);
     const plain = synth().template;
-    expect(mapping(plain)).toMatchObject({ BatchSize: 1, ScalingConfig: { MaximumConcurrency: 22 } });
+    expect(mapping(plain)).toMatchObject({ BatchSize: 1, ScalingConfig: { MaximumConcurrency: 20 } });
     expect(consumerEnv(plain)?.EVENT_CONCURRENCY).toBe('1');
     // A tenant that shares its limit with other tools, and a smaller tracking budget.
     const shared = synth({ partnerCenterRequestsPerMinute: 300, afterPurchase: { pollBudgetPerMinute: 50 } }).template;
-    expect(mapping(shared)).toMatchObject({ ScalingConfig: { MaximumConcurrency: Math.round((250 / 60) * 3.3) } });
+    expect(mapping(shared)).toMatchObject({
+      ScalingConfig: { MaximumConcurrency: Math.round((250 / 60) * 3.3 * 0.9) },
+    });
     expect(mapping(synth({ eventMaxConcurrency: 40 }).template)).toMatchObject({
       ScalingConfig: { MaximumConcurrency: 40 },
     });

@@ -444,9 +444,9 @@ describe('PartnerOrdersStack', () => {
     });
     template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
       EventSourceArn: { 'Fn::GetAtt': [commandsId, 'Arn'] },
-      BatchSize: 1, // infra/event-path.ts: one record per invocation, 22 at once (test/infra/event-path.test.ts)
+      BatchSize: 1, // infra/event-path.ts: one record per invocation, 20 at once (test/infra/event-path.test.ts)
       FunctionResponseTypes: ['ReportBatchItemFailures'],
-      ScalingConfig: { MaximumConcurrency: 22 },
+      ScalingConfig: { MaximumConcurrency: 20 },
     });
   });
 
