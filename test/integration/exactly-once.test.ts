@@ -81,6 +81,23 @@ describe('exactly once, against a Partner Center that does not deduplicate MS-Re
       expect(ordersTagged(tag)).toHaveLength(1);
     });
 
+    it('two keys buying identical lines, both losing their answers one after the other: each finds its own order at once', async () => {
+      const tag = unique('twins');
+      const path = `/customers/${CUSTOMER}/orders`;
+      for (const key of [unique('twin-a'), unique('twin-b')]) {
+        stack.simulator.injectFault({
+          kind: 'commit-then-drop',
+          times: 1,
+          match: { method: 'POST', path: /\/orders$/ },
+        });
+        const answer = await stack.request('POST', path, orderOf(tag), { 'Idempotency-Key': key });
+        // The first key's purchase was found and announced done, so the second is not kept waiting for it.
+        expect(answer.status).toBe(201);
+        expect(answer.headers.get('idempotent-reconciled')).toBe('true');
+      }
+      expect(ordersTagged(tag)).toHaveLength(2);
+    });
+
     it('another role with the same key is another caller: its own purchase', async () => {
       const [key, tag] = [unique('sts'), unique('sts')];
       await post(role('Buyer', 's1'), key, tag);

@@ -84,6 +84,7 @@ export async function placeOnce<T>(ctx: ServiceContext, step: PurchaseStep<T>): 
           requestIds: entry.requestIds,
           firstSentAt: entry.firstSentAt,
         });
+        await release();
         await settle(journal);
         return { value: found, reconciled: true };
       }
@@ -165,6 +166,7 @@ export async function placeOnce<T>(ctx: ServiceContext, step: PurchaseStep<T>): 
           );
         }
         const found = await step.find((entry.firstSentAt ?? now()) - guard.skewMs, entry);
+        await release();
         if (found !== undefined) {
           await settle(journal);
           return { value: found, reconciled: true };

@@ -379,9 +379,20 @@ export function dynamoDBPurchaseRecords(
         );
       },
       async release(customerId, lines) {
-        if (announced === undefined) return;
-        const mine = announced;
+        // This request's own entry when it announced one; else (a retry that found the purchase) whatever entries an
+        // earlier attempt with this key left behind.
+        let mine = announced === undefined ? [] : [announced];
         announced = undefined;
+        if (mine.length === 0) {
+          const result = await storeCall(() =>
+            client.send(
+              new GetItemCommand({ TableName: tableName, Key: intentKey(customerId, lines), ConsistentRead: true }),
+            ),
+          );
+          const pending = result.Item ? (unmarshall(result.Item) as { pending?: Set<string> }).pending : undefined;
+          mine = [...(pending ?? [])].filter((entry) => entry.startsWith(`${owner}|`));
+        }
+        if (mine.length === 0) return;
         await storeCall(() =>
           client.send(
             new UpdateItemCommand({
@@ -389,7 +400,7 @@ export function dynamoDBPurchaseRecords(
               Key: intentKey(customerId, lines),
               UpdateExpression: 'DELETE #pending :mine',
               ExpressionAttributeNames: { '#pending': 'pending' },
-              ExpressionAttributeValues: marshall({ ':mine': new Set([mine]) }),
+              ExpressionAttributeValues: marshall({ ':mine': new Set(mine) }),
             }),
           ),
         );
