@@ -7,8 +7,11 @@ import { createHandler as createOrderHandler } from '../../functions/create-orde
 import { readConfig } from '../../functions/shared/config.js';
 import { IdempotencyConflictError } from '../../functions/shared/errors.js';
 import type { Outcome } from '../../functions/shared/idempotency.js';
+import { PurchasePolicy } from '../../functions/shared/policy/check.js';
+import { CedarEngine } from '../../functions/shared/policy/local.js';
 import { httpEvent, lambdaContext } from '../support/events.js';
 import { captureLogs } from '../support/logs.js';
+import { policyFiles } from '../support/policy.js';
 import { scaledSleep } from '../support/reliability.js';
 import { eventBridgeEvent, recordingEventsHandler, sqsEvent, sqsRecord } from '../support/sqs.js';
 import { type Stack, startStack } from '../support/stack.js';
@@ -192,6 +195,48 @@ describe('exactly once, against a Partner Center that does not deduplicate MS-Re
       });
       expect(bought.status).toBe(201);
       expect(ordersTagged(tag).map((o) => o.id)).toEqual([bought.json.id]);
+    });
+  });
+
+  describe('3b. a policy changed while the outcome is unknown', () => {
+    it('the retry of a purchase that was placed is answered with it, not refused by the new policy', async () => {
+      const [key, tag] = [unique('policy-changed'), unique('policy-changed')];
+      // Placed 500 ms after it arrived; the client gave up after 250 ms.
+      stack.simulator.injectFault({
+        kind: 'delay',
+        delayMs: 500,
+        times: 1,
+        match: { method: 'POST', path: /\/orders$/ },
+      });
+      const first = await stack.request('POST', `/customers/${CUSTOMER}/orders`, orderOf(tag), {
+        'Idempotency-Key': key,
+      });
+      expect(first.json.type).toBe('urn:partner-orders:problem:outcome-unknown');
+      await sleep(SETTLE_SECONDS * 1000);
+      const denyAll = new PurchasePolicy(
+        new CedarEngine(policyFiles({ 'test-deny-all': 'forbid (principal, action, resource);' }, [])),
+      );
+      const retry = await createOrderHandler({ ...stack.deps, policy: denyAll })(
+        httpEvent('POST /customers/{customerId}/orders', {
+          pathParameters: { customerId: CUSTOMER },
+          headers: { 'idempotency-key': key },
+          body: orderOf(tag),
+        }),
+        lambdaContext(),
+      );
+      expect(retry.statusCode).toBe(201);
+      expect(retry.headers?.['Idempotent-Reconciled']).toBe('true');
+      expect(ordersTagged(tag)).toHaveLength(1);
+      // A new purchase is judged by the new policy.
+      const fresh = await createOrderHandler({ ...stack.deps, policy: denyAll })(
+        httpEvent('POST /customers/{customerId}/orders', {
+          pathParameters: { customerId: CUSTOMER },
+          headers: { 'idempotency-key': unique('policy-new') },
+          body: orderOf(unique('policy-new')),
+        }),
+        lambdaContext(),
+      );
+      expect(fresh.statusCode).toBe(403);
     });
   });
 

@@ -13,6 +13,7 @@
 import type { Command } from '../commands.js';
 import type { PreflightMode } from '../config.js';
 import { type FieldError, PartnerCenterError, UpstreamProtocolError, UpstreamUnavailableError } from '../errors.js';
+import { alreadySent } from '../exactly-once/already-sent.js';
 import { logger } from '../log.js';
 import type { CreateCartRequest } from '../schemas/carts.js';
 import type { PreflightReport } from '../schemas/catalog.js';
@@ -278,15 +279,6 @@ export class Preflight {
     }
     return result;
   }
-}
-
-/** Whether a keyed purchase already sent an attempt (or created its cart): then it is resumed, not checked again. */
-async function alreadySent(command: Command, ctx: ServiceContext): Promise<boolean> {
-  if (!ctx.exactlyOnce) return false;
-  // A cart created without checkout keeps no journal (creating a cart buys nothing).
-  if (command.operation === 'createCart' && (command.input as CreateCartRequest).checkout !== true) return false;
-  const entry = await ctx.exactlyOnce.records.journal.read();
-  return entry.firstSentAt !== undefined || (entry.requestIds?.length ?? 0) > 0 || entry.cart !== undefined;
 }
 
 /** Runs `task` over `items`, at most `limit` at once. */

@@ -8,6 +8,7 @@
 // a new decision, so a purchase that was placed is never reported as refused because a policy changed since.
 import type { Command, PerformOptions } from '../commands.js';
 import { PartnerCenterError, PolicyDeniedError, PolicyUnavailableError } from '../errors.js';
+import { alreadySent } from '../exactly-once/already-sent.js';
 import { type Logger, logger } from '../log.js';
 import { Cart } from '../schemas/carts.js';
 import { type ServiceContext, type ServiceResult, segment, sendFor } from '../services/context.js';
@@ -106,6 +107,14 @@ export class PurchasePolicy {
     return {
       ...command,
       run: async (ctx) => {
+        // Judged before it was first sent: a retry of a purchase that may be placed is not refused by a policy
+        // changed since, it is looked for (exactly-once/already-sent.ts).
+        if (await alreadySent(command, ctx)) {
+          logger.info(
+            'policy not judged again: a purchase with this key was already sent, and was judged before it was',
+          );
+          return command.run(ctx);
+        }
         let purchase = purchaseOf(command, options.idempotencyKeyPath);
         if (command.operation === 'checkoutCart') purchase = cartLines(purchase, await cartItems(ctx, command));
         const decision = await this.judge(purchase, options, command.operation, ctx.deadline);
