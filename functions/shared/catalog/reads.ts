@@ -7,7 +7,7 @@
 // A 404 is a fact about the catalog (nothing of that id for this customer) and is cached like an answer; any other
 // failure is thrown and not cached.
 import type * as z from 'zod/mini';
-import { PartnerCenterError, UpstreamProtocolError } from '../errors.js';
+import { PartnerCenterError } from '../errors.js';
 import { logger } from '../log.js';
 import type { PartnerCenterClient, PartnerCenterRequest } from '../partner-center/client.js';
 import {
@@ -18,7 +18,7 @@ import {
   CatalogSku,
   CatalogSkuCollection,
 } from '../schemas/catalog.js';
-import { compiled } from '../validation.js';
+import { answerAs } from '../services/context.js';
 import { SingleFlightCache } from './cache.js';
 
 /** What a read needs from the request that made it. */
@@ -173,21 +173,7 @@ export class Catalog {
       }
       throw error;
     }
-    logger.info('catalog read', {
-      step,
-      status: response.status,
-      attempts: response.attempts,
-      upstreamRequestId: response.ids.requestId,
-    });
-    const parsed = compiled(schema).safeParse(response.body);
-    if (!parsed.success) {
-      throw new UpstreamProtocolError(
-        response.ids,
-        response.status,
-        `Partner Center answered ${step} without the resource.`,
-      );
-    }
-    return parsed.data;
+    return answerAs(response, step, schema, `Partner Center answered ${step} without the resource.`, 'catalog read');
   }
 }
 

@@ -9,6 +9,7 @@ import type {
   DescribedRequest,
   PartnerCenterClient,
   PartnerCenterRequest,
+  PartnerCenterResponse,
 } from '../partner-center/client.js';
 import type { Authorization } from '../policy/check.js';
 import type { PreflightReport } from '../schemas/catalog.js';
@@ -84,21 +85,29 @@ export async function sendFor<T>(
     ...callOptions(ctx, step, request.method),
     ...(purchase ? { purchase } : {}),
   });
-  // One line per upstream call, so every Partner Center request id is in our logs next to the correlation id.
-  logger.info('partner center answered', {
+  return answerAs(response, step, schema, `Partner Center answered ${response.status} without ${what}.`);
+}
+
+/**
+ * One upstream answer, logged (one line per call, so every Partner Center request id is in our logs next to the
+ * correlation id) and read as `schema`; a 2xx that is not that resource is a protocol error with `unreadable` as
+ * its detail. Purchases (sendFor) and catalog reads (catalog/reads.ts) share it.
+ */
+export function answerAs<T>(
+  response: PartnerCenterResponse,
+  step: string,
+  schema: z.ZodMiniType<T>,
+  unreadable: string,
+  message = 'partner center answered',
+): T {
+  logger.info(message, {
     step,
     status: response.status,
     attempts: response.attempts,
     upstreamRequestId: response.ids.requestId,
   });
   const parsed = compiled(schema).safeParse(response.body);
-  if (!parsed.success) {
-    throw new UpstreamProtocolError(
-      response.ids,
-      response.status,
-      `Partner Center answered ${response.status} without ${what}.`,
-    );
-  }
+  if (!parsed.success) throw new UpstreamProtocolError(response.ids, response.status, unreadable);
   return parsed.data;
 }
 
