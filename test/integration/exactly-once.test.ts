@@ -12,21 +12,15 @@ import { CedarEngine } from '../../functions/shared/policy/local.js';
 import { httpEvent, lambdaContext } from '../support/events.js';
 import { captureLogs } from '../support/logs.js';
 import { policyFiles } from '../support/policy.js';
+import { NCE, orderOf, unique } from '../support/purchases.js';
 import { scaledSleep } from '../support/reliability.js';
 import { eventBridgeEvent, recordingEventsHandler, sqsEvent, sqsRecord } from '../support/sqs.js';
 import { type Stack, startStack } from '../support/stack.js';
 
 const CUSTOMER = '4a8c3e2d-1b6f-4c7e-9d2a-5f0e1b3c7a90';
-const NCE = 'CFQ7TTC0LH18:0001:CFQ7TTC0K59S';
 const SETTLE_SECONDS = 0.5;
 captureLogs();
 
-let counter = 0;
-const unique = (name: string) => `${name}-${Date.now()}-${counter++}`;
-const orderOf = (tag: string, quantity = 3) => ({
-  lineItems: [{ offerId: NCE, quantity, termDuration: 'P1Y', friendlyName: tag }],
-  billingCycle: 'monthly',
-});
 const cartOf = (tag: string, catalogItemIds = [NCE]) => ({
   lineItems: catalogItemIds.map((catalogItemId, id) => ({
     id,

@@ -19,21 +19,15 @@ import { PartnerCenterClient, type PartnerCenterRequest } from '../../functions/
 import type { ServiceContext } from '../../functions/shared/services/context.js';
 import { buildOrder } from '../../local/simulator/orders.js';
 import { captureLogs } from '../support/logs.js';
+import { NCE, orderOf, unique } from '../support/purchases.js';
 import { scaledSleep } from '../support/reliability.js';
 import { type Stack, startStack } from '../support/stack.js';
 
 const CUSTOMER = '7d1e5b3a-2c4f-4a8e-9b6d-0e3f1a2b4c5d';
-const NCE = 'CFQ7TTC0LH18:0001:CFQ7TTC0K59S';
 const ADDON = 'CFQ7TTC0LDPB:0001:CFQ7TTC0K5DJ';
 const SETTLE_MS = 500;
 captureLogs();
 
-let counter = 0;
-const unique = (name: string) => `${name}-${Date.now()}-${counter++}`;
-const orderOf = (tag: string, quantity = 3) => ({
-  lineItems: [{ offerId: NCE, quantity, termDuration: 'P1Y', friendlyName: tag }],
-  billingCycle: 'monthly',
-});
 const cartOf = (tag: string, quantity = 2) => ({
   lineItems: [{ id: 0, catalogItemId: NCE, quantity, billingCycle: 'monthly', termDuration: 'P1Y', friendlyName: tag }],
   checkout: true,
