@@ -96,6 +96,17 @@ export const DEFAULT_WAIT_MS = 30 * 60_000;
 
 export type Invocation = { kind: 'help'; text: string } | { kind: 'version' } | { kind: 'run'; command: Command };
 
+/** What a purchase is made of on the command line: the purchase commands and `policy explain` take them alike. */
+export const PURCHASE_OPTIONS = {
+  'customer-id': { type: 'string' },
+  'order-id': { type: 'string' },
+  'cart-id': { type: 'string' },
+  'line-item': { type: 'string', multiple: true },
+  'line-items-json': { type: 'string' },
+  'billing-cycle': { type: 'string' },
+  checkout: { type: 'boolean' },
+} as const satisfies ParseArgsOptionsConfig;
+
 const OPTIONS = {
   endpoint: { type: 'string' },
   'idempotency-key': { type: 'string' },
@@ -106,13 +117,7 @@ const OPTIONS = {
   'what-if': { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean' },
-  'customer-id': { type: 'string' },
-  'order-id': { type: 'string' },
-  'cart-id': { type: 'string' },
-  'line-item': { type: 'string', multiple: true },
-  'line-items-json': { type: 'string' },
-  'billing-cycle': { type: 'string' },
-  checkout: { type: 'boolean' },
+  ...PURCHASE_OPTIONS,
   'partner-on-record-attestation-accepted': { type: 'boolean' },
   'target-view': { type: 'string' },
   json: { type: 'boolean' },

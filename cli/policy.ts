@@ -14,6 +14,7 @@ import { AddOnRequest, CreateOrderRequest } from '../functions/shared/schemas/or
 import { checkoutCommand, createCartCommand } from '../functions/shared/services/carts.js';
 import { addOnCommand, createOrderCommand } from '../functions/shared/services/orders.js';
 import { parseParts } from '../functions/shared/validation.js';
+import { PURCHASE_OPTIONS } from './args.js';
 import { POLICY_CHECK_HELP, POLICY_EXPLAIN_HELP, POLICY_HELP } from './help.js';
 import { EXIT, type ExitCode } from './http.js';
 import { parseLineItem, parseLineItemsJson } from './line-items.js';
@@ -30,13 +31,7 @@ const OPTIONS = {
   caller: { type: 'string' },
   group: { type: 'string', multiple: true },
   action: { type: 'string' },
-  'customer-id': { type: 'string' },
-  'order-id': { type: 'string' },
-  'cart-id': { type: 'string' },
-  'line-item': { type: 'string', multiple: true },
-  'line-items-json': { type: 'string' },
-  'billing-cycle': { type: 'string' },
-  checkout: { type: 'boolean' },
+  ...PURCHASE_OPTIONS,
 } as const satisfies ParseArgsOptionsConfig;
 
 const ACTIONS: readonly PolicyAction[] = ['CreateOrder', 'AddOn', 'CreateCart', 'CheckoutCart'];
