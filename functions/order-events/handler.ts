@@ -32,6 +32,7 @@ const config = readConfig();
 export const handler = createHandler(
   {
     ...createDependencies(config),
+    eventIdAsKey: config.eventIdAsKey,
     publish: outcomePublisher(process.env.EVENT_BUS_NAME ?? 'default'),
     delay: sqsDelay(),
     holdThrottled: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),

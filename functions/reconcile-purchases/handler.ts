@@ -55,7 +55,6 @@ export const handler = table
         : {}),
       reconcileAfterMs: lifecycle.reconcileAfterMs,
       batch: lifecycle.reconcileBatch,
-      skewMs: wiring.config.clockSkewMs,
     })
   : async () => {
       throw new Error('reconcile-purchases needs IDEMPOTENCY_TABLE_NAME: the journals are in the idempotency table');

@@ -16,10 +16,11 @@ import {
   type JournalEntry,
   keyPointerId,
   type Resolution,
+  storeCall,
   UNRESOLVED_INDEX,
 } from './records.js';
 
-/** A journal and the owner hash it is stored (and claims are made) under. */
+/** A journal and the owner hash it is stored under. */
 export interface StoredJournal {
   owner: string;
   entry: JournalEntry;
@@ -32,8 +33,6 @@ export interface PurchaseJournals {
   unresolved(sentBefore: number, limit: number): Promise<string[]>;
   /** One journal, read consistently. */
   read(owner: string): Promise<StoredJournal | undefined>;
-  /** The owner hash of the key that claimed this order (or `orderId#subscriptionId`), if any. */
-  claimOwner(customerId: string, id: string): Promise<string | undefined>;
   /**
    * Records the reconciler's result and takes the journal out of the unresolved index, unless an attempt was sent
    * since it read `lastSentAt` (a retry is under way: it is left to that retry). False when that happened.
@@ -45,14 +44,6 @@ export interface DynamoDBJournalsOptions {
   tableName: string;
   client: DynamoDBClient;
 }
-
-const storeCall = async <T>(call: () => Promise<T>): Promise<T> => {
-  try {
-    return await call();
-  } catch (error) {
-    throw new IdempotencyStoreError(error);
-  }
-};
 
 export function dynamoDBJournals({ tableName, client }: DynamoDBJournalsOptions): PurchaseJournals {
   const get = async (id: string) =>
@@ -93,11 +84,6 @@ export function dynamoDBJournals({ tableName, client }: DynamoDBJournalsOptions)
         const id = unmarshall(item).id;
         return typeof id === 'string' && id.startsWith(JOURNAL_PREFIX) ? [id.slice(JOURNAL_PREFIX.length)] : [];
       });
-    },
-    async claimOwner(customerId, id) {
-      const item = await get(`partner-orders#claim#${customerId}#${id}`);
-      const owner = item ? unmarshall(item).owner : undefined;
-      return typeof owner === 'string' ? owner : undefined;
     },
     async resolve(owner, lastSentAt, resolution) {
       try {
