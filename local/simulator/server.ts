@@ -290,6 +290,11 @@ export class PartnerCenterSimulator {
     });
   }
 
+  /** Test hook: the cart is gone (404 800008 on read and checkout), whatever became of it. */
+  forgetCart(cartId: string): boolean {
+    return this.store.forgetCart(cartId);
+  }
+
   injectFault(rule: FaultRule): void {
     this.faults.add(rule);
   }

@@ -56,6 +56,11 @@ export class Store {
     return record && customerKey(record.customerId) === customerKey(customerId) ? record : undefined;
   }
 
+  /** The cart can no longer be read or checked out (404 800008), as a cart Partner Center no longer keeps. */
+  forgetCart(cartId: string): boolean {
+    return this.cartIndex.delete(cartId.toLowerCase());
+  }
+
   clear(): void {
     this.orders.length = 0;
     this.provisioning.clear();
