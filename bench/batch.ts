@@ -83,6 +83,10 @@ function memoryJournal(journals: Map<string, JournalEntry>, scope: string): Jour
         requestIds: [...new Set([...(entry().requestIds ?? []), requestId])],
         unresolved: true,
       }),
+    replaceCart: async (replaced, cart) => {
+      if (entry().cart?.id === replaced.id && entry().placed === 'no') write({ cart });
+      return entry().cart ?? cart;
+    },
     refused: async () => write({ placed: 'no', unresolved: false }),
     settled: async () => write({ unresolved: false }),
   };

@@ -42,6 +42,7 @@ const EventEnvelope = z.looseObject({
   source: z.string(),
   'detail-type': z.enum(COMMAND_TYPES, { error: `must be one of: ${COMMAND_TYPES.join(', ')}` }),
   detail: z.record(z.string(), z.unknown()),
+  time: z.optional(z.string()),
 });
 
 const DetailOptions = z.strictObject({ idempotencyKey: z.optional(idempotencyKey) });
@@ -75,6 +76,11 @@ export interface EventDependencies extends CommandDependencies {
   deadlineMarginMs: number;
   /** An event without `detail.idempotencyKey` is keyed by its event id (EVENT_ID_AS_IDEMPOTENCY_KEY) instead of refused. */
   eventIdAsKey?: boolean;
+  /**
+   * A command put longer ago than this is refused (its key may have expired: a DLQ redrive resets SQS retention, so a
+   * command redriven twice can outlive it and buy again). The key lifetime less a day (order-events/handler.ts).
+   */
+  maxCommandAgeMs?: number;
 }
 
 /** A failure that another delivery of the same message may get past: the record is reported to SQS as failed. */
@@ -102,7 +108,7 @@ const keyOf = (
 
 function parseRecord(
   record: SQSRecord,
-  deps: Pick<EventDependencies, 'eventIdAsKey' | 'requireIdempotencyKey'>,
+  deps: Pick<EventDependencies, 'eventIdAsKey' | 'requireIdempotencyKey' | 'maxCommandAgeMs'>,
 ): Parsed {
   // Strictly (json-text.ts): a detail with a key twice (`"quantity":1,"quantity":9999`) is refused at its path.
   const parsed = parseJsonText(record.body, '');
@@ -110,7 +116,16 @@ function parseRecord(
   const body = parsed.value;
   const envelope = EventEnvelope.safeParse(body);
   if (!envelope.success) throw new ValidationError(describeIssues(envelope.error.issues, ''));
-  const { id, source, detail } = envelope.data;
+  const { id, source, detail, time } = envelope.data;
+  const put = time === undefined ? Number.NaN : Date.parse(time);
+  if (deps.maxCommandAgeMs !== undefined && Date.now() - put > deps.maxCommandAgeMs) {
+    throw new ValidationError([
+      {
+        path: '/time',
+        message: `is older than the idempotency key lifetime allows (${Math.floor(deps.maxCommandAgeMs / 86_400_000)} days): its key may be forgotten and the command bought again. Put it again with a new key if it is still wanted`,
+      },
+    ]);
+  }
   const commandType = envelope.data['detail-type'];
   const { idempotencyKey: key, ...rest } = detail;
   if (commandType === 'CreateOrder') {

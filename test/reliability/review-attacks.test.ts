@@ -10,13 +10,24 @@
 // Tools: the Partner Center client's `fetch` is wrapped (below) so that a test can (a) let Partner Center commit a
 // purchase and then lose, cut or replace its answer (what a gateway 504, a proxy cutting a body, or a 2xx of another
 // shape look like). The orders list lags by the simulator's own `listLagMs` (15 minutes here).
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { type DynamoDBClient, ScanCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { createHandler as createOrderHandler } from '../../functions/create-order/handler.js';
+import type { PurchaseJournals } from '../../functions/shared/exactly-once/journals.js';
 import { dynamoDBJournal } from '../../functions/shared/exactly-once/records.js';
+import type { IdempotencyStore } from '../../functions/shared/idempotency.js';
+import { dynamoDBPollBudget } from '../../functions/shared/lifecycle/budget.js';
+import type { LifecycleEvent } from '../../functions/shared/lifecycle/events.js';
+import { reconcileUnknownPurchases } from '../../functions/shared/lifecycle/reconciler.js';
 import { PartnerCenterClient, type PartnerCenterRequest } from '../../functions/shared/partner-center/client.js';
+import { PurchasePolicy } from '../../functions/shared/policy/check.js';
+import { CedarEngine } from '../../functions/shared/policy/local.js';
+import { httpEvent, lambdaContext } from '../support/events.js';
 import { captureLogs } from '../support/logs.js';
+import { policyFiles } from '../support/policy.js';
 import { NCE, orderOf, unique } from '../support/purchases.js';
-import { scaledSleep } from '../support/reliability.js';
+import { scaledSleep, sleep } from '../support/reliability.js';
 import { type Stack, startStack } from '../support/stack.js';
 
 const CUSTOMER = '7d1e5b3a-2c4f-4a8e-9b6d-0e3f1a2b4c5d';
@@ -251,5 +262,210 @@ describe('review attacks: units', () => {
       })
       .catch(() => undefined);
     expect(fetchSpy).not.toHaveBeenCalled();
+  });
+});
+
+// The second review (of this design): each sequence it reproduced, asserting what must happen now.
+describe('review attacks, second round (the one-cart design)', () => {
+  let stack: Stack;
+  const CARTS = `/customers/${CUSTOMER}/carts`;
+  const ORDERS = `/customers/${CUSTOMER}/orders`;
+  const CHECKOUT = /\/carts\/[^/]+\/checkout$/;
+  const ALL = 4;
+  const ordersTagged = (tag: string) =>
+    stack.simulator.ledger.orders.filter((o) => o.lineItems.some((l) => l.friendlyName === tag));
+  const cartsTagged = (tag: string) =>
+    stack.simulator.ledger.carts.filter((c) => c.lineItems.some((l) => l.friendlyName === tag));
+  const post = (path: string, body: unknown, key: string) =>
+    stack.request('POST', path, body, { 'Idempotency-Key': key });
+  const neverArrive = (times: number) =>
+    stack.simulator.injectFault({ kind: 'drop', times, match: { method: 'POST', path: CHECKOUT } });
+  const checkoutsSince = (from: number) =>
+    stack.simulator.requests.slice(from).filter((r) => r.method === 'POST' && CHECKOUT.test(r.path)).length;
+  const denyAll = () =>
+    new PurchasePolicy(new CedarEngine(policyFiles({ 'test-deny-all': 'forbid (principal, action, resource);' }, [])));
+  const asDenied = (key: string, body: unknown, route = 'POST /customers/{customerId}/orders') =>
+    createOrderHandler({ ...stack.deps, policy: denyAll() })(
+      httpEvent(route, { pathParameters: { customerId: CUSTOMER }, headers: { 'idempotency-key': key }, body }),
+      lambdaContext(),
+    );
+  let published: LifecycleEvent[] = [];
+  const reconcile = (idempotency: Pick<IdempotencyStore, 'peek'> = stack.deps.idempotency as IdempotencyStore) =>
+    reconcileUnknownPurchases(
+      {
+        partnerCenter: stack.deps.partnerCenter,
+        journals: stack.deps.idempotency?.journals as PurchaseJournals,
+        idempotency,
+        publish: async (events) => {
+          published.push(...events);
+        },
+        budget: dynamoDBPollBudget({
+          tableName: 'idempotency',
+          client: stack.dynamodb?.client as never,
+          perMinute: 500,
+        }),
+        reconcileAfterMs: 0,
+        batch: 100,
+      },
+      { correlationId: crypto.randomUUID(), deadline: Date.now() + 20_000 },
+    );
+
+  beforeAll(async () => {
+    stack = await startStack({
+      idempotency: {},
+      simulator: { dedupe: 'off' },
+      env: { UPSTREAM_ATTEMPT_TIMEOUT_MS: '3000' },
+      client: { baseDelayMs: 5 },
+    });
+  });
+  afterAll(() => stack.stop());
+  beforeEach(async () => {
+    stack.simulator.clearFaults();
+    await reconcile();
+    published = [];
+  });
+
+  it('R1: once the reconciler saw the cart still Active, a retry is judged again: permission revoked → 403, nothing sent', async () => {
+    const [key, tag] = [unique('r1'), unique('r1')];
+    neverArrive(ALL);
+    expect((await post(ORDERS, orderOf(tag), key)).status).toBe(502);
+    stack.simulator.clearFaults();
+    await reconcile();
+    expect(published.find((e) => e.detail.idempotencyKey === key)?.detailType).toBe('PurchaseNotPlaced');
+    const from = stack.simulator.requests.length;
+    expect((await asDenied(key, orderOf(tag))).statusCode).toBe(403);
+    expect(checkoutsSince(from)).toBe(0);
+    expect(ordersTagged(tag)).toHaveLength(0);
+  });
+
+  it('R2: a retry whose checkout is in flight while the reconciler looks: nothing is published that it contradicts', async () => {
+    const [key, tag] = [unique('r2'), unique('r2')];
+    neverArrive(ALL);
+    expect((await post(ORDERS, orderOf(tag), key)).status).toBe(502);
+    stack.simulator.clearFaults();
+    stack.simulator.injectFault({ kind: 'delay', delayMs: 1500, times: 1, match: { method: 'POST', path: CHECKOUT } });
+    const real = stack.deps.idempotency as IdempotencyStore;
+    let retry: Promise<{ status: number }> | undefined;
+    await reconcile({
+      peek: async (call) => {
+        const state = await real.peek(call);
+        if (state.idempotency === 'new' && !retry) {
+          const from = stack.simulator.requests.length;
+          retry = post(ORDERS, orderOf(tag), key);
+          while (checkoutsSince(from) === 0) await sleep(10);
+        }
+        return state;
+      },
+    });
+    expect((await retry)?.status).toBe(201);
+    expect(ordersTagged(tag)).toHaveLength(1);
+    expect(published.filter((e) => e.detail.idempotencyKey === key)).toEqual([]);
+  });
+
+  it('R3: a checkout in which every group failed says "not placed": a retry after the outcome is gone is judged again', async () => {
+    const [key, tag] = [unique('r3'), unique('r3')];
+    const failing = {
+      lineItems: [
+        {
+          id: 0,
+          catalogItemId: 'CFQ7TTC0LH18:0001:PARTIALFAIL',
+          quantity: 2,
+          billingCycle: 'monthly',
+          friendlyName: tag,
+        },
+      ],
+      checkout: true,
+    };
+    expect((await post(CARTS, failing, key)).status).toBe(422);
+    const journals = stack.deps.idempotency?.journals as PurchaseJournals;
+    const [journal] = await journals.ofKey('http:anonymous', key);
+    expect(journal?.entry.placed).toBe('no');
+  });
+
+  it('R6: throttled (nothing placed), then the cart expired: the retry buys through a new cart, once', async () => {
+    const [key, tag] = [unique('r6'), unique('r6')];
+    stack.simulator.injectFault({ kind: 'throttle', retryAfterSeconds: 60, match: { method: 'POST', path: CHECKOUT } });
+    expect((await post(ORDERS, orderOf(tag), key)).status).toBe(429);
+    stack.simulator.clearFaults();
+    expect(stack.simulator.forgetCart(cartsTagged(tag)[0]?.id as string)).toBe(true);
+    const retry = await post(ORDERS, orderOf(tag), key);
+    expect(retry.status).toBe(201);
+    expect(ordersTagged(tag)).toHaveLength(1);
+    expect((await post(ORDERS, orderOf(tag), key)).json.id).toBe(retry.json.id);
+  });
+
+  it('R7: checkouts never arrived, the reconciler saw the cart Active, then it expired: the retry buys, once', async () => {
+    const [key, tag] = [unique('r7'), unique('r7')];
+    neverArrive(ALL);
+    expect((await post(ORDERS, orderOf(tag), key)).status).toBe(502);
+    stack.simulator.clearFaults();
+    await reconcile();
+    expect(stack.simulator.forgetCart(cartsTagged(tag)[0]?.id as string)).toBe(true);
+    expect((await post(ORDERS, orderOf(tag), key)).status).toBe(201);
+    expect(ordersTagged(tag)).toHaveLength(1);
+  });
+
+  it('R7b: a cart gone after a checkout that may have placed it is never replaced: outcome unknown, nothing bought', async () => {
+    const [key, tag] = [unique('r7b'), unique('r7b')];
+    stack.simulator.injectFault({ kind: 'commit-then-drop', times: ALL, match: { method: 'POST', path: CHECKOUT } });
+    expect((await post(ORDERS, orderOf(tag), key)).status).toBe(502);
+    stack.simulator.clearFaults();
+    expect(stack.simulator.forgetCart(cartsTagged(tag)[0]?.id as string)).toBe(true);
+    expect((await post(ORDERS, orderOf(tag), key)).status).toBe(502);
+    expect(ordersTagged(tag)).toHaveLength(1);
+  });
+
+  it('R8: the key taken by another body while this request ran: this request is refused, never told the other’s order', async () => {
+    const [key, tag] = [unique('r8'), unique('r8')];
+    stack.simulator.injectFault({
+      kind: 'delay',
+      delayMs: 1500,
+      times: 1,
+      match: { method: 'POST', path: /\/carts$/ },
+    });
+    const from = stack.simulator.requests.length;
+    const a = post(ORDERS, orderOf(tag, 3), key);
+    while (stack.simulator.requests.slice(from).filter((r) => /\/carts$/.test(r.path)).length === 0) await sleep(10);
+    // A's lock expires (its invocation's deadline passed), and B takes the key with another body.
+    const client = stack.dynamodb?.client as DynamoDBClient;
+    const items = ((await client.send(new ScanCommand({ TableName: 'idempotency' }))).Items ?? []).map(
+      (item) => unmarshall(item) as { id: string; status?: string },
+    );
+    for (const lock of items.filter((item) => item.status === 'INPROGRESS')) {
+      await client.send(
+        new UpdateItemCommand({
+          TableName: 'idempotency',
+          Key: marshall({ id: lock.id }),
+          UpdateExpression: 'SET in_progress_expiration = :past',
+          ExpressionAttributeValues: marshall({ ':past': 1 }),
+        }),
+      );
+    }
+    expect((await post(ORDERS, orderOf(tag, 4), key)).status).toBe(201);
+    const answer = await a;
+    expect(answer.status).toBe(422);
+    expect(ordersTagged(tag).map((o) => o.lineItems[0]?.quantity)).toEqual([4]);
+  });
+
+  it('T3: 400 800065 after a lost answer is outcome unknown even when a cart read says Active', async () => {
+    const [key, tag] = [unique('t3'), unique('t3')];
+    hooks = [];
+    onNth('POST', CHECKOUT, {
+      1: async () => Promise.reject(reset()),
+      2: async () => respond(400, '{"code":800065,"description":"Cannot check out an already submitted cart"}'),
+    });
+    const wrapped = await startStack({
+      idempotency: {},
+      simulator: { dedupe: 'off' },
+      client: { baseDelayMs: 5, fetch: upstreamFetch },
+    });
+    try {
+      const answer = await wrapped.request('POST', ORDERS, orderOf(tag), { 'Idempotency-Key': key });
+      expect(answer.status).toBe(502);
+      expect(answer.json.type).toBe('urn:partner-orders:problem:outcome-unknown');
+    } finally {
+      hooks = [];
+      await wrapped.stop();
+    }
   });
 });

@@ -24,6 +24,8 @@ export interface CheckedOut {
   reconciled: boolean;
 }
 
+/** "Cannot check out an already submitted cart" (older behaviour for a second checkout of an Ordered cart). */
+const ALREADY_SUBMITTED = '800065';
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 const DEFAULT_ATTEMPTS = 4;
 
@@ -65,7 +67,9 @@ export async function checkoutOnce(ctx: ServiceContext, customerId: string, cart
           'Partner Center answered the checkout without saying what it placed.',
         );
       }
-      await journal?.settled().catch(logStoreError);
+      // Every order group failed: the cart placed nothing (it stays Active), which the journal says as a refusal.
+      const settle = (result.orders ?? []).length === 0 ? journal?.refused() : journal?.settled();
+      await settle?.catch(logStoreError);
       if (mayHavePlaced) logger.warn('checkout answered after an earlier checkout of the cart was lost', { cartId });
       return { result, reconciled: mayHavePlaced };
     } catch (error) {
@@ -136,7 +140,8 @@ async function refusedAfterUnknown(
       error,
     );
   }
-  if (same(cart.status, 'Active')) {
+  // 800065 says the cart was submitted, whatever a cart read a moment later says.
+  if (same(cart.status, 'Active') && String(refusal.code) !== ALREADY_SUBMITTED) {
     await journal?.refused().catch(logStoreError);
     throw refusal;
   }

@@ -35,7 +35,9 @@ export interface PurchaseJournals {
   read(owner: string): Promise<StoredJournal | undefined>;
   /**
    * Records the reconciler's result and takes the journal out of the unresolved index, unless an attempt was sent
-   * since it read `lastSentAt` (a retry is under way: it is left to that retry). False when that happened.
+   * since it read `lastSentAt` (a retry is under way: it is left to that retry). False when that happened. A
+   * `not-placed` result also says `placed: no`: the cart was still Active minutes after its last checkout, so a retry
+   * with the key is judged again (policy, pre-flight) like a purchase nothing can have placed.
    */
   resolve(owner: string, lastSentAt: number, resolution: Resolution): Promise<boolean>;
 }
@@ -92,14 +94,21 @@ export function dynamoDBJournals({ tableName, client }: DynamoDBJournalsOptions)
             new UpdateItemCommand({
               TableName: tableName,
               Key: marshall({ id: `${JOURNAL_PREFIX}${owner}` }),
-              UpdateExpression: 'SET #resolution = :resolution REMOVE #unresolved',
+              UpdateExpression: `SET #resolution = :resolution${
+                resolution.outcome === 'not-placed' ? ', #placed = :no' : ''
+              } REMOVE #unresolved`,
               ConditionExpression: '#last = :last',
               ExpressionAttributeNames: {
                 '#resolution': 'resolution',
                 '#unresolved': UNRESOLVED_INDEX.partitionKey,
                 '#last': 'lastSentAt',
+                ...(resolution.outcome === 'not-placed' ? { '#placed': 'placed' } : {}),
               },
-              ExpressionAttributeValues: marshall({ ':resolution': JSON.stringify(resolution), ':last': lastSentAt }),
+              ExpressionAttributeValues: marshall({
+                ':resolution': JSON.stringify(resolution),
+                ':last': lastSentAt,
+                ...(resolution.outcome === 'not-placed' ? { ':no': 'no' } : {}),
+              }),
             }),
           ),
         );

@@ -14,7 +14,12 @@
 //     that key (one per operation and customer), written before the journal's first write and renewed with it.
 import { createHash } from 'node:crypto';
 import { gunzipSync, gzipSync } from 'node:zlib';
-import { type DynamoDBClient, GetItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import {
+  ConditionalCheckFailedException,
+  type DynamoDBClient,
+  GetItemCommand,
+  UpdateItemCommand,
+} from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { IdempotencyConflictError, IdempotencyStoreError } from '../errors.js';
 
@@ -110,6 +115,11 @@ export interface Journal {
    * returned, and a cart created beside it is left Active, never checked out (it expires after 7 days).
    */
   recordCart(cart: RecordedCart): Promise<RecordedCart>;
+  /**
+   * Puts `cart` on record instead of `replaced`, unless another request replaced it first (the cart on record is
+   * returned either way). Only for a recorded cart that is gone and that no checkout can have placed.
+   */
+  replaceCart(replaced: RecordedCart, cart: RecordedCart): Promise<RecordedCart>;
   /** On record before a checkout is sent: from here on the purchase may have been placed. */
   sending(requestId: string, at: number): Promise<void>;
   /** Partner Center refused the checkout, and no earlier one may have placed the purchase: nothing was bought. */
@@ -206,7 +216,7 @@ export function dynamoDBJournal(options: DynamoDBRecordsOptions, scope: string, 
     set: string[],
     values: Record<string, unknown>,
     names: Record<string, string>,
-    { add = '', remove = [] as string[] } = {},
+    { add = '', remove = [] as string[], condition = '' } = {},
   ) => {
     const first = command !== undefined && entry?.command === undefined;
     if (first) await point(command);
@@ -219,6 +229,7 @@ export function dynamoDBJournal(options: DynamoDBRecordsOptions, scope: string, 
           UpdateExpression: `SET ${[...set, ...commandSet, '#expiration = :expiration'].join(', ')}${
             add ? ` ADD ${add}` : ''
           }${remove.length > 0 ? ` REMOVE ${remove.join(', ')}` : ''}`,
+          ...(condition ? { ConditionExpression: condition } : {}),
           ExpressionAttributeNames: {
             '#expiration': 'expiration',
             ...(first ? { '#command': 'command' } : {}),
@@ -236,9 +247,17 @@ export function dynamoDBJournal(options: DynamoDBRecordsOptions, scope: string, 
     );
     const [result] = await Promise.all([write, !first && command ? point(command) : undefined]);
     entry = fromItem(result.Attributes);
+    refuseAnotherRequest(entry);
+  };
+  // The key on record for another request (a request whose lock expired while it ran, and another body took the key
+  // meanwhile): this request must not go on with that request's cart.
+  const refuseAnotherRequest = (found: JournalEntry) => {
+    if (command && found.command && inputDigestOf(found.command) !== inputDigestOf(command)) {
+      throw new IdempotencyConflictError('mismatch');
+    }
   };
 
-  return {
+  const journal: Journal = {
     async read() {
       if (entry) return entry;
       const result = await storeCall(() =>
@@ -247,14 +266,28 @@ export function dynamoDBJournal(options: DynamoDBRecordsOptions, scope: string, 
       entry = fromItem(result.Item);
       // Powertools refuses a key reused with another request only while its record exists, and the record of a
       // purchase whose outcome was unknown is gone: the journal remembers what that purchase asked for.
-      if (command && entry.command && inputDigestOf(entry.command) !== inputDigestOf(command)) {
-        throw new IdempotencyConflictError('mismatch');
-      }
+      refuseAnotherRequest(entry);
       return entry;
     },
     async recordCart(cart) {
       // As JSON text: a cart's keys and nulls survive as they came, whatever DynamoDB makes of empty values.
       await update(['#cart = if_not_exists(#cart, :cart)'], { ':cart': JSON.stringify(cart) }, { '#cart': 'cart' });
+      return entry?.cart ?? cart;
+    },
+    async replaceCart(replaced, cart) {
+      try {
+        await update(
+          ['#cart = :cart'],
+          { ':cart': JSON.stringify(cart), ':replaced': JSON.stringify(replaced), ':no': 'no' },
+          { '#cart': 'cart', '#placed': 'placed' },
+          { condition: '#cart = :replaced AND #placed = :no' },
+        );
+      } catch (error) {
+        if (!(error instanceof IdempotencyStoreError && error.cause instanceof ConditionalCheckFailedException))
+          throw error;
+        entry = undefined;
+        return (await journal.read()).cart ?? cart;
+      }
       return entry?.cart ?? cart;
     },
     sending: (requestId, at) =>
@@ -286,6 +319,7 @@ export function dynamoDBJournal(options: DynamoDBRecordsOptions, scope: string, 
     // `placed` stays `maybe`: a retry without a stored outcome still checks the same cart out, and is not judged anew.
     settled: () => update([], {}, { '#unresolved': UNRESOLVED_INDEX.partitionKey }, { remove: ['#unresolved'] }),
   };
+  return journal;
 }
 
 /** A journal item as the entry it records. */

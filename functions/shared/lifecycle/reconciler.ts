@@ -109,9 +109,12 @@ async function reconcileOne(
   if (!entry?.unresolved || entry.lastSentAt === undefined || entry.lastSentAt >= cutoff) return 'skipped';
   const lastSentAt = entry.lastSentAt;
   const command = entry.command;
+  // Recorded before anything is published, on the condition that no checkout was sent since the journal was read: a
+  // retry under way meanwhile owns the outcome, and nothing is published that it could contradict.
   const record = async (resolution: Omit<Resolution, 'at'>) => {
     const recorded = await deps.journals.resolve(owner, lastSentAt, { ...resolution, at: now() });
     if (!recorded) logger.warn('an attempt was sent since the reconciler looked; its result is left to that attempt');
+    return recorded;
   };
 
   if (!command || ownerOf(scopeOf(command)) !== owner) {
@@ -152,6 +155,14 @@ async function reconcileOne(
   }
   if (outcome.state === 'placed') {
     const orderIds = (outcome.result.orders ?? []).map((order) => order.id);
+    if (
+      !(await record({
+        outcome: 'found',
+        orderIds,
+        detail: `Cart ${cartId} is Ordered; its checkout result was asked again.`,
+      }))
+    )
+      return 'skipped';
     await deps.publish([
       {
         detailType: 'PurchaseReconciled',
@@ -164,11 +175,6 @@ async function reconcileOne(
       operation: command.operation,
       idempotencyKey: command.idempotencyKey,
     });
-    await record({
-      outcome: 'found',
-      orderIds,
-      detail: `Cart ${cartId} is Ordered; its checkout result was asked again.`,
-    });
     logger.warn('purchase of unknown outcome reconciled', { orderIds });
     return 'reconciled';
   }
@@ -176,8 +182,8 @@ async function reconcileOne(
     const detail = `Cart ${cartId} is still Active: nothing was bought. A retry with the same key checks it out; otherwise it expires${
       outcome.cart.expirationTimestamp ? ` at ${outcome.cart.expirationTimestamp}` : ' 7 days after its creation'
     }.`;
+    if (!(await record({ outcome: 'not-placed', detail }))) return 'skipped';
     await deps.publish([{ detailType: 'PurchaseNotPlaced', detail: { ...describe(command, entry), cartId, detail } }]);
-    await record({ outcome: 'not-placed', detail });
     return 'not-placed';
   }
   return attention(deps, owner, entry, command, record, outcome);
@@ -199,9 +205,10 @@ async function attention(
   owner: string,
   entry: JournalEntry,
   command: RecordedCommand | undefined,
-  record: (resolution: Omit<Resolution, 'at'>) => Promise<void>,
+  record: (resolution: Omit<Resolution, 'at'>) => Promise<boolean>,
   verdict: Extract<CartOutcome, { state: 'unreadable' }>,
 ) {
+  if (!(await record({ outcome: 'unreadable', detail: verdict.detail }))) return 'skipped' as const;
   await deps.publish([
     {
       detailType: 'PurchaseNeedsAttention',
@@ -213,7 +220,6 @@ async function attention(
       },
     },
   ]);
-  await record({ outcome: 'unreadable', detail: verdict.detail });
   logger.error('purchase of unknown outcome needs attention', { reason: verdict.state });
   return 'needs-attention' as const;
 }

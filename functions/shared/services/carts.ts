@@ -2,7 +2,7 @@
 // call, and a checkout of a cart by id. Checkout is what places the orders, and it is idempotent per cart id: a keyed
 // purchase is its cart on record under the key, checked out until Partner Center answers (exactly-once/).
 import { CheckoutAfterCartError, CheckoutFailedError } from '../errors.js';
-import { placeCart, recordedCart } from '../exactly-once/one-cart.js';
+import { placeCart, placePurchase, recordedCart } from '../exactly-once/one-cart.js';
 import { checkoutRequest, createCartRequest } from '../partner-center/carts.js';
 import type { PartnerCenterRequest } from '../partner-center/client.js';
 import type { Command, ServiceContext, ServiceResult } from '../purchase/model.js';
@@ -31,17 +31,19 @@ export async function createCart(
   if (!checkout) return { status: 201, body: await sendFor(ctx, 'create-cart', create, Cart, 'a cart') };
   const cart = await recordedCart(ctx, input.customerId, cartFields);
   try {
-    const placed = await placeCart(ctx, input.customerId, cart);
+    const placed = await placePurchase(ctx, input.customerId, cartFields, cart);
     // A cart from which an order was placed is Ordered (the cart resource's documented states): the cart as created
     // said Active, which next to a successful checkout was wrong.
     return {
       status: 201,
-      body: { cart: { ...cart, status: 'Ordered' }, checkout: placed.checkout },
+      body: { cart: { ...placed.cart, status: 'Ordered' }, checkout: placed.checkout },
       reconciled: placed.reconciled,
     };
   } catch (error) {
     if (error instanceof CheckoutFailedError) throw error;
-    throw new CheckoutAfterCartError(cart.id, error, ctx.exactlyOnce !== undefined);
+    // The cart on record now (a gone cart may have been replaced): the one a retry with the key checks out.
+    const onRecord = (await ctx.exactlyOnce?.journal.read().catch(() => undefined))?.cart ?? cart;
+    throw new CheckoutAfterCartError(onRecord.id, error, ctx.exactlyOnce !== undefined);
   }
 }
 

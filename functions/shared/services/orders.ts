@@ -4,7 +4,7 @@
 // rest on. Every order field is mapped onto the cart line that carries it (docs/api.md, "Orders are placed through a
 // cart").
 import { ValidationError } from '../errors.js';
-import { placeCart, recordedCart } from '../exactly-once/one-cart.js';
+import { placePurchase } from '../exactly-once/one-cart.js';
 import { type CartBody, checkoutRequest, createCartRequest, segment } from '../partner-center/carts.js';
 import type { Command, ServiceContext, ServiceResult } from '../purchase/model.js';
 import type { CartCheckoutResult } from '../schemas/carts.js';
@@ -72,7 +72,7 @@ export async function createOrder(
       ['checkout', checkoutRequest(input.customerId, '{cartId}', false)],
     ]);
   }
-  const placed = await placeCart(ctx, input.customerId, await recordedCart(ctx, input.customerId, body));
+  const placed = await placePurchase(ctx, input.customerId, body);
   return { status: 201, body: orderAnswer(placed.checkout), reconciled: placed.reconciled };
 }
 
@@ -93,9 +93,9 @@ export async function addOnToOrder(
       ['checkout', checkoutRequest(input.customerId, '{cartId}', false)],
     ]);
   }
-  const onRecord = (await ctx.exactlyOnce?.journal.read())?.cart;
-  if (!onRecord) await checkParents(ctx, input.customerId, input.orderId, input.order);
-  const placed = await placeCart(ctx, input.customerId, onRecord ?? (await recordedCart(ctx, input.customerId, body)));
+  if (!(await ctx.exactlyOnce?.journal.read())?.cart)
+    await checkParents(ctx, input.customerId, input.orderId, input.order);
+  const placed = await placePurchase(ctx, input.customerId, body);
   return { status: 200, body: orderAnswer(placed.checkout), reconciled: placed.reconciled };
 }
 
