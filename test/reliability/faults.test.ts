@@ -435,8 +435,7 @@ describe.each(MODES)(
           "lost checkout answer to the caller's 2xx, ms (p50 / max)": `${percentile(recoveryMs, 50) ?? '-'} / ${percentile(recoveryMs, 100) ?? '-'}`,
           'ledger entries no purchase asked for': strays.length,
         });
-        if (process.env.H19_DUMP)
-          (await import('node:fs')).writeFileSync(`/tmp/h19/log-${mode.name}.txt`, leaks.logs.lines().join('\n'));
+        (await import('node:fs')).writeFileSync(`/tmp/h19/log-${mode.name}.txt`, leaks.logs.lines().join('\n'));
         expect(problems).toEqual([]);
         expect(duplicates).toBe(0);
         expect(lost).toBe(0);
