@@ -9,6 +9,8 @@ import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { SQSRecord } from 'aws-lambda';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createHandler as createOrderHandler } from '../../functions/create-order/handler.js';
+import { createHandler as createEventsHandler } from '../../functions/order-events/handler.js';
+import type { OutcomeEvent } from '../../functions/shared/events.js';
 import type { PurchaseJournals } from '../../functions/shared/exactly-once/journals.js';
 import { JOURNAL_PREFIX, KEY_POINTER_PREFIX } from '../../functions/shared/exactly-once/records.js';
 import { dynamoDBPollBudget } from '../../functions/shared/lifecycle/budget.js';
@@ -191,6 +193,33 @@ describe('exactly once by construction: one cart per key, checked out until Part
       expect(redelivered.batchItemFailures).toEqual([]);
       expect(events.published.at(-1)).toMatchObject({ detailType: 'OrderCreated', detail: { reconciled: true } });
       expect(ordersTagged(tag)).toHaveLength(1);
+    });
+
+    it('an event put longer ago than the key lifetime (less a day) is refused: a redrive cannot outlive its key', async () => {
+      const published: OutcomeEvent[] = [];
+      const consumer = createEventsHandler({
+        ...stack.deps,
+        publish: async (events) => {
+          published.push(...events);
+        },
+        delay: async () => undefined,
+        maxCommandAgeMs: 28 * 86_400_000,
+      });
+      const from = stack.simulator.requests.length;
+      const detail = { customerId: CUSTOMER, ...orderOf(unique('old')), idempotencyKey: unique('old') };
+      const old = sqsRecord({
+        ...eventBridgeEvent('CreateOrder', detail),
+        time: new Date(Date.now() - 29 * 86_400_000).toISOString(),
+      });
+      await consumer(sqsEvent([old]), lambdaContext());
+      expect(published[0]).toMatchObject({
+        detailType: 'OrderRejected',
+        detail: { problem: { status: 400, errors: [{ path: '/time' }] } },
+      });
+      expect(stack.simulator.requests.slice(from)).toEqual([]);
+      const fresh = sqsRecord(eventBridgeEvent('CreateOrder', { ...detail, idempotencyKey: unique('fresh') }));
+      await consumer(sqsEvent([fresh]), lambdaContext());
+      expect(published[1]?.detailType).toBe('OrderCreated');
     });
 
     it('an event without detail.idempotencyKey is refused: OrderRejected idempotency-key-required, nothing sent', async () => {
@@ -574,7 +603,8 @@ describe('exactly once by construction: one cart per key, checked out until Part
       );
       expect(outcome).toBeDefined();
       const mine = items.filter((item) => item.id.startsWith(JOURNAL_PREFIX) || item.id.startsWith(KEY_POINTER_PREFIX));
-      const journals = await (stack.deps.idempotency?.journals as PurchaseJournals).ofKey('http:anonymous', key);
+      const store = stack.deps.idempotency?.journals as PurchaseJournals;
+      const journals = await store.ofKey('http:anonymous', key);
       expect(journals).toHaveLength(1);
       const journal = mine.find((item) => item.id === `${JOURNAL_PREFIX}${journals[0]?.owner}`);
       expect(journal?.expiration).toBeGreaterThanOrEqual(outcome?.expiration ?? Number.POSITIVE_INFINITY);
