@@ -16,6 +16,7 @@ import { createHandler } from '../functions/create-order/handler.js';
 import { readConfig } from '../functions/shared/config.js';
 import { createDependencies } from '../functions/shared/dependencies.js';
 import { type HttpEvent, httpStack } from '../functions/shared/http.js';
+import { iamIdentity } from '../functions/shared/identity/http.js';
 import { CustomerPath, DryRunQuery, IdempotencyKeyHeaders } from '../functions/shared/schemas/ids.js';
 import { CreateOrderRequest, Order } from '../functions/shared/schemas/orders.js';
 import { createOrderRequest } from '../functions/shared/services/orders.js';
@@ -58,7 +59,7 @@ try {
     return { statusCode: 201, body: JSON.stringify(compiled(Order).parse(answer.body)) };
   };
   // The essential work inside the real middy onion (httpStack: the body arrives parsed by its JSON middleware).
-  const stack = httpStack(essential);
+  const stack = httpStack(essential, iamIdentity);
   const variants: Record<string, (event: HttpEvent) => Promise<unknown>> = {
     bare: async () => (await fetch(url, { method: 'POST', headers, body: JSON.stringify(request.body) })).json(),
     '+ abortable': async () => {

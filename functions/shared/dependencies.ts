@@ -7,6 +7,7 @@ import { type Config, readConfig } from './config.js';
 import { type CredentialsSource, credentialsFrom } from './credentials.js';
 import type { HttpDependencies } from './http.js';
 import { dynamoDBIdempotency } from './idempotency.js';
+import { identityFrom } from './identity/http.js';
 import { readLifecycleConfig } from './lifecycle/config.js';
 import { provisioningTracking, sqsTrackingQueue } from './lifecycle/tracking.js';
 import { partnerCenterFrom } from './partner-center/from-config.js';
@@ -29,6 +30,7 @@ export function createDependencies(
   // One catalog per container: the pre-flight's reads and the catalog search share its cache.
   const catalog = new Catalog({ ttlMs: config.catalogCacheMs });
   return {
+    identity: identityFrom(config),
     partnerCenter,
     catalog,
     preflight: new Preflight({
