@@ -1,39 +1,79 @@
 // SQS (fed by the EventBridge rule) → CreateOrder / CreateCart commands, with partial batch responses: only the
-// records that should be tried again are reported as failures.
+// records that should be tried again are reported as failures. SQS batches only (entry-points.ts), and each record
+// proves it came from the command queue before anything is bought (events.ts `proveOrigin`); the records refused
+// count in CommandsNotFromQueue (EMF, namespace partner-orders; alarmed by the stack).
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
+import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import middy from '@middy/core';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { readConfig } from '../shared/config.js';
 import { createDependencies } from '../shared/dependencies.js';
-import { outcomePublisher, sqsDelay } from '../shared/event-adapters.js';
+import { requireSqsBatch } from '../shared/entry-points.js';
+import { outcomePublisher, sqsDelay, sqsProvenance } from '../shared/event-adapters.js';
 import { boundedConcurrency, type EventDependencies, handleCommandRecord } from '../shared/events.js';
-import { injectLambdaContext } from '../shared/log.js';
+import { injectLambdaContext, logger } from '../shared/log.js';
+import { toProblem } from '../shared/problem.js';
 
 /** Records of one batch run concurrently, at most this many at once (the queue's batch size is 10). */
 export const DEFAULT_EVENT_CONCURRENCY = 10;
+export const METRICS_NAMESPACE = 'partner-orders';
+/** Records (and invocations that were no SQS batch) refused as not received from the command queue. */
+export const FOREIGN_RECORDS_METRIC = 'CommandsNotFromQueue';
 
-export const createHandler = (deps: EventDependencies, concurrency = DEFAULT_EVENT_CONCURRENCY) => {
+export const createHandler = (
+  deps: EventDependencies,
+  concurrency = DEFAULT_EVENT_CONCURRENCY,
+  metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: 'order-events' }),
+) => {
   const limit = boundedConcurrency(concurrency);
+  const counted: EventDependencies = {
+    ...deps,
+    countForeign: () => {
+      metrics.addMetric(FOREIGN_RECORDS_METRIC, MetricUnit.Count, 1);
+      deps.countForeign?.();
+    },
+  };
   return middy<SQSEvent, SQSBatchResponse, Error, Context>()
     .use(injectLambdaContext())
-    .handler((event, context) =>
-      processPartialResponse(
-        event,
-        (record: SQSRecord) =>
-          limit(() => handleCommandRecord(record, context.getRemainingTimeInMillis(), deps, context)),
-        // One processor per invocation: it keeps the batch's successes and failures.
-        new BatchProcessor(EventType.SQS),
-        { context },
-      ),
-    );
+    .handler(async (event, context) => {
+      try {
+        try {
+          requireSqsBatch(event);
+        } catch (error) {
+          counted.countForeign?.();
+          const { problem } = toProblem(error);
+          logger.error('invocation refused: not an SQS batch', { status: problem.status, reason: problem.detail });
+          // Only a direct invoker gets here (the event source mapping sends batches): it gets the problem.
+          return problem as unknown as SQSBatchResponse;
+        }
+        return await processPartialResponse(
+          event,
+          (record: SQSRecord) =>
+            limit(() => handleCommandRecord(record, context.getRemainingTimeInMillis(), counted, context)),
+          // One processor per invocation: it keeps the batch's successes and failures.
+          new BatchProcessor(EventType.SQS),
+          { context },
+        );
+      } finally {
+        // Published with the invocation's log (EMF), only when something was counted.
+        if (metrics.hasStoredMetrics()) metrics.publishStoredMetrics();
+      }
+    });
 };
 
 const config = readConfig();
+const queue = {
+  url: process.env.COMMAND_QUEUE_URL ?? '',
+  arn: process.env.COMMAND_QUEUE_ARN ?? '',
+  visibilityTimeoutSeconds: Number(process.env.COMMAND_QUEUE_VISIBILITY_SECONDS ?? 360),
+};
 export const handler = createHandler(
   {
     ...createDependencies(config),
     publish: outcomePublisher(process.env.EVENT_BUS_NAME ?? 'default'),
-    delay: sqsDelay(),
+    delay: sqsDelay(undefined, queue.url || undefined),
+    // Without the queue configured every record is refused (fail closed): its ARN cannot match ''.
+    proveOrigin: sqsProvenance(queue),
     holdThrottled: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
   },
   Number(process.env.EVENT_CONCURRENCY ?? DEFAULT_EVENT_CONCURRENCY),

@@ -10,6 +10,7 @@ import type { Outcome } from '../../functions/shared/idempotency.js';
 import { PurchasePolicy } from '../../functions/shared/policy/check.js';
 import { CedarEngine } from '../../functions/shared/policy/local.js';
 import { httpEvent, lambdaContext } from '../support/events.js';
+import { invokeOrder } from '../support/invoke.js';
 import { captureLogs } from '../support/logs.js';
 import { policyFiles } from '../support/policy.js';
 import { NCE, orderOf, unique } from '../support/purchases.js';
@@ -306,7 +307,7 @@ describe('exactly once, against a Partner Center that does not deduplicate MS-Re
   describe('6. purchases without a key', () => {
     it('direct invocation without idempotencyKey is refused naming it, nothing sent (before: a new purchase each time)', async () => {
       const before = stack.simulator.requests.length;
-      const invoke = createOrderHandler(stack.deps);
+      const invoke = invokeOrder(stack.deps);
       const answer = (await invoke({ customerId: CUSTOMER, ...orderOf('no-key') }, lambdaContext())) as {
         status: number;
         type: string;

@@ -5,7 +5,6 @@
 // decisions, the same deciding policies (by @id), the same fields. And that the deployed engine fails closed.
 import { VerifiedPermissionsClient } from '@aws-sdk/client-verifiedpermissions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createHandler as createOrderHandler } from '../../functions/create-order/handler.js';
 import { readConfig } from '../../functions/shared/config.js';
 import { createDependencies } from '../../functions/shared/dependencies.js';
 import { PolicyUnavailableError } from '../../functions/shared/errors.js';
@@ -21,6 +20,7 @@ import {
   requestsOf,
 } from '../../functions/shared/policy/model.js';
 import { lambdaContext } from '../support/events.js';
+import { invokeOrder } from '../support/invoke.js';
 import { captureLogs } from '../support/logs.js';
 import { FakeVerifiedPermissions } from '../support/verified-permissions.js';
 
@@ -273,7 +273,7 @@ describe('cedar-wasm and Verified Permissions decide alike', () => {
         }),
       );
       const before = fake.count('BatchIsAuthorized');
-      const answer = await createOrderHandler(deps)(
+      const answer = await invokeOrder(deps)(
         {
           customerId: CUSTOMER,
           dryRun: true,
@@ -291,7 +291,7 @@ describe('cedar-wasm and Verified Permissions decide alike', () => {
       // Verified Permissions down: the same function fails closed, and a caller's retry policy applies.
       fake.failWith = { status: 500, type: 'InternalServerException' };
       await expect(
-        createOrderHandler(deps)(
+        invokeOrder(deps)(
           {
             customerId: CUSTOMER,
             dryRun: true,

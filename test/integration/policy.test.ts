@@ -11,6 +11,7 @@ import type { PolicyEngine } from '../../functions/shared/policy/engine.js';
 import { CedarEngine, loadPolicyFiles } from '../../functions/shared/policy/local.js';
 import type { EntityJson } from '../../functions/shared/policy/model.js';
 import { httpEvent, lambdaContext } from '../support/events.js';
+import { invokeCart, invokeOrder } from '../support/invoke.js';
 import { captureLogs } from '../support/logs.js';
 import { ALLOW_ALL_POLICY } from '../support/policy.js';
 import { eventBridgeEvent, recordingEventsHandler, sqsEvent, sqsRecord } from '../support/sqs.js';
@@ -131,10 +132,12 @@ describe('the purchase policy at every entry point', () => {
     return events.published[0];
   }
 
-  /** A direct invocation (always the principal `Invoker::"invoke"`). */
-  // biome-ignore lint/suspicious/noExplicitAny: tests read answers of every shape
-  const invoke = (payload: Record<string, unknown>, handler = order): Promise<any> =>
-    handler({ idempotencyKey: `invoke-${randomUUID()}`, ...payload }, lambdaContext(20_000)) as Promise<unknown>;
+  /** A direct invocation of invoke-purchase (always the principal `Invoker::"invoke"`). */
+  const invoke = (
+    payload: Record<string, unknown>,
+    handler: ReturnType<typeof invokeOrder> = invokeOrder(stack.deps),
+    // biome-ignore lint/suspicious/noExplicitAny: tests read answers of every shape
+  ): Promise<any> => handler({ idempotencyKey: `invoke-${randomUUID()}`, ...payload }, lambdaContext(20_000));
 
   const orderBody = (lines: Record<string, unknown>[], more: Record<string, unknown> = {}) => ({
     lineItems: lines.map((line) => ({ offerId: BASIC, quantity: 5, termDuration: 'P1Y', ...line })),
@@ -333,7 +336,7 @@ describe('the purchase policy at every entry point', () => {
     beforeAll(async () => {
       const made = await invoke(
         { customerId: CUSTOMER, ...orderBody([{}]) },
-        createOrderHandler({ ...stack.deps, policy: ALLOW_ALL_POLICY }),
+        invokeOrder({ ...stack.deps, policy: ALLOW_ALL_POLICY }),
       );
       parent = { orderId: made.id, subscriptionId: made.lineItems[0].subscriptionId };
     });
@@ -352,7 +355,10 @@ describe('the purchase policy at every entry point', () => {
           : { status: 201 };
       }
       if (entry === 'direct invoke') {
-        const result = await invoke({ customerId: CUSTOMER, ...payload }, kind === 'cart' ? cart : order);
+        const result = await invoke(
+          { customerId: CUSTOMER, ...payload },
+          kind === 'cart' ? invokeCart(stack.deps) : invokeOrder(stack.deps),
+        );
         return typeof result.status === 'number' ? { status: result.status, problem: result } : { status: 201 };
       }
       const route =
@@ -626,10 +632,7 @@ describe('the purchase policy at every entry point', () => {
       expect(consumer.published).toEqual([]);
 
       await expect(
-        createOrderHandler(deps)(
-          { customerId: CUSTOMER, idempotencyKey: randomUUID(), ...orderBody([{}]) },
-          lambdaContext(),
-        ),
+        invokeOrder(deps)({ customerId: CUSTOMER, idempotencyKey: randomUUID(), ...orderBody([{}]) }, lambdaContext()),
       ).rejects.toThrow(/503 The purchase policy could not be evaluated/);
       expect(purchases().length).toBe(before);
     });

@@ -11,9 +11,10 @@ import type { EventDependencies, OutcomeEvent } from '../../functions/shared/eve
 import { type FaultKind, mulberry32 } from '../../local/simulator/faults.js';
 import type { Order } from '../../local/simulator/index.js';
 import { lambdaContext } from '../support/events.js';
+import { invokeOrder } from '../support/invoke.js';
 import { leakWatch } from '../support/leaks.js';
 import { count, Histogram, pool, report, scaledSleep, sleep, timeout } from '../support/reliability.js';
-import { eventBridgeEvent, recordingEventsHandler, sqsEvent, sqsRecord } from '../support/sqs.js';
+import { eventBridgeEvent, localQueueProvenance, recordingEventsHandler, sqsEvent, sqsRecord } from '../support/sqs.js';
 import { type Stack, startStack } from '../support/stack.js';
 
 const SEED = Number(process.env.FAULT_SEED ?? 4_242);
@@ -359,6 +360,7 @@ describe.each(DEDUPE_MODES)(
         },
         // ChangeMessageVisibility: the message comes back after Retry-After, in real time up to 2 s (an outcome not
         // known yet waits for an unanswered attempt to settle, which is measured in real time).
+        proveOrigin: localQueueProvenance,
         delay: async (record, seconds) => {
           sqs.add('delayed by Retry-After');
           visibleAfter.set(record.messageId, Math.min(2, seconds) * 1_000);
@@ -630,8 +632,7 @@ describe.each(DEDUPE_MODES)(
 
     it('direct invocation: the order is found in the same invocation', async () => {
       loseEveryAnswer('POST', new RegExp(`/customers/${C.invoke}/orders$`));
-      const { createHandler } = await import('../../functions/create-order/handler.js');
-      const invoke = createHandler(stack.deps);
+      const invoke = invokeOrder(stack.deps);
       const payload = { customerId: C.invoke, ...orderBody('lost-invoke'), idempotencyKey: 'lost-invoke' };
       const result = (await invoke(payload, lambdaContext())) as Order & { reconciled?: boolean };
       expect(result.reconciled).toBe(true);

@@ -16,6 +16,7 @@ import { staticCredentials } from '../../functions/shared/credentials.js';
 import type { OutcomeEvent } from '../../functions/shared/events.js';
 import type { HttpDependencies } from '../../functions/shared/http.js';
 import { dynamoDBIdempotency } from '../../functions/shared/idempotency.js';
+import { iamIdentity } from '../../functions/shared/identity/http.js';
 import { PartnerCenterClient } from '../../functions/shared/partner-center/client.js';
 import { createIdempotencyTable, type LocalDynamoDB, startDynamoDB } from '../../local/dynamodb.js';
 import { KEYS_OPTIONAL } from '../support/commands.js';
@@ -29,7 +30,7 @@ import {
 } from '../support/fake-partner-center.js';
 import { leakWatch } from '../support/leaks.js';
 import { count, Histogram, outcomeLabel, problemDefect, report, timeout } from '../support/reliability.js';
-import { sqsEvent, sqsRecord } from '../support/sqs.js';
+import { localQueueProvenance, sqsEvent, sqsRecord } from '../support/sqs.js';
 import { type Stack, startStack } from '../support/stack.js';
 import { bodyText, eventCase, type HttpCase, httpCase, invokeCase, ROUTES } from './arbitraries.js';
 
@@ -222,6 +223,7 @@ describe('fuzz: the HTTP edge, in-process (API Gateway v2 events into the Lambda
       const order = createOrderHandler(deps);
       const cart = createCartHandler(deps);
       const health = createHealthHandler({
+        identity: iamIdentity,
         credentials: staticCredentials(
           JSON.stringify({
             tenantId: 'contoso.onmicrosoft.com',
@@ -295,6 +297,7 @@ describe('fuzz: EventBridge commands through SQS (order-events)', () => {
         publish: async (events) => {
           published.push(...events);
         },
+        proveOrigin: localQueueProvenance,
         delay: async () => undefined,
       });
       await fc.assert(
@@ -515,6 +518,7 @@ describe('a `__proto__` key, wherever it is, on every entry point', () => {
       publish: async (e) => {
         published.push(...e);
       },
+      proveOrigin: localQueueProvenance,
       delay: async () => undefined,
     });
     await events(

@@ -1,6 +1,7 @@
 // Command-layer settings for tests that build handler dependencies by hand (the others read them from config.ts).
 import { PREFLIGHT_OFF_OPTIONS, Preflight } from '../../functions/shared/catalog/preflight.js';
 import type { CommandDependencies, ReconcileSettings } from '../../functions/shared/commands.js';
+import { type HttpIdentity, iamIdentity } from '../../functions/shared/identity/http.js';
 import { ALLOW_ALL_POLICY } from './policy.js';
 
 /** Small pauses, and an attempt without an answer counts as settled after 300 ms. */
@@ -12,10 +13,14 @@ export const TEST_RECONCILE: ReconcileSettings = { settleMs: 300, skewMs: 60_000
  */
 export const PREFLIGHT_OFF = new Preflight(PREFLIGHT_OFF_OPTIONS);
 
-type Settings = Pick<CommandDependencies, 'requireIdempotencyKey' | 'reconcile' | 'preflight' | 'policy'>;
+type Settings = Pick<CommandDependencies, 'requireIdempotencyKey' | 'reconcile' | 'preflight' | 'policy'> & {
+  /** As deployed with IAM (the default): the caller is API Gateway's IAM authorizer's, or anonymous without one. */
+  identity: HttpIdentity;
+};
 
 /** For handlers that exercise validation and upstream mapping without a store: keys optional, as a deployment may set. */
 export const KEYS_OPTIONAL: Settings = {
+  identity: iamIdentity,
   requireIdempotencyKey: false,
   reconcile: TEST_RECONCILE,
   preflight: PREFLIGHT_OFF,
@@ -25,6 +30,7 @@ export const KEYS_OPTIONAL: Settings = {
 
 /** As deployed by default: a purchase without a key is refused. */
 export const KEYS_REQUIRED: Settings = {
+  identity: iamIdentity,
   requireIdempotencyKey: true,
   reconcile: TEST_RECONCILE,
   preflight: PREFLIGHT_OFF,
