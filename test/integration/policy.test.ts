@@ -2,7 +2,6 @@
 // the repository's own policy files as deployed (policies/*.cedar: default deny, the permits, the guardrails) and
 // test members in their groups. Each guardrail kind is shown allowing and refusing; a refusal sends nothing.
 import { randomUUID } from 'node:crypto';
-import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createHandler as createCartHandler } from '../../functions/create-cart/handler.js';
 import { createHandler as createOrderHandler } from '../../functions/create-order/handler.js';
