@@ -40,12 +40,21 @@ function checkedUrl(uri: string): string {
   return url.href;
 }
 
+/** The issuer's discovery document or keys could not be fetched (named as aws-jwt-verify names its own). */
+class FetchError extends Error {
+  override readonly name = 'FetchError';
+}
+
 /** aws-jwt-verify's Fetcher over the runtime's fetch, with a time limit (its own one is Node's https module). */
 const fetcher = (timeoutMs: number) => ({
   fetch: async (uri: string): Promise<ArrayBuffer> => {
-    const response = await fetch(checkedUrl(uri), { signal: AbortSignal.timeout(timeoutMs), redirect: 'error' });
-    if (response.status !== 200) throw new Error(`${uri} answered ${response.status}`);
-    return response.arrayBuffer();
+    try {
+      const response = await fetch(checkedUrl(uri), { signal: AbortSignal.timeout(timeoutMs), redirect: 'error' });
+      if (response.status !== 200) throw new Error(`answered ${response.status}`);
+      return await response.arrayBuffer();
+    } catch (error) {
+      throw new FetchError(`${uri}: ${(error as Error).message}`, { cause: error });
+    }
   },
 });
 
