@@ -10,15 +10,21 @@ import { readConfig } from '../shared/config.js';
 import { createDependencies } from '../shared/dependencies.js';
 import { requireSqsBatch } from '../shared/entry-points.js';
 import { outcomePublisher, sqsDelay, sqsProvenance } from '../shared/event-adapters.js';
-import { boundedConcurrency, type EventDependencies, handleCommandRecord } from '../shared/events.js';
+import {
+  boundedConcurrency,
+  type EventDependencies,
+  FOREIGN_RECORDS_METRIC,
+  handleCommandRecord,
+} from '../shared/events.js';
+
+export { FOREIGN_RECORDS_METRIC };
+
 import { injectLambdaContext, logger } from '../shared/log.js';
 import { toProblem } from '../shared/problem.js';
 
 /** Records of one batch run concurrently, at most this many at once (the queue's batch size is 10). */
 export const DEFAULT_EVENT_CONCURRENCY = 10;
 export const METRICS_NAMESPACE = 'partner-orders';
-/** Records (and invocations that were no SQS batch) refused as not received from the command queue. */
-export const FOREIGN_RECORDS_METRIC = 'CommandsNotFromQueue';
 
 export const createHandler = (
   deps: EventDependencies,

@@ -62,6 +62,9 @@ export interface OutcomeEvent {
   };
 }
 
+/** The consumer's metric of records (and invocations that were no SQS batch) refused as not from the command queue. */
+export const FOREIGN_RECORDS_METRIC = 'CommandsNotFromQueue';
+
 /** A record that did not come from the command queue (event-adapters.ts `sqsProvenance`): refused, never bought. */
 export class ForeignRecordError extends Error {
   override readonly name = 'ForeignRecordError';
