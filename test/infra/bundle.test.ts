@@ -38,11 +38,16 @@ describe('deployed bundles', () => {
         id.startsWith(name),
       )
         ? 'const result = { statusCode: 400, headers: { "Content-Type": "application/problem+json" } };'
-        : `const event = ${JSON.stringify(
-            id.startsWith('CredentialsHealth')
-              ? httpEvent('GET /health/credentials', { query: { verbose: 'true' } })
-              : httpEvent('POST /customers/{customerId}/orders', { pathParameters: { customerId: 'x' }, body: {} }),
-          )};
+        : id.startsWith('InvokePurchase')
+          ? // Direct invocation answers a problem object (RFC 9457 fields), not an HTTP response.
+            `const context = { ...${JSON.stringify(lambdaContext())}, getRemainingTimeInMillis: () => 29000 };
+             const problem = await handler({ command: 'CreateOrder', customerId: 'x' }, context);
+             const result = { statusCode: problem.status, headers: { 'Content-Type': problem.type.startsWith('urn:partner-orders:problem:') ? 'application/problem+json' : '' } };`
+          : `const event = ${JSON.stringify(
+              id.startsWith('CredentialsHealth')
+                ? httpEvent('GET /health/credentials', { query: { verbose: 'true' } })
+                : httpEvent('POST /customers/{customerId}/orders', { pathParameters: { customerId: 'x' }, body: {} }),
+            )};
            const context = { ...${JSON.stringify(lambdaContext())}, getRemainingTimeInMillis: () => 29000 };
            const result = await handler(event, context);`;
       const script = `
