@@ -64,5 +64,5 @@ describe('deployed bundles', () => {
       }).toString();
       expect(JSON.parse(out), id).toEqual({ type: 'function', status: 400, contentType: 'application/problem+json' });
     }
-  });
+  }, 180_000);
 });
