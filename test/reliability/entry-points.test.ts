@@ -16,9 +16,10 @@ import { createHandler as createOrderHandler } from '../../functions/create-orde
 import { createHandler as createHealthHandler } from '../../functions/credentials-health/handler.js';
 import { createHandler as createInvokeHandler } from '../../functions/invoke-purchase/handler.js';
 import { createHandler as createEventsHandler, FOREIGN_RECORDS_METRIC } from '../../functions/order-events/handler.js';
+import { readConfig } from '../../functions/shared/config.js';
 import { sqsProvenance } from '../../functions/shared/event-adapters.js';
 import type { OutcomeEvent } from '../../functions/shared/events.js';
-import type { HttpIdentity } from '../../functions/shared/identity/http.js';
+import { type HttpIdentity, identityFrom } from '../../functions/shared/identity/http.js';
 import { PurchasePolicy } from '../../functions/shared/policy/check.js';
 import { CedarEngine } from '../../functions/shared/policy/local.js';
 import { createHandler as createStatusHandler } from '../../functions/status/handler.js';
@@ -427,6 +428,37 @@ describe('identity no invoker can forge', () => {
       // SQS unavailable is not proof of forgery: the record is tried again, not dropped.
       await expect(prove(record('throttled'))).rejects.toMatchObject({ name: 'RequestThrottled' });
       expect(asked.every((input) => input.QueueUrl === queue.url)).toBe(true);
+    });
+  });
+
+  describe('the mode is the deployment’s', () => {
+    it('AUTHORIZER=jwt without issuer or audience fails at init; the stack’s variables make a JWT identity', () => {
+      expect(() => readConfig({ AUTHORIZER: 'jwt' })).toThrow(/JWT_ISSUER and JWT_AUDIENCE/);
+      expect(() => readConfig({ AUTHORIZER: 'oidc' })).toThrow(/AUTHORIZER must be one of iam, jwt/);
+      const config = readConfig({
+        AUTHORIZER: 'jwt',
+        JWT_ISSUER: 'https://login.example.com/t/v2.0',
+        JWT_AUDIENCE: 'a,b',
+        JWT_PURCHASE_SCOPE: 'Orders.Buy',
+      });
+      expect(config.jwt).toEqual({
+        issuer: 'https://login.example.com/t/v2.0',
+        audience: ['a', 'b'],
+        scopes: { purchase: 'Orders.Buy', read: 'partner-orders/read' },
+      });
+      expect(identityFrom(config).mode).toBe('jwt');
+      expect(identityFrom(readConfig({})).mode).toBe('iam');
+    });
+
+    it('IAM mode reads the IAM authorizer only: forged JWT claims there are anonymous, not the user they name', async () => {
+      const iam = identityFrom(readConfig({}));
+      expect(await iam.identify(withAuthorizer(orderEvent(), FORGED_JWT(issuer.url)))).toEqual({
+        caller: 'http:anonymous',
+        groups: [],
+      });
+      expect((await iam.identify(withAuthorizer(orderEvent(), FORGED_IAM))).caller).toBe(
+        'http:iam:arn:aws:iam::111122223333:role/Buyer',
+      );
     });
   });
 });
