@@ -32,13 +32,16 @@ const WARMUP = 300;
 
 const upstream = await startUpstream();
 try {
-  const deps = createDependencies(
-    readConfig({
-      PARTNER_CENTER_URL: upstream.url,
-      PARTNER_CENTER_AUTHORITY_URL: upstream.url,
-      PARTNER_CENTER_CREDENTIALS: JSON.stringify(BENCH_CREDENTIALS),
-    }),
-  );
+  const deps = {
+    ...createDependencies(
+      readConfig({
+        PARTNER_CENTER_URL: upstream.url,
+        PARTNER_CENTER_AUTHORITY_URL: upstream.url,
+        PARTNER_CENTER_CREDENTIALS: JSON.stringify(BENCH_CREDENTIALS),
+      }),
+    ),
+    identity: iamIdentity,
+  };
   const token = (await deps.tokens.get()).value;
   const handler = createHandler(deps);
   const body = orderBody(1);

@@ -38,6 +38,7 @@ import {
   FOREIGN_RECORDS_METRIC,
   MIN_MAX_RECEIVE_COUNT,
   OUTCOME_SOURCE,
+  REFUSED,
   THROTTLE_SURVIVAL_SECONDS,
   throttledSecondsBeforeLastDelivery,
 } from '../functions/shared/events.js';
@@ -734,6 +735,14 @@ export class PartnerOrdersStack extends Stack {
     fn.addEnvironment('COMMAND_QUEUE_URL', queue.queueUrl);
     fn.addEnvironment('COMMAND_QUEUE_ARN', queue.queueArn);
     fn.addEnvironment('COMMAND_QUEUE_VISIBILITY_SECONDS', String(EVENTS_FUNCTION_TIMEOUT.toSeconds() * 6));
+    // Each record it refused (and each invocation that was no SQS batch) is one log line: counted, and alarmed.
+    new MetricFilter(this, 'CommandsNotFromQueueFilter', {
+      logGroup: fn.logGroup as never,
+      metricNamespace: METRICS_NAMESPACE,
+      metricName: FOREIGN_RECORDS_METRIC,
+      filterPattern: FilterPattern.stringValue('$.provenance', '=', REFUSED.provenance),
+      metricValue: '1',
+    });
     // Producers bound to their source; the queue reachable only through the rule (infra/authorization.ts).
     bindProducers(this.bus, [fn.role as IRole, ...publishers], producers);
     onlyFromRule(queue, rule);
@@ -799,7 +808,7 @@ export class PartnerOrdersStack extends Stack {
     );
     alarm(
       'CommandsNotFromQueue',
-      custom(FOREIGN_RECORDS_METRIC, 'Sum', { service: EVENTS_FUNCTION }),
+      custom(FOREIGN_RECORDS_METRIC, 'Sum'),
       'the event consumer was invoked with records that did not come from the command queue (forged, or another queue): refused, nothing bought; someone holding lambda:InvokeFunction on it sent them',
     );
     // App-only credentials have no refresh token: the keeper reports no age, and this alarm would sit in alarm.

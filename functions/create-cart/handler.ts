@@ -1,7 +1,9 @@
 // POST /customers/{customerId}/carts (optionally checked out) and POST /customers/{customerId}/carts/{cartId}/checkout.
 // API Gateway events only: direct invocation is the invoke-purchase function's (entry-points.ts).
+import { readConfig } from '../shared/config.js';
 import { createDependencies } from '../shared/dependencies.js';
 import { type HttpDependencies, httpHandler, operation } from '../shared/http.js';
+import { identityFrom } from '../shared/identity/http.js';
 import { CheckoutRequest, CreateCartRequest } from '../shared/schemas/carts.js';
 import { CartPath, CustomerPath } from '../shared/schemas/ids.js';
 import { checkoutCommand, createCartCommand } from '../shared/services/carts.js';
@@ -24,4 +26,5 @@ export const createHandler = (dependencies: HttpDependencies) =>
     dependencies,
   );
 
-export const handler = createHandler(createDependencies());
+const config = readConfig();
+export const handler = createHandler({ ...createDependencies(config), identity: identityFrom(config) });

@@ -1,9 +1,9 @@
 // SQS (fed by the EventBridge rule) → CreateOrder / CreateCart commands, with partial batch responses: only the
 // records that should be tried again are reported as failures. SQS batches only (entry-points.ts), and each record
-// proves it came from the command queue before anything is bought (events.ts `proveOrigin`); the records refused
-// count in CommandsNotFromQueue (EMF, namespace partner-orders; alarmed by the stack).
+// proves it came from the command queue before anything is bought (events.ts `proveOrigin`); every refusal is one log
+// line with `provenance: "refused"`, which the stack's metric filter counts as partner-orders/CommandsNotFromQueue
+// (alarmed) — a filter rather than the Powertools metrics client, which would add ~14 KB to this bundle.
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
-import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import middy from '@middy/core';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { readConfig } from '../shared/config.js';
@@ -15,6 +15,7 @@ import {
   type EventDependencies,
   FOREIGN_RECORDS_METRIC,
   handleCommandRecord,
+  REFUSED,
 } from '../shared/events.js';
 
 export { FOREIGN_RECORDS_METRIC };
@@ -24,46 +25,33 @@ import { toProblem } from '../shared/problem.js';
 
 /** Records of one batch run concurrently, at most this many at once (the queue's batch size is 10). */
 export const DEFAULT_EVENT_CONCURRENCY = 10;
-export const METRICS_NAMESPACE = 'partner-orders';
 
-export const createHandler = (
-  deps: EventDependencies,
-  concurrency = DEFAULT_EVENT_CONCURRENCY,
-  metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: 'order-events' }),
-) => {
+export const createHandler = (deps: EventDependencies, concurrency = DEFAULT_EVENT_CONCURRENCY) => {
   const limit = boundedConcurrency(concurrency);
-  const counted: EventDependencies = {
-    ...deps,
-    countForeign: () => {
-      metrics.addMetric(FOREIGN_RECORDS_METRIC, MetricUnit.Count, 1);
-      deps.countForeign?.();
-    },
-  };
   return middy<SQSEvent, SQSBatchResponse, Error, Context>()
     .use(injectLambdaContext())
     .handler(async (event, context) => {
       try {
-        try {
-          requireSqsBatch(event);
-        } catch (error) {
-          counted.countForeign?.();
-          const { problem } = toProblem(error);
-          logger.error('invocation refused: not an SQS batch', { status: problem.status, reason: problem.detail });
-          // Only a direct invoker gets here (the event source mapping sends batches): it gets the problem.
-          return problem as unknown as SQSBatchResponse;
-        }
-        return await processPartialResponse(
-          event,
-          (record: SQSRecord) =>
-            limit(() => handleCommandRecord(record, context.getRemainingTimeInMillis(), counted, context)),
-          // One processor per invocation: it keeps the batch's successes and failures.
-          new BatchProcessor(EventType.SQS),
-          { context },
-        );
-      } finally {
-        // Published with the invocation's log (EMF), only when something was counted.
-        if (metrics.hasStoredMetrics()) metrics.publishStoredMetrics();
+        requireSqsBatch(event);
+      } catch (error) {
+        deps.countForeign?.();
+        const { problem } = toProblem(error);
+        logger.error('invocation refused: not an SQS batch', {
+          ...REFUSED,
+          status: problem.status,
+          reason: problem.detail,
+        });
+        // Only a direct invoker gets here (the event source mapping sends batches): it gets the problem.
+        return problem as unknown as SQSBatchResponse;
       }
+      return processPartialResponse(
+        event,
+        (record: SQSRecord) =>
+          limit(() => handleCommandRecord(record, context.getRemainingTimeInMillis(), deps, context)),
+        // One processor per invocation: it keeps the batch's successes and failures.
+        new BatchProcessor(EventType.SQS),
+        { context },
+      );
     });
 };
 

@@ -7,7 +7,6 @@ import { type Config, readConfig } from './config.js';
 import { type CredentialsSource, credentialsFrom } from './credentials.js';
 import type { HttpDependencies } from './http.js';
 import { dynamoDBIdempotency } from './idempotency.js';
-import { identityFrom } from './identity/http.js';
 import { readLifecycleConfig } from './lifecycle/config.js';
 import { provisioningTracking, sqsTrackingQueue } from './lifecycle/tracking.js';
 import { partnerCenterFrom } from './partner-center/from-config.js';
@@ -17,7 +16,7 @@ import { PurchasePolicy } from './policy/check.js';
 export function createDependencies(
   config: Config = readConfig(),
   credentials: CredentialsSource = credentialsFrom(config),
-): HttpDependencies & {
+): Omit<HttpDependencies, 'identity'> & {
   tokens: TokenProvider;
   credentials: CredentialsSource;
   authorityUrl: string;
@@ -30,7 +29,6 @@ export function createDependencies(
   // One catalog per container: the pre-flight's reads and the catalog search share its cache.
   const catalog = new Catalog({ ttlMs: config.catalogCacheMs });
   return {
-    identity: identityFrom(config),
     partnerCenter,
     catalog,
     preflight: new Preflight({

@@ -62,8 +62,12 @@ export interface OutcomeEvent {
   };
 }
 
-/** The consumer's metric of records (and invocations that were no SQS batch) refused as not from the command queue. */
+/**
+ * The consumer's metric of records (and invocations that were no SQS batch) refused as not from the command queue:
+ * the stack's metric filter counts the log lines that carry REFUSED.
+ */
 export const FOREIGN_RECORDS_METRIC = 'CommandsNotFromQueue';
+export const REFUSED = { provenance: 'refused' } as const;
 
 /** A record that did not come from the command queue (event-adapters.ts `sqsProvenance`): refused, never bought. */
 export class ForeignRecordError extends Error {
@@ -247,6 +251,7 @@ async function proven(record: SQSRecord, deps: EventDependencies): Promise<boole
     if (error instanceof ForeignRecordError) {
       deps.countForeign?.();
       logger.error('record refused: not received from the command queue', {
+        ...REFUSED,
         messageId: record.messageId,
         eventSourceARN: String(record.eventSourceARN).slice(0, 256),
         reason: error.message,

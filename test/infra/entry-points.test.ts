@@ -114,9 +114,18 @@ describe('entry points, deployed', () => {
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       Namespace: 'partner-orders',
       MetricName: 'CommandsNotFromQueue',
-      Dimensions: [{ Name: 'service', Value: EVENTS_FUNCTION }],
       Threshold: 1,
       ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+    });
+    // Counted from the consumer's own log lines (functions/shared/events.ts REFUSED).
+    template.hasResourceProperties('AWS::Logs::MetricFilter', {
+      LogGroupName: {
+        Ref: Object.keys(template.findResources('AWS::Logs::LogGroup')).find((id) => id.startsWith('OrderEventsLogs')),
+      },
+      FilterPattern: '{ $.provenance = "refused" }',
+      MetricTransformations: [
+        { MetricNamespace: 'partner-orders', MetricName: 'CommandsNotFromQueue', MetricValue: '1' },
+      ],
     });
   });
 });

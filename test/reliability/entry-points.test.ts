@@ -18,7 +18,7 @@ import { createHandler as createInvokeHandler } from '../../functions/invoke-pur
 import { createHandler as createEventsHandler, FOREIGN_RECORDS_METRIC } from '../../functions/order-events/handler.js';
 import { readConfig } from '../../functions/shared/config.js';
 import { sqsProvenance } from '../../functions/shared/event-adapters.js';
-import type { OutcomeEvent } from '../../functions/shared/events.js';
+import { type OutcomeEvent, REFUSED } from '../../functions/shared/events.js';
 import { type HttpIdentity, identityFrom } from '../../functions/shared/identity/http.js';
 import { PurchasePolicy } from '../../functions/shared/policy/check.js';
 import { CedarEngine } from '../../functions/shared/policy/local.js';
@@ -381,14 +381,16 @@ describe('identity no invoker can forge', () => {
       expect(counted()).toBe(3);
     });
 
-    it('counts refused records in the CommandsNotFromQueue metric (EMF)', async () => {
+    it('logs each refusal with the field the CommandsNotFromQueue metric filter counts (infra/stack.ts)', async () => {
       const { handler } = consumer();
       await handler(sqsEvent([forged({ receiptHandle: 'forged' })]), lambdaContext(60_000));
-      const emf = jsonLines().find((l) => l._aws !== undefined);
-      expect(emf?._aws.CloudWatchMetrics[0]?.Metrics.map((m: { Name: string }) => m.Name)).toEqual([
-        FOREIGN_RECORDS_METRIC,
+      await handler({ not: 'a batch' } as never, lambdaContext(60_000));
+      const refused = jsonLines().filter((l) => l.provenance === REFUSED.provenance);
+      expect(refused.map((l) => l.message)).toEqual([
+        'record refused: not received from the command queue',
+        'invocation refused: not an SQS batch',
       ]);
-      expect(emf?.[FOREIGN_RECORDS_METRIC]).toBe(1);
+      expect(FOREIGN_RECORDS_METRIC).toBe('CommandsNotFromQueue');
     });
 
     it('deployed: SQS is asked about the receipt handle on the configured queue, never the record’s', async () => {

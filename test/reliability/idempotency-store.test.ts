@@ -14,6 +14,7 @@ import { createDependencies } from '../../functions/shared/dependencies.js';
 import type { OutcomeEvent } from '../../functions/shared/events.js';
 import type { HttpDependencies } from '../../functions/shared/http.js';
 import { dynamoDBIdempotency, IDEMPOTENCY_CLIENT_CONFIG } from '../../functions/shared/idempotency.js';
+import { iamIdentity } from '../../functions/shared/identity/http.js';
 import { uuidv5 } from '../../functions/shared/uuid.js';
 import { createIdempotencyTable, type LocalDynamoDB, startDynamoDB } from '../../local/dynamodb.js';
 import { DEFAULT_SIMULATOR_CREDENTIALS, PartnerCenterSimulator } from '../../local/simulator/index.js';
@@ -51,7 +52,7 @@ const recordIdOf = (scope: string) =>
 describe.concurrent('the idempotency store fails in the middle of a run', () => {
   let dynamodb: LocalDynamoDB;
   let simulator: PartnerCenterSimulator;
-  let base: ReturnType<typeof createDependencies>;
+  let base: ReturnType<typeof createDependencies> & { identity: typeof iamIdentity };
   const proxies: TcpProxy[] = [];
   /** MS-RequestId → the record that must be in progress when it is sent. */
   const expectedRecord = new Map<string, string>();
@@ -75,6 +76,7 @@ describe.concurrent('the idempotency store fails in the middle of a run', () => 
           PREFLIGHT: 'off',
         }),
       ),
+      identity: iamIdentity,
       policy: ALLOW_ALL_POLICY,
     };
   });

@@ -10,7 +10,7 @@ import { iamCaller } from '../caller.js';
 import type { Config } from '../config.js';
 import { ValidationError } from '../errors.js';
 import { type RouteKey, type RouteScope, routes } from '../routes.js';
-import { JwtIdentity } from './jwt.js';
+import type { JwtIdentity } from './jwt.js';
 
 export interface HttpCaller {
   /** caller.ts's name of the caller: the idempotency scope and the policy's principal. */
@@ -62,9 +62,19 @@ export function jwtIdentity(verifier: Pick<JwtIdentity, 'verify'>): HttpIdentity
   };
 }
 
-/** The deployment's identity mode, built once per container (the JWKS cache lives in it). */
+/**
+ * The deployment's identity mode, built once per container (the JWKS cache lives in it). The verifier (aws-jwt-verify)
+ * is loaded on the first request in JWT mode only: an IAM-mode function does not evaluate it at init.
+ */
 export function identityFrom(config: Pick<Config, 'authorizer' | 'jwt'>): HttpIdentity {
   if (config.authorizer === 'iam') return iamIdentity;
-  if (!config.jwt) throw new Error('AUTHORIZER=jwt needs JWT_ISSUER and JWT_AUDIENCE');
-  return jwtIdentity(new JwtIdentity(config.jwt));
+  const settings = config.jwt;
+  if (!settings) throw new Error('AUTHORIZER=jwt needs JWT_ISSUER and JWT_AUDIENCE');
+  let loaded: Promise<JwtIdentity> | undefined;
+  return jwtIdentity({
+    verify: async (authorization, scope) => {
+      loaded ??= import('./jwt.js').then(({ JwtIdentity }) => new JwtIdentity(settings));
+      return (await loaded).verify(authorization, scope);
+    },
+  });
 }
