@@ -1,9 +1,9 @@
 // Event-triggered ordering: EventBridge commands (`CreateOrder`, `CreateCart`) arrive through SQS; each runs the same
 // command as the HTTP route, idempotently (key: `detail.idempotencyKey`, else the EventBridge event id), and its
-// outcome is published back to the bus. A record's `source` is trusted because the bus checked it and only the bus's
-// rule may send to the queue; so first each record proves it came from that queue (`proveOrigin`): an SQS-shaped
-// payload from a direct invoker proves nothing by itself (pitfall #20). Rejected commands are acknowledged with an `OrderRejected` event; transient
-// failures go back to the queue (and, after N receives, to the DLQ).
+// outcome is published back to the bus. Rejected commands are acknowledged with an `OrderRejected` event; transient
+// failures go back to the queue (and, after N receives, to the DLQ). A record's `source` is trusted because the bus
+// checked it and only the bus's rule may send to the queue; so first each record proves it came from that queue
+// (`proveOrigin`): an SQS-shaped payload from a direct invoker proves nothing by itself (pitfall #20).
 import { randomUUID } from 'node:crypto';
 import type { Context, SQSRecord } from 'aws-lambda';
 import * as z from 'zod/mini';
@@ -81,7 +81,10 @@ export interface EventDependencies extends CommandDependencies {
    * proof could not be made (the record is then tried again).
    */
   proveOrigin(record: SQSRecord): Promise<void>;
-  /** Counts a record refused by `proveOrigin` (the consumer's CommandsNotFromQueue metric, alarmed). */
+  /**
+   * Called for each record refused by `proveOrigin` (tests count them here; deployed, the CommandsNotFromQueue metric
+   * counts the REFUSED log line each refusal writes).
+   */
   countForeign?: () => void;
   /** Publishes outcome events to the bus; throws when any entry was not accepted. */
   publish(events: OutcomeEvent[]): Promise<void>;
