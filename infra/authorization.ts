@@ -151,6 +151,25 @@ export function onlyFromRule(queue: Queue, rule: Rule): void {
   );
 }
 
+/**
+ * Only the consumer receives from the command queue. The consumer proves a record's provenance with its receipt handle
+ * (events.ts `proveOrigin`), which shows a message of this queue is in flight, not that the body beside it is that
+ * message's: whoever could receive from the queue could pair a real handle with a body of their own. So nobody else
+ * may ReceiveMessage (the event source mapping polls with the consumer's role).
+ */
+export function onlyTheConsumerReceives(queue: Queue, consumer: IRole): void {
+  queue.addToResourcePolicy(
+    new PolicyStatement({
+      sid: 'OnlyTheConsumerReceives',
+      effect: Effect.DENY,
+      principals: [new AnyPrincipal()],
+      actions: ['sqs:ReceiveMessage'],
+      resources: [queue.queueArn],
+      conditions: { ArnNotEquals: { 'aws:PrincipalArn': consumer.roleArn } },
+    }),
+  );
+}
+
 /** The functions that buy, and so ask the purchase policy. */
 export const PURCHASE_FUNCTIONS = ['create-order', 'create-cart', 'invoke-purchase', 'order-events'] as const;
 

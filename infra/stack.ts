@@ -63,6 +63,7 @@ import {
   invokeGuard,
   type JwtScopes,
   onlyFromRule,
+  onlyTheConsumerReceives,
   POLICY_DENIALS_METRIC,
   PURCHASE_FUNCTIONS,
   PurchasePolicyStore,
@@ -746,6 +747,7 @@ export class PartnerOrdersStack extends Stack {
     // Producers bound to their source; the queue reachable only through the rule (infra/authorization.ts).
     bindProducers(this.bus, [fn.role as IRole, ...publishers], producers);
     onlyFromRule(queue, rule);
+    onlyTheConsumerReceives(queue, fn.role as IRole);
     return { queue, deadLetters };
   }
 

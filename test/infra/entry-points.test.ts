@@ -128,4 +128,21 @@ describe('entry points, deployed', () => {
       ],
     });
   });
+
+  it('lets nobody but the consumer receive from the command queue (a real receipt handle cannot be paired with a forged body)', () => {
+    const queueId = Object.keys(template.findResources('AWS::SQS::Queue')).find((id) =>
+      /^Commands[0-9A-F]{8}$/.test(id),
+    );
+    const statements = Object.values(template.findResources('AWS::SQS::QueuePolicy'))
+      .filter((p) => p.Properties.Queues.some((q: { Ref: string }) => q.Ref === queueId))
+      .flatMap((p) => p.Properties.PolicyDocument.Statement);
+    const deny = statements.find((s: { Sid?: string }) => s.Sid === 'OnlyTheConsumerReceives');
+    const consumerRole = functions[functionId(EVENTS_FUNCTION)]?.Properties.Role['Fn::GetAtt'][0];
+    expect(deny).toMatchObject({
+      Effect: 'Deny',
+      Principal: { AWS: '*' },
+      Action: 'sqs:ReceiveMessage',
+      Condition: { ArnNotEquals: { 'aws:PrincipalArn': { 'Fn::GetAtt': [consumerRole, 'Arn'] } } },
+    });
+  });
 });
