@@ -20,7 +20,7 @@ import { IdempotencyConflictError } from '../functions/shared/errors.js';
 import type { EventDependencies } from '../functions/shared/events.js';
 import type { Journal, JournalEntry } from '../functions/shared/exactly-once/records.js';
 import { dynamoDBIdempotency, type IdempotencyStore, type Outcome } from '../functions/shared/idempotency.js';
-import { eventBridgeEvent, sqsRecord } from '../local/event-records.js';
+import { eventBridgeEvent, localQueueProvenance, sqsRecord } from '../local/event-records.js';
 import { startStack } from '../test/support/stack.js';
 import { median, round } from './stats.js';
 
@@ -196,6 +196,7 @@ export async function measureBatch(options: { rounds?: number; latencyMs?: numbe
         ...stack.deps,
         idempotency,
         publish: async () => undefined,
+        proveOrigin: localQueueProvenance,
         delay: async () => undefined,
       } as EventDependencies);
       const time = async (size: number) => {

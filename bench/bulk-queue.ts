@@ -7,6 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { ForeignRecordError } from '../functions/shared/events.js';
 
 export interface Clock {
   /** Simulated epoch milliseconds. */
@@ -162,6 +163,17 @@ export class SimulatedQueue {
       records.push(this.record(m, m.receipt, now));
     }
     return records;
+  }
+
+  /**
+   * The consumer's provenance check (events.ts `proveOrigin`): SQS accepts ChangeMessageVisibility only for a receipt
+   * handle of a message of this queue that is in flight. Its visibility is left as the receive set it.
+   */
+  async proveOrigin(record: SQSRecord): Promise<void> {
+    if (record.eventSourceARN !== this.arn) throw new ForeignRecordError('its eventSourceARN is not the command queue');
+    if (!this.byReceipt.has(record.receiptHandle)) {
+      throw new ForeignRecordError('SQS refused its receipt handle (ReceiptHandleIsInvalid)');
+    }
   }
 
   /** ChangeMessageVisibility with a receipt handle: from now, for `seconds` (SQS: at most 12 hours). */

@@ -166,6 +166,7 @@ export async function measureBulk(options: BulkOptions) {
           }
         }
       },
+      proveOrigin: (record) => queue.proveOrigin(record),
       delay: async (record, seconds) => {
         delays++;
         queue.changeVisibility(record.receiptHandle, seconds);

@@ -16,6 +16,7 @@ import { createHandler as createOrderHandler } from '../functions/create-order/h
 import { readConfig } from '../functions/shared/config.js';
 import { secretsManagerCredentials } from '../functions/shared/credentials.js';
 import { createDependencies } from '../functions/shared/dependencies.js';
+import { iamIdentity } from '../functions/shared/identity/http.js';
 import { PurchasePolicy } from '../functions/shared/policy/check.js';
 import { localPolicyEngine } from '../functions/shared/policy/local.js';
 import { httpEvent } from '../test/support/events.js';
@@ -77,6 +78,7 @@ export async function measureCredentialReuse(
     });
     const deps = {
       ...createDependencies(config, secretsManagerCredentials({ secretId, ttlMs: config.credentialsTtlMs, client })),
+      identity: iamIdentity,
       // The local server's policy, decided in the process: the purchase policy reads no secret and asks for no token.
       policy: new PurchasePolicy(localPolicyEngine()),
     };

@@ -17,6 +17,7 @@ import { readConfig } from '../functions/shared/config.js';
 import { createDependencies } from '../functions/shared/dependencies.js';
 import { type HttpEvent, httpStack } from '../functions/shared/http.js';
 import { Cart, CartCheckoutResult } from '../functions/shared/schemas/carts.js';
+import { iamIdentity } from '../functions/shared/identity/http.js';
 import { CustomerPath, DryRunQuery, IdempotencyKeyHeaders } from '../functions/shared/schemas/ids.js';
 import { CreateOrderRequest, Order } from '../functions/shared/schemas/orders.js';
 import { checkoutRequest, createCartRequest } from '../functions/shared/services/carts.js';
@@ -33,13 +34,16 @@ const WARMUP = 300;
 
 const upstream = await startUpstream();
 try {
-  const deps = createDependencies(
-    readConfig({
-      PARTNER_CENTER_URL: upstream.url,
-      PARTNER_CENTER_AUTHORITY_URL: upstream.url,
-      PARTNER_CENTER_CREDENTIALS: JSON.stringify(BENCH_CREDENTIALS),
-    }),
-  );
+  const deps = {
+    ...createDependencies(
+      readConfig({
+        PARTNER_CENTER_URL: upstream.url,
+        PARTNER_CENTER_AUTHORITY_URL: upstream.url,
+        PARTNER_CENTER_CREDENTIALS: JSON.stringify(BENCH_CREDENTIALS),
+      }),
+    ),
+    identity: iamIdentity,
+  };
   const token = (await deps.tokens.get()).value;
   const handler = createHandler(deps);
   const body = orderBody(1);
@@ -66,7 +70,7 @@ try {
     return { statusCode: 201, body: JSON.stringify(compiled(Order).parse(placed)) };
   };
   // The essential work inside the real middy onion (httpStack: the body arrives parsed by its JSON middleware).
-  const stack = httpStack(essential);
+  const stack = httpStack(essential, iamIdentity);
   const variants: Record<string, (event: HttpEvent) => Promise<unknown>> = {
     bare: async () => {
       await (await fetch(url, { method: 'POST', headers, body: JSON.stringify(request.body) })).json();

@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { createHandler, DEFAULT_EVENT_CONCURRENCY } from '../functions/order-events/handler.js';
 import type { EventDependencies } from '../functions/shared/events.js';
-import { eventBridgeEvent, sqsRecord } from '../local/event-records.js';
+import { eventBridgeEvent, localQueueProvenance, sqsRecord } from '../local/event-records.js';
 import { type Stack, startStack } from '../test/support/stack.js';
 
 const CONCURRENT = Number(process.env.CONCURRENT ?? 20);
@@ -40,6 +40,7 @@ async function batchVsOne(stack: Stack) {
   const handler = createHandler({
     ...stack.deps,
     publish: async () => undefined,
+    proveOrigin: localQueueProvenance,
     delay: async () => undefined,
   } as EventDependencies);
   const time = async (size: number) => {

@@ -4,6 +4,7 @@
 // copied next to the bundle. Never deployed.
 import { createHandler } from '../functions/create-order/handler.js';
 import { createDependencies } from '../functions/shared/dependencies.js';
+import { iamIdentity } from '../functions/shared/identity/http.js';
 import { PurchasePolicy } from '../functions/shared/policy/check.js';
 import {
   addPolicies,
@@ -32,4 +33,8 @@ addPolicies(
 );
 if (problems.length > 0) throw new Error(problems.map((p) => p.message).join('; '));
 
-export const handler = createHandler({ ...createDependencies(), policy: new PurchasePolicy(new CedarEngine(files)) });
+export const handler = createHandler({
+  ...createDependencies(),
+  identity: iamIdentity,
+  policy: new PurchasePolicy(new CedarEngine(files)),
+});

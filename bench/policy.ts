@@ -21,6 +21,7 @@ import { createHandler as createOrderHandler } from '../functions/create-order/h
 import { readConfig } from '../functions/shared/config.js';
 import { createDependencies } from '../functions/shared/dependencies.js';
 import type { HttpEvent, HttpResult } from '../functions/shared/http.js';
+import { iamIdentity } from '../functions/shared/identity/http.js';
 import { PurchasePolicy } from '../functions/shared/policy/check.js';
 import { localPolicyEngine } from '../functions/shared/policy/local.js';
 import { bundling, entryOf } from '../infra/bundling.js';
@@ -159,16 +160,19 @@ const cold = variants.map((v) => {
 type Handler = (event: HttpEvent, context: Context) => Promise<HttpResult>;
 const context = (): Context =>
   ({ functionName: 'bench', awsRequestId: 'bench', getRemainingTimeInMillis: () => 25_000 }) as Context;
-const configured = createDependencies(
-  readConfig({
-    ...avp.env,
-    PARTNER_CENTER_URL: upstream.url,
-    PARTNER_CENTER_AUTHORITY_URL: upstream.url,
-    PARTNER_CENTER_CREDENTIALS: JSON.stringify(BENCH_CREDENTIALS),
-    IDEMPOTENCY_KEY_REQUIRED: 'false',
-    PREFLIGHT: 'off',
-  }),
-);
+const configured = {
+  ...createDependencies(
+    readConfig({
+      ...avp.env,
+      PARTNER_CENTER_URL: upstream.url,
+      PARTNER_CENTER_AUTHORITY_URL: upstream.url,
+      PARTNER_CENTER_CREDENTIALS: JSON.stringify(BENCH_CREDENTIALS),
+      IDEMPOTENCY_KEY_REQUIRED: 'false',
+      PREFLIGHT: 'off',
+    }),
+  ),
+  identity: iamIdentity,
+};
 await configured.tokens.get();
 /** No decision at all: the baseline, so that what remains is what the policy adds. Never used outside this bench. */
 const PASS_THROUGH = { guard: (command) => command } as Pick<PurchasePolicy, 'guard'> as PurchasePolicy;

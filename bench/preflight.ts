@@ -17,6 +17,7 @@ import { createHandler as createOrderHandler } from '../functions/create-order/h
 import { readConfig } from '../functions/shared/config.js';
 import { createDependencies } from '../functions/shared/dependencies.js';
 import type { HttpEvent, HttpResult } from '../functions/shared/http.js';
+import { iamIdentity } from '../functions/shared/identity/http.js';
 import type { PurchasePolicy } from '../functions/shared/policy/check.js';
 import { httpEvent } from '../test/support/events.js';
 import { customerWithLines, orderBody } from './bodies.js';
@@ -38,16 +39,19 @@ const PASS_THROUGH = { guard: (command) => command } as Pick<PurchasePolicy, 'gu
 
 const upstream = await startUpstream();
 const handlersFor = (preflight: 'on' | 'off') => {
-  const configured = createDependencies(
-    readConfig({
-      PARTNER_CENTER_URL: upstream.url,
-      PARTNER_CENTER_AUTHORITY_URL: upstream.url,
-      PARTNER_CENTER_CREDENTIALS: JSON.stringify(BENCH_CREDENTIALS),
-      // The bench measures the purchase path without keys (as bench/warm.ts): no idempotency store.
-      IDEMPOTENCY_KEY_REQUIRED: 'false',
-      PREFLIGHT: preflight,
-    }),
-  );
+  const configured = {
+    ...createDependencies(
+      readConfig({
+        PARTNER_CENTER_URL: upstream.url,
+        PARTNER_CENTER_AUTHORITY_URL: upstream.url,
+        PARTNER_CENTER_CREDENTIALS: JSON.stringify(BENCH_CREDENTIALS),
+        // The bench measures the purchase path without keys (as bench/warm.ts): no idempotency store.
+        IDEMPOTENCY_KEY_REQUIRED: 'false',
+        PREFLIGHT: preflight,
+      }),
+    ),
+    identity: iamIdentity,
+  };
   const deps = { ...configured, policy: PASS_THROUGH };
   return {
     deps,

@@ -13,6 +13,7 @@ import { readConfig } from '../functions/shared/config.js';
 import { createDependencies } from '../functions/shared/dependencies.js';
 import type { HttpEvent, HttpResult } from '../functions/shared/http.js';
 import type { IdempotencyStore } from '../functions/shared/idempotency.js';
+import { iamIdentity } from '../functions/shared/identity/http.js';
 import type { PartnerCenterRequest } from '../functions/shared/partner-center/client.js';
 import type { CreateCartRequest } from '../functions/shared/schemas/carts.js';
 import type { AddOnRequest, CreateOrderRequest } from '../functions/shared/schemas/orders.js';
@@ -232,16 +233,19 @@ export async function startWarmBench(
   const upstream = options.inProcessUpstream ? await startUpstreamInProcess() : await startUpstream();
   // The purchase policy as deployed: Verified Permissions (the stand-in, in a process of its own) through the SDK.
   const avp = await startVerifiedPermissions();
-  const deps = createDependencies(
-    readConfig({
-      ...avp.env,
-      PARTNER_CENTER_URL: upstream.url,
-      PARTNER_CENTER_AUTHORITY_URL: upstream.url,
-      PARTNER_CENTER_CREDENTIALS: JSON.stringify(BENCH_CREDENTIALS),
-      // The plain rows measure the purchase path without a key (no store); the keyed row adds its store below.
-      IDEMPOTENCY_KEY_REQUIRED: 'false',
-    }),
-  );
+  const deps = {
+    ...createDependencies(
+      readConfig({
+        ...avp.env,
+        PARTNER_CENTER_URL: upstream.url,
+        PARTNER_CENTER_AUTHORITY_URL: upstream.url,
+        PARTNER_CENTER_CREDENTIALS: JSON.stringify(BENCH_CREDENTIALS),
+        // The plain rows measure the purchase path without a key (no store); the keyed row adds its store below.
+        IDEMPOTENCY_KEY_REQUIRED: 'false',
+      }),
+    ),
+    identity: iamIdentity,
+  };
   const handlers: Record<Scenario['handler'], Handler> = {
     order: createOrderHandler(deps),
     cart: createCartHandler(deps),

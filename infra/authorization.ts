@@ -151,8 +151,27 @@ export function onlyFromRule(queue: Queue, rule: Rule): void {
   );
 }
 
+/**
+ * Only the consumer receives from the command queue. The consumer proves a record's provenance with its receipt handle
+ * (events.ts `proveOrigin`), which shows a message of this queue is in flight, not that the body beside it is that
+ * message's: whoever could receive from the queue could pair a real handle with a body of their own. So nobody else
+ * may ReceiveMessage (the event source mapping polls with the consumer's role).
+ */
+export function onlyTheConsumerReceives(queue: Queue, consumer: IRole): void {
+  queue.addToResourcePolicy(
+    new PolicyStatement({
+      sid: 'OnlyTheConsumerReceives',
+      effect: Effect.DENY,
+      principals: [new AnyPrincipal()],
+      actions: ['sqs:ReceiveMessage'],
+      resources: [queue.queueArn],
+      conditions: { ArnNotEquals: { 'aws:PrincipalArn': consumer.roleArn } },
+    }),
+  );
+}
+
 /** The functions that buy, and so ask the purchase policy. */
-export const PURCHASE_FUNCTIONS = ['create-order', 'create-cart', 'order-events'] as const;
+export const PURCHASE_FUNCTIONS = ['create-order', 'create-cart', 'invoke-purchase', 'order-events'] as const;
 
 /** Logical ids from `@id`s, so that an edited policy is updated in place and a renamed one replaced. */
 const logicalId = (id: string) =>
@@ -216,4 +235,46 @@ export function countDenials(scope: Construct, id: string, logGroup: ILogGroup, 
     ),
     metricValue: '1',
   });
+}
+
+/**
+ * The environment that tells the API functions how to identify callers (functions/shared/identity/http.ts): AUTHORIZER,
+ * and in JWT mode the issuer, audiences, JWKS (optional: found by OpenID discovery) and the routes' scopes, which the
+ * functions verify the bearer token against themselves.
+ */
+export function identityEnvironment(
+  authorizer: { type: 'iam' } | { type: 'jwt'; issuer: string; audience: string[]; jwksUri?: string },
+  scopes: JwtScopes,
+): Record<string, string> {
+  if (authorizer.type === 'iam') return { AUTHORIZER: 'iam' };
+  return {
+    AUTHORIZER: 'jwt',
+    JWT_ISSUER: authorizer.issuer,
+    JWT_AUDIENCE: authorizer.audience.join(','),
+    ...(authorizer.jwksUri ? { JWT_JWKS_URI: authorizer.jwksUri } : {}),
+    JWT_PURCHASE_SCOPE: scopes.purchase,
+    JWT_READ_SCOPE: scopes.read,
+  };
+}
+
+/**
+ * The stack's InvokeGuard output: a policy denying lambda:InvokeFunction on the API functions (and their versions and
+ * aliases) to every principal it applies to. As a service control policy it binds every IAM principal of the account
+ * (the management account's excepted); as a permissions boundary, the roles it is attached to. API Gateway invokes
+ * through its service principal (`apigateway.amazonaws.com`, the integrations' resource-based permissions), which
+ * neither restricts, so the API keeps working. Whoever could invoke an API function could write its
+ * `requestContext.authorizer`: in IAM mode, choose their identity (docs/authorization.md, "Entry points").
+ */
+export function invokeGuard(apiFunctionArns: readonly string[]) {
+  return {
+    Version: '2012-10-17',
+    Statement: [
+      {
+        Sid: 'PartnerOrdersApiFunctionsOnlyThroughApiGateway',
+        Effect: 'Deny',
+        Action: ['lambda:InvokeFunction', 'lambda:InvokeFunctionUrl', 'lambda:InvokeAsync'],
+        Resource: apiFunctionArns.flatMap((arn) => [arn, `${arn}:*`]),
+      },
+    ],
+  };
 }

@@ -29,8 +29,9 @@ export const bundling = {
 
 import { functionNames } from '../functions/shared/routes.js';
 
-/** The functions no route serves: the event consumer, the refresh-token keeper, and after the purchase the
- * provisioning tracker (the tracking delay queue's consumer) and the reconciler (scheduled). */
+/** The functions no route serves: direct invocation of purchases, the event consumer, the refresh-token keeper, and
+ * after the purchase the provisioning tracker (the tracking delay queue's consumer) and the reconciler (scheduled). */
+export const INVOKE_FUNCTION = 'invoke-purchase';
 export const EVENTS_FUNCTION = 'order-events';
 export const KEEPER_FUNCTION = 'token-keeper';
 export const TRACKER_FUNCTION = 'track-provisioning';
@@ -39,6 +40,7 @@ export const RECONCILER_FUNCTION = 'reconcile-purchases';
 /** Every function folder that is deployed: the route table's, then the others. */
 export const deployedFunctions = [
   ...functionNames,
+  INVOKE_FUNCTION,
   EVENTS_FUNCTION,
   KEEPER_FUNCTION,
   TRACKER_FUNCTION,

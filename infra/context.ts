@@ -4,6 +4,7 @@
 //   secretKmsKeyArn=arn:…       the customer-managed KMS key that secret is encrypted with
 //   authMode=app-only           the credentials have no refresh token (default app+user)
 //   authorizer=jwt jwtIssuer=https://… jwtAudience=a,b   JWT instead of IAM (SigV4)
+//   jwtJwksUri=https://…        the issuer's JWKS, for the functions' own token check (default: OpenID discovery)
 //   alarmEmail=ops@example.com tracing=true keeperSchedule='rate(12 hours)' keeperReservedConcurrency=1
 //   idempotencyTtlHours=720 (at least 696: 29 days)   logRetentionDays=731 (one of CloudWatch's values; 365 default)
 //   idempotencyKeyRequired=false   purchases without an idempotency key are accepted (refused by default)
@@ -30,6 +31,7 @@ export const CONTEXT_OPTIONS = [
   'authorizer',
   'jwtIssuer',
   'jwtAudience',
+  'jwtJwksUri',
   'jwtPurchaseScope',
   'jwtReadScope',
   'eventProducers',
@@ -72,7 +74,11 @@ export function stackPropsFromContext(tryGetContext: (key: string) => unknown): 
     const issuer = context('jwtIssuer');
     const audience = context('jwtAudience')?.split(',').filter(Boolean) ?? [];
     if (!issuer || audience.length === 0) throw new Error('authorizer=jwt needs jwtIssuer and jwtAudience');
-    return { type: 'jwt', issuer, audience };
+    const jwksUri = context('jwtJwksUri');
+    if (jwksUri !== undefined && !/^https:\/\/[^\s]+$/.test(jwksUri)) {
+      throw new Error(`jwtJwksUri must be an https URL, got ${jwksUri}`);
+    }
+    return { type: 'jwt', issuer, audience, ...(jwksUri ? { jwksUri } : {}) };
   };
   const authMode = (context('authMode') ?? 'app+user') as AuthMode;
   if (authMode !== 'app+user' && authMode !== 'app-only') {
@@ -91,8 +97,8 @@ export function stackPropsFromContext(tryGetContext: (key: string) => unknown): 
   };
   const chosen = authorizer();
   const scopes = { purchase: context('jwtPurchaseScope'), read: context('jwtReadScope') };
-  if (chosen.type !== 'jwt' && (scopes.purchase || scopes.read)) {
-    throw new Error('jwtPurchaseScope and jwtReadScope are for authorizer=jwt (IAM has no scopes)');
+  if (chosen.type !== 'jwt' && (scopes.purchase || scopes.read || context('jwtJwksUri'))) {
+    throw new Error('jwtPurchaseScope, jwtReadScope and jwtJwksUri are for authorizer=jwt (IAM has no scopes)');
   }
   for (const scope of Object.values(scopes)) {
     if (scope !== undefined && !/^[\x21\x23-\x5b\x5d-\x7e]+$/.test(scope)) {

@@ -35,8 +35,10 @@ import type { PreflightMode } from '../functions/shared/config.js';
 import {
   COMMAND_TYPES,
   DEFAULT_MAX_RECEIVE_COUNT,
+  FOREIGN_RECORDS_METRIC,
   MIN_MAX_RECEIVE_COUNT,
   OUTCOME_SOURCE,
+  REFUSED,
   THROTTLE_SURVIVAL_SECONDS,
   throttledSecondsBeforeLastDelivery,
 } from '../functions/shared/events.js';
@@ -57,8 +59,11 @@ import {
   countDenials,
   DEFAULT_JWT_SCOPES,
   type EventProducer,
+  identityEnvironment,
+  invokeGuard,
   type JwtScopes,
   onlyFromRule,
+  onlyTheConsumerReceives,
   POLICY_DENIALS_METRIC,
   PURCHASE_FUNCTIONS,
   PurchasePolicyStore,
@@ -68,15 +73,24 @@ import {
   type DeployedFunction,
   EVENTS_FUNCTION,
   entryOf,
+  INVOKE_FUNCTION,
   KEEPER_FUNCTION,
   RECONCILER_FUNCTION,
   TRACKER_FUNCTION,
 } from './bundling.js';
 import { type EventPathSizing, eventPathSizing } from './event-path.js';
 
-export { EVENTS_FUNCTION, KEEPER_FUNCTION, RECONCILER_FUNCTION, TRACKER_FUNCTION };
+export { EVENTS_FUNCTION, INVOKE_FUNCTION, KEEPER_FUNCTION, RECONCILER_FUNCTION, TRACKER_FUNCTION };
 
-export type AuthorizerChoice = { type: 'iam' } | { type: 'jwt'; issuer: string; audience: string[] };
+export type AuthorizerChoice =
+  | { type: 'iam' }
+  | {
+      type: 'jwt';
+      issuer: string;
+      audience: string[];
+      /** The issuer's JWKS, for the functions' own verification; by OpenID discovery from the issuer when absent. */
+      jwksUri?: string;
+    };
 
 /** App+user (Secure Application Model, with a refresh token) or app-only (client credentials). */
 export type AuthMode = 'app+user' | 'app-only';
@@ -216,6 +230,7 @@ export const ASYNC_RETRY_ATTEMPTS: Record<DeployedFunction, number> = {
   'credentials-health': 0,
   catalog: 0,
   status: 0,
+  'invoke-purchase': 0,
   'order-events': 0,
   'token-keeper': 2,
   // Not invoked asynchronously by anyone but the schedule and SQS: a failed poll comes back from the queue, a failed
@@ -255,6 +270,8 @@ export const FUNCTION_ACCESS: Record<
   catalog: { secret: 'read', idempotencyTable: false },
   // Reads: Partner Center, and the journals and stored outcomes behind GET /purchases/{key}.
   status: { secret: 'read', idempotencyTable: false, tableActions: ['dynamodb:GetItem'] },
+  // Direct invocation: the purchase functions' access, nothing more.
+  'invoke-purchase': { secret: 'read', idempotencyTable: true, trackingQueue: 'send' },
   'order-events': { secret: 'read', idempotencyTable: true, trackingQueue: 'send' },
   'token-keeper': { secret: 'read-write', idempotencyTable: false },
   // One poll per message; the polling budget is an UpdateItem; the next poll goes back on the queue.
@@ -289,6 +306,7 @@ export function acknowledge(construct: IConstruct, id: string, reason: string): 
 
 /** What the functions no route serves are for (their description). */
 const FUNCTION_PURPOSE: Partial<Record<DeployedFunction, string>> = {
+  [INVOKE_FUNCTION]: 'direct invocation (Step Functions, aws lambda invoke): CreateOrder, CreateCart, CheckoutCart',
   [KEEPER_FUNCTION]: 'refresh-token keeper (scheduled)',
   [TRACKER_FUNCTION]: 'provisioning tracking (the tracking delay queue)',
   [RECONCILER_FUNCTION]: 'reconciler of purchases whose outcome is unknown (scheduled; never buys)',
@@ -357,6 +375,9 @@ export class PartnerOrdersStack extends Stack {
     const deadlineEnv = { DEADLINE_MARGIN_MS: String(DEADLINE_MARGIN.toMilliseconds()) };
     const requestEnv = { ...deadlineEnv, MAX_REQUEST_MS: String(MAX_REQUEST.toMilliseconds()) };
 
+    // How the API functions identify callers (functions/shared/identity/): the API's own authorizer mode, and in JWT
+    // mode what they verify the bearer token against themselves.
+    const identityEnv = identityEnvironment(props.authorizer ?? { type: 'iam' }, props.jwtScopes ?? DEFAULT_JWT_SCOPES);
     const httpFunctions = Object.fromEntries(
       functionNames.map((name) => [
         name,
@@ -364,10 +385,21 @@ export class PartnerOrdersStack extends Stack {
           retention,
           tracing: props.tracing ?? false,
           timeout: FUNCTION_TIMEOUT,
-          environment: { ...requestEnv, ...(FUNCTION_ACCESS[name].idempotencyTable ? idempotencyEnv : {}) },
+          environment: {
+            ...requestEnv,
+            ...identityEnv,
+            ...(FUNCTION_ACCESS[name].idempotencyTable ? idempotencyEnv : {}),
+          },
         }),
       ]),
     ) as Record<FunctionName, NodejsFunction>;
+    // Direct invocation has its own function: the API functions take API Gateway events only.
+    const invokeFunction = this.createFunction(INVOKE_FUNCTION, {
+      retention,
+      tracing: props.tracing ?? false,
+      timeout: FUNCTION_TIMEOUT,
+      environment: { ...requestEnv, ...idempotencyEnv },
+    });
 
     this.bus = new EventBus(this, 'Bus', { description: 'partner-orders commands in, outcomes out' });
     // How many commands are worked on at once: from Partner Center's limit and answer times (infra/event-path.ts).
@@ -422,6 +454,7 @@ export class PartnerOrdersStack extends Stack {
     });
     this.functions = {
       ...httpFunctions,
+      [INVOKE_FUNCTION]: invokeFunction,
       [EVENTS_FUNCTION]: eventsFunction,
       [KEEPER_FUNCTION]: keeper,
       [TRACKER_FUNCTION]: tracker,
@@ -481,6 +514,19 @@ export class PartnerOrdersStack extends Stack {
     for (const [name, fn] of Object.entries(this.functions)) {
       new CfnOutput(this, `${pascal(name)}FunctionName`, { value: fn.functionName });
     }
+    new CfnOutput(this, 'InvokePurchaseFunctionArn', {
+      value: invokeFunction.functionArn,
+      description:
+        'direct invocation of purchases: grant lambda:InvokeFunction on this function, never on an API function',
+    });
+    // lambda:InvokeFunction on an API function is impersonation (docs/authorization.md, "Entry points"): the ready
+    // guard a platform team applies as an SCP (or a permissions boundary). API Gateway invokes through its service
+    // principal, which neither restricts.
+    new CfnOutput(this, 'InvokeGuard', {
+      value: Stack.of(this).toJsonString(invokeGuard(functionNames.map((name) => httpFunctions[name].functionArn))),
+      description:
+        'SCP or permissions-boundary policy: nobody but API Gateway may invoke the API functions (docs/deploy.md)',
+    });
   }
 
   private createSecret(): Secret {
@@ -692,9 +738,23 @@ export class PartnerOrdersStack extends Stack {
       }),
     );
     this.bus.grantPutEventsTo(fn);
+    // Queue provenance (functions/shared/event-adapters.ts): each record's receipt handle is checked on this queue, by
+    // ChangeMessageVisibility, which the event source mapping's grant already allows (sqs:ChangeMessageVisibility).
+    fn.addEnvironment('COMMAND_QUEUE_URL', queue.queueUrl);
+    fn.addEnvironment('COMMAND_QUEUE_ARN', queue.queueArn);
+    fn.addEnvironment('COMMAND_QUEUE_VISIBILITY_SECONDS', String(EVENTS_FUNCTION_TIMEOUT.toSeconds() * 6));
+    // Each record it refused (and each invocation that was no SQS batch) is one log line: counted, and alarmed.
+    new MetricFilter(this, 'CommandsNotFromQueueFilter', {
+      logGroup: fn.logGroup as never,
+      metricNamespace: METRICS_NAMESPACE,
+      metricName: FOREIGN_RECORDS_METRIC,
+      filterPattern: FilterPattern.stringValue('$.provenance', '=', REFUSED.provenance),
+      metricValue: '1',
+    });
     // Producers bound to their source; the queue reachable only through the rule (infra/authorization.ts).
     bindProducers(this.bus, [fn.role as IRole, ...publishers], producers);
     onlyFromRule(queue, rule);
+    onlyTheConsumerReceives(queue, fn.role as IRole);
     return { queue, deadLetters };
   }
 
@@ -754,6 +814,11 @@ export class PartnerOrdersStack extends Stack {
       'CredentialCheckFailed',
       custom('CredentialCheckFailed', 'Maximum', { service: KEEPER_FUNCTION }),
       'the refresh-token keeper could not redeem or store the token',
+    );
+    alarm(
+      'CommandsNotFromQueue',
+      custom(FOREIGN_RECORDS_METRIC, 'Sum'),
+      'the event consumer was invoked with records that did not come from the command queue (forged, or another queue): refused, nothing bought; someone holding lambda:InvokeFunction on it sent them',
     );
     // App-only credentials have no refresh token: the keeper reports no age, and this alarm would sit in alarm.
     if (authMode === 'app+user') this.createStaleTokenAlarm(action);

@@ -12,6 +12,7 @@ import { createHandler as createEventsHandler } from '../functions/order-events/
 import type { HttpDependencies } from '../functions/shared/http.js';
 import { logger } from '../functions/shared/log.js';
 import { createHandler as createStatusHandler } from '../functions/status/handler.js';
+import { localQueueProvenance } from './event-records.js';
 import { eventsEndpoint } from './events-endpoint.js';
 import { openApiEndpoint } from './openapi-endpoint.js';
 import { createLocalServer } from './server.js';
@@ -39,6 +40,7 @@ export function createLocalApp(deps: HttpDependencies & HealthDependencies & Cat
           publish: async (outcomes) => {
             published.push(...outcomes);
           },
+          proveOrigin: localQueueProvenance,
           delay: async (record, seconds) => {
             logger.info('(local) message would be delayed before its next delivery', {
               messageId: record.messageId,

@@ -41,15 +41,26 @@ if (!process.env.IDEMPOTENCY_TABLE_NAME) {
   process.env.AWS_SECRET_ACCESS_KEY ??= 'local';
 }
 
-const [{ createLocalApp }, { createDependencies }, { PurchasePolicy }, { localPolicyEngine }, { localTracking }] =
-  await Promise.all([
-    import('./app.js'),
-    import('../functions/shared/dependencies.js'),
-    import('../functions/shared/policy/check.js'),
-    import('../functions/shared/policy/local.js'),
-    import('./tracking.js'),
-  ]);
-const dependencies = createDependencies();
+const [
+  { createLocalApp },
+  { createDependencies },
+  { PurchasePolicy },
+  { localPolicyEngine },
+  { localTracking },
+  { identityFrom },
+  { readConfig },
+] = await Promise.all([
+  import('./app.js'),
+  import('../functions/shared/dependencies.js'),
+  import('../functions/shared/policy/check.js'),
+  import('../functions/shared/policy/local.js'),
+  import('./tracking.js'),
+  import('../functions/shared/identity/http.js'),
+  import('../functions/shared/config.js'),
+]);
+// Callers as a deployment identifies them: without an authorizer in front (AUTHORIZER unset), anonymous.
+const config = readConfig();
+const dependencies = { ...createDependencies(config), identity: identityFrom(config) };
 // Provisioning tracking on an in-memory delay queue, polled by the real tracker (docs/after-purchase.md).
 const tracking = localTracking(dependencies.partnerCenter, process.env.IDEMPOTENCY_TABLE_NAME);
 // The purchase policy from policies/ and policies/local/ (allow-all, the guardrails, example members), evaluated here

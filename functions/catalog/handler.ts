@@ -8,6 +8,7 @@ import { searchCatalog } from '../shared/catalog/search.js';
 import { readConfig } from '../shared/config.js';
 import { credentialsFrom } from '../shared/credentials.js';
 import { type HttpContext, type HttpEvent, httpStack } from '../shared/http.js';
+import { type HttpIdentity, identityFrom } from '../shared/identity/http.js';
 import { logger } from '../shared/log.js';
 import { PartnerCenterClient } from '../shared/partner-center/client.js';
 import { CatalogQuery } from '../shared/schemas/catalog.js';
@@ -15,6 +16,7 @@ import { CustomerPath } from '../shared/schemas/ids.js';
 import { parseParts } from '../shared/validation.js';
 
 export interface CatalogDependencies {
+  identity: HttpIdentity;
   partnerCenter: Pick<PartnerCenterClient, 'send'>;
   catalog: Catalog;
   maxRequestMs: number;
@@ -48,11 +50,12 @@ export const createHandler = (deps: CatalogDependencies) =>
       headers: { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' },
       body: JSON.stringify(result),
     };
-  });
+  }, deps.identity);
 
 const config = readConfig();
 const tokens = new TokenProvider({ authorityUrl: config.authorityUrl, credentials: credentialsFrom(config) });
 export const handler = createHandler({
+  identity: identityFrom(config),
   partnerCenter: new PartnerCenterClient({
     baseUrl: config.partnerCenterUrl,
     tokens,

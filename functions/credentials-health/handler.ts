@@ -6,9 +6,11 @@ import { type CredentialsSource, credentialsFrom } from '../shared/credentials.j
 import { checkCredentials } from '../shared/credentials-health.js';
 import { ValidationError } from '../shared/errors.js';
 import { type HttpEvent, httpStack } from '../shared/http.js';
+import { type HttpIdentity, identityFrom } from '../shared/identity/http.js';
 import { logger } from '../shared/log.js';
 
 export interface HealthDependencies {
+  identity: HttpIdentity;
   credentials: CredentialsSource;
   authorityUrl: string;
   fetch?: typeof fetch;
@@ -40,7 +42,11 @@ export const createHandler = (deps: HealthDependencies) =>
       headers: { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' },
       body: JSON.stringify(report),
     };
-  });
+  }, deps.identity);
 
 const config = readConfig();
-export const handler = createHandler({ credentials: credentialsFrom(config), authorityUrl: config.authorityUrl });
+export const handler = createHandler({
+  identity: identityFrom(config),
+  credentials: credentialsFrom(config),
+  authorityUrl: config.authorityUrl,
+});

@@ -5,7 +5,17 @@
 export const PREFLIGHT_MODES = ['on', 'best-effort', 'off'] as const;
 export type PreflightMode = (typeof PREFLIGHT_MODES)[number];
 
+/** AUTHORIZER: how the API authorizes, so how an API function identifies its caller (identity/http.ts). */
+export const AUTHORIZERS = ['iam', 'jwt'] as const;
+
 export interface Config {
+  /** `iam` (default: the stack's default) or `jwt`, set by the stack (AUTHORIZER). */
+  authorizer: (typeof AUTHORIZERS)[number];
+  /**
+   * JWT mode: the token checks the functions make themselves (JWT_ISSUER, JWT_AUDIENCE comma-separated,
+   * JWT_JWKS_URI optional, JWT_PURCHASE_SCOPE, JWT_READ_SCOPE).
+   */
+  jwt?: { issuer: string; audience: string[]; jwksUri?: string; scopes: { purchase: string; read: string } };
   /** Partner Center REST API base URL (without `/v1`). */
   partnerCenterUrl: string;
   /** Entra ID authority; the token endpoint is `{authority}/{tenantId}/oauth2/token`. */
@@ -80,8 +90,26 @@ const number = (value: string | undefined, fallback: number, name: string): numb
   return parsed;
 };
 
-export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
+function jwtSettings(env: NodeJS.ProcessEnv): Config['jwt'] {
+  const issuer = env.JWT_ISSUER || undefined;
+  const audience = (env.JWT_AUDIENCE ?? '').split(',').filter(Boolean);
+  if (!issuer || audience.length === 0) throw new Error('AUTHORIZER=jwt needs JWT_ISSUER and JWT_AUDIENCE');
   return {
+    issuer,
+    audience,
+    ...(env.JWT_JWKS_URI ? { jwksUri: env.JWT_JWKS_URI } : {}),
+    scopes: {
+      purchase: env.JWT_PURCHASE_SCOPE || 'partner-orders/purchase',
+      read: env.JWT_READ_SCOPE || 'partner-orders/read',
+    },
+  };
+}
+
+export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const authorizer = oneOf(env.AUTHORIZER, AUTHORIZERS, 'iam', 'AUTHORIZER');
+  return {
+    authorizer,
+    ...(authorizer === 'jwt' ? { jwt: jwtSettings(env) } : {}),
     partnerCenterUrl: (env.PARTNER_CENTER_URL || 'https://api.partnercenter.microsoft.com').replace(/\/+$/, ''),
     authorityUrl: (env.PARTNER_CENTER_AUTHORITY_URL || 'https://login.microsoftonline.com').replace(/\/+$/, ''),
     secretId: env.PARTNER_CENTER_SECRET_ID || undefined,

@@ -16,7 +16,7 @@ import { PurchasePolicy } from './policy/check.js';
 export function createDependencies(
   config: Config = readConfig(),
   credentials: CredentialsSource = credentialsFrom(config),
-): HttpDependencies & {
+): Omit<HttpDependencies, 'identity'> & {
   tokens: TokenProvider;
   credentials: CredentialsSource;
   authorityUrl: string;

@@ -248,3 +248,39 @@ export class PolicyUnavailableError extends Error {
     super(message, { cause });
   }
 }
+
+/**
+ * The HTTP caller could not be identified (JWT mode): no bearer token, or one whose signature, issuer, audience, expiry
+ * or subject did not verify (identity/jwt.ts). Nothing was read or sent.
+ */
+export class UnauthenticatedError extends Error {
+  override readonly name = 'UnauthenticatedError';
+}
+
+/** The verified token lacks the route's scope (routes.ts `scope`): nothing was read or sent. */
+export class InsufficientScopeError extends Error {
+  override readonly name = 'InsufficientScopeError';
+  constructor(readonly scope: string) {
+    super(`The token does not carry the scope ${scope}, which this route needs.`);
+  }
+}
+
+/** The issuer's keys could not be fetched, so no token can be verified (fail closed): nothing was read or sent. */
+export class AuthenticationUnavailableError extends Error {
+  override readonly name = 'AuthenticationUnavailableError';
+  constructor(cause: unknown) {
+    super("The token issuer's signing keys could not be read", { cause });
+  }
+}
+
+/**
+ * A function was invoked with a payload meant for another entry point (an API Gateway event sent to the direct-invoke
+ * function, a command sent to an API function, anything but an SQS batch sent to the consumer): refused by its shape
+ * before anything is read, because an entry point trusts what its own trigger vouches for (entry-points.ts).
+ */
+export class WrongEntryPointError extends Error {
+  override readonly name = 'WrongEntryPointError';
+  constructor(message: string) {
+    super(message);
+  }
+}

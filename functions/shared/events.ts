@@ -3,7 +3,9 @@
 // with `idempotency-key-required`, since a producer's SDK retry of PutEvents gets a new event id; the deploy option
 // `eventIdAsKey` keys such events by their event id instead), and its
 // outcome is published back to the bus. Rejected commands are acknowledged with an `OrderRejected` event; transient
-// failures go back to the queue (and, after N receives, to the DLQ).
+// failures go back to the queue (and, after N receives, to the DLQ). A record's `source` is trusted because the bus
+// checked it and only the bus's rule may send to the queue; so first each record proves it came from that queue
+// (`proveOrigin`): an SQS-shaped payload from a direct invoker proves nothing by itself (pitfall #20).
 import { randomUUID } from 'node:crypto';
 import type { Context, SQSRecord } from 'aws-lambda';
 import * as z from 'zod/mini';
@@ -63,7 +65,30 @@ export interface OutcomeEvent {
   };
 }
 
+/**
+ * The consumer's metric of records (and invocations that were no SQS batch) refused as not from the command queue:
+ * the stack's metric filter counts the log lines that carry REFUSED.
+ */
+export const FOREIGN_RECORDS_METRIC = 'CommandsNotFromQueue';
+export const REFUSED = { provenance: 'refused' } as const;
+
+/** A record that did not come from the command queue (event-adapters.ts `sqsProvenance`): refused, never bought. */
+export class ForeignRecordError extends Error {
+  override readonly name = 'ForeignRecordError';
+}
+
 export interface EventDependencies extends CommandDependencies {
+  /**
+   * Proves the record was received from the command queue (deployed: ChangeMessageVisibility with its receipt handle
+   * on the configured queue, event-adapters.ts); throws ForeignRecordError when it was not, anything else when the
+   * proof could not be made (the record is then tried again).
+   */
+  proveOrigin(record: SQSRecord): Promise<void>;
+  /**
+   * Called for each record refused by `proveOrigin` (tests count them here; deployed, the CommandsNotFromQueue metric
+   * counts the REFUSED log line each refusal writes).
+   */
+  countForeign?: () => void;
   /** Publishes outcome events to the bus; throws when any entry was not accepted. */
   publish(events: OutcomeEvent[]): Promise<void>;
   /** Keeps a message invisible for `seconds` (redeliveryDelaySeconds: Retry-After or backoff) before it comes again. */
@@ -243,9 +268,33 @@ export function handleCommandRecord(
   remainingMs: number,
   deps: EventDependencies,
   context?: Context,
-): Promise<OutcomeEvent> {
+): Promise<OutcomeEvent | undefined> {
   // The records of a batch run at once: each logs under its own message, command and customer (log.ts, withKeys).
   return logger.withKeys({ messageId: record.messageId }, () => handleRecord(record, remainingMs, deps, context));
+}
+
+/**
+ * Whether the record came from the command queue. A record that did not is refused without a word to the bus (an
+ * OrderRejected would let a direct invoker put events there): logged without its body, counted, and acknowledged.
+ */
+async function proven(record: SQSRecord, deps: EventDependencies): Promise<boolean> {
+  try {
+    await deps.proveOrigin(record);
+    return true;
+  } catch (error) {
+    if (error instanceof ForeignRecordError) {
+      deps.countForeign?.();
+      logger.error('record refused: not received from the command queue', {
+        ...REFUSED,
+        messageId: record.messageId,
+        eventSourceARN: String(record.eventSourceARN).slice(0, 256),
+        reason: error.message,
+      });
+      return false;
+    }
+    logger.warn('record origin could not be checked: it will be retried', { messageId: record.messageId, error });
+    throw new RetryLaterError('the record could not be proven to come from the command queue', { cause: error });
+  }
 }
 
 async function handleRecord(
@@ -253,7 +302,8 @@ async function handleRecord(
   remainingMs: number,
   deps: EventDependencies,
   context?: Context,
-): Promise<OutcomeEvent> {
+): Promise<OutcomeEvent | undefined> {
+  if (!(await proven(record, deps))) return undefined;
   let parsed: Parsed | undefined;
   let correlationId: string = randomUUID();
   const reject = async (problem: Problem) => {

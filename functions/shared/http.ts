@@ -4,6 +4,9 @@
 //   correlation          MS-CorrelationId in (validated) or generated; echoed on every response, errors included
 //   accessLog            one line per request: route, status, duration, customer, upstream ids
 //   problemDetails       any error → RFC 9457 application/problem+json, never a stack trace
+//   apiGatewayOnly       API Gateway HTTP API events only (entry-points.ts): a direct invocation is refused
+//   authenticate         who is asking (identity/http.ts): a verified JWT, or API Gateway's IAM authorizer; before
+//                        anything is read or parsed
 //   bodyLimit            413 above MAX_BODY_BYTES, before anything is parsed
 //   jsonBody             application/json in UTF-8 only, parsed strictly (json-text.ts: no key twice, no
 //                        __proto__, no bytes that were not UTF-8)
@@ -13,8 +16,8 @@ import { randomUUID } from 'node:crypto';
 import middy, { type MiddlewareObj, type Request } from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import type * as z from 'zod/mini';
-import { httpCaller, httpCallerGroups } from './caller.js';
 import { type Command, type CommandDependencies, perform } from './commands.js';
+import { requireApiGatewayEvent } from './entry-points.js';
 import {
   credentialFields,
   DeadlineExceededError,
@@ -22,6 +25,7 @@ import {
   UpstreamUnavailableError,
   ValidationError,
 } from './errors.js';
+import type { HttpCaller, HttpIdentity } from './identity/http.js';
 import { parseJsonText, utf8 } from './json-text.js';
 import { injectLambdaContext, logger } from './log.js';
 import { PROBLEM_CONTENT_TYPE, toProblem } from './problem.js';
@@ -34,6 +38,8 @@ export type HttpEvent = APIGatewayProxyEventV2;
 export type HttpResult = APIGatewayProxyStructuredResultV2;
 export interface HttpContext extends Context {
   correlationId?: string;
+  /** Set by `authenticate` before the route runs: who is asking. */
+  caller?: HttpCaller;
 }
 type HttpRequest = Request<HttpEvent, HttpResult, Error, HttpContext>;
 
@@ -56,7 +62,7 @@ const correlation = (): MiddlewareObj<HttpEvent, HttpResult, Error, HttpContext>
   };
   return {
     before: (request) => {
-      const given = headerValue(request.event.headers, 'ms-correlationid');
+      const given = headerValue(request.event?.headers, 'ms-correlationid');
       request.context.correlationId = given && GUID.test(given) ? given.toLowerCase() : randomUUID();
       logger.appendKeys({ correlationId: request.context.correlationId });
       if (given !== undefined && !GUID.test(given)) {
@@ -78,7 +84,7 @@ const accessLog = (): MiddlewareObj<HttpEvent, HttpResult, Error, HttpContext> =
     const error = request.error;
     const now = performance.now();
     const attributes: Record<string, unknown> = {
-      route: request.event.routeKey,
+      route: request.event?.routeKey,
       status,
       durationMs: Math.round(now - (request[STARTED_AT] ?? now)),
     };
@@ -108,6 +114,22 @@ const problemDetails = (): MiddlewareObj<HttpEvent, HttpResult, Error, HttpConte
     };
   },
 });
+
+const apiGatewayOnly = (): MiddlewareObj<HttpEvent, HttpResult, Error, HttpContext> => ({
+  before: ({ event, context }) => requireApiGatewayEvent(event, context.functionName || 'This function'),
+});
+
+const authenticate = (identity: HttpIdentity): MiddlewareObj<HttpEvent, HttpResult, Error, HttpContext> => ({
+  before: async (request) => {
+    request.context.caller = await identity.identify(request.event);
+  },
+});
+
+/** The caller `authenticate` established; a dispatch run outside the stack has none, and is refused. */
+export function callerOf(context: HttpContext): HttpCaller {
+  if (!context.caller) throw new Error('no caller: the HTTP stack did not authenticate this request');
+  return context.caller;
+}
 
 const bodyLimit = (maxBytes: number): MiddlewareObj<HttpEvent, HttpResult, Error, HttpContext> => ({
   before: ({ event }) => {
@@ -175,6 +197,8 @@ export interface Operation<Path, Body> {
 export const operation = <Path, Body>(definition: Operation<Path, Body>) => definition;
 
 export interface HttpDependencies extends CommandDependencies {
+  /** How callers are identified (identity/http.ts): the deployment's mode, never the payload's. */
+  identity: HttpIdentity;
   /** Upper bound for a request with no Lambda deadline, and what is kept back from the Lambda's deadline. */
   maxRequestMs: number;
   deadlineMarginMs: number;
@@ -205,11 +229,12 @@ export function httpHandler(
 
     const remaining = context.getRemainingTimeInMillis?.() ?? dependencies.maxRequestMs;
     const idempotencyKey = headers['idempotency-key'];
+    const { caller, groups } = callerOf(context);
     const outcome = await perform(
       command,
       {
-        caller: httpCaller(event),
-        callerGroups: httpCallerGroups(event),
+        caller,
+        callerGroups: groups,
         ...(idempotencyKey === undefined ? {} : { idempotencyKey }),
         idempotencyKeyPath: '/headers/idempotency-key',
         dryRun: query.dryRun === 'true',
@@ -232,11 +257,14 @@ export function httpHandler(
     };
   };
 
-  return httpStack(dispatch);
+  return httpStack(dispatch, dependencies.identity);
 }
 
 /** The onion above around any HTTP dispatch: the command routes' and the health check's. */
-export function httpStack(dispatch: (event: HttpEvent, context: HttpContext) => Promise<HttpResult>) {
+export function httpStack(
+  dispatch: (event: HttpEvent, context: HttpContext) => Promise<HttpResult>,
+  identity: HttpIdentity,
+) {
   // Just before Lambda's own timeout middy gives up on the handler; the answer is then a 504 "outcome unknown, retry
   // with the same key", not the 500 "a bug" its default TimeoutError became (found by the reliability suites).
   return middy<HttpEvent, HttpResult, Error, HttpContext>({
@@ -248,6 +276,8 @@ export function httpStack(dispatch: (event: HttpEvent, context: HttpContext) => 
     .use(correlation())
     .use(accessLog())
     .use(problemDetails())
+    .use(apiGatewayOnly())
+    .use(authenticate(identity))
     .use(bodyLimit(MAX_BODY_BYTES))
     .use(jsonBody())
     .handler(dispatch);

@@ -1,21 +1,35 @@
-// Direct invocation (Step Functions, another Lambda, `aws lambda invoke`): a flat command payload — the same shape
-// as the event `detail`, plus `dryRun` and `idempotencyKey` — answered with the same JSON the HTTP route returns.
-// Caller errors come back as a problem object; transient failures throw, so the caller's retry policy applies.
+// Direct invocation (Step Functions, another Lambda, `aws lambda invoke`) of the invoke-purchase function: a flat
+// command payload — `command` (CreateOrder, CreateCart, CheckoutCart), the same fields as the event `detail`, plus
+// `dryRun` and `idempotencyKey` — answered with the same JSON the HTTP route returns. Caller errors come back as a
+// problem object; transient failures throw, so the caller's retry policy applies. An API Gateway event or an SQS
+// batch is refused (entry-points.ts): the caller is always `Invoker::"invoke"`, whatever the payload says.
 import { randomUUID } from 'node:crypto';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import * as z from 'zod/mini';
 import { INVOKE_CALLER } from './caller.js';
 import { type Command, perform } from './commands.js';
+import { refuseTriggerShapes } from './entry-points.js';
 import { credentialFields, DeadlineExceededError, ValidationError } from './errors.js';
 import { forbiddenKey } from './forbidden-keys.js';
-import type { HttpDependencies, HttpEvent, HttpResult } from './http.js';
+import type { HttpDependencies } from './http.js';
 import { injectLambdaContext, logger } from './log.js';
 import { toProblem } from './problem.js';
 import { idempotencyKey } from './schemas/ids.js';
 import { parseParts } from './validation.js';
 
 const InvokeOptions = z.strictObject({ dryRun: z.optional(z.boolean()), idempotencyKey: z.optional(idempotencyKey) });
+
+/** One kind of command the function takes: its payload schema (without `command`) and the command it makes. */
+export interface InvokeCommand<P> {
+  schema: z.ZodMiniType<P>;
+  toCommand(payload: P): Command;
+}
+
+export const invokeCommand = <P>(schema: z.ZodMiniType<P>, toCommand: (payload: P) => Command): InvokeCommand<P> => ({
+  schema,
+  toCommand,
+});
 
 /** Thrown for failures worth retrying (throttling, Partner Center or AWS unavailable, a key in flight). */
 export class RetryableError extends Error {
@@ -31,26 +45,30 @@ export class RetryableError extends Error {
 /** Statuses a caller must fix, as opposed to ones a later retry may get past. */
 const isCallerError = (status: number) => status >= 400 && status < 500 && status !== 409 && status !== 429;
 
-type Schema<P> = z.ZodMiniType<P> | ((payload: unknown) => z.ZodMiniType<P>);
-
-export function invokeHandler<P>(toCommand: (payload: P) => Command, schema: Schema<P>, deps: HttpDependencies) {
+// biome-ignore lint/suspicious/noExplicitAny: each command has its own payload type
+export function invokeHandler(commands: Record<string, InvokeCommand<any>>, deps: Omit<HttpDependencies, 'identity'>) {
+  const names = Object.keys(commands);
   const invoke = async (event: unknown, context: Context): Promise<unknown> => {
     try {
+      // Before anything else: a payload shaped like another trigger's event is not a command (entry-points.ts).
+      refuseTriggerShapes(event);
       const forbidden = forbiddenKey(event);
       if (forbidden) throw new ValidationError([forbidden]);
-      const {
-        dryRun,
-        idempotencyKey: key,
-        ...rest
-      } = (event && typeof event === 'object' ? event : {}) as Record<string, unknown>;
+      if (!event || typeof event !== 'object' || Array.isArray(event)) {
+        throw new ValidationError([{ path: '', message: 'must be an object (a flat command)' }]);
+      }
+      const { command: name, dryRun, idempotencyKey: key, ...rest } = event as Record<string, unknown>;
+      const kind = typeof name === 'string' && Object.hasOwn(commands, name) ? commands[name] : undefined;
+      if (!kind) {
+        throw new ValidationError([
+          { path: '/command', message: `must be one of: ${names.join(', ')} (${JSON.stringify(name ?? null)} given)` },
+        ]);
+      }
       const { options, payload } = parseParts(
-        {
-          options: [InvokeOptions, { dryRun, idempotencyKey: key }],
-          payload: [typeof schema === 'function' ? schema(rest) : schema, rest],
-        },
+        { options: [InvokeOptions, { dryRun, idempotencyKey: key }], payload: [kind.schema, rest] },
         () => '',
       );
-      const command = toCommand(payload);
+      const command = kind.toCommand(payload);
       logger.appendKeys({ customerId: command.customerId, operation: command.operation, entryPoint: 'invoke' });
       const outcome = await perform(
         command,
@@ -94,35 +112,4 @@ export function invokeHandler<P>(toCommand: (payload: P) => Command, schema: Sch
   })
     .use(injectLambdaContext())
     .handler(invoke);
-}
-
-/**
- * An API Gateway HTTP API (payload v2) event, as API Gateway builds it. Anything short of that is a direct invocation
- * and is judged by the invocation schema: a payload that merely has `requestContext` and `routeKey` keys used to be
- * taken for an HTTP event and fail inside the HTTP stack with a 500.
- */
-const isHttpEvent = (event: unknown): event is HttpEvent => {
-  if (typeof event !== 'object' || event === null) return false;
-  const { version, routeKey, requestContext } = event as Record<string, unknown>;
-  return (
-    version === '2.0' &&
-    typeof routeKey === 'string' &&
-    typeof requestContext === 'object' &&
-    requestContext !== null &&
-    typeof (requestContext as { http?: unknown }).http === 'object'
-  );
-};
-
-/** A function with two doors: API Gateway events get the HTTP answer, anything else the invocation answer. */
-export interface EntryPoint {
-  (event: HttpEvent, context: Context): Promise<HttpResult>;
-  (event: unknown, context: Context): Promise<unknown>;
-}
-
-export function entryPoint(
-  http: (event: HttpEvent, context: Context) => Promise<HttpResult>,
-  invoke: (event: unknown, context: Context) => Promise<unknown>,
-): EntryPoint {
-  return ((event: unknown, context: Context) =>
-    isHttpEvent(event) ? http(event, context) : invoke(event, context)) as EntryPoint;
 }

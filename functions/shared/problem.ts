@@ -3,6 +3,7 @@
 import { CatalogMismatchError, CatalogUnavailableError } from './catalog/errors.js';
 import {
   AmbiguousAttemptError,
+  AuthenticationUnavailableError,
   CheckoutAfterCartError,
   CheckoutFailedError,
   CredentialsError,
@@ -11,15 +12,18 @@ import {
   IdempotencyConflictError,
   IdempotencyKeyRequiredError,
   IdempotencyStoreError,
+  InsufficientScopeError,
   OutcomeUnknownError,
   PartnerCenterError,
   PolicyDeniedError,
   PolicyUnavailableError,
   RouteNotFoundError,
+  UnauthenticatedError,
   type UpstreamIds,
   UpstreamProtocolError,
   UpstreamUnavailableError,
   ValidationError,
+  WrongEntryPointError,
 } from './errors.js';
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
@@ -242,6 +246,51 @@ export function toProblem(error: unknown): ProblemResponse {
         detail: `${error.message} Partner Center's reasons are in orderErrors; the cart stays Active and can be checked out again with a new key once the cause is fixed.`,
         cartId: error.cartId,
         orderErrors: error.orderErrors,
+      },
+      headers: {},
+    };
+  }
+  if (error instanceof UnauthenticatedError) {
+    return {
+      problem: {
+        type: type('unauthenticated'),
+        title: 'Not authenticated',
+        status: 401,
+        detail: `${error.message} Nothing was read or sent to Partner Center.`,
+      },
+      headers: { 'WWW-Authenticate': 'Bearer error="invalid_token"' },
+    };
+  }
+  if (error instanceof InsufficientScopeError) {
+    return {
+      problem: {
+        type: type('insufficient-scope'),
+        title: 'Scope missing',
+        status: 403,
+        detail: `${error.message} Nothing was read or sent to Partner Center.`,
+      },
+      headers: { 'WWW-Authenticate': `Bearer error="insufficient_scope", scope="${error.scope}"` },
+    };
+  }
+  if (error instanceof AuthenticationUnavailableError) {
+    return {
+      problem: {
+        type: type('authentication-unavailable'),
+        title: 'The token could not be verified',
+        status: 503,
+        detail: `${error.message}. Nothing was read or sent to Partner Center; retry later.`,
+        retryAfterSeconds: 5,
+      },
+      headers: { 'Retry-After': '5' },
+    };
+  }
+  if (error instanceof WrongEntryPointError) {
+    return {
+      problem: {
+        type: type('wrong-entry-point'),
+        title: 'Not an entry point of this function',
+        status: 400,
+        detail: `${error.message} Nothing was read or sent to Partner Center.`,
       },
       headers: {},
     };

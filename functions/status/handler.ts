@@ -4,11 +4,11 @@
 //   GET /purchases/{idempotencyKey}               what became of the caller's purchases with that key
 // Same validation and problem details as every route (http.ts's stack); answers are never cached (no-store).
 import { randomUUID } from 'node:crypto';
-import { httpCaller } from '../shared/caller.js';
 import { IdempotencyStoreError, ValidationError } from '../shared/errors.js';
 import type { PurchaseJournals } from '../shared/exactly-once/journals.js';
-import { type HttpContext, type HttpEvent, type HttpResult, httpStack } from '../shared/http.js';
+import { callerOf, type HttpContext, type HttpEvent, type HttpResult, httpStack } from '../shared/http.js';
 import type { IdempotencyStore } from '../shared/idempotency.js';
+import { type HttpIdentity, identityFrom } from '../shared/identity/http.js';
 import { describePurchases } from '../shared/lifecycle/purchases.js';
 import { readCart, readOrderStatus } from '../shared/lifecycle/status.js';
 import { lifecycleWiring } from '../shared/lifecycle/wiring.js';
@@ -21,6 +21,8 @@ import type { ServiceContext } from '../shared/services/context.js';
 import { parseParts } from '../shared/validation.js';
 
 export interface StatusDependencies {
+  /** Who is asking (identity/http.ts): `GET /purchases/{key}` answers that caller's purchases only. */
+  identity: HttpIdentity;
   partnerCenter: ServiceContext['partnerCenter'];
   /** The idempotency store and journals: without them `GET /purchases/{key}` answers 503, as a purchase with a key would. */
   idempotency?: Pick<IdempotencyStore, 'peek'>;
@@ -67,7 +69,7 @@ export const createHandler = (deps: StatusDependencies) =>
         // Scoped like the key itself: this caller's purchases only (caller.ts, as for the purchase).
         const answer = await describePurchases(
           { journals: deps.journals, idempotency: deps.idempotency },
-          httpCaller(event),
+          callerOf(context).caller,
           path.idempotencyKey,
         );
         if (answer.purchases.length === 0) {
@@ -87,10 +89,11 @@ export const createHandler = (deps: StatusDependencies) =>
       default:
         throw new ValidationError([{ path: '/routeKey', message: `${event.routeKey} is not served here` }], 400);
     }
-  });
+  }, deps.identity);
 
 const wiring = lifecycleWiring();
 export const handler = createHandler({
+  identity: identityFrom(wiring.config),
   partnerCenter: wiring.partnerCenter,
   ...(wiring.table ? { idempotency: wiring.table.idempotency, journals: wiring.table.journals } : {}),
   maxRequestMs: wiring.config.maxRequestMs,

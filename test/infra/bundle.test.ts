@@ -27,7 +27,7 @@ describe('deployed bundles', () => {
         // The asset's S3 key is `<hash>.zip`; its staged folder in the cloud assembly is `asset.<hash>`.
         .map(([id, r]) => [id, join(outdir, `asset.${r.Properties.Code?.S3Key?.replace(/\.zip$/, '')}`, 'index.mjs')]),
     );
-  }, 60_000);
+  }, 240_000);
 
   it('are ESM files that load and answer a bad request with a problem', () => {
     expect(Object.keys(assets)).toHaveLength(deployedFunctions.length);
@@ -38,11 +38,16 @@ describe('deployed bundles', () => {
         id.startsWith(name),
       )
         ? 'const result = { statusCode: 400, headers: { "Content-Type": "application/problem+json" } };'
-        : `const event = ${JSON.stringify(
-            id.startsWith('CredentialsHealth')
-              ? httpEvent('GET /health/credentials', { query: { verbose: 'true' } })
-              : httpEvent('POST /customers/{customerId}/orders', { pathParameters: { customerId: 'x' }, body: {} }),
-          )};
+        : id.startsWith('InvokePurchase')
+          ? // Direct invocation answers a problem object (RFC 9457 fields), not an HTTP response.
+            `const context = { ...${JSON.stringify(lambdaContext())}, getRemainingTimeInMillis: () => 29000 };
+             const problem = await handler({ command: 'CreateOrder', customerId: 'x' }, context);
+             const result = { statusCode: problem.status, headers: { 'Content-Type': problem.type.startsWith('urn:partner-orders:problem:') ? 'application/problem+json' : '' } };`
+          : `const event = ${JSON.stringify(
+              id.startsWith('CredentialsHealth')
+                ? httpEvent('GET /health/credentials', { query: { verbose: 'true' } })
+                : httpEvent('POST /customers/{customerId}/orders', { pathParameters: { customerId: 'x' }, body: {} }),
+            )};
            const context = { ...${JSON.stringify(lambdaContext())}, getRemainingTimeInMillis: () => 29000 };
            const result = await handler(event, context);`;
       const script = `
@@ -59,5 +64,5 @@ describe('deployed bundles', () => {
       }).toString();
       expect(JSON.parse(out), id).toEqual({ type: 'function', status: 400, contentType: 'application/problem+json' });
     }
-  });
+  }, 180_000);
 });

@@ -16,6 +16,7 @@ import {
   EVENTS_FUNCTION,
   FUNCTION_ACCESS,
   INIT_ALLOWANCE,
+  INVOKE_FUNCTION,
   KEEPER_FUNCTION,
   MIN_IDEMPOTENCY_TTL,
   PartnerOrdersStack,
@@ -32,6 +33,9 @@ const policies = template.findResources('AWS::IAM::Policy');
 const secretId = Object.keys(template.findResources('AWS::SecretsManager::Secret'))[0] as string;
 const tableId = Object.keys(template.findResources('AWS::DynamoDB::Table'))[0] as string;
 const busId = Object.keys(template.findResources('AWS::Events::EventBus'))[0] as string;
+const commandQueueId = Object.keys(template.findResources('AWS::SQS::Queue')).find((id) =>
+  /^Commands[0-9A-F]{8}$/.test(id),
+) as string;
 const allFunctions = deployedFunctions;
 const pascal = (name: string) => name.replace(/(^|-)(\w)/g, (_, __, c: string) => c.toUpperCase());
 /** The function folder a CloudFormation function comes from (its logical id starts with the folder in PascalCase). */
@@ -96,8 +100,19 @@ describe('PartnerOrdersStack', () => {
         expect(readConfig(env).requireIdempotencyKey).toBe(true);
         expect(env.IDEMPOTENCY_TTL_SECONDS).toBe(String(29 * DAY_S));
       }
-      if ((functionNames as readonly string[]).includes(name)) expected.push('MAX_REQUEST_MS', 'DEADLINE_MARGIN_MS');
-      if (name === EVENTS_FUNCTION) expected.push('EVENT_BUS_NAME', 'EVENT_CONCURRENCY', 'DEADLINE_MARGIN_MS');
+      // The API functions know how callers are identified (IAM here); direct invocation has no caller to identify.
+      if ((functionNames as readonly string[]).includes(name)) {
+        expected.push('MAX_REQUEST_MS', 'DEADLINE_MARGIN_MS', 'AUTHORIZER');
+        expect(env.AUTHORIZER).toBe('iam');
+      }
+      if (name === INVOKE_FUNCTION) expected.push('MAX_REQUEST_MS', 'DEADLINE_MARGIN_MS');
+      if (name === EVENTS_FUNCTION) {
+        expected.push('EVENT_BUS_NAME', 'EVENT_CONCURRENCY', 'DEADLINE_MARGIN_MS');
+        // Queue provenance: the queue each record's receipt handle is checked on.
+        expected.push('COMMAND_QUEUE_URL', 'COMMAND_QUEUE_ARN', 'COMMAND_QUEUE_VISIBILITY_SECONDS');
+        expect(env.COMMAND_QUEUE_URL).toEqual({ Ref: commandQueueId });
+        expect(env.COMMAND_QUEUE_ARN).toEqual({ 'Fn::GetAtt': [commandQueueId, 'Arn'] });
+      }
       // The functions that buy ask the purchase policy store (test/infra/authorization.test.ts).
       if ((PURCHASE_FUNCTIONS as readonly string[]).includes(name)) expected.push('POLICY_STORE_ID');
       // After the purchase (test/infra/after-purchase.test.ts): the tracking queue, the table, the bus, the budget.
@@ -334,7 +349,7 @@ describe('PartnerOrdersStack', () => {
     const preflight = Object.values(variant.findResources('AWS::Lambda::Function'))
       .map((fn) => fn.Properties.Environment.Variables.PREFLIGHT)
       .filter(Boolean);
-    expect(preflight).toEqual(['best-effort', 'best-effort', 'best-effort']);
+    expect(preflight).toEqual(['best-effort', 'best-effort', 'best-effort', 'best-effort']);
     expect(() => synth({ idempotencyTtl: Duration.hours(24) })).toThrow(/at least 696 hours \(29 days/);
     expect(() => synth({ idempotencyTtl: Duration.days(29).minus(Duration.seconds(1)) })).toThrow(/at least/);
     // The functions' own default agrees with the stack's.
@@ -493,6 +508,8 @@ describe('PartnerOrdersStack', () => {
         'partner-orders:PolicyDenials',
         'partner-orders:CredentialCheckFailed',
         'partner-orders:RefreshTokenAgeDays',
+        // Queue provenance: records refused as not from the command queue.
+        'partner-orders:CommandsNotFromQueue',
       ].sort(),
     );
     for (const alarm of alarms) expect(alarm.AlarmActions).toEqual([{ Ref: expect.stringMatching(/^AlarmTopic/) }]);
@@ -548,6 +565,8 @@ describe('PartnerOrdersStack', () => {
         'TrackingDeadLetterQueueUrl',
         'PolicyStoreId',
         'AlarmTopicArn',
+        'InvokePurchaseFunctionArn',
+        'InvokeGuard',
         ...allFunctions.map((name) => `${pascal(name)}FunctionName`),
       ].sort(),
     );

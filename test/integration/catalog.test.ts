@@ -7,10 +7,10 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createHandler as createOrderHandler } from '../../functions/create-order/handler.js';
 import { CatalogSearchResult, PreflightReport } from '../../functions/shared/schemas/catalog.js';
 import type { PartnerCenterSimulator } from '../../local/simulator/index.js';
 import { lambdaContext } from '../support/events.js';
+import { invokeOrder } from '../support/invoke.js';
 import { captureLogs } from '../support/logs.js';
 import { type Stack, startStack } from '../support/stack.js';
 
@@ -647,7 +647,7 @@ describe('catalog pre-flight', () => {
     });
 
     it('direct invocation: the problem, with paths into the payload; a catalog that cannot be read throws', async () => {
-      const invoke = createOrderHandler(on.deps);
+      const invoke = invokeOrder(on.deps);
       const refused = (await invoke({ ...mismatch, idempotencyKey: `i-${randomUUID()}` }, lambdaContext(20_000))) as {
         type: string;
         errors: { path: string }[];

@@ -8,7 +8,7 @@ import type { EventDependencies, OutcomeEvent } from '../../functions/shared/eve
 import { logger } from '../../functions/shared/log.js';
 import { lambdaContext } from '../support/events.js';
 import { captureLogs } from '../support/logs.js';
-import { eventBridgeEvent, sqsEvent, sqsRecord } from '../support/sqs.js';
+import { eventBridgeEvent, localQueueProvenance, sqsEvent, sqsRecord } from '../support/sqs.js';
 import { type Stack, startStack } from '../support/stack.js';
 
 const logs = captureLogs();
@@ -41,6 +41,7 @@ describe('order-events: per-record log context and correlation ids', () => {
       publish: async (events) => {
         published.push(...events);
       },
+      proveOrigin: localQueueProvenance,
       delay: async () => undefined,
     } as EventDependencies;
   });

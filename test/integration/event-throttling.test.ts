@@ -52,6 +52,7 @@ describe('order-events under an hour of sustained throttling', () => {
       publish: async (events) => {
         published.push(...events);
       },
+      proveOrigin: (record) => queue.proveOrigin(record),
       delay: async (record, seconds) => {
         delays.push({ receive: Number(record.attributes.ApproximateReceiveCount), seconds });
         queue.changeVisibility(record.receiptHandle, seconds);
@@ -142,6 +143,7 @@ describe('order-events under an hour of sustained throttling', () => {
       publish: async (events) => {
         published.push(...events);
       },
+      proveOrigin: (record) => queue.proveOrigin(record),
       delay: async (record, seconds) => {
         delays.push({ receive: Number(record.attributes.ApproximateReceiveCount), seconds });
       },

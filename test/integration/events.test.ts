@@ -11,7 +11,7 @@ import { DEFAULT_SIMULATOR_CREDENTIALS, PartnerCenterSimulator } from '../../loc
 import { lambdaContext } from '../support/events.js';
 import { captureLogs } from '../support/logs.js';
 import { ALLOW_ALL_POLICY } from '../support/policy.js';
-import { eventBridgeEvent, sqsEvent, sqsRecord } from '../support/sqs.js';
+import { eventBridgeEvent, localQueueProvenance, sqsEvent, sqsRecord } from '../support/sqs.js';
 
 const CUSTOMER = '4a8c3e2d-1b6f-4c7e-9d2a-5f0e1b3c7a90';
 const FLAKY_CUSTOMER = '11111111-2222-4333-8444-555555555555';
@@ -64,6 +64,7 @@ describe('order-events: EventBridge → SQS → Lambda', () => {
       publish: async (events) => {
         published.push(...events);
       },
+      proveOrigin: localQueueProvenance,
       delay: async (record: SQSRecord, seconds: number) => {
         delayed.push({ messageId: record.messageId, seconds });
       },

@@ -20,10 +20,17 @@ import type { TokenSource } from '../../functions/shared/partner-center/client.j
 import { PurchasePolicy } from '../../functions/shared/policy/check.js';
 import { CedarEngine } from '../../functions/shared/policy/local.js';
 import { httpEvent, lambdaContext } from '../support/events.js';
+import { invokeOrder } from '../support/invoke.js';
 import { captureLogs } from '../support/logs.js';
 import { policyFiles } from '../support/policy.js';
 import { NCE, orderOf, unique } from '../support/purchases.js';
-import { eventBridgeEvent, recordingEventsHandler, sqsEvent, sqsRecord } from '../support/sqs.js';
+import {
+  eventBridgeEvent,
+  localQueueProvenance,
+  recordingEventsHandler,
+  sqsEvent,
+  sqsRecord,
+} from '../support/sqs.js';
 import { type Stack, startStack } from '../support/stack.js';
 
 const CUSTOMER = '4a8c3e2d-1b6f-4c7e-9d2a-5f0e1b3c7a90';
@@ -203,6 +210,7 @@ describe('exactly once by construction: one cart per key, checked out until Part
           published.push(...events);
         },
         delay: async () => undefined,
+        proveOrigin: localQueueProvenance,
         maxCommandAgeMs: 28 * 86_400_000,
       });
       const from = stack.simulator.requests.length;

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createHandler as createCartHandler } from '../../functions/create-cart/handler.js';
-import { createHandler as createOrderHandler } from '../../functions/create-order/handler.js';
+import { createHandler as createInvokeHandler } from '../../functions/invoke-purchase/handler.js';
 import { lambdaContext } from '../support/events.js';
+import { invokeCart, invokeOrder } from '../support/invoke.js';
 import { captureLogs } from '../support/logs.js';
 import { type Stack, startStack } from '../support/stack.js';
 
@@ -11,24 +11,24 @@ const lineItems = [{ offerId: 'CFQ7TTC0LH18:0001:CFQ7TTC0K59S', quantity: 2 }];
 const cartLines = [{ catalogItemId: 'CFQ7TTC0LH18:0001:CFQ7TTC0K59S', quantity: 2, billingCycle: 'monthly' }];
 captureLogs();
 
-describe('direct invocation (Step Functions, another Lambda, aws lambda invoke)', () => {
+describe('direct invocation of invoke-purchase (Step Functions, another Lambda, aws lambda invoke)', () => {
   let stack: Stack;
-  let order: ReturnType<typeof createOrderHandler>;
-  let cart: ReturnType<typeof createCartHandler>;
+  let order: ReturnType<typeof invokeOrder>;
+  let cart: ReturnType<typeof invokeCart>;
+  let raw: ReturnType<typeof createInvokeHandler>;
   // Keys are required for purchases: each call gets a fresh one unless the payload names its own.
-  const invoke = (handler: typeof order, payload: unknown) =>
+  const invoke = (handler: typeof order, payload: Record<string, unknown>) =>
     handler(
-      typeof payload === 'object' && payload !== null
-        ? { idempotencyKey: `invoke-${randomUUID()}`, ...payload }
-        : payload,
+      { idempotencyKey: `invoke-${randomUUID()}`, ...payload },
       lambdaContext(20_000),
       // biome-ignore lint/suspicious/noExplicitAny: the tests read answers of every shape
     ) as Promise<any>;
 
   beforeAll(async () => {
     stack = await startStack({ idempotency: {}, env: { UPSTREAM_ATTEMPT_TIMEOUT_MS: '1000' } });
-    order = createOrderHandler(stack.deps);
-    cart = createCartHandler(stack.deps);
+    order = invokeOrder(stack.deps);
+    cart = invokeCart(stack.deps);
+    raw = createInvokeHandler(stack.deps);
   });
   afterAll(() => stack.stop());
   beforeEach(() => stack.simulator.clearFaults());
@@ -94,7 +94,11 @@ describe('direct invocation (Step Functions, another Lambda, aws lambda invoke)'
     expect(problem.errors.map((e: { path: string }) => e.path).sort()).toEqual(
       ['/customerId', '/dryRun', '/extra', '/lineItems/0/offerId', '/lineItems/0/quantity'].sort(),
     );
-    expect(await invoke(order, 'not an object')).toMatchObject({ status: 400 });
+    expect(await raw('not an object', lambdaContext())).toMatchObject({ status: 400 });
+    expect(await raw({ customerId: CUSTOMER, lineItems, idempotencyKey: 'k' }, lambdaContext())).toMatchObject({
+      status: 400,
+      errors: [{ path: '/command', message: expect.stringContaining('CreateOrder, CreateCart, CheckoutCart') }],
+    });
     expect(await invoke(cart, { customerId: CUSTOMER, cartId: 'nope' })).toMatchObject({
       status: 400,
       errors: [{ path: '/cartId' }],

@@ -5,7 +5,6 @@
 // decisions, the same deciding policies (by @id), the same fields. And that the deployed engine fails closed.
 import { VerifiedPermissionsClient } from '@aws-sdk/client-verifiedpermissions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createHandler as createOrderHandler } from '../../functions/create-order/handler.js';
 import { readConfig } from '../../functions/shared/config.js';
 import { createDependencies } from '../../functions/shared/dependencies.js';
 import { PolicyUnavailableError } from '../../functions/shared/errors.js';
@@ -21,6 +20,7 @@ import {
   requestsOf,
 } from '../../functions/shared/policy/model.js';
 import { lambdaContext } from '../support/events.js';
+import { invokeOrder } from '../support/invoke.js';
 import { captureLogs } from '../support/logs.js';
 import { FakeVerifiedPermissions } from '../support/verified-permissions.js';
 
@@ -38,7 +38,7 @@ function files(): PolicyFiles {
   const loaded = loadPolicyFiles();
   loaded.entities.push(
     member('Role', 'arn:aws:iam::111122223333:role/Buyer', ['Group', 'buyers']),
-    member('TokenGroup', 'Purchasers', ['Group', 'buyers']),
+    member('TokenGroup', 'groups:Purchasers', ['Group', 'buyers']),
     member('Producer', 'com.example.billing', ['Group', 'buyers'], ['Group', 'automation']),
     member('Producer', 'com.contoso.billing', ['Group', 'contoso-systems']),
     member('Customer', CONTOSO, ['CustomerGroup', 'contoso']),
@@ -70,7 +70,7 @@ const purchase = (
 const CASES: [string, string, string[], PurchaseToJudge][] = [
   ['a buyer role', 'http:iam:arn:aws:iam::111122223333:role/Buyer', [], purchase(['CreateOrder'], [line()])],
   ['a stranger role', 'http:iam:arn:aws:iam::111122223333:role/Other', [], purchase(['CreateOrder'], [line()])],
-  ['a token group', 'http:jwt:["https://issuer","alice"]', ['Purchasers'], purchase(['CreateCart'], [line()])],
+  ['a token group', 'http:jwt:["https://issuer","alice"]', ['groups:Purchasers'], purchase(['CreateCart'], [line()])],
   ['no token group', 'http:jwt:["https://issuer","bob"]', ['Readers'], purchase(['CreateCart'], [line()])],
   ['seats per line', 'events:com.example.billing', [], purchase(['CreateOrder'], [line(), line({ quantity: 301 })])],
   [
@@ -162,8 +162,8 @@ describe('cedar-wasm and Verified Permissions decide alike', () => {
     // The token's group rides along as the principal's parent, with the group above it.
     expect(JSON.parse((call?.body.entities as { cedarJson: string } | undefined)?.cedarJson ?? '[]')).toEqual(
       expect.arrayContaining([
-        { uid: principal.uid, attrs: {}, parents: [{ type: 'PartnerOrders::TokenGroup', id: 'Purchasers' }] },
-        member('TokenGroup', 'Purchasers', ['Group', 'buyers']),
+        { uid: principal.uid, attrs: {}, parents: [{ type: 'PartnerOrders::TokenGroup', id: 'groups:Purchasers' }] },
+        member('TokenGroup', 'groups:Purchasers', ['Group', 'buyers']),
       ]),
     );
   });
@@ -273,7 +273,7 @@ describe('cedar-wasm and Verified Permissions decide alike', () => {
         }),
       );
       const before = fake.count('BatchIsAuthorized');
-      const answer = await createOrderHandler(deps)(
+      const answer = await invokeOrder(deps)(
         {
           customerId: CUSTOMER,
           dryRun: true,
@@ -291,7 +291,7 @@ describe('cedar-wasm and Verified Permissions decide alike', () => {
       // Verified Permissions down: the same function fails closed, and a caller's retry policy applies.
       fake.failWith = { status: 500, type: 'InternalServerException' };
       await expect(
-        createOrderHandler(deps)(
+        invokeOrder(deps)(
           {
             customerId: CUSTOMER,
             dryRun: true,

@@ -2,7 +2,6 @@
 // the repository's own policy files as deployed (policies/*.cedar: default deny, the permits, the guardrails) and
 // test members in their groups. Each guardrail kind is shown allowing and refusing; a refusal sends nothing.
 import { randomUUID } from 'node:crypto';
-import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createHandler as createCartHandler } from '../../functions/create-cart/handler.js';
 import { createHandler as createOrderHandler } from '../../functions/create-order/handler.js';
@@ -11,6 +10,8 @@ import type { PolicyEngine } from '../../functions/shared/policy/engine.js';
 import { CedarEngine, loadPolicyFiles } from '../../functions/shared/policy/local.js';
 import type { EntityJson } from '../../functions/shared/policy/model.js';
 import { httpEvent, lambdaContext } from '../support/events.js';
+import { invokeCart, invokeOrder } from '../support/invoke.js';
+import { SCOPES, startTokenIssuer, type TokenIssuer, withAuthorizer, withBearer } from '../support/jwt.js';
 import { captureLogs } from '../support/logs.js';
 import { ALLOW_ALL_POLICY } from '../support/policy.js';
 import { eventBridgeEvent, recordingEventsHandler, sqsEvent, sqsRecord } from '../support/sqs.js';
@@ -24,7 +25,6 @@ const STRANGER_ROLE = `arn:aws:iam::${ACCOUNT}:role/Stranger`;
 const SCHEDULER_ROLE = `arn:aws:iam::${ACCOUNT}:role/Scheduler`; // a buyer, and automation
 const CUSTOMER = '4a8c3e2d-1b6f-4c7e-9d2a-5f0e1b3c7a90';
 const CONTOSO_CUSTOMER = '0b6f1c3e-2d4a-4e8b-9c7d-1a2b3c4d5e6f';
-const ISSUER = 'https://login.example.com/tenant/v2.0';
 const BASIC = 'CFQ7TTC0LH18:0001:CFQ7TTC0K59S'; // approved for automation
 const UNAPPROVED = 'CFQ7TTC0LFLZ:0001:CFQ7TTC0K4RX';
 
@@ -41,7 +41,7 @@ function deployedWithMembers(): PolicyEngine {
     member('Role', BUYER_ROLE, ['Group', 'buyers']),
     member('Role', SCHEDULER_ROLE, ['Group', 'buyers'], ['Group', 'automation']),
     member('Producer', 'com.example.crm', ['Group', 'buyers']),
-    member('TokenGroup', 'Purchasers', ['Group', 'buyers']),
+    member('TokenGroup', 'groups:Purchasers', ['Group', 'buyers']),
     member('Producer', 'com.example.billing', ['Group', 'buyers'], ['Group', 'automation']),
     member('Producer', 'com.contoso.billing', ['Group', 'contoso-systems'], ['Group', 'automation']),
     member('Invoker', 'invoke', ['Group', 'buyers'], ['Group', 'automation']),
@@ -50,15 +50,12 @@ function deployedWithMembers(): PolicyEngine {
   return new CedarEngine(files);
 }
 
-const withAuthorizer = (event: APIGatewayProxyEventV2, authorizer: unknown): APIGatewayProxyEventV2 => ({
-  ...event,
-  requestContext: { ...event.requestContext, authorizer } as APIGatewayProxyEventV2['requestContext'],
-});
 const asRole = (role: string) => ({
   iam: { userArn: role.replace(':iam::', ':sts::').replace(':role/', ':assumed-role/').concat('/session-1') },
 });
-const asUser = (sub: string, groups?: string) => ({
-  jwt: { claims: { iss: ISSUER, sub, ...(groups ? { groups } : {}) }, scopes: ['partner-orders/purchase'] },
+/** JWT mode: a bearer token of the test issuer, verified by the function (the authorizer context is never read). */
+const asUser = (sub: string, groups?: string[]) => ({
+  bearer: { sub, scope: SCOPES.purchase, ...(groups ? { groups } : {}) },
 });
 
 const ORDERS = 'POST /customers/{customerId}/orders';
@@ -70,6 +67,8 @@ describe('the purchase policy at every entry point', () => {
   let order: ReturnType<typeof createOrderHandler>;
   let cart: ReturnType<typeof createCartHandler>;
   let events: ReturnType<typeof recordingEventsHandler>;
+  let issuer: TokenIssuer;
+  let jwtOrder: ReturnType<typeof createOrderHandler>;
   let engine: PolicyEngine;
   let asked = 0;
 
@@ -88,8 +87,13 @@ describe('the purchase policy at every entry point', () => {
     order = createOrderHandler(stack.deps);
     cart = createCartHandler(stack.deps);
     events = recordingEventsHandler(stack.deps);
+    issuer = await startTokenIssuer();
+    jwtOrder = createOrderHandler({ ...stack.deps, identity: issuer.identity() });
   });
-  afterAll(() => stack.stop());
+  afterAll(async () => {
+    await stack.stop();
+    await issuer.stop();
+  });
   beforeEach(() => {
     events.published.splice(0);
     logs.clear();
@@ -105,7 +109,8 @@ describe('the purchase policy at every entry point', () => {
     options: { customerId?: string; cartId?: string; query?: Record<string, string>; key?: string } = {},
     // biome-ignore lint/suspicious/noExplicitAny: tests read answers of every shape
   ): Promise<{ status: number; json: any }> {
-    const handler = routeKey === ORDERS || routeKey.startsWith('PATCH') ? order : cart;
+    const bearer = (authorizer as { bearer?: Record<string, unknown> }).bearer;
+    const handler = bearer ? jwtOrder : routeKey === ORDERS || routeKey.startsWith('PATCH') ? order : cart;
     const event = httpEvent(routeKey, {
       pathParameters: {
         customerId: options.customerId ?? CUSTOMER,
@@ -115,7 +120,10 @@ describe('the purchase policy at every entry point', () => {
       ...(options.query ? { query: options.query } : {}),
       ...(body === undefined ? {} : { body }),
     });
-    const result = await handler(withAuthorizer(event, authorizer), lambdaContext(20_000));
+    const result = await handler(
+      bearer ? withBearer(event, issuer.token(bearer)) : withAuthorizer(event, authorizer),
+      lambdaContext(20_000),
+    );
     return { status: result.statusCode ?? 0, json: JSON.parse(result.body ?? 'null') };
   }
 
@@ -135,10 +143,12 @@ describe('the purchase policy at every entry point', () => {
     return events.published[0];
   }
 
-  /** A direct invocation (always the principal `Invoker::"invoke"`). */
-  // biome-ignore lint/suspicious/noExplicitAny: tests read answers of every shape
-  const invoke = (payload: Record<string, unknown>, handler = order): Promise<any> =>
-    handler({ idempotencyKey: `invoke-${randomUUID()}`, ...payload }, lambdaContext(20_000)) as Promise<unknown>;
+  /** A direct invocation of invoke-purchase (always the principal `Invoker::"invoke"`). */
+  const invoke = (
+    payload: Record<string, unknown>,
+    handler: ReturnType<typeof invokeOrder> = invokeOrder(stack.deps),
+    // biome-ignore lint/suspicious/noExplicitAny: tests read answers of every shape
+  ): Promise<any> => handler({ idempotencyKey: `invoke-${randomUUID()}`, ...payload }, lambdaContext(20_000));
 
   const orderBody = (lines: Record<string, unknown>[], more: Record<string, unknown> = {}) => ({
     lineItems: lines.map((line) => ({ offerId: BASIC, quantity: 5, termDuration: 'P1Y', ...line })),
@@ -168,12 +178,19 @@ describe('the purchase policy at every entry point', () => {
       expect(purchases().length).toBe(before);
     });
 
-    it('HTTP with a JWT: the token’s groups count (API Gateway’s "[a b]" form); a subject in none is refused', async () => {
-      const allowed = await http(ORDERS, asUser('alice', '[Readers Purchasers]'), orderBody([{}]));
+    it('HTTP with a JWT (verified in the function): its groups count; a subject in none is refused', async () => {
+      const allowed = await http(ORDERS, asUser('alice', ['Readers', 'Purchasers']), orderBody([{}]));
       expect(allowed.status).toBe(201);
-      const refused = await http(ORDERS, asUser('mallory', '[Readers]'), orderBody([{}]));
+      const refused = await http(ORDERS, asUser('mallory', ['Readers']), orderBody([{}]));
       expect(refused.status).toBe(403);
-      expect(refused.json.policy.principal).toBe(`PartnerOrders::User::"${ISSUER}|mallory"`);
+      expect(refused.json.policy.principal).toBe(`PartnerOrders::User::"${issuer.url}|mallory"`);
+      // An app role named like the group is not the group: the claims are kept apart.
+      const role = await http(
+        ORDERS,
+        { bearer: { sub: 'eve', scope: SCOPES.purchase, roles: ['Purchasers'] } },
+        orderBody([{}]),
+      );
+      expect(role.status).toBe(403);
     });
 
     it('events: a producer in "contoso-systems" buys for contoso’s customers only', async () => {
@@ -337,7 +354,7 @@ describe('the purchase policy at every entry point', () => {
     beforeAll(async () => {
       const made = await invoke(
         { customerId: CUSTOMER, ...orderBody([{}]) },
-        createOrderHandler({ ...stack.deps, policy: ALLOW_ALL_POLICY }),
+        invokeOrder({ ...stack.deps, policy: ALLOW_ALL_POLICY }),
       );
       parent = { orderId: made.id, subscriptionId: made.lineItems[0].subscriptionId };
     });
@@ -356,7 +373,10 @@ describe('the purchase policy at every entry point', () => {
           : { status: 201 };
       }
       if (entry === 'direct invoke') {
-        const result = await invoke({ customerId: CUSTOMER, ...payload }, kind === 'cart' ? cart : order);
+        const result = await invoke(
+          { customerId: CUSTOMER, ...payload },
+          kind === 'cart' ? invokeCart(stack.deps) : invokeOrder(stack.deps),
+        );
         return typeof result.status === 'number' ? { status: result.status, problem: result } : { status: 201 };
       }
       const route =
@@ -636,10 +656,7 @@ describe('the purchase policy at every entry point', () => {
       expect(consumer.published).toEqual([]);
 
       await expect(
-        createOrderHandler(deps)(
-          { customerId: CUSTOMER, idempotencyKey: randomUUID(), ...orderBody([{}]) },
-          lambdaContext(),
-        ),
+        invokeOrder(deps)({ customerId: CUSTOMER, idempotencyKey: randomUUID(), ...orderBody([{}]) }, lambdaContext()),
       ).rejects.toThrow(/503 The purchase policy could not be evaluated/);
       expect(purchases().length).toBe(before);
     });

@@ -3,7 +3,6 @@
 // OrderProvisioned or OrderProvisioningStalled; the polls back off (1, 2, 5, 10, 15 minutes…), stop at the window's
 // end, and never exceed the shared polling budget.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createHandler as createOrderHandler } from '../../functions/create-order/handler.js';
 import { dynamoDBPollBudget, POLL_REQUESTS, pollingCost } from '../../functions/shared/lifecycle/budget.js';
 import { DEFAULT_POLL_DELAYS_SECONDS } from '../../functions/shared/lifecycle/config.js';
 import type { LifecycleEvent } from '../../functions/shared/lifecycle/events.js';
@@ -11,6 +10,7 @@ import type { TrackerDependencies } from '../../functions/shared/lifecycle/track
 import { createHandler as createTrackerHandler } from '../../functions/track-provisioning/handler.js';
 import { STALLED_MARKER } from '../../local/simulator/index.js';
 import { lambdaContext } from '../support/events.js';
+import { invokeOrder } from '../support/invoke.js';
 import { captureLogs } from '../support/logs.js';
 import { eventBridgeEvent, recordingEventsHandler, sqsEvent, sqsRecord } from '../support/sqs.js';
 import { type Stack, startStack } from '../support/stack.js';
@@ -252,7 +252,7 @@ describe('provisioning tracking', () => {
       idempotencyKey: key,
     });
 
-    const invoked = (await createOrderHandler(stack.deps)(
+    const invoked = (await invokeOrder(stack.deps)(
       { customerId: CUSTOMER, ...orderOf(unique('invoke')), idempotencyKey: unique('invoke') },
       lambdaContext(),
     )) as { id: string };

@@ -3,13 +3,13 @@
 // (invalid_grant), Secrets Manager goes away. Extends test/integration/local-server.test.ts (one request each) to
 // concurrent load, counts of reads and redemptions, the alarm on the log line, and a cold start without the store.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createHandler as createOrderHandler } from '../../functions/create-order/handler.js';
 import { readConfig } from '../../functions/shared/config.js';
 import { credentialsFrom } from '../../functions/shared/credentials.js';
 import { createDependencies } from '../../functions/shared/dependencies.js';
 import { DEFAULT_SIMULATOR_CREDENTIALS, PartnerCenterSimulator } from '../../local/simulator/index.js';
 import { lambdaContext } from '../support/events.js';
 import { synth } from '../support/infra.js';
+import { invokeOrder } from '../support/invoke.js';
 import { leakWatch } from '../support/leaks.js';
 import { ALLOW_ALL_POLICY } from '../support/policy.js';
 import { count, Histogram, pool, report, sleep, timeout } from '../support/reliability.js';
@@ -66,7 +66,7 @@ const probeHungSecretsManager = () => {
       // Nor the catalog pre-flight: these purchases are about credentials (test/integration/catalog.test.ts has it).
       PREFLIGHT: 'off',
     });
-    const handler = createOrderHandler({
+    const handler = invokeOrder({
       ...createDependencies(config, credentialsFrom(config)),
       policy: ALLOW_ALL_POLICY,
     });
@@ -343,7 +343,7 @@ describe('the refresh token is refused (invalid_grant)', () => {
 
   it('direct invocation throws PartnerOrdersRetryableError naming the AADSTS code, and alarms', async () => {
     const logged = leaks.mark();
-    const invoke = createOrderHandler(stack.deps);
+    const invoke = invokeOrder(stack.deps);
     await expect(
       invoke({ customerId: CUSTOMER, ...order, idempotencyKey: 'dead-invoke-0' }, lambdaContext()),
     ).rejects.toMatchObject({

@@ -13,9 +13,10 @@ import { DEFAULT_MAX_RECEIVE_COUNT, type EventDependencies, type OutcomeEvent } 
 import { type FaultKind, mulberry32 } from '../../local/simulator/faults.js';
 import type { Order, SimulatorOptions } from '../../local/simulator/index.js';
 import { lambdaContext } from '../support/events.js';
+import { invokeOrder } from '../support/invoke.js';
 import { leakWatch } from '../support/leaks.js';
 import { count, Histogram, pool, report, scaledSleep, sleep, timeout } from '../support/reliability.js';
-import { eventBridgeEvent, recordingEventsHandler, sqsEvent, sqsRecord } from '../support/sqs.js';
+import { eventBridgeEvent, localQueueProvenance, recordingEventsHandler, sqsEvent, sqsRecord } from '../support/sqs.js';
 import { type Stack, startStack } from '../support/stack.js';
 
 const SEED = Number(process.env.FAULT_SEED ?? 4_242);
@@ -435,7 +436,6 @@ describe.each(MODES)(
           "lost checkout answer to the caller's 2xx, ms (p50 / max)": `${percentile(recoveryMs, 50) ?? '-'} / ${percentile(recoveryMs, 100) ?? '-'}`,
           'ledger entries no purchase asked for': strays.length,
         });
-        (await import('node:fs')).writeFileSync(`/tmp/h19/log-${mode.name}.txt`, leaks.logs.lines().join('\n'));
         expect(problems).toEqual([]);
         expect(duplicates).toBe(0);
         expect(lost).toBe(0);
@@ -473,6 +473,7 @@ describe.each(MODES)(
           leaks.response(outcomes);
         },
         // ChangeMessageVisibility: the message comes back after Retry-After, scaled down (seconds → tens of ms).
+        proveOrigin: localQueueProvenance,
         delay: async (record, seconds) => {
           sqs.add('delayed by Retry-After');
           visibleAfter.set(record.messageId, Math.min(2, seconds) * 20);
@@ -800,8 +801,7 @@ describe.each(MODES)(
 
     it('direct invocation: the checkout answer is lost; checked out again in the same invocation', async () => {
       loseCheckoutAnswers(C.invoke, 1);
-      const { createHandler } = await import('../../functions/create-order/handler.js');
-      const invoke = createHandler(stack.deps);
+      const invoke = invokeOrder(stack.deps);
       const payload = { customerId: C.invoke, ...orderBody('lost-invoke'), idempotencyKey: 'lost-invoke' };
       const result = (await invoke(payload, lambdaContext())) as Order & { reconciled?: boolean };
       expect(result.reconciled).toBe(true);

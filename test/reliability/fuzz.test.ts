@@ -5,17 +5,19 @@
 // stack trace, never a thrown error, and nothing sent upstream for a request that was refused.
 // Mostly in-process (fast); a smaller sample goes over HTTP through the local server to the simulator.
 import { request as httpRequest, validateHeaderName, validateHeaderValue } from 'node:http';
-import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHandler as createCartHandler } from '../../functions/create-cart/handler.js';
 import { createHandler as createOrderHandler } from '../../functions/create-order/handler.js';
 import { createHandler as createHealthHandler } from '../../functions/credentials-health/handler.js';
+import { createHandler as createInvokeHandler } from '../../functions/invoke-purchase/handler.js';
 import { createHandler as createEventsHandler } from '../../functions/order-events/handler.js';
 import { staticCredentials } from '../../functions/shared/credentials.js';
 import type { OutcomeEvent } from '../../functions/shared/events.js';
 import type { HttpDependencies } from '../../functions/shared/http.js';
 import { dynamoDBIdempotency } from '../../functions/shared/idempotency.js';
+import { iamIdentity } from '../../functions/shared/identity/http.js';
 import { PartnerCenterClient } from '../../functions/shared/partner-center/client.js';
 import { createIdempotencyTable, type LocalDynamoDB, startDynamoDB } from '../../local/dynamodb.js';
 import { KEYS_OPTIONAL } from '../support/commands.js';
@@ -27,9 +29,10 @@ import {
   fakePartnerCenter,
   type SentRequest,
 } from '../support/fake-partner-center.js';
+import { invokeOrder } from '../support/invoke.js';
 import { leakWatch } from '../support/leaks.js';
 import { count, Histogram, outcomeLabel, problemDefect, report, timeout } from '../support/reliability.js';
-import { sqsEvent, sqsRecord } from '../support/sqs.js';
+import { localQueueProvenance, sqsEvent, sqsRecord } from '../support/sqs.js';
 import { type Stack, startStack } from '../support/stack.js';
 import { bodyText, eventCase, type HttpCase, httpCase, invokeCase, ROUTES } from './arbitraries.js';
 
@@ -222,6 +225,7 @@ describe('fuzz: the HTTP edge, in-process (API Gateway v2 events into the Lambda
       const order = createOrderHandler(deps);
       const cart = createCartHandler(deps);
       const health = createHealthHandler({
+        identity: iamIdentity,
         credentials: staticCredentials(
           JSON.stringify({
             tenantId: 'contoso.onmicrosoft.com',
@@ -295,6 +299,7 @@ describe('fuzz: EventBridge commands through SQS (order-events)', () => {
         publish: async (events) => {
           published.push(...events);
         },
+        proveOrigin: localQueueProvenance,
         delay: async () => undefined,
       });
       await fc.assert(
@@ -340,7 +345,20 @@ describe('fuzz: direct invocation (Step Functions, aws lambda invoke)', () => {
   it(
     `answers ${RUNS.invoke} generated payloads with a result or a 4xx problem, and never throws for a caller's mistake`,
     async () => {
-      const handlers = { order: createOrderHandler(deps), cart: createCartHandler(deps) };
+      // The invoke-purchase function, with the command each generated payload is for (an object's `command` added,
+      // anything else sent as it is).
+      const invoke = createInvokeHandler(deps);
+      const as = (command: (p: Record<string, unknown>) => string) => (payload: unknown, context: Context) =>
+        invoke(
+          payload !== null && typeof payload === 'object' && !Array.isArray(payload)
+            ? { command: command(payload as Record<string, unknown>), ...payload }
+            : payload,
+          context,
+        );
+      const handlers = {
+        order: as(() => 'CreateOrder'),
+        cart: as((p) => ('cartId' in p ? 'CheckoutCart' : 'CreateCart')),
+      };
       await fc.assert(
         fc.asyncProperty(invokeCase, async (c) => {
           const before = upstream.sent.length;
@@ -501,7 +519,7 @@ describe('a `__proto__` key, wherever it is, on every entry point', () => {
       lambdaContext(),
     );
     expect(http.statusCode).toBe(400);
-    const invoked = (await createOrderHandler(deps)(JSON.parse(withProto), lambdaContext())) as {
+    const invoked = (await invokeOrder(deps)(JSON.parse(withProto), lambdaContext())) as {
       status: number;
       errors: unknown;
     };
@@ -515,6 +533,7 @@ describe('a `__proto__` key, wherever it is, on every entry point', () => {
       publish: async (e) => {
         published.push(...e);
       },
+      proveOrigin: localQueueProvenance,
       delay: async () => undefined,
     });
     await events(

@@ -14,14 +14,16 @@ import { createDependencies } from '../../functions/shared/dependencies.js';
 import type { OutcomeEvent } from '../../functions/shared/events.js';
 import type { HttpDependencies } from '../../functions/shared/http.js';
 import { dynamoDBIdempotency, IDEMPOTENCY_CLIENT_CONFIG } from '../../functions/shared/idempotency.js';
+import { iamIdentity } from '../../functions/shared/identity/http.js';
 import { uuidv5 } from '../../functions/shared/uuid.js';
 import { createIdempotencyTable, type LocalDynamoDB, startDynamoDB } from '../../local/dynamodb.js';
 import { DEFAULT_SIMULATOR_CREDENTIALS, PartnerCenterSimulator } from '../../local/simulator/index.js';
 import { httpEvent, lambdaContext } from '../support/events.js';
+import { invokeOrder } from '../support/invoke.js';
 import { leakWatch } from '../support/leaks.js';
 import { ALLOW_ALL_POLICY } from '../support/policy.js';
 import { count, Histogram, pool, report, sleep, timeout } from '../support/reliability.js';
-import { eventBridgeEvent, sqsEvent, sqsRecord } from '../support/sqs.js';
+import { eventBridgeEvent, localQueueProvenance, sqsEvent, sqsRecord } from '../support/sqs.js';
 import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy.js';
 
 const CUSTOMER = '4a8c3e2d-1b6f-4c7e-9d2a-5f0e1b3c7a90';
@@ -50,7 +52,7 @@ const recordIdOf = (scope: string) =>
 describe.concurrent('the idempotency store fails in the middle of a run', () => {
   let dynamodb: LocalDynamoDB;
   let simulator: PartnerCenterSimulator;
-  let base: ReturnType<typeof createDependencies>;
+  let base: ReturnType<typeof createDependencies> & { identity: typeof iamIdentity };
   const proxies: TcpProxy[] = [];
   /** MS-RequestId → the record that must be in progress when it is sent. */
   const expectedRecord = new Map<string, string>();
@@ -72,6 +74,7 @@ describe.concurrent('the idempotency store fails in the middle of a run', () => 
           PREFLIGHT: 'off',
         }),
       ),
+      identity: iamIdentity,
       policy: ALLOW_ALL_POLICY,
     };
   });
@@ -372,7 +375,7 @@ describe.concurrent('the idempotency store fails in the middle of a run', () => 
       type: 'urn:partner-orders:problem:upstream-timeout',
       title: 'The request did not finish in time',
     });
-    const invoked = await handler(
+    const invoked = await invokeOrder(store.deps)(
       { customerId: CUSTOMER, ...order(key), idempotencyKey: key },
       lambdaContext(1_200),
     ).catch((error: Error) => error);
@@ -394,6 +397,7 @@ describe.concurrent('the idempotency store fails in the middle of a run', () => 
       publish: async (outcomes) => {
         published.push(...outcomes);
       },
+      proveOrigin: localQueueProvenance,
       delay: async () => undefined,
     });
     const before = violations.length;

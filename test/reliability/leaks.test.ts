@@ -5,16 +5,16 @@
 // log line (at DEBUG), answer, outcome event, thrown error or health report.
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createHandler as createOrderHandler } from '../../functions/create-order/handler.js';
 import { createHandler as createEventsHandler } from '../../functions/order-events/handler.js';
 import type { OutcomeEvent } from '../../functions/shared/events.js';
 import { createHandler as createKeeperHandler } from '../../functions/token-keeper/handler.js';
 import { DEFAULT_SIMULATOR_CREDENTIALS } from '../../local/simulator/index.js';
 import { lambdaContext } from '../support/events.js';
+import { invokeOrder } from '../support/invoke.js';
 import { leakWatch } from '../support/leaks.js';
 import { report } from '../support/reliability.js';
 import { FakeSecretsManager } from '../support/secrets-manager.js';
-import { eventBridgeEvent, sqsEvent, sqsRecord } from '../support/sqs.js';
+import { eventBridgeEvent, localQueueProvenance, sqsEvent, sqsRecord } from '../support/sqs.js';
 import { type Stack, startStack } from '../support/stack.js';
 
 const leaks = leakWatch('leaks');
@@ -116,6 +116,7 @@ describe('leak-prone paths', () => {
       publish: async (outcomes) => {
         published.push(...outcomes);
       },
+      proveOrigin: localQueueProvenance,
       delay: async () => undefined,
     });
     const error = await events(
@@ -132,7 +133,7 @@ describe('leak-prone paths', () => {
     ).catch((e: Error) => e);
     leaks.response(String(error));
     leaks.response(published);
-    const thrown = await createOrderHandler(stack.deps)(
+    const thrown = await invokeOrder(stack.deps)(
       { customerId: CUSTOMER, ...order, idempotencyKey: 'leaks-credentials' },
       lambdaContext(),
     ).catch((e: Error & { problem?: unknown }) => e);

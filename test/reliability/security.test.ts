@@ -19,9 +19,10 @@ import { KEYS_OPTIONAL } from '../support/commands.js';
 import { httpEvent, lambdaContext } from '../support/events.js';
 import { FAKE_ACCESS_TOKEN, FAKE_PARTNER_CENTER_URL, fakePartnerCenter } from '../support/fake-partner-center.js';
 import { synth } from '../support/infra.js';
+import { invokeOrder } from '../support/invoke.js';
 import { leakWatch } from '../support/leaks.js';
 import { problemDefect, report } from '../support/reliability.js';
-import { eventBridgeEvent, sqsEvent, sqsRecord } from '../support/sqs.js';
+import { eventBridgeEvent, localQueueProvenance, sqsEvent, sqsRecord } from '../support/sqs.js';
 import { type Stack, startStack } from '../support/stack.js';
 
 const leaks = leakWatch('security');
@@ -230,7 +231,7 @@ describe('request size limits', () => {
   it('a 5 MB direct invocation (Lambda allows 6 MB) is refused with 400, quickly, nothing sent', async () => {
     const before = upstream.sent.length;
     const started = performance.now();
-    const result = (await handler(
+    const result = (await invokeOrder(deps)(
       {
         customerId: CUSTOMER,
         lineItems: [{ offerId: 'CFQ7TTC0LH18:0001:CFQ7TTC0K59S', quantity: 1, friendlyName: 'x'.repeat(5_000_000) }],
@@ -263,6 +264,7 @@ describe('request size limits', () => {
         }
         published.push(...outcomes);
       },
+      proveOrigin: localQueueProvenance,
       delay: async () => undefined,
     });
     const before = upstream.sent.length;

@@ -1,6 +1,7 @@
 // Command-layer settings for tests that build handler dependencies by hand (the others read them from config.ts).
 import { PREFLIGHT_OFF_OPTIONS, Preflight } from '../../functions/shared/catalog/preflight.js';
 import type { CommandDependencies, ExactlyOnceSettings } from '../../functions/shared/commands.js';
+import { type HttpIdentity, iamIdentity } from '../../functions/shared/identity/http.js';
 import { ALLOW_ALL_POLICY } from './policy.js';
 
 /** Small pauses between the checkouts of a cart within one request. */
@@ -12,10 +13,14 @@ export const TEST_EXACTLY_ONCE: ExactlyOnceSettings = { retryDelayMs: 5 };
  */
 export const PREFLIGHT_OFF = new Preflight(PREFLIGHT_OFF_OPTIONS);
 
-type Settings = Pick<CommandDependencies, 'requireIdempotencyKey' | 'exactlyOnce' | 'preflight' | 'policy'>;
+type Settings = Pick<CommandDependencies, 'requireIdempotencyKey' | 'exactlyOnce' | 'preflight' | 'policy'> & {
+  /** As deployed with IAM (the default): the caller is API Gateway's IAM authorizer's, or anonymous without one. */
+  identity: HttpIdentity;
+};
 
 /** For handlers that exercise validation and upstream mapping without a store: keys optional, as a deployment may set. */
 export const KEYS_OPTIONAL: Settings = {
+  identity: iamIdentity,
   requireIdempotencyKey: false,
   exactlyOnce: TEST_EXACTLY_ONCE,
   preflight: PREFLIGHT_OFF,
@@ -25,6 +30,7 @@ export const KEYS_OPTIONAL: Settings = {
 
 /** As deployed by default: a purchase without a key is refused. */
 export const KEYS_REQUIRED: Settings = {
+  identity: iamIdentity,
   requireIdempotencyKey: true,
   exactlyOnce: TEST_EXACTLY_ONCE,
   preflight: PREFLIGHT_OFF,

@@ -2,9 +2,9 @@ import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import { createHandler } from '../../functions/order-events/handler.js';
 import type { OutcomeEvent } from '../../functions/shared/events.js';
 import type { HttpDependencies } from '../../functions/shared/http.js';
-import { eventBridgeEvent as localEvent, sqsRecord } from '../../local/event-records.js';
+import { eventBridgeEvent as localEvent, localQueueProvenance, sqsRecord } from '../../local/event-records.js';
 
-export { sqsRecord };
+export { localQueueProvenance, sqsRecord };
 
 /** An EventBridge event as the rule delivers it to SQS (the message body), from a producer in eu-west-1. */
 export const eventBridgeEvent = (detailType: string, detail: unknown, overrides: Record<string, string> = {}) =>
@@ -21,6 +21,7 @@ export function recordingEventsHandler(deps: HttpDependencies) {
       published.push(...events);
     },
     delay: async () => undefined,
+    proveOrigin: localQueueProvenance,
   });
   return { handler, published };
 }

@@ -10,6 +10,7 @@ import { secretsManagerCredentials } from '../../functions/shared/credentials.js
 import { createDependencies } from '../../functions/shared/dependencies.js';
 import type { HttpDependencies } from '../../functions/shared/http.js';
 import { dynamoDBIdempotency } from '../../functions/shared/idempotency.js';
+import { identityFrom } from '../../functions/shared/identity/http.js';
 import { provisioningTracking } from '../../functions/shared/lifecycle/tracking.js';
 import { logger } from '../../functions/shared/log.js';
 import { PartnerCenterClient, type PartnerCenterClientOptions } from '../../functions/shared/partner-center/client.js';
@@ -103,7 +104,7 @@ export async function startStack(
     : undefined;
   const dynamodb = options.idempotency ? await startDynamoDB() : undefined;
   if (dynamodb) await createIdempotencyTable(dynamodb.client, 'idempotency');
-  const base = createDependencies(config, credentials);
+  const base = { ...createDependencies(config, credentials), identity: identityFrom(config) };
   const clientOptions = options.client;
   if (clientOptions) {
     base.partnerCenter = new PartnerCenterClient({

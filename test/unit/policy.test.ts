@@ -2,7 +2,7 @@
 // command makes (per line and action, with the request's pointers for each entry point), the entities a request
 // carries, annotations read back from a statement, and how a set of verdicts becomes one decision.
 import { describe, expect, it } from 'vitest';
-import { eventCaller, httpCaller, INVOKE_CALLER, jwtGroups } from '../../functions/shared/caller.js';
+import { eventCaller, INVOKE_CALLER, iamCaller, jwtCaller, jwtGroups } from '../../functions/shared/caller.js';
 import { interpret } from '../../functions/shared/policy/check.js';
 import { annotationsOf, type Verdict } from '../../functions/shared/policy/engine.js';
 import {
@@ -17,28 +17,21 @@ import {
 } from '../../functions/shared/policy/model.js';
 import { checkoutCommand, createCartCommand } from '../../functions/shared/services/carts.js';
 import { addOnCommand, createOrderCommand } from '../../functions/shared/services/orders.js';
-import { httpEvent } from '../support/events.js';
 
 const CUSTOMER = '4a8c3e2d-1b6f-4c7e-9d2a-5f0e1b3c7a90';
-const withAuthorizer = (authorizer: unknown) => {
-  const event = httpEvent('POST /customers/{customerId}/orders');
-  return { ...event, requestContext: { ...event.requestContext, authorizer } } as typeof event;
-};
 
 describe('callers as principals', () => {
   it('names every caller caller.ts makes', () => {
-    const role = httpCaller(
-      withAuthorizer({ iam: { userArn: 'arn:aws:sts::111122223333:assumed-role/Billing/botocore-session-1' } }),
-    );
+    const role = `http:${iamCaller('arn:aws:sts::111122223333:assumed-role/Billing/botocore-session-1')}`;
     expect(principalOf(role).uid).toEqual(uid('Role', 'arn:aws:iam::111122223333:role/Billing'));
-    const user = httpCaller(withAuthorizer({ jwt: { claims: { iss: 'https://issuer/', sub: 'alice' } } }));
-    expect(principalOf(user, ['Purchasers'])).toEqual({
+    const user = `http:${jwtCaller({ iss: 'https://issuer/', sub: 'alice' })}`;
+    expect(principalOf(user, ['groups:Purchasers'])).toEqual({
       uid: uid('User', 'https://issuer/|alice'),
-      tokenGroups: [uid('TokenGroup', 'Purchasers')],
+      tokenGroups: [uid('TokenGroup', 'groups:Purchasers')],
     });
     expect(principalOf(eventCaller('com.example.billing')).uid).toEqual(uid('Producer', 'com.example.billing'));
     expect(principalOf(INVOKE_CALLER).uid).toEqual(uid('Invoker', 'invoke'));
-    expect(principalOf(httpCaller(httpEvent('GET /'))).uid).toEqual(uid('Anonymous', 'anonymous'));
+    expect(principalOf('http:anonymous').uid).toEqual(uid('Anonymous', 'anonymous'));
   });
 
   it('refuses a caller it does not know rather than guessing', () => {
@@ -46,11 +39,22 @@ describe('callers as principals', () => {
     expect(() => principalOf('http:jwt:{"iss":"x"}')).toThrow(/unrecognised JWT caller/);
   });
 
-  it('reads group claims as API Gateway hands them over ("[a b]"), as arrays, and as one value', () => {
-    expect(jwtGroups({ groups: '[Readers Purchasers]' })).toEqual(['Readers', 'Purchasers']);
-    expect(jwtGroups({ roles: ['Orders.Buy'], 'cognito:groups': 'admins' })).toEqual(['Orders.Buy', 'admins']);
-    expect(jwtGroups({ groups: '[]', roles: '' })).toEqual([]);
+  it('reads group claims of a verified token (arrays, or one value), each claim its own namespace', () => {
+    expect(jwtGroups({ groups: ['Readers', 'Purchasers'] })).toEqual(['groups:Readers', 'groups:Purchasers']);
+    expect(jwtGroups({ roles: ['Orders.Buy'], 'cognito:groups': 'admins' })).toEqual([
+      'roles:Orders.Buy',
+      'cognito:groups:admins',
+    ]);
+    // A group and an app role of the same name stay two things.
+    expect(jwtGroups({ groups: ['buyers'], roles: ['buyers'] })).toEqual(['groups:buyers', 'roles:buyers']);
+    expect(jwtGroups({ groups: [], roles: '' })).toEqual([]);
     expect(jwtGroups({ sub: 'x', scope: 'partner-orders/purchase' })).toEqual([]);
+  });
+
+  it('a token naming no subject names no caller (refused, not shared)', () => {
+    expect(jwtCaller({ iss: 'https://issuer/' })).toBeUndefined();
+    expect(jwtCaller({ iss: 'https://issuer/', sub: '' })).toBeUndefined();
+    expect(jwtCaller({ iss: 'https://issuer/', azp: 'app' })).toBe('jwt:["https://issuer/","app"]');
   });
 });
 
