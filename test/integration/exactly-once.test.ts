@@ -24,13 +24,7 @@ import { invokeOrder } from '../support/invoke.js';
 import { captureLogs } from '../support/logs.js';
 import { policyFiles } from '../support/policy.js';
 import { NCE, orderOf, unique } from '../support/purchases.js';
-import {
-  eventBridgeEvent,
-  localQueueProvenance,
-  recordingEventsHandler,
-  sqsEvent,
-  sqsRecord,
-} from '../support/sqs.js';
+import { eventBridgeEvent, localQueueProvenance, recordingEventsHandler, sqsEvent, sqsRecord } from '../support/sqs.js';
 import { type Stack, startStack } from '../support/stack.js';
 
 const CUSTOMER = '4a8c3e2d-1b6f-4c7e-9d2a-5f0e1b3c7a90';
