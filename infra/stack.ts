@@ -62,6 +62,7 @@ import {
   POLICY_DENIALS_METRIC,
   PURCHASE_FUNCTIONS,
   PurchasePolicyStore,
+  READ_FUNCTIONS,
 } from './authorization.js';
 import {
   bundling,
@@ -462,6 +463,8 @@ export class PartnerOrdersStack extends Stack {
       this.policyStore.grantAuthorize(fn);
       if (fn.logGroup) countDenials(this, `${pascal(name)}PolicyDenials`, fn.logGroup as never, METRICS_NAMESPACE);
     }
+    // Reads ask the same store (action Read) before reading a customer's orders, carts, catalog or purchases.
+    for (const name of READ_FUNCTIONS) this.policyStore.grantAuthorize(this.functions[name]);
     ({ queue: this.queue, deadLetters: this.deadLetters } = this.createEventPath(
       eventsFunction,
       maxReceiveCountOf(props.maxReceiveCount),

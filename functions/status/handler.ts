@@ -4,7 +4,7 @@
 //   GET /purchases/{idempotencyKey}               what became of the caller's purchases with that key
 // Same validation and problem details as every route (http.ts's stack); answers are never cached (no-store).
 import { randomUUID } from 'node:crypto';
-import { httpCaller } from '../shared/caller.js';
+import { httpCaller, httpCallerGroups } from '../shared/caller.js';
 import { IdempotencyStoreError, ValidationError } from '../shared/errors.js';
 import type { PurchaseJournals } from '../shared/exactly-once/journals.js';
 import { type HttpContext, type HttpEvent, type HttpResult, httpStack } from '../shared/http.js';
@@ -13,6 +13,8 @@ import { describePurchases } from '../shared/lifecycle/purchases.js';
 import { readCart, readOrderStatus } from '../shared/lifecycle/status.js';
 import { lifecycleWiring } from '../shared/lifecycle/wiring.js';
 import { logger } from '../shared/log.js';
+import { readPolicyFromConfig } from '../shared/policy/from-config.js';
+import type { ReadPolicy } from '../shared/policy/read.js';
 import { PROBLEM_CONTENT_TYPE } from '../shared/problem.js';
 import type { RouteKey } from '../shared/routes.js';
 import { CartPath, OrderPath } from '../shared/schemas/ids.js';
@@ -28,6 +30,8 @@ export interface StatusDependencies {
   maxRequestMs: number;
   deadlineMarginMs: number;
   now?: () => number;
+  /** Who may read which customer (policy/read.ts): asked before anything is read. */
+  readPolicy: Pick<ReadPolicy, 'check'>;
 }
 
 const json = (body: unknown, status = 200): HttpResult => ({
@@ -47,15 +51,18 @@ export const createHandler = (deps: StatusDependencies) =>
       dryRun: false,
     };
     const query: [typeof NoQuery, unknown] = [NoQuery, event.queryStringParameters ?? {}];
+    const reader = { caller: httpCaller(event), groups: httpCallerGroups(event) };
     switch (routeKey) {
       case 'GET /customers/{customerId}/orders/{orderId}': {
         const { path } = parseParts({ path: [OrderPath, event.pathParameters ?? {}], query });
         logger.appendKeys({ customerId: path.customerId, operation: 'readOrderStatus' });
+        await deps.readPolicy.check(reader, 'order', [path.customerId], '/path/customerId', ctx.deadline);
         return json(await readOrderStatus(ctx, path.customerId, path.orderId));
       }
       case 'GET /customers/{customerId}/carts/{cartId}': {
         const { path } = parseParts({ path: [CartPath, event.pathParameters ?? {}], query });
         logger.appendKeys({ customerId: path.customerId, operation: 'readCart' });
+        await deps.readPolicy.check(reader, 'cart', [path.customerId], '/path/customerId', ctx.deadline);
         return json(await readCart(ctx, path.customerId, path.cartId, (deps.now ?? Date.now)()));
       }
       case 'GET /purchases/{idempotencyKey}': {
@@ -67,9 +74,12 @@ export const createHandler = (deps: StatusDependencies) =>
         // Scoped like the key itself: this caller's purchases only (caller.ts, as for the purchase).
         const answer = await describePurchases(
           { journals: deps.journals, idempotency: deps.idempotency },
-          httpCaller(event),
+          reader.caller,
           path.idempotencyKey,
         );
+        // The customers are known once the purchases are found: every one of them must be readable.
+        const customers = answer.purchases.map((purchase) => purchase.customerId);
+        await deps.readPolicy.check(reader, 'purchase', customers, '/path/idempotencyKey', ctx.deadline);
         if (answer.purchases.length === 0) {
           return json(
             {
@@ -95,4 +105,5 @@ export const handler = createHandler({
   ...(wiring.table ? { idempotency: wiring.table.idempotency, journals: wiring.table.journals } : {}),
   maxRequestMs: wiring.config.maxRequestMs,
   deadlineMarginMs: wiring.config.deadlineMarginMs,
+  readPolicy: readPolicyFromConfig(wiring.config),
 });

@@ -85,7 +85,9 @@ describe('Control Tower proactive controls (cfn-guard)', () => {
 });
 
 describe('the cheap fixes, by default', () => {
-  const resources = Object.entries(defaults.template.toJSON().Resources as Record<string, { Type: string; Properties: Record<string, unknown> }>);
+  const resources = Object.entries(
+    defaults.template.toJSON().Resources as Record<string, { Type: string; Properties: Record<string, unknown> }>,
+  );
 
   it('every Lambda permission for a service names the account (CT.LAMBDA.PR.2)', () => {
     const permissions = resources.filter(([, r]) => r.Type === 'AWS::Lambda::Permission');

@@ -62,7 +62,17 @@ export function runControlTowerRules(templates: Record<string, unknown>): Record
     try {
       output = execFileSync(
         cfnGuardBinary(),
-        ['validate', '--rules', CONTROL_TOWER_RULES, ...files.flatMap((f) => ['--data', f.file]), '--structured', '--show-summary', 'none', '--output-format', 'json'],
+        [
+          'validate',
+          '--rules',
+          CONTROL_TOWER_RULES,
+          ...files.flatMap((f) => ['--data', f.file]),
+          '--structured',
+          '--show-summary',
+          'none',
+          '--output-format',
+          'json',
+        ],
         { encoding: 'utf8', maxBuffer: 256 * 1024 * 1024, stdio: ['ignore', 'pipe', 'pipe'] },
       );
     } catch (error) {

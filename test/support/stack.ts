@@ -3,12 +3,9 @@
 import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import type { CatalogDependencies } from '../../functions/catalog/handler.js';
-import type { HealthDependencies } from '../../functions/credentials-health/handler.js';
 import { readConfig } from '../../functions/shared/config.js';
 import { secretsManagerCredentials } from '../../functions/shared/credentials.js';
 import { createDependencies } from '../../functions/shared/dependencies.js';
-import type { HttpDependencies } from '../../functions/shared/http.js';
 import { dynamoDBIdempotency } from '../../functions/shared/idempotency.js';
 import { provisioningTracking } from '../../functions/shared/lifecycle/tracking.js';
 import { logger } from '../../functions/shared/log.js';
@@ -29,7 +26,7 @@ export interface Stack {
   url: string;
   simulator: PartnerCenterSimulator;
   /** The dependencies the handlers were built with (to build more handlers on the same simulator). */
-  deps: HttpDependencies & HealthDependencies & CatalogDependencies;
+  deps: Parameters<typeof createLocalApp>[0];
   /** The dynalite behind the idempotency store, when asked for. */
   dynamodb?: LocalDynamoDB;
   /** The provisioning tracking delay queue every purchase puts its orders on, when asked for. */
