@@ -6,10 +6,12 @@ import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createHandler as createCartHandler } from '../../functions/create-cart/handler.js';
 import { createHandler as createOrderHandler } from '../../functions/create-order/handler.js';
+import { Preflight } from '../../functions/shared/catalog/preflight.js';
 import { PurchasePolicy } from '../../functions/shared/policy/check.js';
 import type { PolicyEngine } from '../../functions/shared/policy/engine.js';
 import { CedarEngine, loadPolicyFiles } from '../../functions/shared/policy/local.js';
 import type { EntityJson } from '../../functions/shared/policy/model.js';
+import { denialPattern } from '../../infra/authorization.js';
 import { httpEvent, lambdaContext } from '../support/events.js';
 import { captureLogs } from '../support/logs.js';
 import { ALLOW_ALL_POLICY } from '../support/policy.js';
@@ -136,6 +138,7 @@ describe('the purchase policy at every entry point', () => {
   const invoke = (payload: Record<string, unknown>, handler = order): Promise<any> =>
     handler({ idempotencyKey: `invoke-${randomUUID()}`, ...payload }, lambdaContext(20_000)) as Promise<unknown>;
 
+  const cartLineOf = (catalogItemId: string) => ({ catalogItemId, quantity: 1, billingCycle: 'monthly' });
   const orderBody = (lines: Record<string, unknown>[], more: Record<string, unknown> = {}) => ({
     lineItems: lines.map((line) => ({ offerId: BASIC, quantity: 5, termDuration: 'P1Y', ...line })),
     ...more,
@@ -305,6 +308,7 @@ describe('the purchase policy at every entry point', () => {
           {
             offerId: 'CFQ7TTC0LDPB:0001:CFQ7TTC0K5DJ',
             quantity: 1,
+            termDuration: 'P1Y',
             parentSubscriptionId: created.lineItems[0].subscriptionId,
           },
         ],
@@ -426,6 +430,22 @@ describe('the purchase policy at every entry point', () => {
           'lineItems/0/termDuration',
         ],
         [
+          'automation-no-three-year-renewals',
+          'cart',
+          true,
+          () => ({ lineItems: [{ ...cartLine('annual'), termDuration: 'P1Y', renewsTo: { termDuration: 'P1Y' } }] }),
+          () => ({ lineItems: [{ ...cartLine('annual'), termDuration: 'P1Y', renewsTo: { termDuration: 'P3Y' } }] }),
+          'lineItems/0/renewsTo/termDuration',
+        ],
+        [
+          'automation-names-the-term',
+          'order',
+          true,
+          () => ({ lineItems: [line()] }),
+          () => ({ lineItems: [line(), { offerId: BASIC, quantity: 5 }] }),
+          'lineItems/1/termDuration',
+        ],
+        [
           'automation-no-triennial-billing',
           'order',
           true,
@@ -470,6 +490,87 @@ describe('the purchase policy at every entry point', () => {
       // A dry run answers 200, an add-on over HTTP 200 (the updated order), a new purchase 201 (events and invoke: accepted).
       const expected = entry === 'dry run' || (kind === 'add-on' && entry === 'HTTP') ? 200 : 201;
       expect(allowed.status, `${policyId} at ${entry}: allowed`).toBe(expected);
+    });
+  });
+
+  describe('canonical inputs: a guardrail cannot be dodged by spelling (pre-flight off)', () => {
+    // Nothing but the policy between the request and Partner Center: the catalog pre-flight reads and checks nothing.
+    const unchecked = () => ({ ...stack.deps, preflight: new Preflight({ mode: 'off', timeoutMs: 1_000 }) });
+
+    it.each([
+      ['P36M', 'automation-no-three-year-terms'],
+      ['P156W', 'automation-no-three-year-terms'],
+      [undefined, 'automation-names-the-term'],
+    ])('a term of %s is refused for automation, nothing sent', async (termDuration, policyId) => {
+      const before = purchases().length;
+      const lines = [{ offerId: BASIC, quantity: 5, ...(termDuration ? { termDuration } : {}) }];
+      const refused = await invoke({ customerId: CUSTOMER, lineItems: lines }, createOrderHandler(unchecked()));
+      expect(refused).toMatchObject({
+        status: 403,
+        errors: [{ path: '/lineItems/0/termDuration' }],
+        policy: { policies: [policyId] },
+      });
+      expect(purchases().length).toBe(before);
+      // A person may: the guardrail is automation's, and the term is sent as the caller wrote it.
+      const allowed = await http(ORDERS, asRole(BUYER_ROLE), { lineItems: lines });
+      expect(allowed.status).toBe(201);
+      const sent = JSON.parse(purchases().at(-1)?.body ?? '{}') as { lineItems: { termDuration?: string }[] };
+      expect(sent.lineItems[0]?.termDuration).toBe(termDuration);
+    });
+
+    it('a renewal to P36M is a renewal to three years', async () => {
+      const refused = await invoke(
+        {
+          customerId: CUSTOMER,
+          lineItems: [
+            { ...cartLineOf(BASIC), termDuration: 'P1Y', billingCycle: 'annual', renewsTo: { termDuration: 'P36M' } },
+          ],
+        },
+        createCartHandler(unchecked()),
+      );
+      expect(refused).toMatchObject({ status: 403, policy: { policies: ['automation-no-three-year-renewals'] } });
+    });
+
+    it('product ids are judged in upper case: approved in any case, unapproved in any case', async () => {
+      const lower = await invoke(
+        { customerId: CUSTOMER, lineItems: [{ offerId: BASIC.toLowerCase(), quantity: 5, termDuration: 'P1Y' }] },
+        createOrderHandler(unchecked()),
+      );
+      expect(lower.id).toEqual(expect.any(String));
+      expect(JSON.parse(purchases().at(-1)?.body ?? '{}').lineItems[0]?.offerId).toBe(BASIC.toLowerCase());
+      const unapproved = await invoke(
+        { customerId: CUSTOMER, lineItems: [{ offerId: UNAPPROVED.toLowerCase(), quantity: 5, termDuration: 'P1Y' }] },
+        createOrderHandler(unchecked()),
+      );
+      expect(unapproved).toMatchObject({ status: 403, policy: { policies: ['automation-approved-products-only'] } });
+    });
+  });
+
+  describe('denials are counted: real ones in PolicyDenials (alarmed), dry runs in PolicyDryRunDenials (not)', () => {
+    /** The metric filters' patterns (infra/authorization.ts) on an audit line, as CloudWatch Logs reads them. */
+    const counts = (dryRun: boolean, entry: Record<string, unknown>) =>
+      [...denialPattern(dryRun).logPatternString.matchAll(/\(\$\.(\w+) (=|IS) ("[^"]*"|TRUE|FALSE)\)/g)].every(
+        ([, key, , value]) =>
+          value === 'TRUE' || value === 'FALSE'
+            ? entry[key as string] === (value === 'TRUE')
+            : entry[key as string] === JSON.parse(value as string),
+      );
+
+    it('a refused dry run counts as a dry-run denial, a refused purchase as a denial, never both', async () => {
+      logs.clear();
+      await http(ORDERS, asRole(BUYER_ROLE), orderBody([{ quantity: 301 }]), { query: { dryRun: 'true' } });
+      await http(ORDERS, asRole(BUYER_ROLE), orderBody([{ quantity: 301 }]));
+      await http(ORDERS, asRole(BUYER_ROLE), orderBody([{}]), { query: { dryRun: 'true' } });
+      const audit = logs
+        .lines()
+        .map((line) => JSON.parse(line))
+        .filter((entry) => entry.audit === 'purchase-policy');
+      expect(audit.map((entry) => [counts(false, entry), counts(true, entry)])).toEqual([
+        [false, true],
+        [true, false],
+        [false, false],
+      ]);
+      expect(denialPattern(true).logPatternString).toContain('$.dryRun IS TRUE');
     });
   });
 
