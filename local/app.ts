@@ -22,10 +22,12 @@ export function createLocalApp(
     HealthDependencies &
     Omit<CatalogDependencies, 'readPolicy'> &
     Partial<Pick<CatalogDependencies, 'readPolicy'>>,
+  options: { allowedHosts?: readonly string[] } = {},
 ): Server {
   // Reads ask the purchases' engine (locally: allow-all and the guardrails, with cedar-wasm).
   const readPolicy = deps.readPolicy ?? new ReadPolicy(deps.policy.engine);
   return createLocalServer({
+    ...(options.allowedHosts ? { allowedHosts: options.allowedHosts } : {}),
     handlers: {
       'create-order': createOrderHandler(deps),
       'create-cart': createCartHandler(deps),
