@@ -74,6 +74,8 @@ import {
   TRACKER_FUNCTION,
 } from './bundling.js';
 import {
+  checkFunctionNetwork,
+  checkLogsKmsKeyArn,
   type FunctionNetwork,
   grantsOnlyForAwsResources,
   onlyDeadLetterQueueOf,
@@ -346,8 +348,12 @@ export class PartnerOrdersStack extends Stack {
       throw new Error(`keeperReservedConcurrency must be a whole number ≥ 1, got ${reserved}`);
     }
     this.secretKmsKeyArn = props.secretKmsKeyArn;
-    this.logsKey = props.logsKmsKeyArn ? Key.fromKeyArn(this, 'LogsKey', props.logsKmsKeyArn) : undefined;
-    this.functionNetwork = props.functionNetwork;
+    this.logsKey = props.logsKmsKeyArn
+      ? Key.fromKeyArn(this, 'LogsKey', checkLogsKmsKeyArn(props.logsKmsKeyArn))
+      : undefined;
+    this.functionNetwork =
+      props.functionNetwork &&
+      checkFunctionNetwork(props.functionNetwork.subnetIds, props.functionNetwork.securityGroupIds);
     // Control Tower's CT.LAMBDA.PR.2: every service's permission to invoke a function names this account.
     Aspects.of(this).add(new SourceAccountOnPermissions());
 

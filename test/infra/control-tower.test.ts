@@ -8,6 +8,9 @@ import { sourceQueueName } from '../../infra/control-tower.js';
 import { runControlTowerRules } from '../support/control-tower.js';
 import { synth } from '../support/infra.js';
 
+// biome-ignore lint/suspicious/noExplicitAny: CloudFormation JSON
+type Json = any;
+
 /** The default template's exceptions: each needs something only the deployer has (docs/deploy.md lists them). */
 const DEFAULT_EXCEPTIONS = {
   'CT.CLOUDWATCH.PR.3': 'log groups under a customer-managed KMS key: logsKmsKeyArn',
@@ -119,5 +122,51 @@ describe('the cheap fixes, by default', () => {
     expect(name.length).toBeLessThanOrEqual(80);
     expect(name).toMatch(/-provisioning-tracking$/);
     expect(sourceQueueName({ stackName: `${'A'.repeat(119)}B` } as never, 'provisioning-tracking')).not.toBe(name);
+  });
+});
+
+describe('the Control Tower deploy options', () => {
+  const from = (context: Record<string, string>) => stackPropsFromContext((key) => context[key]);
+  const resources = everything.template.toJSON().Resources as Record<string, { Type: string; Properties: Json }>;
+
+  it('puts every log group under the given key and every function in the given network', () => {
+    const groups = Object.values(resources).filter((r) => r.Type === 'AWS::Logs::LogGroup');
+    expect(groups.length).toBeGreaterThan(0);
+    for (const group of groups) expect(group.Properties.KmsKeyId).toBe(EVERY_OPTION.logsKmsKeyArn);
+    const functions = Object.entries(resources).filter(([, r]) => r.Type === 'AWS::Lambda::Function');
+    for (const [id, fn] of functions) {
+      expect(fn.Properties.VpcConfig, id).toEqual({
+        SubnetIds: EVERY_OPTION.vpcSubnetIds.split(','),
+        SecurityGroupIds: [EVERY_OPTION.securityGroupIds],
+      });
+    }
+    // The role may create the function's network interfaces before the function is created.
+    const policies = Object.values(resources).filter((r) => r.Type === 'AWS::IAM::Policy');
+    const withEni = policies.filter((p) => JSON.stringify(p.Properties).includes('ec2:CreateNetworkInterface'));
+    expect(withEni).toHaveLength(functions.length);
+    for (const [id] of functions) {
+      const dependsOn = (everything.template.toJSON().Resources[id].DependsOn ?? []) as string[];
+      expect(
+        dependsOn.some((d) => d.includes('RoleDefaultPolicy')),
+        id,
+      ).toBe(true);
+    }
+  });
+
+  it('refuses what it cannot use, at synth', () => {
+    expect(() => from({ vpcSubnetIds: 'subnet-0a1b2c3d4e5f60718' })).toThrow(/go together/);
+    expect(() => from({ securityGroupIds: 'sg-0123456789abcdef0' })).toThrow(/go together/);
+    expect(() => from({ vpcSubnetIds: 'vpc-0a1b2c3d', securityGroupIds: 'sg-0123456789abcdef0' })).toThrow(
+      /not a subnet id/,
+    );
+    expect(() => from({ vpcSubnetIds: 'subnet-0a1b2c3d4e5f60718', securityGroupIds: 'default' })).toThrow(
+      /not a security group id/,
+    );
+    expect(() => from({ logsKmsKeyArn: 'alias/logs' })).toThrow(/logsKmsKeyArn must be a KMS key ARN/);
+    expect(
+      from({ vpcSubnetIds: ' subnet-0a1b2c3d4e5f60718 , ', securityGroupIds: 'sg-0123456789abcdef0' }),
+    ).toMatchObject({
+      functionNetwork: { subnetIds: ['subnet-0a1b2c3d4e5f60718'], securityGroupIds: ['sg-0123456789abcdef0'] },
+    });
   });
 });
