@@ -280,7 +280,9 @@ describe('the purchase policy store', () => {
     ]);
     // The purchase actions are in the group the guardrails name; Read is not (a read has no line to judge).
     for (const action of ['AddOn', 'CheckoutCart', 'CreateCart', 'CreateOrder']) {
-      expect(schema.PartnerOrders.actions[action].memberOf, action).toEqual([{ id: 'Purchase' }]);
+      expect(schema.PartnerOrders.actions[action].memberOf, action).toEqual([
+        { id: 'Purchase', type: 'PartnerOrders::Action' },
+      ]);
     }
     expect(schema.PartnerOrders.actions.Read.memberOf ?? []).toEqual([]);
     const policies = Object.values(template.findResources('AWS::VerifiedPermissions::Policy')).map(
@@ -332,7 +334,9 @@ describe('the purchase policy store', () => {
       .filter((f) => f.MetricTransformations[0].MetricName === 'PolicyDryRunDenials');
     expect(dryRuns).toHaveLength(PURCHASE_FUNCTIONS.length);
     for (const filter of dryRuns) {
-      expect(filter.FilterPattern).toBe('{ ($.audit = "purchase-policy") && ($.decision = "deny") && ($.dryRun IS TRUE) }');
+      expect(filter.FilterPattern).toBe(
+        '{ ($.audit = "purchase-policy") && ($.decision = "deny") && ($.dryRun IS TRUE) }',
+      );
     }
     const alarmed = Object.values(template.findResources('AWS::CloudWatch::Alarm')).map((a) => a.Properties.MetricName);
     expect(alarmed).toContain('PolicyDenials');
