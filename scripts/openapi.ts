@@ -133,10 +133,11 @@ const DryRunResultSchema = z.object({
   requests: z.array(DescribedRequestSchema),
   idempotency: z.optional(
     z
-      .enum(['new', 'replay', 'mismatch', 'in-progress'])
+      .enum(['new', 'replay', 'mismatch', 'in-progress', 'resume'])
       .check(
         z.describe(
-          'With an Idempotency-Key: what the real request would do now (replay the stored answer, 422, 409, or buy).',
+          'With an Idempotency-Key: what the real request would do now (replay the stored answer, 422, 409, buy, or ' +
+            '`resume`: an earlier attempt may have placed it, and the request checks out the same cart again).',
         ),
       ),
   ),
@@ -683,7 +684,7 @@ const problemStatuses: ProblemStatus[] = [
     status: 403,
     name: 'Forbidden',
     description:
-      '`policy-denied`: the purchase policy refused it, or for a read the policy\'s `Read` action (`policy.action`); ' +
+      "`policy-denied`: the purchase policy refused it, or for a read the policy's `Read` action (`policy.action`); " +
       '`policy.policies` names the deciding policies and `errors[0].path` the field, and nothing was sent or read. ' +
       'Or `partner-center-rejected`: Partner Center refused the ' +
       'request (`upstream.code` says why).',

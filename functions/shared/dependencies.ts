@@ -42,11 +42,7 @@ export function createDependencies(
     ...(idempotency ? { idempotency } : {}),
     requireIdempotencyKey: config.requireIdempotencyKey,
     policy: new PurchasePolicy(policyEngineFromConfig(config)),
-    reconcile: {
-      settleMs: config.reconcileSettleMs,
-      skewMs: config.clockSkewMs,
-      retryDelayMs: config.purchaseRetryDelayMs,
-    },
+    exactlyOnce: { retryDelayMs: config.purchaseRetryDelayMs },
     maxRequestMs: config.maxRequestMs,
     deadlineMarginMs: config.deadlineMarginMs,
     ...trackingFrom(),

@@ -43,6 +43,7 @@ const EVERY_OPTION: Record<(typeof CONTEXT_OPTIONS)[number], string> = {
   reconcileAfterMinutes: '45',
   partnerCenterRequestsPerMinute: '400',
   eventMaxConcurrency: '5',
+  eventIdAsKey: 'true',
   logsKmsKeyArn: 'arn:aws:kms:eu-west-1:123456789012:key/9f8e7d6c-5b4a-4c3d-8e2f-1a0b9c8d7e6f',
   vpcSubnetIds: 'subnet-0a1b2c3d4e5f60718,subnet-0f1e2d3c4b5a69788',
   securityGroupIds: 'sg-0123456789abcdef0',
