@@ -500,6 +500,13 @@ describe('the purchase policy at every entry point', () => {
   describe('canonical inputs: a guardrail cannot be dodged by spelling (pre-flight off)', () => {
     // Nothing but the policy between the request and Partner Center: the catalog pre-flight reads and checks nothing.
     const unchecked = () => ({ ...stack.deps, preflight: new Preflight({ mode: 'off', timeoutMs: 1_000 }) });
+    /** The lines of the last purchase request that carried any (an order is placed as a cart, then its checkout). */
+    const sentLines = (): { termDuration?: string; catalogItemId?: string; offerId?: string }[] =>
+      JSON.parse(
+        purchases()
+          .filter((r) => r.body)
+          .at(-1)?.body ?? '{}',
+      ).lineItems ?? [];
 
     it.each([
       ['P36M', 'automation-no-three-year-terms'],
@@ -518,8 +525,7 @@ describe('the purchase policy at every entry point', () => {
       // A person may: the guardrail is automation's, and the term is sent as the caller wrote it.
       const allowed = await http(ORDERS, asRole(BUYER_ROLE), { lineItems: lines });
       expect(allowed.status).toBe(201);
-      const sent = JSON.parse(purchases().at(-1)?.body ?? '{}') as { lineItems: { termDuration?: string }[] };
-      expect(sent.lineItems[0]?.termDuration).toBe(termDuration);
+      expect(sentLines()[0]?.termDuration).toBe(termDuration);
     });
 
     it('a renewal to P36M is a renewal to three years', async () => {
@@ -541,7 +547,8 @@ describe('the purchase policy at every entry point', () => {
         createOrderHandler(unchecked()),
       );
       expect(lower.id).toEqual(expect.any(String));
-      expect(JSON.parse(purchases().at(-1)?.body ?? '{}').lineItems[0]?.offerId).toBe(BASIC.toLowerCase());
+      const sent = sentLines()[0];
+      expect(sent?.catalogItemId ?? sent?.offerId).toBe(BASIC.toLowerCase());
       const unapproved = await invoke(
         { customerId: CUSTOMER, lineItems: [{ offerId: UNAPPROVED.toLowerCase(), quantity: 5, termDuration: 'P1Y' }] },
         createOrderHandler(unchecked()),
