@@ -2,6 +2,7 @@
 // real Partner Center when PARTNER_CENTER_URL, PARTNER_CENTER_AUTHORITY_URL and PARTNER_CENTER_CREDENTIALS are set.
 // Idempotency records live in an in-process DynamoDB (dynalite) unless IDEMPOTENCY_TABLE_NAME names a real table.
 // `POST /events` takes EventBridge entries for the event path; `GET /openapi.json` serves the API description.
+// Only loopback (and ALLOWED_HOSTS) is answered; a real Partner Center also needs LOCAL_POLICY (docs/local.md).
 import type { AddressInfo } from 'node:net';
 import { createIdempotencyTable, LOCAL_IDEMPOTENCY_TABLE, type LocalDynamoDB, startDynamoDB } from './dynamodb.js';
 import { examples } from './examples.js';
