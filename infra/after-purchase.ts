@@ -12,6 +12,7 @@ import { FilterPattern, MetricFilter } from 'aws-cdk-lib/aws-logs';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { UNRESOLVED_INDEX } from '../functions/shared/exactly-once/records.js';
 import type { DeployedFunction } from './bundling.js';
+import { onlyDeadLetterQueueOf, sourceQueueName } from './control-tower.js';
 
 /** What a function may do after the purchase (FUNCTION_ACCESS in stack.ts). */
 export interface AfterPurchaseAccess {
@@ -88,7 +89,11 @@ export function trackingQueues(scope: Stack): { queue: Queue; deadLetters: Queue
     enforceSSL: true,
     retentionPeriod: Duration.days(14),
   });
+  // Named, so that the DLQ can name it as its only source (infra/control-tower.ts).
+  const queueName = sourceQueueName(scope, 'provisioning-tracking');
+  onlyDeadLetterQueueOf(deadLetters, queueName);
   const queue = new Queue(scope, 'ProvisioningTracking', {
+    queueName,
     encryption: QueueEncryption.SQS_MANAGED,
     enforceSSL: true,
     // A message waits 15 minutes at most (SQS's longest delay), then is polled once: a day is plenty.

@@ -3,8 +3,9 @@
 // policy store made from policies/*.cedar, with a metric and an alarm on denials. infra/stack.ts calls these.
 
 import * as cedar from '@cedar-policy/cedar-wasm/nodejs';
-import type { EventBus, Rule } from 'aws-cdk-lib/aws-events';
-import { AnyPrincipal, ArnPrincipal, Effect, type IRole, PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { Stack } from 'aws-cdk-lib';
+import type { CfnEventBus, EventBus, Rule } from 'aws-cdk-lib/aws-events';
+import { AnyPrincipal, ArnPrincipal, Effect, type IRole, PolicyDocument, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { FilterPattern, type ILogGroup, MetricFilter } from 'aws-cdk-lib/aws-logs';
 import type { Queue } from 'aws-cdk-lib/aws-sqs';
@@ -60,8 +61,12 @@ export function parseEventProducers(value: string): EventProducer[] {
  * The bus's resource policy. Only the named producers may put events, each only with its own sources, and no one but
  * the consumer may put `source: partner-orders` (the outcomes). Allows alone would not do it: within the account an
  * identity policy with `events:PutEvents` reaches the bus anyway (pitfall #16), so each rule is also an explicit deny.
- * `events:source` holds the source of every entry of a PutEvents call: ForAnyValue denies a call if any entry breaks
- * the rule, ForAllValues allows one only if every entry keeps it.
+ * EventBridge judges each entry of a PutEvents call on its own `events:source`, a single value: `StringEquals` with a
+ * `Null` check that the key is there (an allow never matches an entry without it), `StringNotEquals` in the denies
+ * (which then match an entry without it) — not ForAllValues, which an absent key satisfies.
+ *
+ * One document on the bus itself (AWS::Events::EventBus `Policy`), not one AWS::Events::EventBusPolicy per statement:
+ * a change replaces the policy at once, with no moment where one deny is gone and its successor not yet there.
  */
 export function bindProducers(
   bus: EventBus,
@@ -71,67 +76,64 @@ export function bindProducers(
 ): void {
   const publishers = (Array.isArray(consumer) ? consumer : [consumer]).map((role: IRole) => role.roleArn);
   const principals = [...new Set(producers.map((p) => p.principalArn))];
+  const policy = new PolicyDocument();
+  // The bus's ARN from its name (a literal at synth), not its Arn attribute: the bus cannot reference itself.
+  const cfnBus = bus.node.defaultChild as CfnEventBus;
+  const busArn = Stack.of(bus).formatArn({ service: 'events', resource: 'event-bus', resourceName: cfnBus.name });
+  const put = { actions: ['events:PutEvents'], resources: [busArn] };
+  const anyone = [new AnyPrincipal()];
   for (const principal of principals) {
     const sources = producers.filter((p) => p.principalArn === principal).map((p) => p.source);
-    bus.addToResourcePolicy(
+    policy.addStatements(
       new PolicyStatement({
         sid: `Producer${principals.indexOf(principal)}PutsItsOwnSources`,
         principals: [new ArnPrincipal(principal)],
-        actions: ['events:PutEvents'],
-        resources: [bus.eventBusArn],
-        conditions: { 'ForAllValues:StringEquals': { 'events:source': sources } },
+        ...put,
+        conditions: { StringEquals: { 'events:source': sources }, Null: { 'events:source': 'false' } },
       }),
-    );
-    bus.addToResourcePolicy(
       new PolicyStatement({
         sid: `Producer${principals.indexOf(principal)}NoOtherSource`,
         effect: Effect.DENY,
-        principals: [new AnyPrincipal()],
-        actions: ['events:PutEvents'],
-        resources: [bus.eventBusArn],
+        principals: anyone,
+        ...put,
         conditions: {
           ArnEquals: { 'aws:PrincipalArn': principal },
-          'ForAnyValue:StringNotEquals': { 'events:source': sources },
+          StringNotEquals: { 'events:source': sources },
         },
       }),
     );
   }
-  bus.addToResourcePolicy(
+  const publisherArns = publishers.length === 1 ? publishers[0] : publishers;
+  policy.addStatements(
     new PolicyStatement({
       sid: 'OnlyNamedProducersAndTheConsumer',
       effect: Effect.DENY,
-      principals: [new AnyPrincipal()],
-      actions: ['events:PutEvents'],
-      resources: [bus.eventBusArn],
+      principals: anyone,
+      ...put,
       conditions: { ArnNotEquals: { 'aws:PrincipalArn': [...principals, ...publishers] } },
     }),
-  );
-  bus.addToResourcePolicy(
     new PolicyStatement({
       sid: 'OutcomesOnlyFromTheConsumer',
       effect: Effect.DENY,
-      principals: [new AnyPrincipal()],
-      actions: ['events:PutEvents'],
-      resources: [bus.eventBusArn],
+      principals: anyone,
+      ...put,
       conditions: {
-        ArnNotEquals: { 'aws:PrincipalArn': publishers.length === 1 ? publishers[0] : publishers },
-        'ForAnyValue:StringEquals': { 'events:source': [OUTCOME_SOURCE] },
+        ArnNotEquals: { 'aws:PrincipalArn': publisherArns },
+        StringEquals: { 'events:source': OUTCOME_SOURCE },
       },
     }),
-  );
-  bus.addToResourcePolicy(
     new PolicyStatement({
       sid: 'TheConsumerPutsOnlyOutcomes',
       effect: Effect.DENY,
-      principals: [new AnyPrincipal()],
-      actions: ['events:PutEvents'],
-      resources: [bus.eventBusArn],
+      principals: anyone,
+      ...put,
       conditions: {
-        ArnEquals: { 'aws:PrincipalArn': publishers.length === 1 ? publishers[0] : publishers },
-        'ForAnyValue:StringNotEquals': { 'events:source': [OUTCOME_SOURCE] },
+        ArnEquals: { 'aws:PrincipalArn': publisherArns },
+        StringNotEquals: { 'events:source': OUTCOME_SOURCE },
       },
     }),
   );
+  cfnBus.policy = policy;
 }
 
 /**
@@ -172,6 +174,8 @@ export function onlyTheConsumerReceives(queue: Queue, consumer: IRole): void {
 
 /** The functions that buy, and so ask the purchase policy. */
 export const PURCHASE_FUNCTIONS = ['create-order', 'create-cart', 'invoke-purchase', 'order-events'] as const;
+/** The functions that read a customer's orders, carts, catalog or purchases, and so ask the policy's `Read` action. */
+export const READ_FUNCTIONS = ['catalog', 'status'] as const;
 
 /** Logical ids from `@id`s, so that an edited policy is updated in place and a renamed one replaced. */
 const logicalId = (id: string) =>
@@ -208,7 +212,10 @@ export class PurchasePolicyStore extends Construct {
     return this.store.attrPolicyStoreId;
   }
 
-  /** IsAuthorized (BatchIsAuthorized has no action of its own) and GetPolicy (BatchGetPolicy, for the names). */
+  /**
+   * IsAuthorized (BatchIsAuthorized has no action of its own) and GetPolicy (BatchGetPolicy, for the names): for the
+   * functions that buy (purchase actions) and those that read (Read).
+   */
   grantAuthorize(fn: NodejsFunction): void {
     fn.addToRolePolicy(
       new PolicyStatement({
@@ -222,19 +229,38 @@ export class PurchasePolicyStore extends Construct {
 
 /** The metric of refusals: the audit line of every real (not dry-run) denial, from every function that buys. */
 export const POLICY_DENIALS_METRIC = 'PolicyDenials';
+/**
+ * Denials of dry runs, counted apart: a dry run buys nothing, so it pages nobody, but a caller probing the policy
+ * with dry runs shows here (no alarm; a dashboard or an anomaly detector can watch it).
+ */
+export const POLICY_DRY_RUN_DENIALS_METRIC = 'PolicyDryRunDenials';
 
-export function countDenials(scope: Construct, id: string, logGroup: ILogGroup, namespace: string): MetricFilter {
-  return new MetricFilter(scope, id, {
-    logGroup,
-    metricNamespace: namespace,
-    metricName: POLICY_DENIALS_METRIC,
-    filterPattern: FilterPattern.all(
-      FilterPattern.stringValue('$.audit', '=', 'purchase-policy'),
-      FilterPattern.stringValue('$.decision', '=', 'deny'),
-      FilterPattern.booleanValue('$.dryRun', false),
-    ),
-    metricValue: '1',
-  });
+/** The audit line's filter: a purchase-policy denial, of a dry run or not. */
+export const denialPattern = (dryRun: boolean) =>
+  FilterPattern.all(
+    FilterPattern.stringValue('$.audit', '=', 'purchase-policy'),
+    FilterPattern.stringValue('$.decision', '=', 'deny'),
+    FilterPattern.booleanValue('$.dryRun', dryRun),
+  );
+
+/** Both metrics of a function that buys: real denials (alarmed in infra/stack.ts) and dry-run ones (not). */
+export function countDenials(scope: Construct, id: string, logGroup: ILogGroup, namespace: string): MetricFilter[] {
+  return [
+    new MetricFilter(scope, id, {
+      logGroup,
+      metricNamespace: namespace,
+      metricName: POLICY_DENIALS_METRIC,
+      filterPattern: denialPattern(false),
+      metricValue: '1',
+    }),
+    new MetricFilter(scope, `${id}DryRun`, {
+      logGroup,
+      metricNamespace: namespace,
+      metricName: POLICY_DRY_RUN_DENIALS_METRIC,
+      filterPattern: denialPattern(true),
+      metricValue: '1',
+    }),
+  ];
 }
 
 /**

@@ -16,10 +16,13 @@
 //                               after the purchase (docs/after-purchase.md; checked in infra/after-purchase.ts)
 //   partnerCenterRequestsPerMinute=300 eventMaxConcurrency=10   the event path's concurrency: derived from the
 //                               tenant's Partner Center limit (500 default), or set (docs/events.md, "Sizing for bulk")
+//   logsKmsKeyArn=arn:aws:kms:…   every log group under this key   vpcSubnetIds=subnet-…,… securityGroupIds=sg-…,…
+//                               the functions in these subnets (docs/deploy.md, "Control Tower")
 import { Duration } from 'aws-cdk-lib';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { PREFLIGHT_MODES, type PreflightMode } from '../functions/shared/config.js';
 import { DEFAULT_JWT_SCOPES, parseEventProducers } from './authorization.js';
+import { checkFunctionNetwork, checkLogsKmsKeyArn } from './control-tower.js';
 import type { AuthMode, AuthorizerChoice, PartnerOrdersStackProps } from './stack.js';
 
 /** Every option infra/app.ts reads (docs/deploy.md lists them). */
@@ -50,6 +53,9 @@ export const CONTEXT_OPTIONS = [
   'reconcileAfterMinutes',
   'partnerCenterRequestsPerMinute',
   'eventMaxConcurrency',
+  'logsKmsKeyArn',
+  'vpcSubnetIds',
+  'securityGroupIds',
 ] as const;
 
 const RETENTION_VALUES = new Set(Object.values(RetentionDays).filter((v): v is number => typeof v === 'number'));
@@ -124,6 +130,14 @@ export function stackPropsFromContext(tryGetContext: (key: string) => unknown): 
     }).filter(([, value]) => value !== undefined),
   ) as NonNullable<PartnerOrdersStackProps['afterPurchase']>;
 
+  const ids = (key: string) =>
+    (context(key) ?? '')
+      .split(',')
+      .map((id) => id.trim())
+      .filter(Boolean);
+  const network = checkFunctionNetwork(ids('vpcSubnetIds'), ids('securityGroupIds'));
+  const logsKey = context('logsKmsKeyArn');
+
   const optional = <K extends keyof PartnerOrdersStackProps>(key: K, value: PartnerOrdersStackProps[K] | undefined) =>
     value === undefined ? {} : { [key]: value };
   return {
@@ -153,5 +167,7 @@ export function stackPropsFromContext(tryGetContext: (key: string) => unknown): 
     ...(Object.keys(afterPurchase).length > 0 ? { afterPurchase } : {}),
     ...optional('partnerCenterRequestsPerMinute', positive('partnerCenterRequestsPerMinute')),
     ...optional('eventMaxConcurrency', positive('eventMaxConcurrency')),
+    ...optional('logsKmsKeyArn', logsKey === undefined ? undefined : checkLogsKmsKeyArn(logsKey)),
+    ...optional('functionNetwork', network),
   };
 }

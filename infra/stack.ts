@@ -4,7 +4,7 @@
 // plus the function's timeout, which covers the request's own deadline plus the time to answer. The retention of
 // everything a purchase can wait in (command queue, DLQ) bounds how long an idempotency record must live.
 
-import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps, Validations } from 'aws-cdk-lib';
+import { Aspects, CfnOutput, Duration, RemovalPolicy, Stack, type StackProps, Validations } from 'aws-cdk-lib';
 import {
   HttpApi,
   HttpMethod,
@@ -21,7 +21,7 @@ import { AttributeType, BillingMode, Table, TableEncryption } from 'aws-cdk-lib/
 import { EventBus, Match, Rule, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction, SqsQueue } from 'aws-cdk-lib/aws-events-targets';
 import { type IRole, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
-import { Key } from 'aws-cdk-lib/aws-kms';
+import { type IKey, Key } from 'aws-cdk-lib/aws-kms';
 import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
@@ -67,6 +67,7 @@ import {
   POLICY_DENIALS_METRIC,
   PURCHASE_FUNCTIONS,
   PurchasePolicyStore,
+  READ_FUNCTIONS,
 } from './authorization.js';
 import {
   bundling,
@@ -78,6 +79,16 @@ import {
   RECONCILER_FUNCTION,
   TRACKER_FUNCTION,
 } from './bundling.js';
+import {
+  checkFunctionNetwork,
+  checkLogsKmsKeyArn,
+  type FunctionNetwork,
+  grantsOnlyForAwsResources,
+  onlyDeadLetterQueueOf,
+  placeInNetwork,
+  SourceAccountOnPermissions,
+  sourceQueueName,
+} from './control-tower.js';
 import { type EventPathSizing, eventPathSizing } from './event-path.js';
 
 export { EVENTS_FUNCTION, INVOKE_FUNCTION, KEEPER_FUNCTION, RECONCILER_FUNCTION, TRACKER_FUNCTION };
@@ -171,6 +182,16 @@ export interface PartnerOrdersStackProps extends StackProps {
    * only the event consumer may put events on the bus (its outcomes).
    */
   eventProducers?: EventProducer[];
+  /**
+   * The KMS key (ARN) every log group is encrypted with (Control Tower CT.CLOUDWATCH.PR.3). Its key policy must let
+   * CloudWatch Logs use it (docs/deploy.md, "Control Tower"). By default the log groups use CloudWatch's own encryption.
+   */
+  logsKmsKeyArn?: string;
+  /**
+   * The subnets and security groups every function runs in (Control Tower CT.LAMBDA.PR.3). They must reach Partner
+   * Center, Entra ID and the AWS APIs the functions call (docs/deploy.md, "Control Tower"). Outside a VPC by default.
+   */
+  functionNetwork?: FunctionNetwork;
 }
 
 /** Function sizing. Calls wait on Partner Center, not on CPU; 512 MB keeps init (module load) fast and costs little. */
@@ -328,6 +349,8 @@ export class PartnerOrdersStack extends Stack {
   readonly trackingDeadLetters: Queue;
 
   private readonly secretKmsKeyArn: string | undefined;
+  private readonly logsKey: IKey | undefined;
+  private readonly functionNetwork: FunctionNetwork | undefined;
 
   constructor(scope: Construct, id: string, props: PartnerOrdersStackProps = {}) {
     super(scope, id, props);
@@ -349,6 +372,14 @@ export class PartnerOrdersStack extends Stack {
       throw new Error(`keeperReservedConcurrency must be a whole number ≥ 1, got ${reserved}`);
     }
     this.secretKmsKeyArn = props.secretKmsKeyArn;
+    this.logsKey = props.logsKmsKeyArn
+      ? Key.fromKeyArn(this, 'LogsKey', checkLogsKmsKeyArn(props.logsKmsKeyArn))
+      : undefined;
+    this.functionNetwork =
+      props.functionNetwork &&
+      checkFunctionNetwork(props.functionNetwork.subnetIds, props.functionNetwork.securityGroupIds);
+    // Control Tower's CT.LAMBDA.PR.2: every service's permission to invoke a function names this account.
+    Aspects.of(this).add(new SourceAccountOnPermissions());
 
     this.secret = props.secretArn
       ? Secret.fromSecretCompleteArn(this, 'PartnerCenterCredentials', props.secretArn)
@@ -478,6 +509,8 @@ export class PartnerOrdersStack extends Stack {
       this.policyStore.grantAuthorize(fn);
       if (fn.logGroup) countDenials(this, `${pascal(name)}PolicyDenials`, fn.logGroup as never, METRICS_NAMESPACE);
     }
+    // Reads ask the same store (action Read) before reading a customer's orders, carts, catalog or purchases.
+    for (const name of READ_FUNCTIONS) this.policyStore.grantAuthorize(this.functions[name]);
     ({ queue: this.queue, deadLetters: this.deadLetters } = this.createEventPath(
       eventsFunction,
       maxReceiveCountOf(props.maxReceiveCount),
@@ -559,7 +592,11 @@ export class PartnerOrdersStack extends Stack {
     const { retention, tracing } = options;
     const id = pascal(name);
     // The purchase audit trail: kept for its retention, also when the stack is deleted.
-    const logGroup = new LogGroup(this, `${id}Logs`, { retention, removalPolicy: RemovalPolicy.RETAIN });
+    const logGroup = new LogGroup(this, `${id}Logs`, {
+      retention,
+      removalPolicy: RemovalPolicy.RETAIN,
+      ...(this.logsKey ? { encryptionKey: this.logsKey } : {}),
+    });
     // A role per function, with exactly what it uses: its own log group and the one secret (no managed policies).
     const role = new Role(this, `${id}Role`, {
       assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
@@ -645,7 +682,15 @@ export class PartnerOrdersStack extends Stack {
       filterPattern: FilterPattern.stringValue('$.credentialProblem', '=', 'invalid_grant'),
       metricValue: '1',
     });
+    if (this.functionNetwork) placeInNetwork(fn, role, this.functionNetwork);
     const policy = role.node.tryFindChild('DefaultPolicy');
+    if (this.functionNetwork && policy) {
+      acknowledge(
+        policy,
+        'AwsSolutions-IAM5[Resource::*]',
+        "A function in a VPC creates and deletes its network interfaces with its own role; EC2's Describe* actions take no resource, as in AWSLambdaVPCAccessExecutionRole.",
+      );
+    }
     if (tracing && policy) {
       acknowledge(
         policy,
@@ -672,7 +717,11 @@ export class PartnerOrdersStack extends Stack {
       createDefaultStage: false,
       defaultAuthorizer: authorizer,
     });
-    const accessLogs = new LogGroup(this, 'ApiAccessLogs', { retention, removalPolicy: RemovalPolicy.RETAIN });
+    const accessLogs = new LogGroup(this, 'ApiAccessLogs', {
+      retention,
+      removalPolicy: RemovalPolicy.RETAIN,
+      ...(this.logsKey ? { encryptionKey: this.logsKey } : {}),
+    });
     new HttpStage(this, 'DefaultStage', {
       httpApi: api,
       stageName: '$default',
@@ -716,7 +765,11 @@ export class PartnerOrdersStack extends Stack {
       enforceSSL: true,
       retentionPeriod: DEAD_LETTER_RETENTION,
     });
+    // Named, so that the DLQ can name it as its only source (infra/control-tower.ts).
+    const queueName = sourceQueueName(this, 'commands');
+    onlyDeadLetterQueueOf(deadLetters, queueName);
     const queue = new Queue(this, 'Commands', {
+      queueName,
       encryption: QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
       retentionPeriod: COMMAND_QUEUE_RETENTION,
@@ -761,6 +814,7 @@ export class PartnerOrdersStack extends Stack {
   private createAlarms(email: string | undefined, authMode: AuthMode): void {
     // CloudWatch publishes to an encrypted topic only with a customer-managed key that lets it use the key.
     const key = new Key(this, 'AlarmTopicKey', { enableKeyRotation: true, description: 'partner-orders alarm topic' });
+    grantsOnlyForAwsResources(key);
     key.grant(new ServicePrincipal('cloudwatch.amazonaws.com'), 'kms:Decrypt', 'kms:GenerateDataKey*');
     const topic = new Topic(this, 'AlarmTopic', {
       masterKey: key,

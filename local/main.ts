@@ -2,13 +2,34 @@
 // real Partner Center when PARTNER_CENTER_URL, PARTNER_CENTER_AUTHORITY_URL and PARTNER_CENTER_CREDENTIALS are set.
 // Idempotency records live in an in-process DynamoDB (dynalite) unless IDEMPOTENCY_TABLE_NAME names a real table.
 // `POST /events` takes EventBridge entries for the event path; `GET /openapi.json` serves the API description.
+// Only loopback (and ALLOWED_HOSTS) is answered; a real Partner Center also needs LOCAL_POLICY (docs/local.md).
 import type { AddressInfo } from 'node:net';
 import { createIdempotencyTable, LOCAL_IDEMPOTENCY_TABLE, type LocalDynamoDB, startDynamoDB } from './dynamodb.js';
 import { examples } from './examples.js';
+import { parseAllowedHosts } from './host-guard.js';
+import { chooseLocalPolicy, type LocalPolicy } from './policy-choice.js';
 import { DEFAULT_SIMULATOR_CREDENTIALS, PartnerCenterSimulator } from './simulator/index.js';
 
 const port = Number(process.env.PORT ?? 3000);
 const host = process.env.HOST ?? '127.0.0.1';
+// Names answered besides loopback (local/host-guard.ts): the server refuses every other Host, and other sites' Origins.
+// The HOST it listens on is one too, unless it is every interface.
+const allowedHosts = [
+  ...parseAllowedHosts(process.env.ALLOWED_HOSTS),
+  ...(['0.0.0.0', '::', ''].includes(host) ? [] : parseAllowedHosts(host.includes(':') ? `[${host}]` : host)),
+];
+
+// Chosen before anything starts: allow-all only against the simulator, unless told to (local/policy-choice.ts).
+let policyChoice: LocalPolicy;
+try {
+  policyChoice = chooseLocalPolicy(process.env, {
+    simulator: !process.env.PARTNER_CENTER_URL,
+    ...(process.env.PARTNER_CENTER_URL ? { url: process.env.PARTNER_CENTER_URL } : {}),
+  });
+} catch (error) {
+  console.error((error as Error).message);
+  process.exit(2);
+}
 
 let simulator: PartnerCenterSimulator | undefined;
 if (!process.env.PARTNER_CENTER_URL) {
@@ -45,7 +66,7 @@ const [
   { createLocalApp },
   { createDependencies },
   { PurchasePolicy },
-  { localPolicyEngine },
+  { CedarEngine, loadPolicyFiles, localPolicyEngine },
   { localTracking },
   { identityFrom },
   { readConfig },
@@ -63,13 +84,18 @@ const config = readConfig();
 const dependencies = { ...createDependencies(config), identity: identityFrom(config) };
 // Provisioning tracking on an in-memory delay queue, polled by the real tracker (docs/after-purchase.md).
 const tracking = localTracking(dependencies.partnerCenter, process.env.IDEMPOTENCY_TABLE_NAME);
-// The purchase policy from policies/ and policies/local/ (allow-all, the guardrails, example members), evaluated here
-// with cedar-wasm; a deployed stack asks Verified Permissions (docs/authorization.md).
-const server = createLocalApp({
-  ...dependencies,
-  tracking: tracking.tracking,
-  policy: new PurchasePolicy(localPolicyEngine()),
-});
+// The purchase policy from policies/ and policies/local/ (allow-all, the guardrails, example members), or with
+// LOCAL_POLICY=deployed from policies/ only, evaluated here with cedar-wasm; a deployed stack asks Verified
+// Permissions (docs/authorization.md).
+const engine = policyChoice === 'deployed' ? new CedarEngine(loadPolicyFiles()) : localPolicyEngine();
+const server = createLocalApp(
+  {
+    ...dependencies,
+    tracking: tracking.tracking,
+    policy: new PurchasePolicy(engine),
+  },
+  { allowedHosts },
+);
 
 server.listen(port, host, () => {
   // The port actually bound (PORT=0 picks a free one); /openapi.json advertises the address it is reached at.
@@ -78,7 +104,7 @@ server.listen(port, host, () => {
   const upstream = simulator
     ? `the embedded Partner Center simulator (${simulator.url})`
     : process.env.PARTNER_CENTER_URL;
-  console.log(`partner-orders listening on ${base}, talking to ${upstream}`);
+  console.log(`partner-orders listening on ${base}, talking to ${upstream}, policy ${policyChoice}`);
   console.log(
     `idempotency records: ${dynamodb ? `in-process DynamoDB (${dynamodb.endpoint})` : process.env.IDEMPOTENCY_TABLE_NAME}\n`,
   );

@@ -9,6 +9,7 @@ import { logger } from '../functions/shared/log.js';
 import { PROBLEM_CONTENT_TYPE, toProblem } from '../functions/shared/problem.js';
 import { type FunctionName, type Route, routeKey, routes } from '../functions/shared/routes.js';
 import { GATEWAY_MAX_BODY_BYTES, PayloadTooLarge, readBody, toContext, toEvent, writeResult } from './api-gateway.js';
+import { hostGuard } from './host-guard.js';
 
 export type LambdaHttpHandler = (
   event: APIGatewayProxyEventV2,
@@ -48,6 +49,8 @@ export interface LocalServerOptions {
   extra?: LocalEndpoint[];
   /** Overrides of REQUEST_TIMEOUTS (tests use short ones). */
   timeouts?: Partial<typeof REQUEST_TIMEOUTS>;
+  /** Host names answered besides loopback (ALLOWED_HOSTS; local/host-guard.ts). */
+  allowedHosts?: readonly string[];
 }
 
 interface CompiledRoute {
@@ -167,6 +170,7 @@ export function createLocalServer(options: LocalServerOptions): Server {
   const compiled = (routes as readonly Route[]).map(compile);
   const timeoutMs = options.functionTimeoutMs ?? 29_000;
   const timeouts = { ...REQUEST_TIMEOUTS, ...options.timeouts };
+  const guard = hostGuard(options.allowedHosts);
 
   const handle = async (request: IncomingMessage, response: ServerResponse) => {
     const method = request.method ?? 'GET';
@@ -186,6 +190,29 @@ export function createLocalServer(options: LocalServerOptions): Server {
       });
     };
     try {
+      // Before anything else: a request for another name, or from another site's page, reaches no handler.
+      const refusal = guard(request.headers);
+      if (refusal) {
+        request.resume();
+        const problem = {
+          type: `urn:partner-orders:problem:${refusal.status === 421 ? 'host-not-allowed' : 'origin-not-allowed'}`,
+          title: refusal.status === 421 ? 'Not this server' : 'Cross-site request refused',
+          status: refusal.status,
+          detail: refusal.detail,
+        };
+        logger.warn('local server refused a request', {
+          method,
+          path: url.pathname,
+          host: request.headers.host,
+          origin: request.headers.origin,
+          status: refusal.status,
+        });
+        return answer({
+          statusCode: refusal.status,
+          headers: { 'Content-Type': PROBLEM_CONTENT_TYPE },
+          body: JSON.stringify(problem),
+        });
+      }
       let body: Buffer;
       try {
         body = await readBody(request);

@@ -684,8 +684,9 @@ const problemStatuses: ProblemStatus[] = [
     status: 403,
     name: 'Forbidden',
     description:
-      '`policy-denied`: the purchase policy refused it; `policy.policies` names the deciding policies and ' +
-      '`errors[0].path` the field, and nothing was sent. Or `partner-center-rejected`: Partner Center refused the ' +
+      "`policy-denied`: the purchase policy refused it, or for a read the policy's `Read` action (`policy.action`); " +
+      '`policy.policies` names the deciding policies and `errors[0].path` the field, and nothing was sent or read. ' +
+      'Or `partner-center-rejected`: Partner Center refused the ' +
       'request (`upstream.code` says why).',
   },
   {

@@ -7,10 +7,12 @@ import { Catalog } from '../shared/catalog/reads.js';
 import { searchCatalog } from '../shared/catalog/search.js';
 import { readConfig } from '../shared/config.js';
 import { credentialsFrom } from '../shared/credentials.js';
-import { type HttpContext, type HttpEvent, httpStack } from '../shared/http.js';
+import { callerOf, type HttpContext, type HttpEvent, httpStack } from '../shared/http.js';
 import { type HttpIdentity, identityFrom } from '../shared/identity/http.js';
 import { logger } from '../shared/log.js';
 import { PartnerCenterClient } from '../shared/partner-center/client.js';
+import { readPolicyFromConfig } from '../shared/policy/from-config.js';
+import type { ReadPolicy } from '../shared/policy/read.js';
 import { CatalogQuery } from '../shared/schemas/catalog.js';
 import { CustomerPath } from '../shared/schemas/ids.js';
 import { parseParts } from '../shared/validation.js';
@@ -21,6 +23,8 @@ export interface CatalogDependencies {
   catalog: Catalog;
   maxRequestMs: number;
   deadlineMarginMs: number;
+  /** Who may read which customer's catalog (policy/read.ts): asked before the catalog is read. */
+  readPolicy: Pick<ReadPolicy, 'check'>;
 }
 
 export const createHandler = (deps: CatalogDependencies) =>
@@ -31,12 +35,16 @@ export const createHandler = (deps: CatalogDependencies) =>
     });
     logger.appendKeys({ customerId: path.customerId, operation: 'searchCatalog' });
     const remaining = context.getRemainingTimeInMillis?.() ?? deps.maxRequestMs;
+    const deadline = Date.now() + Math.min(remaining - deps.deadlineMarginMs, deps.maxRequestMs);
+    // Who reads: the verified caller (identity/http.ts), never the payload's say-so.
+    const reader = callerOf(context);
+    await deps.readPolicy.check(reader, 'catalog', [path.customerId], '/path/customerId', deadline);
     const result = await searchCatalog(
       deps.catalog,
       {
         partnerCenter: deps.partnerCenter,
         correlationId: context.correlationId ?? randomUUID(),
-        deadline: Date.now() + Math.min(remaining - deps.deadlineMarginMs, deps.maxRequestMs),
+        deadline,
       },
       {
         customerId: path.customerId,
@@ -67,4 +75,5 @@ export const handler = createHandler({
   catalog: new Catalog({ ttlMs: config.catalogCacheMs }),
   maxRequestMs: config.maxRequestMs,
   deadlineMarginMs: config.deadlineMarginMs,
+  readPolicy: readPolicyFromConfig(config),
 });

@@ -10,8 +10,8 @@ import { dynamoDBIdempotency } from './idempotency.js';
 import { readLifecycleConfig } from './lifecycle/config.js';
 import { provisioningTracking, sqsTrackingQueue } from './lifecycle/tracking.js';
 import { partnerCenterFrom } from './partner-center/from-config.js';
-import { UNCONFIGURED_POLICY, VerifiedPermissionsEngine } from './policy/avp.js';
 import { PurchasePolicy } from './policy/check.js';
+import { policyEngineFromConfig } from './policy/from-config.js';
 
 export function createDependencies(
   config: Config = readConfig(),
@@ -41,11 +41,7 @@ export function createDependencies(
     authorityUrl: config.authorityUrl,
     ...(idempotency ? { idempotency } : {}),
     requireIdempotencyKey: config.requireIdempotencyKey,
-    policy: new PurchasePolicy(
-      config.policyStoreId
-        ? new VerifiedPermissionsEngine({ policyStoreId: config.policyStoreId })
-        : UNCONFIGURED_POLICY,
-    ),
+    policy: new PurchasePolicy(policyEngineFromConfig(config)),
     exactlyOnce: { retryDelayMs: config.purchaseRetryDelayMs },
     maxRequestMs: config.maxRequestMs,
     deadlineMarginMs: config.deadlineMarginMs,

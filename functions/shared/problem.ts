@@ -216,9 +216,9 @@ export function toProblem(error: unknown): ProblemResponse {
     return {
       problem: {
         type: type('policy-denied'),
-        title: 'Refused by the purchase policy',
+        title: denial.action === 'Read' ? 'Refused by the read policy' : 'Refused by the purchase policy',
         status: 403,
-        detail: `${denial.path}: ${denial.reason}${by}. Nothing was sent to Partner Center.`,
+        detail: `${denial.path}: ${denial.reason}${by}. ${denial.action === 'Read' ? 'Nothing was read' : 'Nothing was sent to Partner Center'}.`,
         errors: [{ path: denial.path, message: `${denial.reason}${by}` }],
         policy: { decision: 'deny', action: denial.action, principal: denial.principal, policies: denial.policies },
       },

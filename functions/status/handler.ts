@@ -13,6 +13,8 @@ import { describePurchases } from '../shared/lifecycle/purchases.js';
 import { readCart, readOrderStatus } from '../shared/lifecycle/status.js';
 import { lifecycleWiring } from '../shared/lifecycle/wiring.js';
 import { logger } from '../shared/log.js';
+import { readPolicyFromConfig } from '../shared/policy/from-config.js';
+import type { ReadPolicy } from '../shared/policy/read.js';
 import { PROBLEM_CONTENT_TYPE } from '../shared/problem.js';
 import type { RouteKey } from '../shared/routes.js';
 import { CartPath, OrderPath } from '../shared/schemas/ids.js';
@@ -30,6 +32,8 @@ export interface StatusDependencies {
   maxRequestMs: number;
   deadlineMarginMs: number;
   now?: () => number;
+  /** Who may read which customer (policy/read.ts): asked before anything is read. */
+  readPolicy: Pick<ReadPolicy, 'check'>;
 }
 
 const json = (body: unknown, status = 200): HttpResult => ({
@@ -49,15 +53,19 @@ export const createHandler = (deps: StatusDependencies) =>
       dryRun: false,
     };
     const query: [typeof NoQuery, unknown] = [NoQuery, event.queryStringParameters ?? {}];
+    // Who reads: the verified caller (identity/http.ts), never the payload's say-so.
+    const reader = callerOf(context);
     switch (routeKey) {
       case 'GET /customers/{customerId}/orders/{orderId}': {
         const { path } = parseParts({ path: [OrderPath, event.pathParameters ?? {}], query });
         logger.appendKeys({ customerId: path.customerId, operation: 'readOrderStatus' });
+        await deps.readPolicy.check(reader, 'order', [path.customerId], '/path/customerId', ctx.deadline);
         return json(await readOrderStatus(ctx, path.customerId, path.orderId));
       }
       case 'GET /customers/{customerId}/carts/{cartId}': {
         const { path } = parseParts({ path: [CartPath, event.pathParameters ?? {}], query });
         logger.appendKeys({ customerId: path.customerId, operation: 'readCart' });
+        await deps.readPolicy.check(reader, 'cart', [path.customerId], '/path/customerId', ctx.deadline);
         return json(await readCart(ctx, path.customerId, path.cartId, (deps.now ?? Date.now)()));
       }
       case 'GET /purchases/{idempotencyKey}': {
@@ -72,6 +80,9 @@ export const createHandler = (deps: StatusDependencies) =>
           callerOf(context).caller,
           path.idempotencyKey,
         );
+        // The customers are known once the purchases are found: every one of them must be readable.
+        const customers = answer.purchases.map((purchase) => purchase.customerId);
+        await deps.readPolicy.check(reader, 'purchase', customers, '/path/idempotencyKey', ctx.deadline);
         if (answer.purchases.length === 0) {
           return json(
             {
@@ -98,4 +109,5 @@ export const handler = createHandler({
   ...(wiring.table ? { idempotency: wiring.table.idempotency, journals: wiring.table.journals } : {}),
   maxRequestMs: wiring.config.maxRequestMs,
   deadlineMarginMs: wiring.config.deadlineMarginMs,
+  readPolicy: readPolicyFromConfig(wiring.config),
 });

@@ -90,10 +90,10 @@ describe('after the purchase, deployed', () => {
   });
 
   it('lets the tracker and the reconciler publish their events (source partner-orders) on the bus, and nothing else', () => {
-    const statements = Object.values(template.findResources('AWS::Events::EventBusPolicy')).map(
-      (p) => p.Properties.Statement,
+    const statements = Object.values(template.findResources('AWS::Events::EventBus')).flatMap(
+      (b) => b.Properties.Policy.Statement,
     );
-    const bySid = (sid: string) => statements.find((s) => s.Sid === `cdk-${sid}`);
+    const bySid = (sid: string) => statements.find((s: { Sid?: string }) => s.Sid === sid);
     const publishers = ['order-events', TRACKER_FUNCTION, RECONCILER_FUNCTION].map(roleArn);
     expect(bySid('OnlyNamedProducersAndTheConsumer').Condition.ArnNotEquals['aws:PrincipalArn']).toEqual(
       expect.arrayContaining(publishers),

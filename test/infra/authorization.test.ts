@@ -7,7 +7,12 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import { describe, expect, it } from 'vitest';
 import { loadPolicyFiles } from '../../functions/shared/policy/local.js';
 import { routes } from '../../functions/shared/routes.js';
-import { DEFAULT_JWT_SCOPES, PURCHASE_FUNCTIONS, parseEventProducers } from '../../infra/authorization.js';
+import {
+  DEFAULT_JWT_SCOPES,
+  PURCHASE_FUNCTIONS,
+  parseEventProducers,
+  READ_FUNCTIONS,
+} from '../../infra/authorization.js';
 import { stackPropsFromContext } from '../../infra/context.js';
 import { synth } from '../support/infra.js';
 
@@ -61,12 +66,8 @@ function matches(condition: Record<string, Record<string, Json>>, request: Reque
         case 'ArnNotEquals':
         case 'StringNotEquals':
           return values === undefined || !values.some(hit);
-        case 'ForAllValues:StringEquals':
-          return (values ?? []).every(hit);
-        case 'ForAnyValue:StringEquals':
-          return (values ?? []).some(hit);
-        case 'ForAnyValue:StringNotEquals':
-          return (values ?? []).some((v) => !hit(v));
+        case 'Null':
+          return (values === undefined) === (wanted === 'true');
         default:
           throw new Error(`operator ${operator} not modelled`);
       }
@@ -92,8 +93,8 @@ function allowed(statements: Json[], action: string, request: Request): boolean 
   return request.identityAllows || applicable.some((s) => s.Effect === 'Allow');
 }
 
-const busStatements = (t = template) =>
-  Object.values(t.findResources('AWS::Events::EventBusPolicy')).map((p) => p.Properties.Statement);
+const busStatements = (t = template): Json[] =>
+  Object.values(t.findResources('AWS::Events::EventBus')).flatMap((b) => b.Properties.Policy?.Statement ?? []);
 const queueStatements = (t = template) =>
   Object.entries(t.findResources('AWS::SQS::QueuePolicy'))
     .filter(([id]) => id.startsWith('CommandsPolicy'))
@@ -143,9 +144,35 @@ describe('JWT scopes', () => {
   });
 });
 
+/** EventBridge judges each entry of a PutEvents call on its own `events:source`: all go through, or not all do. */
+const putAll = (statements: Json[], principal: Json, sources: (string | undefined)[], identityAllows = true) =>
+  sources.every((source) =>
+    allowed(statements, 'events:PutEvents', {
+      principal,
+      ...(source === undefined ? {} : { sources: [source] }),
+      identityAllows,
+    }),
+  );
+
 describe('event producers bound to their source (the bus policy)', () => {
-  const put = (principal: Json, ...sources: string[]) =>
-    allowed(busStatements(), 'events:PutEvents', { principal, sources, identityAllows: true });
+  const put = (principal: Json, ...sources: (string | undefined)[]) => putAll(busStatements(), principal, sources);
+
+  it('is one policy on the bus, in the single-value form: StringEquals with a Null check, never ForAllValues', () => {
+    expect(template.findResources('AWS::Events::EventBusPolicy')).toEqual({});
+    const text = JSON.stringify(busStatements());
+    expect(text).not.toMatch(/ForAllValues|ForAnyValue/);
+    for (const statement of busStatements().filter((s) => s.Effect === 'Allow')) {
+      expect(statement.Condition, statement.Sid).toMatchObject({
+        StringEquals: { 'events:source': expect.anything() },
+        Null: { 'events:source': 'false' },
+      });
+    }
+  });
+
+  it('refuses an entry that carries no source, even from a named producer', () => {
+    expect(put(BILLING, undefined)).toBe(false);
+    expect(put(CONSUMER, undefined)).toBe(false);
+  });
 
   it('lets a named producer put its own sources, one at a time or together', () => {
     expect(put(BILLING, 'com.example.billing')).toBe(true);
@@ -175,9 +202,10 @@ describe('event producers bound to their source (the bus policy)', () => {
       eventProducers: [{ source: 'com.other', principalArn: 'arn:aws:iam::444455556666:role/P' }],
     });
     const statements = busStatements(cross.template);
-    const request = { principal: 'arn:aws:iam::444455556666:role/P', sources: ['com.other'], identityAllows: false };
-    expect(allowed(statements, 'events:PutEvents', request)).toBe(true);
-    expect(allowed(statements, 'events:PutEvents', { ...request, sources: ['com.example.billing'] })).toBe(false);
+    const other = 'arn:aws:iam::444455556666:role/P';
+    expect(putAll(statements, other, ['com.other'], false)).toBe(true);
+    expect(putAll(statements, other, ['com.example.billing'], false)).toBe(false);
+    expect(putAll(statements, other, [undefined], false)).toBe(false);
   });
 
   it('with no producers named, nobody but the consumer may put events', () => {
@@ -247,7 +275,16 @@ describe('the purchase policy store', () => {
       'CheckoutCart',
       'CreateCart',
       'CreateOrder',
+      'Purchase',
+      'Read',
     ]);
+    // The purchase actions are in the group the guardrails name; Read is not (a read has no line to judge).
+    for (const action of ['AddOn', 'CheckoutCart', 'CreateCart', 'CreateOrder']) {
+      expect(schema.PartnerOrders.actions[action].memberOf, action).toEqual([
+        { id: 'Purchase', type: 'PartnerOrders::Action' },
+      ]);
+    }
+    expect(schema.PartnerOrders.actions.Read.memberOf ?? []).toEqual([]);
     const policies = Object.values(template.findResources('AWS::VerifiedPermissions::Policy')).map(
       (p) => p.Properties.Definition.Static,
     );
@@ -257,19 +294,20 @@ describe('the purchase policy store', () => {
     expect(files.policies['max-300-seats-per-line']).toContain('context.line.quantity > 300');
   });
 
-  it('is asked by the functions that buy, and only by them', () => {
+  it('is asked by the functions that buy or read a customer, and only by them', () => {
     const functions = template.findResources('AWS::Lambda::Function');
     const store = Object.keys(template.findResources('AWS::VerifiedPermissions::PolicyStore'))[0];
+    const asking = [...PURCHASE_FUNCTIONS, ...READ_FUNCTIONS];
     for (const [id, fn] of Object.entries(functions)) {
-      const buys = PURCHASE_FUNCTIONS.some((name) => id.startsWith(pascal(name)));
+      const asks = asking.some((name) => id.startsWith(pascal(name)));
       expect(fn.Properties.Environment.Variables.POLICY_STORE_ID, id).toEqual(
-        buys ? { 'Fn::GetAtt': [store, 'PolicyStoreId'] } : undefined,
+        asks ? { 'Fn::GetAtt': [store, 'PolicyStoreId'] } : undefined,
       );
     }
     const grants = Object.values(template.findResources('AWS::IAM::Policy'))
       .flatMap((p) => p.Properties.PolicyDocument.Statement)
       .filter((s) => JSON.stringify(s.Action).includes('verifiedpermissions'));
-    expect(grants).toHaveLength(PURCHASE_FUNCTIONS.length);
+    expect(grants).toHaveLength(asking.length);
     for (const grant of grants) {
       expect(grant).toEqual({
         Effect: 'Allow',
@@ -290,6 +328,19 @@ describe('the purchase policy store', () => {
       );
       expect(filter.MetricTransformations[0]).toMatchObject({ MetricNamespace: 'partner-orders', MetricValue: '1' });
     }
+    // Dry-run denials: their own metric from the same functions, and no alarm on it.
+    const dryRuns = Object.values(template.findResources('AWS::Logs::MetricFilter'))
+      .map((f) => f.Properties)
+      .filter((f) => f.MetricTransformations[0].MetricName === 'PolicyDryRunDenials');
+    expect(dryRuns).toHaveLength(PURCHASE_FUNCTIONS.length);
+    for (const filter of dryRuns) {
+      expect(filter.FilterPattern).toBe(
+        '{ ($.audit = "purchase-policy") && ($.decision = "deny") && ($.dryRun IS TRUE) }',
+      );
+    }
+    const alarmed = Object.values(template.findResources('AWS::CloudWatch::Alarm')).map((a) => a.Properties.MetricName);
+    expect(alarmed).toContain('PolicyDenials');
+    expect(alarmed).not.toContain('PolicyDryRunDenials');
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       Namespace: 'partner-orders',
       MetricName: 'PolicyDenials',

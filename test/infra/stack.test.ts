@@ -5,7 +5,7 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import { describe, expect, it } from 'vitest';
 import { readConfig } from '../../functions/shared/config.js';
 import { functionNames, routes } from '../../functions/shared/routes.js';
-import { PURCHASE_FUNCTIONS } from '../../infra/authorization.js';
+import { PURCHASE_FUNCTIONS, READ_FUNCTIONS } from '../../infra/authorization.js';
 import { type DeployedFunction, deployedFunctions } from '../../infra/bundling.js';
 import {
   ACKNOWLEDGEMENTS,
@@ -114,7 +114,10 @@ describe('PartnerOrdersStack', () => {
         expect(env.COMMAND_QUEUE_ARN).toEqual({ 'Fn::GetAtt': [commandQueueId, 'Arn'] });
       }
       // The functions that buy ask the purchase policy store (test/infra/authorization.test.ts).
-      if ((PURCHASE_FUNCTIONS as readonly string[]).includes(name)) expected.push('POLICY_STORE_ID');
+      // The functions that buy ask the purchase policy; status and catalog its Read action.
+      if (([...PURCHASE_FUNCTIONS, ...READ_FUNCTIONS] as readonly string[]).includes(name)) {
+        expected.push('POLICY_STORE_ID');
+      }
       // After the purchase (test/infra/after-purchase.test.ts): the tracking queue, the table, the bus, the budget.
       const access = FUNCTION_ACCESS[name];
       if (access.trackingQueue) expected.push('TRACKING_QUEUE_URL');
@@ -216,7 +219,7 @@ describe('PartnerOrdersStack', () => {
           { Effect: 'Allow', Action: 'events:PutEvents', Resource: { 'Fn::GetAtt': [busId, 'Arn'] } },
         );
       }
-      if ((PURCHASE_FUNCTIONS as readonly string[]).includes(name)) {
+      if (([...PURCHASE_FUNCTIONS, ...READ_FUNCTIONS] as readonly string[]).includes(name)) {
         expected.push({
           Effect: 'Allow',
           Action: ['verifiedpermissions:IsAuthorized', 'verifiedpermissions:GetPolicy'],

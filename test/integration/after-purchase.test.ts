@@ -4,6 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createHandler as createOrderHandler } from '../../functions/create-order/handler.js';
+import { ReadPolicy } from '../../functions/shared/policy/read.js';
 import { createHandler as createStatusHandler } from '../../functions/status/handler.js';
 import { STALLED_MARKER } from '../../local/simulator/index.js';
 import { httpEvent, lambdaContext } from '../support/events.js';
@@ -248,7 +249,11 @@ describe('after the purchase: read routes', () => {
         lambdaContext(),
       );
       expect(placed.statusCode).toBe(201);
-      const status = createStatusHandler({ ...stack.deps, journals: stack.deps.idempotency?.journals });
+      const status = createStatusHandler({
+        ...stack.deps,
+        journals: stack.deps.idempotency?.journals,
+        readPolicy: new ReadPolicy(stack.deps.policy.engine),
+      });
       const show = (who: typeof buyer) =>
         status(
           who(httpEvent('GET /purchases/{idempotencyKey}', { pathParameters: { idempotencyKey: key } })),

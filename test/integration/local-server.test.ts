@@ -430,7 +430,7 @@ describe('requests that arrive too slowly', () => {
   });
 
   it('answers a stalled body with a 408 problem within the request timeout, without calling the handler', async () => {
-    const start = `POST /customers/${CUSTOMER}/orders HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n`;
+    const start = `POST /customers/${CUSTOMER}/orders HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n`;
     const { text, ms } = await trickle([`${start}Content-Length: 100\r\n\r\n{"lineItems":`], 0);
     expect(text).toMatch(/^HTTP\/1\.1 408 Request Timeout\r\n/);
     expect(problemOf(text)).toMatchObject({ type: 'urn:partner-orders:problem:request-timeout', status: 408 });
@@ -439,7 +439,7 @@ describe('requests that arrive too slowly', () => {
   });
 
   it('does not count the handler’s own time: a request received in time is answered however long it runs', async () => {
-    const request = `POST /customers/${CUSTOMER}/orders HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: 2\r\n\r\n{}`;
+    const request = `POST /customers/${CUSTOMER}/orders HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nContent-Length: 2\r\n\r\n{}`;
     const { text } = await trickle([request], 0);
     expect(text).toMatch(/^HTTP\/1\.1 200 OK\r\n/);
     expect(handled).toEqual([`/customers/${CUSTOMER}/orders`]);

@@ -7,9 +7,11 @@ import { VerifiedPermissionsClient } from '@aws-sdk/client-verifiedpermissions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readConfig } from '../../functions/shared/config.js';
 import { createDependencies } from '../../functions/shared/dependencies.js';
+import type { PolicyDeniedError } from '../../functions/shared/errors.js';
 import { PolicyUnavailableError } from '../../functions/shared/errors.js';
 import { VerifiedPermissionsEngine } from '../../functions/shared/policy/avp.js';
 import { type Decision, PurchasePolicy } from '../../functions/shared/policy/check.js';
+import type { PolicyEngine } from '../../functions/shared/policy/engine.js';
 import { CedarEngine, loadPolicyFiles, type PolicyFiles } from '../../functions/shared/policy/local.js';
 import {
   type EntityJson,
@@ -19,6 +21,7 @@ import {
   principalOf,
   requestsOf,
 } from '../../functions/shared/policy/model.js';
+import { ReadPolicy } from '../../functions/shared/policy/read.js';
 import { lambdaContext } from '../support/events.js';
 import { invokeOrder } from '../support/invoke.js';
 import { captureLogs } from '../support/logs.js';
@@ -83,6 +86,14 @@ const CASES: [string, string, string[], PurchaseToJudge][] = [
     ),
   ],
   ['P3Y for automation', 'events:com.example.billing', [], purchase(['CreateOrder'], [line({ term: 'P3Y' })])],
+  ['P36M for automation', 'events:com.example.billing', [], purchase(['CreateOrder'], [line({ term: 'P36M' })])],
+  [
+    'a renewal to P3Y for automation',
+    'events:com.example.billing',
+    [],
+    purchase(['CreateCart'], [line({ renewsToTerm: 'P3Y', billingCycle: 'annual' })]),
+  ],
+  ['no term for automation', 'events:com.example.billing', [], purchase(['CreateOrder'], [line({ term: '' })])],
   [
     'a trial',
     'events:com.example.billing',
@@ -119,6 +130,22 @@ describe('cedar-wasm and Verified Permissions decide alike', () => {
     deadline = Date.now() + 5_000,
   ): Promise<Decision> => policy.judge(what, { caller, callerGroups: groups, dryRun: false }, 'createOrder', deadline);
 
+  it.each([
+    ['a buyer', 'http:iam:arn:aws:iam::111122223333:role/Buyer', [CUSTOMER, CONTOSO], true],
+    ['a stranger', 'http:iam:arn:aws:iam::111122223333:role/Other', [CUSTOMER], false],
+    ['contoso for its customer', 'events:com.contoso.billing', [CONTOSO], true],
+    ['contoso for another', 'events:com.contoso.billing', [CONTOSO, CUSTOMER], false],
+  ] as const)('Read by %s: the same decision from both engines', async (_, caller, customers, allowed) => {
+    const read = (engine: PolicyEngine) =>
+      new ReadPolicy(engine).check({ caller }, 'order', customers, '/path/customerId', Date.now() + 5_000).then(
+        () => 'allowed',
+        (error: PolicyDeniedError) => error.denial,
+      );
+    const [here, there] = await Promise.all([read(local), read(avp)]);
+    expect(there).toEqual(here);
+    expect(here === 'allowed').toBe(allowed);
+  });
+
   it.each(CASES)('%s: the same decision, deciding policies and field', async (...testCase) => {
     const [here, there] = await Promise.all([
       judge(new PurchasePolicy(local), testCase),
@@ -135,6 +162,8 @@ describe('cedar-wasm and Verified Permissions decide alike', () => {
         'max-300-seats-per-line',
         'max-1000-seats-per-request',
         'automation-no-three-year-terms',
+        'automation-no-three-year-renewals',
+        'automation-names-the-term',
         'automation-no-trials',
         'automation-no-add-ons',
       ]),

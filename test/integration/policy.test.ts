@@ -5,10 +5,12 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createHandler as createCartHandler } from '../../functions/create-cart/handler.js';
 import { createHandler as createOrderHandler } from '../../functions/create-order/handler.js';
+import { Preflight } from '../../functions/shared/catalog/preflight.js';
 import { PurchasePolicy } from '../../functions/shared/policy/check.js';
 import type { PolicyEngine } from '../../functions/shared/policy/engine.js';
 import { CedarEngine, loadPolicyFiles } from '../../functions/shared/policy/local.js';
 import type { EntityJson } from '../../functions/shared/policy/model.js';
+import { denialPattern } from '../../infra/authorization.js';
 import { httpEvent, lambdaContext } from '../support/events.js';
 import { invokeCart, invokeOrder } from '../support/invoke.js';
 import { SCOPES, startTokenIssuer, type TokenIssuer, withAuthorizer, withBearer } from '../support/jwt.js';
@@ -150,6 +152,7 @@ describe('the purchase policy at every entry point', () => {
     // biome-ignore lint/suspicious/noExplicitAny: tests read answers of every shape
   ): Promise<any> => handler({ idempotencyKey: `invoke-${randomUUID()}`, ...payload }, lambdaContext(20_000));
 
+  const cartLineOf = (catalogItemId: string) => ({ catalogItemId, quantity: 1, billingCycle: 'monthly' });
   const orderBody = (lines: Record<string, unknown>[], more: Record<string, unknown> = {}) => ({
     lineItems: lines.map((line) => ({ offerId: BASIC, quantity: 5, termDuration: 'P1Y', ...line })),
     ...more,
@@ -326,6 +329,7 @@ describe('the purchase policy at every entry point', () => {
           {
             offerId: 'CFQ7TTC0LDPB:0001:CFQ7TTC0K5DJ',
             quantity: 1,
+            termDuration: 'P1Y',
             parentSubscriptionId: created.lineItems[0].subscriptionId,
           },
         ],
@@ -450,6 +454,22 @@ describe('the purchase policy at every entry point', () => {
           'lineItems/0/termDuration',
         ],
         [
+          'automation-no-three-year-renewals',
+          'cart',
+          true,
+          () => ({ lineItems: [{ ...cartLine('annual'), termDuration: 'P1Y', renewsTo: { termDuration: 'P1Y' } }] }),
+          () => ({ lineItems: [{ ...cartLine('annual'), termDuration: 'P1Y', renewsTo: { termDuration: 'P3Y' } }] }),
+          'lineItems/0/renewsTo/termDuration',
+        ],
+        [
+          'automation-names-the-term',
+          'order',
+          true,
+          () => ({ lineItems: [line()] }),
+          () => ({ lineItems: [line(), { offerId: BASIC, quantity: 5 }] }),
+          'lineItems/1/termDuration',
+        ],
+        [
           'automation-no-triennial-billing',
           'order',
           true,
@@ -494,6 +514,94 @@ describe('the purchase policy at every entry point', () => {
       // A dry run answers 200, an add-on over HTTP 200 (the updated order), a new purchase 201 (events and invoke: accepted).
       const expected = entry === 'dry run' || (kind === 'add-on' && entry === 'HTTP') ? 200 : 201;
       expect(allowed.status, `${policyId} at ${entry}: allowed`).toBe(expected);
+    });
+  });
+
+  describe('canonical inputs: a guardrail cannot be dodged by spelling (pre-flight off)', () => {
+    // Nothing but the policy between the request and Partner Center: the catalog pre-flight reads and checks nothing.
+    const unchecked = () => ({ ...stack.deps, preflight: new Preflight({ mode: 'off', timeoutMs: 1_000 }) });
+    /** The lines of the last purchase request that carried any (an order is placed as a cart, then its checkout). */
+    const sentLines = (): { termDuration?: string; catalogItemId?: string; offerId?: string }[] =>
+      JSON.parse(
+        purchases()
+          .filter((r) => r.body)
+          .at(-1)?.body ?? '{}',
+      ).lineItems ?? [];
+
+    it.each([
+      ['P36M', 'automation-no-three-year-terms'],
+      ['P156W', 'automation-no-three-year-terms'],
+      [undefined, 'automation-names-the-term'],
+    ])('a term of %s is refused for automation, nothing sent', async (termDuration, policyId) => {
+      const before = purchases().length;
+      const lines = [{ offerId: BASIC, quantity: 5, ...(termDuration ? { termDuration } : {}) }];
+      const refused = await invoke({ customerId: CUSTOMER, lineItems: lines }, invokeOrder(unchecked()));
+      expect(refused).toMatchObject({
+        status: 403,
+        errors: [{ path: '/lineItems/0/termDuration' }],
+        policy: { policies: [policyId] },
+      });
+      expect(purchases().length).toBe(before);
+      // A person may: the guardrail is automation's, and the term is sent as the caller wrote it.
+      const allowed = await http(ORDERS, asRole(BUYER_ROLE), { lineItems: lines });
+      expect(allowed.status).toBe(201);
+      expect(sentLines()[0]?.termDuration).toBe(termDuration);
+    });
+
+    it('a renewal to P36M is a renewal to three years', async () => {
+      const refused = await invoke(
+        {
+          customerId: CUSTOMER,
+          lineItems: [
+            { ...cartLineOf(BASIC), termDuration: 'P1Y', billingCycle: 'annual', renewsTo: { termDuration: 'P36M' } },
+          ],
+        },
+        invokeCart(unchecked()),
+      );
+      expect(refused).toMatchObject({ status: 403, policy: { policies: ['automation-no-three-year-renewals'] } });
+    });
+
+    it('product ids are judged in upper case: approved in any case, unapproved in any case', async () => {
+      const lower = await invoke(
+        { customerId: CUSTOMER, lineItems: [{ offerId: BASIC.toLowerCase(), quantity: 5, termDuration: 'P1Y' }] },
+        invokeOrder(unchecked()),
+      );
+      expect(lower.id).toEqual(expect.any(String));
+      const sent = sentLines()[0];
+      expect(sent?.catalogItemId ?? sent?.offerId).toBe(BASIC.toLowerCase());
+      const unapproved = await invoke(
+        { customerId: CUSTOMER, lineItems: [{ offerId: UNAPPROVED.toLowerCase(), quantity: 5, termDuration: 'P1Y' }] },
+        invokeOrder(unchecked()),
+      );
+      expect(unapproved).toMatchObject({ status: 403, policy: { policies: ['automation-approved-products-only'] } });
+    });
+  });
+
+  describe('denials are counted: real ones in PolicyDenials (alarmed), dry runs in PolicyDryRunDenials (not)', () => {
+    /** The metric filters' patterns (infra/authorization.ts) on an audit line, as CloudWatch Logs reads them. */
+    const counts = (dryRun: boolean, entry: Record<string, unknown>) =>
+      [...denialPattern(dryRun).logPatternString.matchAll(/\(\$\.(\w+) (=|IS) ("[^"]*"|TRUE|FALSE)\)/g)].every(
+        ([, key, , value]) =>
+          value === 'TRUE' || value === 'FALSE'
+            ? entry[key as string] === (value === 'TRUE')
+            : entry[key as string] === JSON.parse(value as string),
+      );
+
+    it('a refused dry run counts as a dry-run denial, a refused purchase as a denial, never both', async () => {
+      logs.clear();
+      await http(ORDERS, asRole(BUYER_ROLE), orderBody([{ quantity: 301 }]), { query: { dryRun: 'true' } });
+      await http(ORDERS, asRole(BUYER_ROLE), orderBody([{ quantity: 301 }]));
+      await http(ORDERS, asRole(BUYER_ROLE), orderBody([{}]), { query: { dryRun: 'true' } });
+      const audit = logs
+        .lines()
+        .map((line) => JSON.parse(line))
+        .filter((entry) => entry.audit === 'purchase-policy');
+      expect(audit.map((entry) => [counts(false, entry), counts(true, entry)])).toEqual([
+        [false, true],
+        [true, false],
+        [false, false],
+      ]);
+      expect(denialPattern(true).logPatternString).toContain('$.dryRun IS TRUE');
     });
   });
 

@@ -3,18 +3,16 @@
 import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import type { CatalogDependencies } from '../../functions/catalog/handler.js';
-import type { HealthDependencies } from '../../functions/credentials-health/handler.js';
 import { readConfig } from '../../functions/shared/config.js';
 import { secretsManagerCredentials } from '../../functions/shared/credentials.js';
 import { createDependencies } from '../../functions/shared/dependencies.js';
-import type { HttpDependencies } from '../../functions/shared/http.js';
 import { dynamoDBIdempotency } from '../../functions/shared/idempotency.js';
 import { identityFrom } from '../../functions/shared/identity/http.js';
 import { provisioningTracking } from '../../functions/shared/lifecycle/tracking.js';
 import { logger } from '../../functions/shared/log.js';
 import { PartnerCenterClient, type PartnerCenterClientOptions } from '../../functions/shared/partner-center/client.js';
 import type { PurchasePolicy } from '../../functions/shared/policy/check.js';
+import { ReadPolicy } from '../../functions/shared/policy/read.js';
 import { createLocalApp } from '../../local/app.js';
 import { createIdempotencyTable, type LocalDynamoDB, startDynamoDB } from '../../local/dynamodb.js';
 import {
@@ -30,7 +28,7 @@ export interface Stack {
   url: string;
   simulator: PartnerCenterSimulator;
   /** The dependencies the handlers were built with (to build more handlers on the same simulator). */
-  deps: HttpDependencies & HealthDependencies & CatalogDependencies;
+  deps: Parameters<typeof createLocalApp>[0] & { readPolicy: Pick<ReadPolicy, 'check'> };
   /** The dynalite behind the idempotency store, when asked for. */
   dynamodb?: LocalDynamoDB;
   /** The provisioning tracking delay queue every purchase puts its orders on, when asked for. */
@@ -124,9 +122,12 @@ export async function startStack(
       },
     });
   }
+  const policy = options.policy === 'local' ? localPolicy() : (options.policy ?? ALLOW_ALL_POLICY);
   const deps = {
     ...base,
-    policy: options.policy === 'local' ? localPolicy() : (options.policy ?? ALLOW_ALL_POLICY),
+    policy,
+    // Reads judged by the same policy's engine, as the local server does (local/app.ts).
+    readPolicy: new ReadPolicy(policy.engine),
     ...(dynamodb
       ? {
           idempotency: dynamoDBIdempotency({

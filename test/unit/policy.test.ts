@@ -6,8 +6,11 @@ import { eventCaller, INVOKE_CALLER, iamCaller, jwtCaller, jwtGroups } from '../
 import { interpret } from '../../functions/shared/policy/check.js';
 import { annotationsOf, type Verdict } from '../../functions/shared/policy/engine.js';
 import {
+  canonicalTerm,
+  cartLines,
   catalogParts,
   entitiesFor,
+  NO_TERM,
   policyLine,
   principalOf,
   purchaseOf,
@@ -80,6 +83,7 @@ describe('the requests a command makes', () => {
           catalogId: 'CFQ7TTC0LH18:0001:CFQ7TTC0K59S',
           quantity: 5,
           term: 'P1Y',
+          renewsToTerm: 'unspecified',
           billingCycle: 'monthly',
           trial: false,
         },
@@ -87,7 +91,10 @@ describe('the requests a command makes', () => {
         totalSeats: 7,
       },
     });
-    expect(requests[1]?.context.line).toMatchObject({ product: '031c9e47-4802-4248-838e-778fb1d2cc05', term: '' });
+    expect(requests[1]?.context.line).toMatchObject({
+      product: '031C9E47-4802-4248-838E-778FB1D2CC05',
+      term: 'unspecified',
+    });
     const cart = createCartCommand(CUSTOMER, {
       lineItems: [{ catalogItemId: 'MS-AZR-0145P', quantity: 1, billingCycle: 'none' }],
       checkout: true,
@@ -120,6 +127,61 @@ describe('the requests a command makes', () => {
       lines: [],
       paths: { cart: '/path/cartId' },
     });
+  });
+
+  it('canonicalises terms: one spelling per duration, so a guardrail on P3Y cannot be dodged', () => {
+    for (const term of ['P3Y', 'p3y', ' P3Y ', 'P36M', 'P156W', 'P1095D'])
+      expect(canonicalTerm(term), term).toBe('P3Y');
+    for (const term of ['P1Y', 'P12M', 'P52W', 'P365D', 'P364D']) expect(canonicalTerm(term), term).toBe('P1Y');
+    expect(canonicalTerm('P1M')).toBe('P1M');
+    expect(canonicalTerm('P18M')).toBe('P18M');
+    expect(canonicalTerm('P14D')).toBe('P2W');
+    expect(canonicalTerm('P30D')).toBe('P30D');
+    expect(canonicalTerm(undefined)).toBe(NO_TERM);
+    expect(canonicalTerm('')).toBe(NO_TERM);
+    expect(canonicalTerm(null)).toBe(NO_TERM);
+    // A shape the policy does not know is kept (upper case), never turned into "no term".
+    expect(canonicalTerm('P1Y6M')).toBe('P1Y6M');
+  });
+
+  it('hands the policy upper-case ids and canonical terms, and judges renewsTo', () => {
+    const cart = createCartCommand(CUSTOMER, {
+      lineItems: [
+        {
+          catalogItemId: 'cfq7ttc0lh18:0001:cfq7ttc0k59s',
+          quantity: 1,
+          billingCycle: 'annual',
+          termDuration: 'P12M',
+          renewsTo: { termDuration: 'P36M' },
+        },
+      ],
+    });
+    const [request] = requestsOf(purchaseOf(cart, '/headers/idempotency-key'), principalOf('invoke'));
+    expect(request?.context.line).toEqual({
+      product: 'CFQ7TTC0LH18',
+      sku: 'CFQ7TTC0LH18:0001',
+      catalogId: 'CFQ7TTC0LH18:0001:CFQ7TTC0K59S',
+      quantity: 1,
+      term: 'P1Y',
+      renewsToTerm: 'P3Y',
+      billingCycle: 'annual',
+      trial: false,
+    });
+    expect(purchaseOf(cart, '/headers/idempotency-key').lines[0]?.paths.renewsToTerm).toBe(
+      '/body/lineItems/0/renewsTo/termDuration',
+    );
+    // What is sent is the caller's own spelling: only the policy's input is canonical.
+    expect((cart.input as { lineItems: { catalogItemId: string; termDuration: string }[] }).lineItems[0]).toMatchObject(
+      {
+        catalogItemId: 'cfq7ttc0lh18:0001:cfq7ttc0k59s',
+        termDuration: 'P12M',
+      },
+    );
+    // A checkout reads the cart's own lines back: their renewsTo is judged too.
+    const checkout = cartLines(purchaseOf(checkoutCommand(CUSTOMER, CUSTOMER), '/path/cartId'), [
+      { catalogItemId: 'A:B:C', quantity: 1, termDuration: 'P1Y', renewsTo: { termDuration: 'P3Y' } },
+    ]);
+    expect(checkout.lines[0]?.line).toMatchObject({ term: 'P1Y', renewsToTerm: 'P3Y' });
   });
 
   it('splits catalog ids into product and SKU', () => {

@@ -11,6 +11,8 @@ export const NAMESPACE = 'PartnerOrders';
 export type { PolicyAction } from '../purchase/model.js';
 
 import type { PolicyAction } from '../purchase/model.js';
+/** The action of every read (functions/shared/policy/read.ts). */
+export const READ_ACTION = 'Read';
 
 /** An entity reference as Cedar's JSON formats write it. */
 export interface EntityUid {
@@ -25,15 +27,42 @@ export interface EntityJson {
   parents: EntityUid[];
 }
 
-/** `context.line`: the line item being judged. */
+/** `context.line`: the line item being judged, its ids and terms in canonical form (`canonicalTerm`, upper case). */
 export interface PolicyLine {
   product: string;
   sku: string;
   catalogId: string;
   quantity: number;
   term: string;
+  /** The term the line renews to (`renewsTo.termDuration`); NO_TERM when it names none (it renews as bought). */
+  renewsToTerm: string;
   billingCycle: string;
   trial: boolean;
+}
+
+/** A line that names no term, as the policy sees it: a value of its own, which a guardrail can refuse. */
+export const NO_TERM = 'unspecified';
+
+const UNIT_DAYS = { D: 1, W: 7, M: 0, Y: 0 } as const;
+
+/**
+ * One spelling per term, so that a guardrail on `"P3Y"` also holds for `P36M`, `p3y`, `P156W` or `P1095D`: whole
+ * years as `P<n>Y` (12 months, 52 weeks or 365 days a year), else whole months as `P<n>M`, whole weeks as `P<n>W`,
+ * else days. No term is NO_TERM; a term in a shape not understood is kept, upper-cased, so a policy still sees it.
+ */
+export function canonicalTerm(term: string | null | undefined): string {
+  const value = (term ?? '').trim().toUpperCase();
+  if (value === '') return NO_TERM;
+  const match = /^P(\d{1,6})([DWMY])$/.exec(value);
+  if (!match) return value;
+  const count = Number(match[1]);
+  const unit = match[2] as keyof typeof UNIT_DAYS;
+  if (unit === 'Y') return `P${count}Y`;
+  if (unit === 'M') return count % 12 === 0 ? `P${count / 12}Y` : `P${count}M`;
+  const weeks = unit === 'W' ? count : count % 7 === 0 ? count / 7 : undefined;
+  if (weeks !== undefined && weeks % 52 === 0) return `P${weeks / 52}Y`;
+  if (unit === 'D' && count % 365 === 0) return `P${count / 365}Y`;
+  return weeks === undefined ? `P${count}D` : `P${weeks}W`;
 }
 
 /** `context`: the line and the request's totals. */
@@ -43,17 +72,22 @@ export interface PolicyContext {
   totalSeats: number;
 }
 
-/** One Cedar authorization request. */
-export interface AuthorizationRequest {
+/** `context` of a read (action Read): what is read, `order`, `cart`, `catalog` or `purchase`. */
+export interface ReadContext {
+  what: string;
+}
+
+/** One Cedar authorization request: a purchase's line by default, or a read. */
+export interface AuthorizationRequest<Context = PolicyContext> {
   principal: EntityUid;
   action: EntityUid;
   resource: EntityUid;
-  context: PolicyContext;
+  context: Context;
 }
 
-/** What an engine is asked: the requests of one purchase and the entities they need. */
+/** What an engine is asked: the requests of one purchase (or read) and the entities they need. */
 export interface AuthorizationQuery {
-  requests: AuthorizationRequest[];
+  requests: AuthorizationRequest<PolicyContext | ReadContext>[];
   entities: EntityJson[];
 }
 
@@ -67,6 +101,7 @@ export const POLICY_FIELDS = [
   'catalogId',
   'quantity',
   'term',
+  'renewsToTerm',
   'billingCycle',
   'trial',
   'totalSeats',
@@ -79,7 +114,7 @@ export type PolicyField = (typeof POLICY_FIELDS)[number];
 
 export const entityType = (name: string) => `${NAMESPACE}::${name}`;
 export const uid = (name: string, id: string): EntityUid => ({ type: entityType(name), id });
-export const actionUid = (action: PolicyAction): EntityUid => uid('Action', action);
+export const actionUid = (action: PolicyAction | typeof READ_ACTION): EntityUid => uid('Action', action);
 /** `PartnerOrders::Producer::"com.example.billing"`, as a policy writes it. */
 export const formatUid = (entity: EntityUid) => `${entity.type}::${JSON.stringify(entity.id)}`;
 
@@ -135,21 +170,36 @@ export interface PurchaseToJudge {
   paths: Partial<Record<PolicyField, string>>;
 }
 
-/** The parts of a catalog id: `product:sku:availability`; a GUID or a one-part id is its own product and SKU. */
+/**
+ * The parts of a catalog id, upper case (Partner Center's ids are not case-sensitive; a deny-list in the policy must
+ * not be dodged by case): `product:sku:availability`; a GUID or a one-part id is its own product and SKU.
+ */
 export function catalogParts(catalogId: string): { product: string; sku: string } {
-  const parts = catalogId.split(':');
-  if (parts.length < 2) return { product: catalogId, sku: catalogId };
-  return { product: parts[0] ?? catalogId, sku: `${parts[0]}:${parts[1]}` };
+  const id = catalogId.trim().toUpperCase();
+  const parts = id.split(':');
+  if (parts.length < 2) return { product: id, sku: id };
+  return { product: parts[0] ?? id, sku: `${parts[0]}:${parts[1]}` };
 }
 
-/** A line in the policy's terms. Partner Center bills monthly when an order names no cycle, and buys trials with `none`. */
-export function policyLine(item: { id: string; quantity: number; term?: string; billingCycle?: string }): PolicyLine {
+/**
+ * A line in the policy's terms, canonical: ids upper case, terms by `canonicalTerm`. Only the policy's inputs: what is
+ * sent to Partner Center stays as the caller wrote it. Partner Center bills monthly when an order names no cycle, and
+ * buys trials with `none`.
+ */
+export function policyLine(item: {
+  id: string;
+  quantity: number;
+  term?: string;
+  renewsToTerm?: string;
+  billingCycle?: string;
+}): PolicyLine {
   const billingCycle = item.billingCycle ?? 'monthly';
   return {
     ...catalogParts(item.id),
-    catalogId: item.id,
+    catalogId: item.id.trim().toUpperCase(),
     quantity: item.quantity,
-    term: item.term ?? '',
+    term: canonicalTerm(item.term),
+    renewsToTerm: canonicalTerm(item.renewsToTerm),
     billingCycle,
     trial: billingCycle === 'none',
   };
@@ -231,6 +281,7 @@ export function purchaseOf(command: Command, idempotencyKeyPath: string): Purcha
             id: item.catalogItemId,
             quantity: item.quantity,
             ...(item.termDuration === undefined ? {} : { term: item.termDuration }),
+            ...(item.renewsTo === undefined ? {} : { renewsToTerm: item.renewsTo.termDuration }),
             billingCycle: item.billingCycle,
           }),
           paths: {
@@ -239,6 +290,7 @@ export function purchaseOf(command: Command, idempotencyKeyPath: string): Purcha
             catalogId: `${at}/catalogItemId`,
             quantity: `${at}/quantity`,
             term: `${at}/termDuration`,
+            renewsToTerm: `${at}/renewsTo/termDuration`,
             billingCycle: `${at}/billingCycle`,
             trial: `${at}/billingCycle`,
           },
@@ -259,7 +311,13 @@ export function purchaseOf(command: Command, idempotencyKeyPath: string): Purcha
 /** The cart's own lines (read back from Partner Center) as the lines of a checkout: each points at the cart id. */
 export function cartLines(
   purchase: PurchaseToJudge,
-  items: { catalogItemId?: string; quantity?: number; termDuration?: string | null; billingCycle?: string }[],
+  items: {
+    catalogItemId?: string;
+    quantity?: number;
+    termDuration?: string | null;
+    renewsTo?: { termDuration?: string | null } | null;
+    billingCycle?: string;
+  }[],
 ): PurchaseToJudge {
   const cart = purchase.paths.cart ?? '';
   return {
@@ -270,6 +328,7 @@ export function cartLines(
         id: item.catalogItemId ?? '',
         quantity: item.quantity ?? 0,
         ...(item.termDuration ? { term: item.termDuration } : {}),
+        ...(item.renewsTo?.termDuration ? { renewsToTerm: item.renewsTo.termDuration } : {}),
         // Partner Center writes cycles in PascalCase or snake case; the policy reads the snake case we send.
         ...(item.billingCycle
           ? { billingCycle: item.billingCycle.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toLowerCase() }
