@@ -152,7 +152,7 @@ export function onlyFromRule(queue: Queue, rule: Rule): void {
 }
 
 /** The functions that buy, and so ask the purchase policy. */
-export const PURCHASE_FUNCTIONS = ['create-order', 'create-cart', 'order-events'] as const;
+export const PURCHASE_FUNCTIONS = ['create-order', 'create-cart', 'order-events', 'subscriptions'] as const;
 
 /** Logical ids from `@id`s, so that an edited policy is updated in place and a renamed one replaced. */
 const logicalId = (id: string) =>

@@ -210,6 +210,7 @@ export const ASYNC_RETRY_ATTEMPTS: Record<DeployedFunction, number> = {
   'credentials-health': 0,
   catalog: 0,
   status: 0,
+  subscriptions: 0,
   'order-events': 0,
   'token-keeper': 2,
   // Not invoked asynchronously by anyone but the schedule and SQS: a failed poll comes back from the queue, a failed
@@ -249,6 +250,8 @@ export const FUNCTION_ACCESS: Record<
   catalog: { secret: 'read', idempotencyTable: false },
   // Reads: Partner Center, and the journals and stored outcomes behind GET /purchases/{key}.
   status: { secret: 'read', idempotencyTable: false, tableActions: ['dynamodb:GetItem'] },
+  // Undoing a purchase: keyed changes like a purchase's; a reduction records its target under the key first.
+  subscriptions: { secret: 'read', idempotencyTable: true },
   'order-events': { secret: 'read', idempotencyTable: true, trackingQueue: 'send' },
   'token-keeper': { secret: 'read-write', idempotencyTable: false },
   // One poll per message; the polling budget is an UpdateItem; the next poll goes back on the queue.

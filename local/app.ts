@@ -12,6 +12,7 @@ import { createHandler as createEventsHandler } from '../functions/order-events/
 import type { HttpDependencies } from '../functions/shared/http.js';
 import { logger } from '../functions/shared/log.js';
 import { createHandler as createStatusHandler } from '../functions/status/handler.js';
+import { createHandler as createSubscriptionsHandler } from '../functions/subscriptions/handler.js';
 import { eventsEndpoint } from './events-endpoint.js';
 import { openApiEndpoint } from './openapi-endpoint.js';
 import { createLocalServer } from './server.js';
@@ -29,6 +30,7 @@ export function createLocalApp(deps: HttpDependencies & HealthDependencies & Cat
         ...deps,
         ...(deps.idempotency?.journals ? { journals: deps.idempotency.journals } : {}),
       }),
+      subscriptions: createSubscriptionsHandler(deps),
     },
     extra: [
       openApiEndpoint,

@@ -9,14 +9,23 @@ import type { ProvisioningTracking } from './lifecycle/tracking.js';
 import type { PurchasePolicy } from './policy/check.js';
 import { toProblem } from './problem.js';
 import type { ServiceContext, ServiceResult } from './services/context.js';
+import type { SubscriptionSettings } from './subscriptions/intents.js';
+import type { SubscriptionOperation } from './subscriptions/schemas.js';
 import { uuidv5 } from './uuid.js';
+
+export type PurchaseOperation = 'createOrder' | 'addOnToOrder' | 'createCart' | 'checkoutCart';
 
 /** A validated request, ready to run. `input` is what a repeated key must match (the fingerprint). */
 export interface Command {
-  operation: 'createOrder' | 'addOnToOrder' | 'createCart' | 'checkoutCart';
+  operation: PurchaseOperation | SubscriptionOperation;
   customerId: string;
   input: unknown;
   run(ctx: ServiceContext): Promise<ServiceResult>;
+  /**
+   * A command that is not a purchase (subscriptions/) brings its own guards — its policy actions, its settings —
+   * instead of the purchase's tracking, catalog pre-flight and purchase policy.
+   */
+  guard?(options: PerformOptions, deps: CommandDependencies): Command;
 }
 
 export interface PerformOptions {
@@ -50,6 +59,8 @@ export interface CommandDependencies {
   preflight: Preflight;
   /** Follows the orders of every purchase placed until they are provisioned (lifecycle/tracking.ts); none when absent. */
   tracking?: ProvisioningTracking;
+  /** The subscription operations' store and clock (subscriptions/); keyed reductions fail closed without a store. */
+  subscriptions?: SubscriptionSettings;
 }
 
 /** A purchase's answer, as every entry point gives it back. */
@@ -83,12 +94,15 @@ export async function perform(
   if (idempotencyKey === undefined && !dryRun && deps.requireIdempotencyKey) {
     throw new IdempotencyKeyRequiredError(options.idempotencyKeyPath);
   }
-  // Innermost: the orders a purchase placed are followed once it ran, never on a replay or a dry run.
-  if (deps.tracking) command = deps.tracking.follow(command, options);
-  // Inside the command, so that a replay is answered without it and a resumed purchase is not checked twice.
-  command = deps.preflight.guard(command, options);
-  // Outermost, so the policy decides before the pre-flight reads anything: who may buy comes first.
-  command = deps.policy.guard(command, options);
+  if (command.guard) command = command.guard(options, deps);
+  else {
+    // Innermost: the orders a purchase placed are followed once it ran, never on a replay or a dry run.
+    if (deps.tracking) command = deps.tracking.follow(command, options);
+    // Inside the command, so that a replay is answered without it and a resumed purchase is not checked twice.
+    command = deps.preflight.guard(command, options);
+    // Outermost, so the policy decides before the pre-flight reads anything: who may buy comes first.
+    command = deps.policy.guard(command, options);
+  }
   const scope =
     idempotencyKey === undefined
       ? undefined

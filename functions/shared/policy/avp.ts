@@ -35,7 +35,7 @@ export interface VerifiedPermissionsEngineOptions {
 }
 
 /** One request as Verified Permissions takes it: identifiers by type and id, context as Cedar JSON. */
-export const toVerifiedPermissionsRequest = (request: AuthorizationRequest): BatchIsAuthorizedInputItem => ({
+export const toVerifiedPermissionsRequest = (request: AuthorizationRequest<object>): BatchIsAuthorizedInputItem => ({
   principal: { entityType: request.principal.type, entityId: request.principal.id },
   action: { actionType: request.action.type, actionId: request.action.id },
   resource: { entityType: request.resource.type, entityId: request.resource.id },
@@ -58,7 +58,7 @@ export class VerifiedPermissionsEngine implements PolicyEngine {
   async authorize(query: AuthorizationQuery, deadline: number): Promise<Verdict[]> {
     const abortSignal = AbortSignal.timeout(Math.max(1, deadline - Date.now()));
     const entities = { cedarJson: JSON.stringify(query.entities) };
-    const batches: AuthorizationRequest[][] = [];
+    const batches: AuthorizationRequest<object>[][] = [];
     for (let i = 0; i < query.requests.length; i += BATCH_SIZE) batches.push(query.requests.slice(i, i + BATCH_SIZE));
     let answers: { decision: string; policies: string[]; errors: string[] }[];
     try {

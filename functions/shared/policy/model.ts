@@ -1,7 +1,7 @@
 // The purchase policy's vocabulary in code: the same names as policies/schema.cedarschema. A purchase becomes one
 // Cedar request per line item and action (principal = the caller, resource = the customer, context = the line and
 // the request's totals), so that a policy reads one line and the refusal can name that line's field.
-import type { Command } from '../commands.js';
+import type { Command, PurchaseOperation } from '../commands.js';
 import type { CreateCartRequest } from '../schemas/carts.js';
 import type { CreateOrderRequest } from '../schemas/orders.js';
 
@@ -41,17 +41,17 @@ export interface PolicyContext {
   totalSeats: number;
 }
 
-/** One Cedar authorization request. */
-export interface AuthorizationRequest {
+/** One Cedar authorization request (a purchase's context by default; a subscription change has its own). */
+export interface AuthorizationRequest<Context extends object = PolicyContext> {
   principal: EntityUid;
   action: EntityUid;
   resource: EntityUid;
-  context: PolicyContext;
+  context: Context;
 }
 
 /** What an engine is asked: the requests of one purchase and the entities they need. */
 export interface AuthorizationQuery {
-  requests: AuthorizationRequest[];
+  requests: AuthorizationRequest<object>[];
   entities: EntityJson[];
 }
 
@@ -72,6 +72,11 @@ export const POLICY_FIELDS = [
   'customer',
   'order',
   'cart',
+  // A subscription change (functions/shared/subscriptions/policy.ts).
+  'subscription',
+  'seatsToRemove',
+  'autoRenewEnabled',
+  'nextTermQuantity',
 ] as const;
 export type PolicyField = (typeof POLICY_FIELDS)[number];
 
@@ -163,7 +168,7 @@ export function requestPrefixes(idempotencyKeyPath: string): { ids: string; body
   return { ids: parent, body: parent };
 }
 
-const ACTIONS: Record<Command['operation'], PolicyAction> = {
+const ACTIONS: Record<PurchaseOperation, PolicyAction> = {
   createOrder: 'CreateOrder',
   addOnToOrder: 'AddOn',
   createCart: 'CreateCart',
@@ -188,7 +193,7 @@ export function purchaseOf(command: Command, idempotencyKeyPath: string): Purcha
         : (command.input as { order: CreateOrderRequest }).order;
     if (command.operation === 'addOnToOrder') paths.order = `${ids}/orderId`;
     return {
-      actions: [ACTIONS[command.operation]],
+      actions: [ACTIONS[command.operation as PurchaseOperation]],
       customerId: command.customerId,
       paths,
       lines: order.lineItems.map((item, index) => {
@@ -247,7 +252,7 @@ export function purchaseOf(command: Command, idempotencyKeyPath: string): Purcha
     };
   }
   return {
-    actions: [ACTIONS[command.operation]],
+    actions: [ACTIONS[command.operation as PurchaseOperation]],
     customerId: command.customerId,
     paths: { customer: paths.customer, cart: `${ids}/cartId` },
     lines: [],
