@@ -289,6 +289,8 @@ const FUNCTION_PURPOSE: Partial<Record<DeployedFunction, string>> = {
   [KEEPER_FUNCTION]: 'refresh-token keeper (scheduled)',
   [TRACKER_FUNCTION]: 'provisioning tracking (the tracking delay queue)',
   [RECONCILER_FUNCTION]: 'reconciler of purchases whose outcome is unknown (scheduled; never buys)',
+  // Six routes do not fit Lambda's 256 characters of description.
+  subscriptions: 'GET, cancel, reduce, auto-renew, schedule /customers/{customerId}/subscriptions/{subscriptionId}',
 };
 
 const pascal = (name: string) => name.replace(/(^|-)(\w)/g, (_, __, c: string) => c.toUpperCase());
@@ -534,11 +536,12 @@ export class PartnerOrdersStack extends Stack {
       logGroup,
       tracing: tracing ? Tracing.ACTIVE : Tracing.DISABLED,
       description: `partner-orders ${name}: ${
-        routes
+        FUNCTION_PURPOSE[name] ??
+        (routes
           .filter((r) => r.function === name)
           .map((r) => `${r.method} ${r.path}`)
           .join(', ') ||
-        (FUNCTION_PURPOSE[name] ?? `${COMMAND_TYPES.join(', ')} events`)
+          `${COMMAND_TYPES.join(', ')} events`)
       }`,
       environment: {
         PARTNER_CENTER_SECRET_ID: this.secret.secretArn,

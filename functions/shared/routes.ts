@@ -1,7 +1,13 @@
 // The one route table: the local server serves it, CDK deploys it, the README and OpenAPI document describe it.
 // Adding a route here is the only place a route is declared.
 
-export type FunctionName = 'create-order' | 'create-cart' | 'credentials-health' | 'catalog' | 'status' | 'subscriptions';
+export type FunctionName =
+  | 'create-order'
+  | 'create-cart'
+  | 'credentials-health'
+  | 'catalog'
+  | 'status'
+  | 'subscriptions';
 
 export interface Route {
   method: 'GET' | 'POST' | 'PATCH';
@@ -104,7 +110,8 @@ export const routes = [
     path: '/customers/{customerId}/subscriptions/{subscriptionId}',
     function: 'subscriptions',
     handler: 'handler',
-    summary: 'A subscription, when it can still be cancelled or reduced for a refund, and what is scheduled for renewal',
+    summary:
+      'A subscription, when it can still be cancelled or reduced for a refund, and what is scheduled for renewal',
     scope: 'read',
   },
   {

@@ -244,9 +244,15 @@ describe('the purchase policy store', () => {
     expect(Object.keys(schema)).toEqual(['PartnerOrders']);
     expect(Object.keys(schema.PartnerOrders.actions).sort()).toEqual([
       'AddOn',
+      'CancelSubscription',
+      'ChangeAutoRenew',
+      'ChangeSubscription',
       'CheckoutCart',
       'CreateCart',
       'CreateOrder',
+      'Purchase',
+      'ReduceSeats',
+      'ScheduleRenewalChange',
     ]);
     const policies = Object.values(template.findResources('AWS::VerifiedPermissions::Policy')).map(
       (p) => p.Properties.Definition.Static,

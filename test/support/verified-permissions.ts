@@ -50,6 +50,10 @@ export class FakeVerifiedPermissions {
       staticPolicies: Object.fromEntries(this.statements),
     });
     if (parsed.type === 'failure') throw new Error(parsed.errors.map((e) => e.message).join('; '));
+    // The policy store's schema: Verified Permissions knows the actions and their groups (`action in
+    // Action::"Purchase"`) from it.
+    const schema = cedar.preparseSchema(`fake-avp-schema-${this.policyStoreId}`, files.schema);
+    if (schema.type === 'failure') throw new Error(schema.errors.map((e) => e.message).join('; '));
   }
 
   count(target: string): number {
@@ -65,6 +69,7 @@ export class FakeVerifiedPermissions {
       context: JSON.parse(request.context.cedarJson),
       entities: entities as cedar.Entities,
       preparsedPolicySetId: `fake-avp-${this.policyStoreId}`,
+      preparsedSchemaName: `fake-avp-schema-${this.policyStoreId}`,
     });
     if (answer.type === 'failure') throw new Error(answer.errors.map((e) => e.message).join('; '));
     return {
