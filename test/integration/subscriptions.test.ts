@@ -2,9 +2,12 @@
 // after the change was made, a clock moved to day 8. Each change must happen once and answer the truth; a change
 // outside its window must be refused with nothing sent; an immediate change must report the scheduled changes it drops.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { createHandler as createSubscriptionsHandler } from '../../functions/subscriptions/handler.js';
+import { lambdaContext } from '../support/events.js';
 import { captureLogs } from '../support/logs.js';
 import { orderOf, unique } from '../support/purchases.js';
 import { scaledSleep } from '../support/reliability.js';
+import { eventBridgeEvent, recordingEventsHandler, sqsEvent, sqsRecord } from '../support/sqs.js';
 import { type Stack, startStack } from '../support/stack.js';
 
 const CUSTOMER = '4a8c3e2d-1b6f-4c7e-9d2a-5f0e1b3c7a90';
@@ -244,5 +247,73 @@ describe('subscriptions after the purchase, against a Partner Center that does n
     expect(refused.json.type).toBe('urn:partner-orders:problem:subscription-state');
     expect(refused.json.detail).toMatch(/Cancel the subscription instead/);
     expect(patches(id)).toHaveLength(0);
+  });
+
+  it('runs as EventBridge commands: outcome events on success, SubscriptionChangeRejected on a refusal', async () => {
+    const id = await buy(9);
+    const late = await buy(2);
+    const { handler, published } = recordingEventsHandler(stack.deps);
+    const command = (type: string, detail: object, key: string) =>
+      sqsRecord(eventBridgeEvent(type, { customerId: CUSTOMER, subscriptionId: id, idempotencyKey: key, ...detail }));
+    const result = await handler(
+      sqsEvent([command('ReduceSeats', { seatsToRemove: 2 }, unique('ev-reduce'))]),
+      lambdaContext(),
+    );
+    expect(result.batchItemFailures).toEqual([]);
+    await handler(
+      sqsEvent([command('ScheduleRenewalChange', { changes: { quantity: 5 } }, unique('ev-schedule'))]),
+      lambdaContext(),
+    );
+    await handler(sqsEvent([command('ChangeAutoRenew', { enabled: false }, unique('ev-renew'))]), lambdaContext());
+    await handler(sqsEvent([command('CancelSubscription', {}, unique('ev-cancel'))]), lambdaContext());
+    clock += 8 * DAY;
+    await handler(
+      sqsEvent([sqsRecord(eventBridgeEvent('CancelSubscription', { customerId: CUSTOMER, subscriptionId: late }))]),
+      lambdaContext(),
+    );
+    expect(published.map((e) => e.detailType)).toEqual([
+      'SeatsReduced',
+      'RenewalScheduled',
+      'AutoRenewChanged',
+      'SubscriptionCancelled',
+      'SubscriptionChangeRejected',
+    ]);
+    expect(published[0]?.detail).toMatchObject({ command: 'ReduceSeats', result: { targetQuantity: 7 } });
+    expect(published[2]?.detail.result).toMatchObject({ droppedScheduledChanges: { quantity: 5 } });
+    expect(published[4]?.detail.problem).toMatchObject({
+      type: 'urn:partner-orders:problem:outside-refund-window',
+      errors: [{ path: '/detail/subscriptionId' }],
+    });
+  });
+
+  it('runs as a direct invocation with a flat payload, dry run and key included', async () => {
+    const id = await buy(4);
+    const handler = createSubscriptionsHandler(stack.deps);
+    const dry = (await handler(
+      { operation: 'cancelSubscription', customerId: CUSTOMER, subscriptionId: id, dryRun: true },
+      lambdaContext(),
+    )) as Record<string, unknown>;
+    expect(dry).toMatchObject({
+      dryRun: true,
+      windows: { cancellable: true },
+      authorization: { actions: ['CancelSubscription'] },
+    });
+    expect(patches(id)).toHaveLength(0);
+    const reduced = (await handler(
+      {
+        operation: 'reduceSeats',
+        customerId: CUSTOMER,
+        subscriptionId: id,
+        seatsToRemove: 1,
+        idempotencyKey: unique('inv'),
+      },
+      lambdaContext(),
+    )) as Record<string, unknown>;
+    expect(reduced).toMatchObject({ targetQuantity: 3, subscription: { quantity: 3 } });
+    const bad = (await handler(
+      { operation: 'reduceSeats', customerId: CUSTOMER, subscriptionId: id, seatsToRemove: -1, idempotencyKey: 'k' },
+      lambdaContext(),
+    )) as Record<string, unknown>;
+    expect(bad).toMatchObject({ status: 400, errors: [{ path: '/seatsToRemove' }] });
   });
 });
