@@ -406,7 +406,11 @@ export class PartnerOrdersStack extends Stack {
       retention,
       tracing: props.tracing ?? false,
       timeout: TRACKER_TIMEOUT,
-      environment: { ...budgetEnv, PROVISIONING_TRACKING_HOURS: String(after.trackingHours) },
+      environment: {
+        ...budgetEnv,
+        PROVISIONING_TRACKING_HOURS: String(after.trackingHours),
+        ...(after.refundWarningHours ? { REFUND_WARNING_HOURS: String(after.refundWarningHours) } : {}),
+      },
     });
     const reconciler = this.createFunction(RECONCILER_FUNCTION, {
       retention,
