@@ -46,7 +46,8 @@ interface SubscriptionRecord {
   creationDate: string;
   /** The current term's first instant (purchase, then each renewal). */
   termStart: number;
-  status: 'active' | 'deleted' | 'expired';
+  /** `pending` until its order line is provisioned. */
+  status: 'pending' | 'active' | 'deleted' | 'expired';
   autoRenewEnabled: boolean;
   batches: SeatBatch[];
   scheduled: ScheduledNextTerm | null;
@@ -77,7 +78,7 @@ export class Subscriptions {
     let record = this.records.get(key);
     if (!record) {
       const found = lineOf(store, customerId, subscriptionId);
-      if (!found || !store.provisioning.lineFulfilled(found.order, found.line, now)) return undefined;
+      if (!found) return undefined;
       const start = Date.parse(found.order.creationDate);
       record = {
         id: found.line.subscriptionId,
@@ -89,7 +90,7 @@ export class Subscriptions {
         termDuration: found.line.termDuration ?? 'P1M',
         creationDate: found.order.creationDate,
         termStart: start,
-        status: 'active',
+        status: 'pending',
         autoRenewEnabled: true,
         batches: [{ quantity: found.line.quantity, addedAt: start }],
         scheduled: null,
@@ -98,6 +99,10 @@ export class Subscriptions {
       this.records.set(key, record);
     }
     if (record.customerId.toLowerCase() !== customerId.toLowerCase()) return undefined;
+    if (record.status === 'pending') {
+      const found = lineOf(store, customerId, subscriptionId);
+      if (found && store.provisioning.lineFulfilled(found.order, found.line, now)) record.status = 'active';
+    }
     renewIfDue(record, now);
     return record;
   }
@@ -105,7 +110,8 @@ export class Subscriptions {
   /** A subscription as a list answers it: the state kept here once it has been read or changed. */
   overlay<T extends { id?: string; quantity?: number; status?: string }>(item: T, now: number): T {
     const record = item.id ? this.records.get(item.id.toLowerCase()) : undefined;
-    if (!record) return item;
+    // Not changed yet: the list's own view (it knows when the line is provisioned).
+    if (!record || record.status === 'pending') return item;
     renewIfDue(record, now);
     return { ...item, ...view(record, now) };
   }

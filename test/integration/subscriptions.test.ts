@@ -316,4 +316,32 @@ describe('subscriptions after the purchase, against a Partner Center that does n
     )) as Record<string, unknown>;
     expect(bad).toMatchObject({ status: 400, errors: [{ path: '/seatsToRemove' }] });
   });
+
+  it('knows each seat batch’s window: seats added on day 5 can still be removed on day 8, the others not', async () => {
+    const id = await buy(5);
+    clock += 5 * DAY;
+    // Seats added mid-term (as Partner Center's own quantity change does it): a PATCH straight to the simulator.
+    const before = await stack.request('GET', base(id));
+    await stack.deps.partnerCenter.send(
+      {
+        method: 'PATCH',
+        path: `/v1/customers/${CUSTOMER}/subscriptions/${id}`,
+        body: { ...before.json.subscription, quantity: 8 },
+      },
+      { correlationId: crypto.randomUUID(), deadline: Date.now() + 10_000 },
+    );
+    clock += 3 * DAY;
+    const read = await stack.request('GET', base(id));
+    expect(read.json.windows).toMatchObject({ cancellable: false, removableSeats: 3 });
+    expect(read.json.windows.seatWindows).toEqual([
+      { quantity: 3, until: new Date(clock - 3 * DAY + 7 * DAY).toISOString() },
+    ]);
+    const tooMany = await stack.request('POST', `${base(id)}/reduce`, { seatsToRemove: 4 });
+    expect(tooMany.status).toBe(422);
+    expect(tooMany.json.refundWindow).toMatchObject({ removableSeats: 3, requestedSeats: 4 });
+    const reduced = await stack.request('POST', `${base(id)}/reduce`, { seatsToRemove: 3 });
+    expect(reduced.status).toBe(200);
+    expect(reduced.json.subscription.quantity).toBe(5);
+    expect(reduced.json.windows.removableSeats).toBe(0);
+  });
 });
