@@ -27,7 +27,7 @@ describe('deployed bundles', () => {
         // The asset's S3 key is `<hash>.zip`; its staged folder in the cloud assembly is `asset.<hash>`.
         .map(([id, r]) => [id, join(outdir, `asset.${r.Properties.Code?.S3Key?.replace(/\.zip$/, '')}`, 'index.mjs')]),
     );
-  }, 60_000);
+  }, 180_000); // eleven functions bundled by esbuild: over a minute on a busy machine
 
   it('are ESM files that load and answer a bad request with a problem', () => {
     expect(Object.keys(assets)).toHaveLength(deployedFunctions.length);
