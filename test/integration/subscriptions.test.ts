@@ -344,4 +344,22 @@ describe('subscriptions after the purchase, against a Partner Center that does n
     expect(reduced.json.subscription.quantity).toBe(5);
     expect(reduced.json.windows.removableSeats).toBe(0);
   });
+
+  it('fails a keyed reduction closed (503, nothing sent) when there is no store to record its target', async () => {
+    const id = await buy(4);
+    const handler = createSubscriptionsHandler({ ...stack.deps, subscriptions: { now: () => clock } });
+    await expect(
+      handler(
+        {
+          operation: 'reduceSeats',
+          customerId: CUSTOMER,
+          subscriptionId: id,
+          seatsToRemove: 1,
+          idempotencyKey: unique('k'),
+        },
+        lambdaContext(),
+      ),
+    ).rejects.toThrow(/503 Idempotency store unavailable/);
+    expect(patches(id)).toHaveLength(0);
+  });
 });

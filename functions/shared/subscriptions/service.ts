@@ -11,7 +11,13 @@
 // out once and, with an idempotency key, recorded under the key before the PATCH (intents.ts), so a retry sets the
 // same target instead of subtracting again. After an answer that did not come (a lost answer, a timeout, a 5xx) or
 // a refusal, the subscription is read back and the truth is answered: done (`reconciled: true`), or not done.
-import { AmbiguousAttemptError, OutcomeUnknownError, PartnerCenterError, UpstreamUnavailableError } from '../errors.js';
+import {
+  AmbiguousAttemptError,
+  IdempotencyStoreError,
+  OutcomeUnknownError,
+  PartnerCenterError,
+  UpstreamUnavailableError,
+} from '../errors.js';
 import { logger } from '../log.js';
 import type { PartnerCenterRequest } from '../partner-center/client.js';
 import { callOptions, type ServiceContext, type ServiceResult, segment, sendFor } from '../services/context.js';
@@ -339,13 +345,13 @@ async function reduce(
   const seatsPath = `${settings.paths.body}/seatsToRemove`;
   const intentId = ctx.requestIdFor?.('seat-intent');
   if (intentId && !ctx.dryRun && !settings.intents) {
-    throw new OutcomeUnknownError(5, 'No store is configured to record the reduction before it is sent.');
+    // Fail closed, as a purchase with a key and no store does: nothing is sent without its record.
+    throw new IdempotencyStoreError(new Error('no store is configured to record the reduction before it is sent'));
   }
   const recorded = intentId && settings.intents ? await settings.intents.read(intentId) : undefined;
   if (recorded && before.quantity === recorded.target) {
     return { ...alreadyDone(payload, before, settings, { targetQuantity: recorded.target }), reconciled: true };
   }
-  if (isDeleted(before)) refuseUnlessActive(before, settings);
   refuseUnlessActive(before, settings);
   if (recorded && before.quantity !== recorded.from) {
     throw new SubscriptionStateError(
