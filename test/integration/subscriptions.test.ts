@@ -5,6 +5,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createHandler as createSubscriptionsHandler } from '../../functions/subscriptions/handler.js';
 import { lambdaContext } from '../support/events.js';
 import { captureLogs } from '../support/logs.js';
+import { localPolicy } from '../support/policy.js';
 import { orderOf, unique } from '../support/purchases.js';
 import { scaledSleep } from '../support/reliability.js';
 import { eventBridgeEvent, recordingEventsHandler, sqsEvent, sqsRecord } from '../support/sqs.js';
@@ -361,5 +362,59 @@ describe('subscriptions after the purchase, against a Partner Center that does n
       ),
     ).rejects.toThrow(/503 Idempotency store unavailable/);
     expect(patches(id)).toHaveLength(0);
+  });
+
+  it('is judged by the purchase policy: automation may not cancel, nobody removes 300+ seats; refusals name the field', async () => {
+    const id = await buy(4);
+    // npm start's policies: direct invocation is `automation` there (policies/local/entities.json).
+    const handler = createSubscriptionsHandler({ ...stack.deps, policy: localPolicy() });
+    const cancel = (await handler(
+      { operation: 'cancelSubscription', customerId: CUSTOMER, subscriptionId: id, dryRun: true },
+      lambdaContext(),
+    )) as Record<string, unknown>;
+    expect(cancel).toMatchObject({
+      status: 403,
+      type: 'urn:partner-orders:problem:policy-denied',
+      policy: { action: 'CancelSubscription', policies: ['automation-no-cancel'] },
+      errors: [{ path: '/subscriptionId' }],
+    });
+    const many = (await handler(
+      {
+        operation: 'reduceSeats',
+        customerId: CUSTOMER,
+        subscriptionId: id,
+        seatsToRemove: 301,
+        idempotencyKey: unique('p'),
+      },
+      lambdaContext(),
+    )) as Record<string, unknown>;
+    expect(many).toMatchObject({ status: 403, errors: [{ path: '/seatsToRemove' }] });
+    // Reducing is allowed to automation.
+    const reduced = (await handler(
+      {
+        operation: 'reduceSeats',
+        customerId: CUSTOMER,
+        subscriptionId: id,
+        seatsToRemove: 1,
+        idempotencyKey: unique('p'),
+      },
+      lambdaContext(),
+    )) as Record<string, unknown>;
+    expect(reduced).toMatchObject({ targetQuantity: 3 });
+    expect(patches(id)).toHaveLength(1);
+  });
+
+  it('waits out throttling on the Subscription resource (Retry-After) and changes once', async () => {
+    const id = await buy(5);
+    stack.simulator.injectFault({
+      kind: 'throttle',
+      retryAfterSeconds: 1,
+      times: 2,
+      match: { method: 'PATCH', path: `/subscriptions/${id}` },
+    });
+    const reduced = await stack.request('POST', `${base(id)}/reduce`, { seatsToRemove: 1 });
+    expect(reduced.status).toBe(200);
+    expect(reduced.json.subscription.quantity).toBe(4);
+    expect(patches(id).filter((r) => r.fault === 'throttle')).toHaveLength(2);
   });
 });
