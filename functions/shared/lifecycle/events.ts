@@ -9,6 +9,7 @@ export const LIFECYCLE_EVENT_TYPES = [
   'OrderProvisioned',
   'OrderProvisioningStalled',
   'PurchaseReconciled',
+  'PurchaseNotPlaced',
   'PurchaseNeedsAttention',
   // Undoing a purchase (subscriptions/warnings.ts): a subscription's refund window closes soon.
   'RefundWindowClosing',

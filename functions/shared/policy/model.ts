@@ -1,14 +1,16 @@
 // The purchase policy's vocabulary in code: the same names as policies/schema.cedarschema. A purchase becomes one
 // Cedar request per line item and action (principal = the caller, resource = the customer, context = the line and
 // the request's totals), so that a policy reads one line and the refusal can name that line's field.
-import type { Command, PurchaseOperation } from '../commands.js';
+import type { Command, Operation } from '../purchase/model.js';
 import type { CreateCartRequest } from '../schemas/carts.js';
 import type { CreateOrderRequest } from '../schemas/orders.js';
 
 export const NAMESPACE = 'PartnerOrders';
 
 /** The Cedar actions, one per kind of purchase (a cart created with `checkout: true` is both of the last two). */
-export type PolicyAction = 'CreateOrder' | 'AddOn' | 'CreateCart' | 'CheckoutCart';
+export type { PolicyAction } from '../purchase/model.js';
+
+import type { PolicyAction } from '../purchase/model.js';
 
 /** An entity reference as Cedar's JSON formats write it. */
 export interface EntityUid {
@@ -168,7 +170,7 @@ export function requestPrefixes(idempotencyKeyPath: string): { ids: string; body
   return { ids: parent, body: parent };
 }
 
-const ACTIONS: Record<PurchaseOperation, PolicyAction> = {
+const ACTIONS: Record<Operation, PolicyAction> = {
   createOrder: 'CreateOrder',
   addOnToOrder: 'AddOn',
   createCart: 'CreateCart',
@@ -193,7 +195,7 @@ export function purchaseOf(command: Command, idempotencyKeyPath: string): Purcha
         : (command.input as { order: CreateOrderRequest }).order;
     if (command.operation === 'addOnToOrder') paths.order = `${ids}/orderId`;
     return {
-      actions: [ACTIONS[command.operation as PurchaseOperation]],
+      actions: [ACTIONS[command.operation as Operation]],
       customerId: command.customerId,
       paths,
       lines: order.lineItems.map((item, index) => {
@@ -252,7 +254,7 @@ export function purchaseOf(command: Command, idempotencyKeyPath: string): Purcha
     };
   }
   return {
-    actions: [ACTIONS[command.operation as PurchaseOperation]],
+    actions: [ACTIONS[command.operation as Operation]],
     customerId: command.customerId,
     paths: { customer: paths.customer, cart: `${ids}/cartId` },
     lines: [],

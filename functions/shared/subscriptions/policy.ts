@@ -3,11 +3,12 @@
 // judged before anything is read or sent, at every entry point and in dry runs, by the same engine as purchases
 // (Verified Permissions in AWS, cedar-wasm locally). A refusal is 403 `policy-denied`; an engine that cannot answer
 // fails the change closed (503). One audit line per decision, in the purchase policy's format.
-import type { PerformOptions } from '../commands.js';
+
 import { PolicyDeniedError, PolicyUnavailableError } from '../errors.js';
 import { logger } from '../log.js';
 import type { PolicyEngine, PolicyRef } from '../policy/engine.js';
 import { type AuthorizationRequest, entitiesFor, formatUid, principalOf, uid } from '../policy/model.js';
+import type { PerformOptions } from '../purchase/model.js';
 import type { SubscriptionCommandPayload, SubscriptionOperation } from './schemas.js';
 
 export type SubscriptionAction = 'CancelSubscription' | 'ReduceSeats' | 'ChangeAutoRenew' | 'ScheduleRenewalChange';
