@@ -154,7 +154,9 @@ function parseRecord(
       commandType,
       command: subscriptionCommand(payload),
       caller: eventCaller(source),
-      idempotencyKey: options.idempotencyKey ?? id,
+      // The same rule as purchases: a PutEvents retried by a producer's SDK has a new event id, and a reduction keyed
+      // by it would be made twice.
+      ...withKey(keyOf(options.idempotencyKey, id, deps)),
       checkout: false,
     };
   }
