@@ -81,7 +81,24 @@ export interface PurchaseShow extends CommonOptions {
   key: string;
 }
 
+/** `subscription show|cancel|reduce|auto-renew|schedule` (docs/after-purchase.md). */
+export interface SubscriptionCommand extends CommonOptions {
+  name:
+    | 'subscription show'
+    | 'subscription cancel'
+    | 'subscription reduce'
+    | 'subscription auto-renew'
+    | 'subscription schedule';
+  customerId: string;
+  subscriptionId: string;
+  /** The change's body; absent for show, cancel and cancelling what is scheduled. */
+  body?: Record<string, unknown>;
+  /** `schedule --cancel`: POST …/scheduled-changes/cancel. */
+  cancelScheduled?: boolean;
+}
+
 export type Command =
+  | SubscriptionCommand
   | OrderCreate
   | OrderStatus
   | OrderWait
@@ -122,6 +139,14 @@ const OPTIONS = {
   'target-view': { type: 'string' },
   json: { type: 'boolean' },
   timeout: { type: 'string' },
+  'subscription-id': { type: 'string' },
+  seats: { type: 'string' },
+  on: { type: 'boolean' },
+  off: { type: 'boolean' },
+  quantity: { type: 'string' },
+  'term-duration': { type: 'string' },
+  'catalog-item-id': { type: 'string' },
+  cancel: { type: 'boolean' },
 } as const satisfies ParseArgsOptionsConfig;
 
 type OptionName = keyof typeof OPTIONS;
@@ -167,6 +192,21 @@ const ALLOWED: Record<CommandName, ReadonlySet<OptionName>> = {
   'order status': new Set([...READ_ONLY, 'customer-id', 'order-id']),
   'order wait': new Set([...READ_ONLY, 'customer-id', 'order-id', 'timeout']),
   'purchase show': new Set([...READ_ONLY, 'idempotency-key']),
+  // Undoing a purchase: show reads; the others change a subscription like a purchase (key, --what-if).
+  'subscription show': new Set([...READ_ONLY, 'customer-id', 'subscription-id']),
+  'subscription cancel': new Set([...COMMON, 'customer-id', 'subscription-id']),
+  'subscription reduce': new Set([...COMMON, 'customer-id', 'subscription-id', 'seats']),
+  'subscription auto-renew': new Set([...COMMON, 'customer-id', 'subscription-id', 'on', 'off']),
+  'subscription schedule': new Set([
+    ...COMMON,
+    'customer-id',
+    'subscription-id',
+    'quantity',
+    'term-duration',
+    'billing-cycle',
+    'catalog-item-id',
+    'cancel',
+  ]),
 };
 
 const GROUPS = {
@@ -175,6 +215,7 @@ const GROUPS = {
   purchase: ['show'],
   credentials: ['check'],
   catalog: ['search'],
+  subscription: ['show', 'cancel', 'reduce', 'auto-renew', 'schedule'],
 } as const;
 type Group = keyof typeof GROUPS;
 const isGroup = (word: string | undefined): word is Group => word !== undefined && Object.hasOwn(GROUPS, word);
@@ -244,7 +285,7 @@ function commandName(positionals: string[]): CommandName {
   const [group, action, extra] = positionals;
   const all =
     'order create, order status, order wait, cart create, cart checkout, purchase show, credentials check, ' +
-    'catalog search, policy check or policy explain';
+    'catalog search, subscription show|cancel|reduce|auto-renew|schedule, policy check or policy explain';
   if (group === undefined) throw new UsageError(`no command given (${all})`);
   if (!isGroup(group)) throw new UsageError(`unknown command '${group}' (${all})`);
   const actions: readonly string[] = GROUPS[group];
@@ -316,7 +357,7 @@ export function parseCommandLine(argv: string[], env: Env): Invocation {
     if (token.value === '') throw new UsageError(`${token.rawName} needs a value`, name);
   }
 
-  const required = (option: 'customer-id' | 'cart-id' | 'order-id') => {
+  const required = (option: 'customer-id' | 'cart-id' | 'order-id' | 'subscription-id') => {
     const value = values[option];
     if (value === undefined) throw new UsageError(`--${option} is required`, name);
     return pathId(option, value, name);
@@ -364,6 +405,12 @@ export function parseCommandLine(argv: string[], env: Env): Invocation {
       },
     };
   }
+  if (name === 'subscription show') {
+    return {
+      kind: 'run',
+      command: { name, ...common, customerId: required('customer-id'), subscriptionId: required('subscription-id') },
+    };
+  }
   // A purchase always carries a key (the service requires one): made up here when none was given, and printed, so
   // that a person whose answer was lost can run the same command again with it.
   if (common.idempotencyKey === undefined && !common.whatIf) {
@@ -407,6 +454,58 @@ export function parseCommandLine(argv: string[], env: Env): Invocation {
       };
     case 'cart checkout':
       return { kind: 'run', command: { name, ...common, customerId, cartId: required('cart-id') } };
+    default:
+      return {
+        kind: 'run',
+        command: subscriptionChange(name, values, { ...common, customerId }, required('subscription-id')),
+      };
+  }
+}
+
+/** Whole numbers are judged by the API (400 naming the field); only what is not a number at all is refused here. */
+function count(option: string, value: string, name: CommandName): number {
+  const number = Number(value);
+  if (value.trim() === '' || !Number.isFinite(number))
+    throw new UsageError(`--${option} '${value}' is not a number`, name);
+  return number;
+}
+
+function subscriptionChange(
+  name: 'subscription cancel' | 'subscription reduce' | 'subscription auto-renew' | 'subscription schedule',
+  values: Values,
+  common: CommonOptions & { customerId: string },
+  subscriptionId: string,
+): SubscriptionCommand {
+  const ids = { ...common, subscriptionId };
+  switch (name) {
+    case 'subscription cancel':
+      return { name, ...ids };
+    case 'subscription reduce': {
+      if (values.seats === undefined) throw new UsageError('--seats is required: how many seats to remove', name);
+      return { name, ...ids, body: { seatsToRemove: count('seats', values.seats, name) } };
+    }
+    case 'subscription auto-renew':
+      if (Boolean(values.on) === Boolean(values.off)) throw new UsageError('give --on or --off', name);
+      return { name, ...ids, body: { enabled: Boolean(values.on) } };
+    case 'subscription schedule': {
+      const changes = {
+        ...(values.quantity === undefined ? {} : { quantity: count('quantity', values.quantity, name) }),
+        ...(values['term-duration'] === undefined ? {} : { termDuration: values['term-duration'] }),
+        ...(values['billing-cycle'] === undefined ? {} : { billingCycle: values['billing-cycle'] }),
+        ...(values['catalog-item-id'] === undefined ? {} : { catalogItemId: values['catalog-item-id'] }),
+      };
+      if (values.cancel) {
+        if (Object.keys(changes).length > 0) throw new UsageError('--cancel takes no changes', name);
+        return { name, ...ids, cancelScheduled: true };
+      }
+      if (Object.keys(changes).length === 0) {
+        throw new UsageError(
+          'name a change (--quantity, --term-duration, --billing-cycle, --catalog-item-id) or --cancel',
+          name,
+        );
+      }
+      return { name, ...ids, body: changes };
+    }
   }
 }
 

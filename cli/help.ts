@@ -9,7 +9,12 @@ export type CommandName =
   | 'cart checkout'
   | 'purchase show'
   | 'credentials check'
-  | 'catalog search';
+  | 'catalog search'
+  | 'subscription show'
+  | 'subscription cancel'
+  | 'subscription reduce'
+  | 'subscription auto-renew'
+  | 'subscription schedule';
 
 const EXAMPLE_CUSTOMER = '4a8c3e2d-1b6f-4c7e-9d2a-5f0e1b3c7a90';
 
@@ -87,6 +92,11 @@ Commands:
   order wait      Wait until an order is provisioned (or cancelled, or --timeout)
   purchase show   What became of a purchase sent with an --idempotency-key (lost an answer? ask here)
   catalog search  Find catalog ids by product name, for one customer      (Get-PartnerProduct[Sku|Availability])
+  subscription show        A subscription, its refund window and removable seats, what renews
+  subscription cancel      Cancel within the refund window (7 days after purchase or renewal)
+  subscription reduce      Remove seats within their window (7 days after they were added)
+  subscription auto-renew  Turn auto-renew on (--on) or off (--off)
+  subscription schedule    Schedule the next term's changes (--quantity, --term-duration, ...) or --cancel them
   policy check    Validate the purchase policy files (policies/) against their Cedar schema (offline)
   policy explain  Show the purchase policy's decision, and the policies behind it, for a caller and a request
 
@@ -373,7 +383,53 @@ Usage:
 Run 'partner-orders catalog search --help' for its options.
 `;
 
+const SUBSCRIPTION_IDS = `  --customer-id GUID      The customer's tenant id (required)
+  --subscription-id GUID  The subscription (an order line's subscriptionId; required)`;
+
+const SUBSCRIPTION_CHANGE_OPTIONS = `Options for every change (cancel, reduce, auto-renew, schedule):
+${[ENDPOINT, IDEMPOTENCY_KEY, CORRELATION_ID].join('\n')}
+  --what-if               Read the subscription, check the window and print the PATCH that would be sent (and
+                          what it would drop); send nothing (?dryRun=true)
+${SIGNING}`;
+
+const SUBSCRIPTION_GROUP = `partner-orders subscription: undo a purchase while it is free, and decide what renews
+(docs/after-purchase.md). New commerce: a subscription can be cancelled within 7 days of its purchase or renewal,
+seats removed within 7 days of when they were added; after that, schedule the change for renewal.
+
+Usage:
+  partner-orders subscription show --customer-id GUID --subscription-id GUID
+  partner-orders subscription cancel --customer-id GUID --subscription-id GUID [--what-if]
+  partner-orders subscription reduce --customer-id GUID --subscription-id GUID --seats N [--what-if]
+  partner-orders subscription auto-renew --customer-id GUID --subscription-id GUID (--on | --off) [--what-if]
+  partner-orders subscription schedule --customer-id GUID --subscription-id GUID [--quantity N]
+                 [--term-duration P1M|P1Y|P3Y] [--billing-cycle CYCLE] [--catalog-item-id ID] [--what-if]
+  partner-orders subscription schedule --customer-id GUID --subscription-id GUID --cancel
+
+${SUBSCRIPTION_IDS}
+  --seats N               reduce: how many seats to remove (the service sets the quantity to what is left, once)
+  --on, --off             auto-renew: turn it on or off (off also drops what was scheduled)
+  --quantity N            schedule: the next term's seats
+  --term-duration D       schedule: the next term's duration
+  --billing-cycle CYCLE   schedule: monthly, annual or triennial
+  --catalog-item-id ID    schedule: another product:sku:availability for the next term
+  --cancel                schedule: cancel what is scheduled
+
+${SUBSCRIPTION_CHANGE_OPTIONS}
+
+${EXIT_CODES}
+
+Examples:
+  partner-orders subscription show --customer-id ${EXAMPLE_CUSTOMER} --subscription-id SUB
+  partner-orders subscription cancel --customer-id ${EXAMPLE_CUSTOMER} --subscription-id SUB --what-if
+  partner-orders subscription reduce --customer-id ${EXAMPLE_CUSTOMER} --subscription-id SUB --seats 2
+`;
+
 export const COMMAND_HELP: Record<CommandName, string> = {
+  'subscription show': SUBSCRIPTION_GROUP,
+  'subscription cancel': SUBSCRIPTION_GROUP,
+  'subscription reduce': SUBSCRIPTION_GROUP,
+  'subscription auto-renew': SUBSCRIPTION_GROUP,
+  'subscription schedule': SUBSCRIPTION_GROUP,
   'order create': ORDER_CREATE,
   'order status': ORDER_STATUS,
   'order wait': ORDER_WAIT,
@@ -384,7 +440,8 @@ export const COMMAND_HELP: Record<CommandName, string> = {
   'catalog search': CATALOG_SEARCH,
 };
 
-export const GROUP_HELP: Record<'order' | 'cart' | 'purchase' | 'credentials' | 'catalog', string> = {
+export const GROUP_HELP: Record<'order' | 'cart' | 'purchase' | 'credentials' | 'catalog' | 'subscription', string> = {
+  subscription: SUBSCRIPTION_GROUP,
   order: ORDER_GROUP,
   purchase: PURCHASE_GROUP,
   cart: CART_GROUP,

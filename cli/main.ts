@@ -114,7 +114,15 @@ export async function main(argv: string[], io: Partial<Io> = {}): Promise<ExitCo
 }
 
 /** The commands that buy: the others only read (credentials check, catalog search, order status/wait, purchase show). */
-const PURCHASES: ReadonlySet<Command['name']> = new Set(['order create', 'cart create', 'cart checkout']);
+const PURCHASES: ReadonlySet<Command['name']> = new Set([
+  'order create',
+  'cart create',
+  'cart checkout',
+  'subscription cancel',
+  'subscription reduce',
+  'subscription auto-renew',
+  'subscription schedule',
+]);
 
 /** Whether running the command may place a purchase: one that buys, not as a dry run. */
 const buys = (command: Command) => PURCHASES.has(command.name) && !command.whatIf;

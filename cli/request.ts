@@ -52,6 +52,19 @@ export function toApiRequest(command: Command): ApiRequest {
       method = 'GET';
       route = `/purchases/${segment(command.key)}`;
       break;
+    default: {
+      const subscription = `${customer}/subscriptions/${segment(command.subscriptionId)}`;
+      const action = {
+        'subscription show': '',
+        'subscription cancel': '/cancel',
+        'subscription reduce': '/reduce',
+        'subscription auto-renew': '/auto-renew',
+        'subscription schedule': command.cancelScheduled ? '/scheduled-changes/cancel' : '/scheduled-changes',
+      }[command.name];
+      if (command.name === 'subscription show') method = 'GET';
+      route = `${subscription}${action}`;
+      body = command.body;
+    }
   }
 
   const url = new URL(command.endpoint);

@@ -44,6 +44,12 @@ export interface AfterPurchaseOptions {
   reconcilerSchedule: string;
   /** How old an outcome-unknown purchase must be before the reconciler looks (RECONCILE_AFTER_MINUTES). */
   reconcileAfterMinutes: number;
+  /**
+   * RefundWindowClosing this many hours before the refund window of a subscription bought through the service closes
+   * (REFUND_WARNING_HOURS on the tracker); off when absent. The tracker already consumes and sends on the tracking
+   * queue and publishes: no new permission.
+   */
+  refundWarningHours?: number;
 }
 
 export const DEFAULT_AFTER_PURCHASE: AfterPurchaseOptions = {
@@ -68,6 +74,10 @@ export function checkAfterPurchase(options: AfterPurchaseOptions): AfterPurchase
   // minutes, a redelivery's backoff up to 15).
   if (!(reconcileAfterMinutes >= 5)) {
     throw new Error(`reconcileAfterMinutes must be at least 5, got ${reconcileAfterMinutes}`);
+  }
+  const warning = options.refundWarningHours;
+  if (warning !== undefined && !(warning >= 1 && warning <= 167)) {
+    throw new Error(`refundWarningHours must be from 1 to 167 (the refund window is 168 hours), got ${warning}`);
   }
   return options;
 }

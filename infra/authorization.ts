@@ -173,7 +173,13 @@ export function onlyTheConsumerReceives(queue: Queue, consumer: IRole): void {
 }
 
 /** The functions that buy, and so ask the purchase policy. */
-export const PURCHASE_FUNCTIONS = ['create-order', 'create-cart', 'invoke-purchase', 'order-events'] as const;
+export const PURCHASE_FUNCTIONS = [
+  'create-order',
+  'create-cart',
+  'invoke-purchase',
+  'order-events',
+  'subscriptions',
+] as const;
 /** The functions that read a customer's orders, carts, catalog or purchases, and so ask the policy's `Read` action. */
 export const READ_FUNCTIONS = ['catalog', 'status'] as const;
 

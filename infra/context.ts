@@ -14,6 +14,7 @@
 //   eventProducers=com.example.billing=arn:aws:iam::111122223333:role/Billing,…   who may put commands, with which source
 //   provisioningTrackingHours=48 pollBudgetPerMinute=50 reconcilerSchedule='rate(30 minutes)' reconcileAfterMinutes=30
 //                               after the purchase (docs/after-purchase.md; checked in infra/after-purchase.ts)
+//   refundWarningHours=24       RefundWindowClosing that long before a subscription's refund window closes (off)
 //   partnerCenterRequestsPerMinute=300 eventMaxConcurrency=10   the event path's concurrency: derived from the
 //                               tenant's Partner Center limit (500 default), or set (docs/events.md, "Sizing for bulk")
 //   logsKmsKeyArn=arn:aws:kms:…   every log group under this key   vpcSubnetIds=subnet-…,… securityGroupIds=sg-…,…
@@ -51,6 +52,7 @@ export const CONTEXT_OPTIONS = [
   'pollBudgetPerMinute',
   'reconcilerSchedule',
   'reconcileAfterMinutes',
+  'refundWarningHours',
   'partnerCenterRequestsPerMinute',
   'eventMaxConcurrency',
   'logsKmsKeyArn',
@@ -127,6 +129,7 @@ export function stackPropsFromContext(tryGetContext: (key: string) => unknown): 
       pollBudgetPerMinute: positive('pollBudgetPerMinute'),
       reconcilerSchedule: context('reconcilerSchedule'),
       reconcileAfterMinutes: positive('reconcileAfterMinutes'),
+      refundWarningHours: positive('refundWarningHours'),
     }).filter(([, value]) => value !== undefined),
   ) as NonNullable<PartnerOrdersStackProps['afterPurchase']>;
 

@@ -252,6 +252,7 @@ export const ASYNC_RETRY_ATTEMPTS: Record<DeployedFunction, number> = {
   catalog: 0,
   status: 0,
   'invoke-purchase': 0,
+  subscriptions: 0,
   'order-events': 0,
   'token-keeper': 2,
   // Not invoked asynchronously by anyone but the schedule and SQS: a failed poll comes back from the queue, a failed
@@ -293,6 +294,8 @@ export const FUNCTION_ACCESS: Record<
   status: { secret: 'read', idempotencyTable: false, tableActions: ['dynamodb:GetItem'] },
   // Direct invocation: the purchase functions' access, nothing more.
   'invoke-purchase': { secret: 'read', idempotencyTable: true, trackingQueue: 'send' },
+  // Undoing a purchase: keyed changes like a purchase's; a reduction records its target under the key first.
+  subscriptions: { secret: 'read', idempotencyTable: true },
   'order-events': { secret: 'read', idempotencyTable: true, trackingQueue: 'send' },
   'token-keeper': { secret: 'read-write', idempotencyTable: false },
   // One poll per message; the polling budget is an UpdateItem; the next poll goes back on the queue.
@@ -331,6 +334,8 @@ const FUNCTION_PURPOSE: Partial<Record<DeployedFunction, string>> = {
   [KEEPER_FUNCTION]: 'refresh-token keeper (scheduled)',
   [TRACKER_FUNCTION]: 'provisioning tracking (the tracking delay queue)',
   [RECONCILER_FUNCTION]: 'reconciler of purchases whose outcome is unknown (scheduled; never buys)',
+  // Six routes do not fit Lambda's 256 characters of description.
+  subscriptions: 'GET, cancel, reduce, auto-renew, schedule /customers/{customerId}/subscriptions/{subscriptionId}',
 };
 
 const pascal = (name: string) => name.replace(/(^|-)(\w)/g, (_, __, c: string) => c.toUpperCase());
@@ -471,7 +476,11 @@ export class PartnerOrdersStack extends Stack {
       retention,
       tracing: props.tracing ?? false,
       timeout: TRACKER_TIMEOUT,
-      environment: { ...budgetEnv, PROVISIONING_TRACKING_HOURS: String(after.trackingHours) },
+      environment: {
+        ...budgetEnv,
+        PROVISIONING_TRACKING_HOURS: String(after.trackingHours),
+        ...(after.refundWarningHours ? { REFUND_WARNING_HOURS: String(after.refundWarningHours) } : {}),
+      },
     });
     const reconciler = this.createFunction(RECONCILER_FUNCTION, {
       retention,
@@ -621,11 +630,12 @@ export class PartnerOrdersStack extends Stack {
       logGroup,
       tracing: tracing ? Tracing.ACTIVE : Tracing.DISABLED,
       description: `partner-orders ${name}: ${
-        routes
+        FUNCTION_PURPOSE[name] ??
+        (routes
           .filter((r) => r.function === name)
           .map((r) => `${r.method} ${r.path}`)
           .join(', ') ||
-        (FUNCTION_PURPOSE[name] ?? `${COMMAND_TYPES.join(', ')} events`)
+          `${COMMAND_TYPES.join(', ')} events`)
       }`,
       environment: {
         PARTNER_CENTER_SECRET_ID: this.secret.secretArn,

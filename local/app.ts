@@ -13,6 +13,7 @@ import type { HttpDependencies } from '../functions/shared/http.js';
 import { logger } from '../functions/shared/log.js';
 import { ReadPolicy } from '../functions/shared/policy/read.js';
 import { createHandler as createStatusHandler } from '../functions/status/handler.js';
+import { createHandler as createSubscriptionsHandler } from '../functions/subscriptions/handler.js';
 import { localQueueProvenance } from './event-records.js';
 import { eventsEndpoint } from './events-endpoint.js';
 import { openApiEndpoint } from './openapi-endpoint.js';
@@ -41,6 +42,7 @@ export function createLocalApp(
         readPolicy,
         ...(deps.idempotency?.journals ? { journals: deps.idempotency.journals } : {}),
       }),
+      subscriptions: createSubscriptionsHandler(deps),
     },
     extra: [
       openApiEndpoint,

@@ -4,6 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import type { SQSRecord } from 'aws-lambda';
 import type { TrackingMessage, TrackingQueue } from '../functions/shared/lifecycle/tracking.js';
+import { isRefundWarning, type RefundWarningMessage } from '../functions/shared/subscriptions/warnings.js';
 import { sqsRecord } from './event-records.js';
 
 export interface QueuedMessage {
@@ -22,17 +23,31 @@ export class MemoryTrackingQueue implements TrackingQueue {
 
   constructor(private readonly now: () => number = Date.now) {}
 
-  async send(message: TrackingMessage, delaySeconds: number): Promise<void> {
-    const queued = { id: randomUUID(), message, delaySeconds, visibleAt: this.now() + delaySeconds * 1000 };
+  /** Refund window warnings on their way (subscriptions/warnings.ts), kept apart from the polls. */
+  readonly warnings: (Omit<QueuedMessage, 'message'> & { message: RefundWarningMessage })[] = [];
+  readonly sentWarnings: (Omit<QueuedMessage, 'message'> & { message: RefundWarningMessage })[] = [];
+
+  async send(message: TrackingMessage | RefundWarningMessage, delaySeconds: number): Promise<void> {
+    const at = { id: randomUUID(), delaySeconds, visibleAt: this.now() + delaySeconds * 1000 };
+    if (isRefundWarning(message)) {
+      const queued = { ...at, message: message as RefundWarningMessage };
+      this.warnings.push(queued);
+      this.sentWarnings.push(queued);
+      return;
+    }
+    const queued = { ...at, message: message as TrackingMessage };
     this.waiting.push(queued);
     this.sent.push(queued);
   }
 
   /** Takes the messages visible at `at` off the queue, as the SQS records a delivery would carry. */
   due(at = this.now()): SQSRecord[] {
-    const ready = this.waiting.filter((queued) => queued.visibleAt <= at);
-    for (const queued of ready) this.waiting.splice(this.waiting.indexOf(queued), 1);
-    return ready.map((queued) => sqsRecord(queued.message, queued.id));
+    const take = <T extends { visibleAt: number; id: string; message: unknown }>(list: T[]) => {
+      const ready = list.filter((queued) => queued.visibleAt <= at);
+      for (const queued of ready) list.splice(list.indexOf(queued), 1);
+      return ready.map((queued) => sqsRecord(queued.message, queued.id));
+    };
+    return [...take(this.waiting), ...take(this.warnings)];
   }
 }
 

@@ -43,6 +43,15 @@ import {
 } from '../functions/shared/schemas/lifecycle.js';
 import { AddOnRequest, CreateOrderRequest, Order, OrderLineItemInput } from '../functions/shared/schemas/orders.js';
 import type { DryRunResult as DryRunShape } from '../functions/shared/services/context.js';
+import {
+  AutoRenewRequest,
+  CancelRequest,
+  ReduceRequest,
+  ScheduleRequest,
+  SubscriptionAnswer,
+  SubscriptionPath,
+  WindowsSchema,
+} from '../functions/shared/subscriptions/schemas.js';
 import packageJson from '../package.json' with { type: 'json' };
 
 export const OPENAPI_FILE = new URL('../openapi.json', import.meta.url);
@@ -105,6 +114,21 @@ const ProblemSchema = z.looseObject({
       .check(z.describe("checkout-failed: Partner Center's reasons, one per order group that placed no order.")),
   ),
   retryAfterSeconds: z.optional(z.number()),
+  refundWindow: z.optional(
+    z
+      .object({
+        kind: z.enum(['cancel', 'reduce']),
+        refundableUntil: z.nullable(z.string()),
+        removableSeats: z.optional(z.number()),
+        seatWindows: z.optional(WindowsSchema.shape.seatWindows),
+        requestedSeats: z.optional(z.number()),
+        source: z.enum(['partner-center', 'derived']),
+      })
+      .check(z.describe('outside-refund-window: the window the change is outside of.')),
+  ),
+  alternative: z.optional(
+    z.string().check(z.describe('outside-refund-window: what can be done instead (schedule it for renewal).')),
+  ),
   policy: z.optional(
     z
       .object({
@@ -201,6 +225,7 @@ export const responseComponents = {
   CartStatus,
   PurchasesAnswer: PurchasesAnswerSchema,
   DryRunResult: DryRunResultSchema,
+  SubscriptionAnswer,
   Problem: ProblemSchema,
 } as const;
 
@@ -274,6 +299,17 @@ const refinements = new Map<z.core.$ZodType, Refinement[]>([
     ],
   ],
   [CreateCartRequest, [lineNumbers('id')]],
+  [
+    ScheduleRequest,
+    [
+      {
+        description: 'At least one of the fields is named.',
+        express: (json) => {
+          json.minProperties = 1;
+        },
+      },
+    ],
+  ],
 ]);
 
 const isLetter = (c: string) => /^[A-Za-z]$/.test(c);
@@ -474,6 +510,62 @@ interface RouteDoc<K extends RouteKey> {
   success: { status: 200 | 201; description: string; bodies: ResponseComponent[] };
 }
 
+const subscriptionChange = (
+  operationId: string,
+  description: string,
+  body?: RouteDoc<RouteKey>['body'],
+): RouteDoc<'POST /customers/{customerId}/subscriptions/{subscriptionId}/cancel'> => ({
+  operationId,
+  description: `${description} Reads the subscription first (one GET): a change outside its window is refused with 422 \`outside-refund-window\` and nothing is sent. Judged by the purchase policy (its subscription actions). docs/after-purchase.md.`,
+  path: SubscriptionPath,
+  ...(body ? { body } : {}),
+  success: {
+    status: 200,
+    description: 'The subscription as it is afterwards (also when it already was as asked: `alreadyDone`).',
+    bodies: ['SubscriptionAnswer'],
+  },
+});
+
+const subscriptionRoutes = {
+  'GET /customers/{customerId}/subscriptions/{subscriptionId}': {
+    operationId: 'getSubscription',
+    description:
+      'Reads the subscription (one GET) and answers it with its refund windows known before anything is sent: ' +
+      '`windows.refundableUntil` (cancel with a prorated refund until then), `windows.removableSeats` and ' +
+      '`windows.seatWindows` (how many seats can still be removed, until when), and what is scheduled for renewal. ' +
+      'Read-only: the JWT read scope.',
+    command: false,
+    path: SubscriptionPath,
+    query: NoQuery,
+    success: { status: 200, description: 'The subscription and its windows.', bodies: ['SubscriptionAnswer'] },
+  } satisfies RouteDoc<'GET /customers/{customerId}/subscriptions/{subscriptionId}'>,
+  'POST /customers/{customerId}/subscriptions/{subscriptionId}/cancel': subscriptionChange(
+    'cancelSubscription',
+    'Cancels the subscription (PATCH status deleted) within its refund window: 7 days after purchase or renewal. Deletes what was scheduled for renewal.',
+    { schema: CancelRequest, required: false, description: 'No body, or `{}`.' },
+  ),
+  'POST /customers/{customerId}/subscriptions/{subscriptionId}/reduce': subscriptionChange(
+    'reduceSeats',
+    'Removes seats within the window of the seats removed (7 days after they were added). The absolute quantity is worked out once and recorded under the Idempotency-Key before the PATCH: a retry never removes seats twice. Deletes what was scheduled for renewal.',
+    { schema: ReduceRequest, required: true, description: 'How many seats to remove.' },
+  ),
+  'POST /customers/{customerId}/subscriptions/{subscriptionId}/auto-renew': subscriptionChange(
+    'changeAutoRenew',
+    'Turns auto-renew on or off (PATCH autoRenewEnabled). Turning it off deletes what was scheduled for renewal.',
+    { schema: AutoRenewRequest, required: true, description: '`{ "enabled": false }`.' },
+  ),
+  'POST /customers/{customerId}/subscriptions/{subscriptionId}/scheduled-changes': subscriptionChange(
+    'scheduleRenewalChange',
+    'Schedules changes for the next term (PATCH scheduledNextTermInstructions): quantity, term, billing cycle, product. Needs auto-renew on. Any immediate change before renewal deletes them.',
+    { schema: ScheduleRequest, required: true, description: 'What the next term should be; the rest stays.' },
+  ),
+  'POST /customers/{customerId}/subscriptions/{subscriptionId}/scheduled-changes/cancel': subscriptionChange(
+    'cancelScheduledChange',
+    'Cancels the changes scheduled for the next term (PATCH scheduledNextTermInstructions null: not documented by Partner Center).',
+    { schema: CancelRequest, required: false, description: 'No body, or `{}`.' },
+  ),
+} as const;
+
 /** One entry per row of the route table: the type checker refuses a route without its documentation. */
 export const routeDocs: { [K in RouteKey]: RouteDoc<K> } = {
   'POST /customers/{customerId}/orders': {
@@ -580,9 +672,11 @@ export const routeDocs: { [K in RouteKey]: RouteDoc<K> } = {
       bodies: ['CartCheckoutResult'],
     },
   },
+  ...subscriptionRoutes,
 };
 
 const pathParameterDescriptions: Record<PathParameter, string> = {
+  subscriptionId: 'The Partner Center subscription id: a GUID, any case.',
   customerId: "The customer's Entra tenant id: a GUID, any case (sent to Partner Center in lower case).",
   orderId: "The Partner Center order id (e.g. Cs_jyTxubLpvdJXdo8xcQZN6I2RsLrgZ1): 1-128 letters, digits, '_' or '-'.",
   cartId: 'The id of a cart created by POST /customers/{customerId}/carts: a GUID, any case.',
@@ -715,7 +809,10 @@ const problemStatuses: ProblemStatus[] = [
       '`idempotency-mismatch`: the Idempotency-Key was already used with a different request; use a new key for a ' +
       "new request. Or `catalog-mismatch`: a line asks for what the customer's catalog does not offer (availability " +
       'not found or not purchasable, a term or billing cycle it is not sold with, a quantity outside its bounds, a ' +
-      'trial not billed `none`); `errors` names each field and the catalog fact, and nothing was sent.',
+      'trial not billed `none`); `errors` names each field and the catalog fact, and nothing was sent. Or ' +
+      '`outside-refund-window`: a cancel or seat reduction past its window (`refundWindow` names it, `alternative` ' +
+      'what to do instead); nothing was sent. Or `subscription-state`: the subscription does not allow the change ' +
+      '(not active, auto-renew off for a schedule, no seat left); nothing was sent.',
   },
   {
     status: 429,

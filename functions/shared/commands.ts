@@ -14,6 +14,8 @@ import {
   payloadPrefix,
   type ServiceContext,
 } from './purchase/model.js';
+import { guardSubscription, isSubscriptionCommand } from './subscriptions/commands.js';
+import type { SubscriptionSettings } from './subscriptions/intents.js';
 import { uuidv5 } from './uuid.js';
 
 export type { Command, PerformOptions } from './purchase/model.js';
@@ -34,6 +36,8 @@ export interface CommandDependencies {
   preflight: Preflight;
   /** Follows the orders of every purchase placed until they are provisioned (lifecycle/tracking.ts); none when absent. */
   tracking?: ProvisioningTracking;
+  /** The subscription operations' store and clock (subscriptions/); keyed reductions fail closed without a store. */
+  subscriptions?: SubscriptionSettings;
 }
 
 /** A purchase's answer, as every entry point gives it back. */
@@ -67,12 +71,17 @@ export async function perform(
   if (idempotencyKey === undefined && !dryRun && deps.requireIdempotencyKey) {
     throw new IdempotencyKeyRequiredError(options.idempotencyKeyPath);
   }
-  // Innermost: the orders a purchase placed are followed once it ran, never on a replay or a dry run.
-  if (deps.tracking) command = deps.tracking.follow(command, options);
-  // Inside the command, so that a replay is answered without it and a resumed purchase is not checked twice.
-  command = deps.preflight.guard(command, options);
-  // Outermost, so the policy decides before the pre-flight reads anything: who may buy comes first.
-  command = deps.policy.guard(command, options);
+  if (isSubscriptionCommand(command)) {
+    // A change to a subscription (subscriptions/) has its own guards: its policy actions, its clock and its record.
+    command = guardSubscription(command, options, { engine: deps.policy.engine, settings: deps.subscriptions ?? {} });
+  } else {
+    // Innermost: the orders a purchase placed are followed once it ran, never on a replay or a dry run.
+    if (deps.tracking) command = deps.tracking.follow(command, options);
+    // Inside the command, so that a replay is answered without it and a resumed purchase is not checked twice.
+    command = deps.preflight.guard(command, options);
+    // Outermost, so the policy decides before the pre-flight reads anything: who may buy comes first.
+    command = deps.policy.guard(command, options);
+  }
   const scope =
     idempotencyKey === undefined
       ? undefined

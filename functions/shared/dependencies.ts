@@ -1,17 +1,20 @@
 // Wires the shared pieces from configuration, once per container: clients are built at module load (no I/O);
 // credentials are read on first use and cached.
+
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { TokenProvider } from './auth.js';
 import { Preflight } from './catalog/preflight.js';
 import { Catalog } from './catalog/reads.js';
 import { type Config, readConfig } from './config.js';
 import { type CredentialsSource, credentialsFrom } from './credentials.js';
 import type { HttpDependencies } from './http.js';
-import { dynamoDBIdempotency } from './idempotency.js';
+import { dynamoDBIdempotency, IDEMPOTENCY_CLIENT_CONFIG } from './idempotency.js';
 import { readLifecycleConfig } from './lifecycle/config.js';
 import { provisioningTracking, sqsTrackingQueue } from './lifecycle/tracking.js';
 import { partnerCenterFrom } from './partner-center/from-config.js';
 import { PurchasePolicy } from './policy/check.js';
 import { policyEngineFromConfig } from './policy/from-config.js';
+import { dynamoDBIntents } from './subscriptions/intents.js';
 
 export function createDependencies(
   config: Config = readConfig(),
@@ -40,6 +43,18 @@ export function createDependencies(
     credentials,
     authorityUrl: config.authorityUrl,
     ...(idempotency ? { idempotency } : {}),
+    // A keyed seat reduction records its target on the same table before it is sent (subscriptions/intents.ts).
+    ...(config.idempotencyTableName
+      ? {
+          subscriptions: {
+            intents: dynamoDBIntents({
+              tableName: config.idempotencyTableName,
+              client: new DynamoDBClient(IDEMPOTENCY_CLIENT_CONFIG),
+              expiresAfterSeconds: config.idempotencyTtlSeconds,
+            }),
+          },
+        }
+      : {}),
     requireIdempotencyKey: config.requireIdempotencyKey,
     policy: new PurchasePolicy(policyEngineFromConfig(config)),
     exactlyOnce: { retryDelayMs: config.purchaseRetryDelayMs },

@@ -26,17 +26,30 @@ import { idempotencyKey } from './schemas/ids.js';
 import { OrderCommandPayload } from './schemas/orders.js';
 import { createCartCommand } from './services/carts.js';
 import { orderCommand } from './services/orders.js';
+import { subscriptionCommand } from './subscriptions/commands.js';
+import {
+  isSubscriptionCommand,
+  SUBSCRIPTION_COMMANDS,
+  SUBSCRIPTION_OUTCOMES,
+  type SubscriptionOutcomeType,
+} from './subscriptions/events.js';
+import { SubscriptionCommandPayload } from './subscriptions/schemas.js';
 import { describeIssues, parseParts } from './validation.js';
 
 /** bus.ts SERVICE_EVENT_SOURCE, spelled out: importing that module would bundle the EventBridge client here. */
 export const OUTCOME_SOURCE = 'partner-orders';
-export const COMMAND_TYPES = ['CreateOrder', 'CreateCart'] as const;
+export const COMMAND_TYPES = ['CreateOrder', 'CreateCart', ...Object.keys(SUBSCRIPTION_COMMANDS)] as [
+  'CreateOrder',
+  'CreateCart',
+  ...(keyof typeof SUBSCRIPTION_COMMANDS)[],
+];
 export type OutcomeType =
   | 'OrderCreated'
   | 'CartCreated'
   | 'CartCheckedOut'
   | 'CartPartiallyCheckedOut'
-  | 'OrderRejected';
+  | 'OrderRejected'
+  | SubscriptionOutcomeType;
 
 /** What EventBridge delivers to the queue (the parts we read; the rest is passed over). */
 const EventEnvelope = z.looseObject({
@@ -153,6 +166,25 @@ function parseRecord(
   }
   const commandType = envelope.data['detail-type'];
   const { idempotencyKey: key, ...rest } = detail;
+  if (isSubscriptionCommand(commandType)) {
+    const { options, payload } = parseParts(
+      {
+        options: [DetailOptions, { idempotencyKey: key }],
+        payload: [SubscriptionCommandPayload, { operation: SUBSCRIPTION_COMMANDS[commandType], ...rest }],
+      },
+      () => '/detail',
+    );
+    return {
+      commandId: id,
+      commandType,
+      command: subscriptionCommand(payload),
+      caller: eventCaller(source),
+      // The same rule as purchases: a PutEvents retried by a producer's SDK has a new event id, and a reduction keyed
+      // by it would be made twice.
+      ...withKey(keyOf(options.idempotencyKey, id, deps)),
+      checkout: false,
+    };
+  }
   if (commandType === 'CreateOrder') {
     const { options, payload } = parseParts(
       { options: [DetailOptions, { idempotencyKey: key }], payload: [OrderCommandPayload, rest] },
@@ -196,6 +228,10 @@ function eventIdOf(record: SQSRecord): string {
 
 /** A checkout in which some order groups failed has its own type, so that rules can route it. */
 const successType = (parsed: Parsed, result: unknown): OutcomeType => {
+  const { operation } = parsed.command;
+  if (Object.hasOwn(SUBSCRIPTION_OUTCOMES, operation)) {
+    return SUBSCRIPTION_OUTCOMES[operation as keyof typeof SUBSCRIPTION_OUTCOMES];
+  }
   if (parsed.commandType === 'CreateOrder') return 'OrderCreated';
   if (!parsed.checkout) return 'CartCreated';
   return (result as { checkout?: { partial?: boolean } }).checkout?.partial
@@ -308,7 +344,7 @@ async function handleRecord(
   let correlationId: string = randomUUID();
   const reject = async (problem: Problem) => {
     const event: OutcomeEvent = {
-      detailType: 'OrderRejected',
+      detailType: parsed && isSubscriptionCommand(parsed.commandType) ? 'SubscriptionChangeRejected' : 'OrderRejected',
       detail: {
         commandId: parsed?.commandId ?? eventIdOf(record),
         ...(parsed

@@ -25,6 +25,7 @@ import {
   ValidationError,
   WrongEntryPointError,
 } from './errors.js';
+import { OutsideRefundWindowError, SubscriptionStateError } from './subscriptions/errors.js';
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
 
@@ -59,6 +60,9 @@ export interface Problem {
   retryAfterSeconds?: number;
   /** A refusal by the purchase policy: the Cedar action, the caller as the policies name it, the deciding `@id`s. */
   policy?: { decision: 'deny'; action: string; principal: string; policies: string[] };
+  /** A cancel or reduction refused outside its window: the window, and what to do instead (subscriptions/). */
+  refundWindow?: OutsideRefundWindowError['window'];
+  alternative?: string;
 }
 
 export interface ProblemResponse {
@@ -208,6 +212,34 @@ export function toProblem(error: unknown): ProblemResponse {
         retryAfterSeconds: error.retryAfterSeconds,
       },
       headers: { 'Retry-After': String(error.retryAfterSeconds) },
+    };
+  }
+  if (error instanceof OutsideRefundWindowError) {
+    const alternative =
+      'Schedule the change for renewal instead (POST …/scheduled-changes: a lower quantity, or turn auto-renew off to let the subscription end with its term).';
+    return {
+      problem: {
+        type: type('outside-refund-window'),
+        title: 'Outside the refund window',
+        status: 422,
+        detail: `${error.message} Nothing was sent to Partner Center. ${alternative}`,
+        errors: [{ path: error.path, message: error.message }],
+        refundWindow: error.window,
+        alternative,
+      },
+      headers: {},
+    };
+  }
+  if (error instanceof SubscriptionStateError) {
+    return {
+      problem: {
+        type: type('subscription-state'),
+        title: 'The subscription does not allow this change',
+        status: 422,
+        detail: `${error.message} Nothing was sent to Partner Center.`,
+        errors: error.errors,
+      },
+      headers: {},
     };
   }
   if (error instanceof PolicyDeniedError) {

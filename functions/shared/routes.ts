@@ -1,7 +1,13 @@
 // The one route table: the local server serves it, CDK deploys it, the README and OpenAPI document describe it.
 // Adding a route here is the only place a route is declared.
 
-export type FunctionName = 'create-order' | 'create-cart' | 'credentials-health' | 'catalog' | 'status';
+export type FunctionName =
+  | 'create-order'
+  | 'create-cart'
+  | 'credentials-health'
+  | 'catalog'
+  | 'status'
+  | 'subscriptions';
 
 export interface Route {
   method: 'GET' | 'POST' | 'PATCH';
@@ -96,6 +102,57 @@ export const routes = [
     summary:
       "What became of the caller's purchases with this Idempotency-Key: in progress, succeeded, refused or unknown",
     scope: 'read',
+  },
+  // Undoing a purchase and deciding what renews (docs/after-purchase.md, "Undoing a purchase"): the subscriptions
+  // function. The read shows the refund windows; each change is a command like a purchase (key, dry run, policy).
+  {
+    method: 'GET',
+    path: '/customers/{customerId}/subscriptions/{subscriptionId}',
+    function: 'subscriptions',
+    handler: 'handler',
+    summary:
+      'A subscription, when it can still be cancelled or reduced for a refund, and what is scheduled for renewal',
+    scope: 'read',
+  },
+  {
+    method: 'POST',
+    path: '/customers/{customerId}/subscriptions/{subscriptionId}/cancel',
+    function: 'subscriptions',
+    handler: 'handler',
+    summary: 'Cancel a subscription within its refund window (7 days after purchase or renewal)',
+    scope: 'purchase',
+  },
+  {
+    method: 'POST',
+    path: '/customers/{customerId}/subscriptions/{subscriptionId}/reduce',
+    function: 'subscriptions',
+    handler: 'handler',
+    summary: 'Remove seats within the refund window of the seats removed (7 days after they were added)',
+    scope: 'purchase',
+  },
+  {
+    method: 'POST',
+    path: '/customers/{customerId}/subscriptions/{subscriptionId}/auto-renew',
+    function: 'subscriptions',
+    handler: 'handler',
+    summary: 'Turn auto-renew on or off',
+    scope: 'purchase',
+  },
+  {
+    method: 'POST',
+    path: '/customers/{customerId}/subscriptions/{subscriptionId}/scheduled-changes',
+    function: 'subscriptions',
+    handler: 'handler',
+    summary: 'Schedule changes for the next term (quantity, term, billing cycle, product), made at renewal',
+    scope: 'purchase',
+  },
+  {
+    method: 'POST',
+    path: '/customers/{customerId}/subscriptions/{subscriptionId}/scheduled-changes/cancel',
+    function: 'subscriptions',
+    handler: 'handler',
+    summary: 'Cancel the changes scheduled for the next term',
+    scope: 'purchase',
   },
 ] as const satisfies readonly Route[];
 

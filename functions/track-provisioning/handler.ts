@@ -17,6 +17,13 @@ import {
 } from '../shared/lifecycle/tracking.js';
 import { lifecycleWiring } from '../shared/lifecycle/wiring.js';
 import { injectLambdaContext, logger } from '../shared/log.js';
+import {
+  handleRefundWarning,
+  isRefundWarning,
+  RefundWarningMessage,
+  refundWarnings,
+  type WarningResult,
+} from '../shared/subscriptions/warnings.js';
 import { parse } from '../shared/validation.js';
 
 /** Time kept back from the invocation's remaining time to queue the next poll and answer. */
@@ -27,11 +34,19 @@ export async function handleTrackingRecord(
   record: SQSRecord,
   deps: TrackerDependencies,
   deadline: number,
-): Promise<TrackResult | 'dropped'> {
+): Promise<TrackResult | WarningResult | 'dropped'> {
   let message: TrackingMessage;
   try {
     const text = parseJsonText(record.body, '/body');
     if ('error' in text) throw new ValidationError([text.error]);
+    // A refund window warning on its way (subscriptions/warnings.ts) shares the queue.
+    if (isRefundWarning(text.value)) {
+      const warning = parse(RefundWarningMessage, text.value, 'body');
+      return logger.withKeys(
+        { messageId: record.messageId, customerId: warning.customerId, subscriptionId: warning.subscriptionId },
+        () => handleRefundWarning(warning, deps, { correlationId: randomUUID(), deadline }),
+      );
+    }
     message = parse(TrackingMessage, text.value, 'body');
   } catch (error) {
     logger.error('tracking message dropped: not a tracking message', { messageId: record.messageId, error });
@@ -58,9 +73,13 @@ export const createHandler = (deps: TrackerDependencies) =>
 
 const wiring = lifecycleWiring();
 const { lifecycle } = wiring;
+const queue = sqsTrackingQueue(lifecycle.trackingQueueUrl ?? '');
 export const handler = createHandler({
   partnerCenter: wiring.partnerCenter,
-  queue: sqsTrackingQueue(lifecycle.trackingQueueUrl ?? ''),
+  queue,
+  ...(lifecycle.refundWarningMs
+    ? { refundWarnings: refundWarnings(queue, { leadMs: lifecycle.refundWarningMs }) }
+    : {}),
   publish: eventBridgeLifecyclePublisher(lifecycle.eventBusName),
   // Without a table there is no budget to share: every poll is refused (and logged) rather than unbounded.
   budget: wiring.table?.budget ?? { take: async () => false },

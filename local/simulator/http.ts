@@ -49,6 +49,8 @@ export interface RouteParams {
   /** Catalog routes (catalog.ts). */
   readonly productId: string;
   readonly skuId: string;
+  /** Subscription routes (subscriptions.ts). */
+  readonly subscriptionId: string;
 }
 
 export interface RouteContext {

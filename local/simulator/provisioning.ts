@@ -107,28 +107,30 @@ export function listSubscriptions(ctx: RouteContext): HandlerResult {
   const orders = ctx.store
     .ordersOf(ctx.params.customerId)
     .filter((order) => orderId === undefined || order.id === orderId);
-  const items = orders.flatMap((order) =>
-    order.lineItems.map((line) => {
-      const active = ctx.store.provisioning.lineFulfilled(order, line, ctx.now);
-      return {
-        id: line.subscriptionId,
-        offerId: line.offerId,
-        ...(line.friendlyName !== undefined && { friendlyName: line.friendlyName }),
-        quantity: line.quantity,
-        unitType: 'Licenses',
-        ...(line.parentSubscriptionId !== undefined && { parentSubscriptionId: line.parentSubscriptionId }),
-        creationDate: order.creationDate,
-        effectiveStartDate: order.creationDate,
-        status: active ? 'active' : 'pending',
-        autoRenewEnabled: true,
-        billingCycle: order.billingCycle,
-        ...(line.termDuration !== undefined && { termDuration: line.termDuration }),
-        orderId: order.id,
-        links: { self: link(`/customers/${order.referenceCustomerId}/subscriptions/${line.subscriptionId}`) },
-        attributes: { objectType: 'Subscription' },
-      };
-    }),
-  );
+  const items = orders
+    .flatMap((order) =>
+      order.lineItems.map((line) => {
+        const active = ctx.store.provisioning.lineFulfilled(order, line, ctx.now);
+        return {
+          id: line.subscriptionId,
+          offerId: line.offerId,
+          ...(line.friendlyName !== undefined && { friendlyName: line.friendlyName }),
+          quantity: line.quantity,
+          unitType: 'Licenses',
+          ...(line.parentSubscriptionId !== undefined && { parentSubscriptionId: line.parentSubscriptionId }),
+          creationDate: order.creationDate,
+          effectiveStartDate: order.creationDate,
+          status: active ? 'active' : 'pending',
+          autoRenewEnabled: true,
+          billingCycle: order.billingCycle,
+          ...(line.termDuration !== undefined && { termDuration: line.termDuration }),
+          orderId: order.id,
+          links: { self: link(`/customers/${order.referenceCustomerId}/subscriptions/${line.subscriptionId}`) },
+          attributes: { objectType: 'Subscription' },
+        };
+      }),
+    )
+    .map((item) => ctx.store.subscriptions.overlay(item, ctx.now));
   const collection: ResourceCollection<(typeof items)[number]> = {
     totalCount: items.length,
     items,

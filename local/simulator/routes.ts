@@ -3,6 +3,7 @@ import { getProduct, getSku, listAvailabilities, listProducts, listSkus } from '
 import { type HandlerResult, pcError, type Reply, type RouteContext, type RouteParams } from './http.js';
 import { createOrder, getOrder, listOrders, patchOrder } from './orders.js';
 import { getProvisioningStatus, listSubscriptions } from './provisioning.js';
+import { getSubscription, patchSubscription } from './subscriptions.js';
 import { isGuid } from './validation.js';
 
 /** Test hook: purchases for this customer fail with 403/20002 (no commerce relationship). */
@@ -41,6 +42,11 @@ const ROUTES: readonly Route[] = [
     pattern: /^\/v1\/customers\/([^/]+)\/subscriptions\/?$/i,
     params: ['customerId'],
     methods: { GET: listSubscriptions },
+  },
+  {
+    pattern: /^\/v1\/customers\/([^/]+)\/subscriptions\/([^/]+)\/?$/i,
+    params: ['customerId', 'subscriptionId'],
+    methods: { GET: getSubscription, PATCH: patchSubscription },
   },
   {
     pattern: /^\/v1\/customers\/([^/]+)\/carts\/?$/i,
@@ -96,7 +102,7 @@ export function matchRoute(pathname: string): RouteMatch | undefined {
     const m = route.pattern.exec(pathname);
     if (!m) continue;
     try {
-      const params = { customerId: '', orderId: '', cartId: '', productId: '', skuId: '' };
+      const params = { customerId: '', orderId: '', cartId: '', productId: '', skuId: '', subscriptionId: '' };
       route.params.forEach((name, i) => {
         params[name] = decodeURIComponent(m[i + 1] ?? '');
       });

@@ -1,5 +1,6 @@
 import type { Cart, CartCheckoutResult, Order } from './models.js';
 import { Provisioning } from './provisioning.js';
+import { Subscriptions } from './subscriptions.js';
 
 export interface CartRecord {
   cart: Cart;
@@ -29,6 +30,8 @@ export class Store {
   readonly orders: Order[] = [];
   /** When each order's lines are provisioned (provisioning.ts). */
   readonly provisioning = new Provisioning();
+  /** Subscriptions once read or changed: their seats, windows, auto-renew and scheduled changes (subscriptions.ts). */
+  readonly subscriptions = new Subscriptions();
   readonly carts: Cart[] = [];
   private readonly cartIndex = new Map<string, CartRecord>();
 
@@ -64,6 +67,7 @@ export class Store {
   clear(): void {
     this.orders.length = 0;
     this.provisioning.clear();
+    this.subscriptions.clear();
     this.carts.length = 0;
     this.cartIndex.clear();
   }

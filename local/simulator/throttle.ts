@@ -43,6 +43,11 @@ export interface BucketUsage {
 
 /** The order and cart resources of one customer (`/v1/customers/{id}/orders…`, `…/carts…`). */
 const RESOURCE = /^\/v1\/customers\/([^/]+)\/(orders|carts)(\/|$)/i;
+/**
+ * One subscription (get and patch subscription are throttled endpoints): the Subscription resource has its own 500 a
+ * minute (subscription-resources), so its own bucket beside the orders'. The list by order stays uncounted as before.
+ */
+const SUBSCRIPTION = /^\/v1\/customers\/([^/]+)\/subscriptions\/[^/]+\/?$/i;
 const WRITES = new Set(['POST', 'PATCH', 'PUT']);
 
 interface Bucket {
@@ -69,11 +74,13 @@ export class PartnerCenterThrottle {
 
   /** The bucket a request draws on, or undefined when it is not throttled. */
   keyOf(method: string, pathname: string): string | undefined {
-    const match = RESOURCE.exec(pathname);
+    const subscription = SUBSCRIPTION.exec(pathname);
+    const match = subscription ?? RESOURCE.exec(pathname);
     if (!match) return undefined;
     if ((this.options.counts ?? 'all') === 'writes' && !WRITES.has(method.toUpperCase())) return undefined;
     const scope = this.options.scope ?? 'partner';
-    return scope === 'partner' ? this.partnerTenantId : `${this.partnerTenantId}/${decodeSegment(match[1] ?? '')}`;
+    const key = scope === 'partner' ? this.partnerTenantId : `${this.partnerTenantId}/${decodeSegment(match[1] ?? '')}`;
+    return subscription ? `${key}#subscriptions` : key;
   }
 
   /** Takes a token for the request: undefined when admitted (or not throttled), else the Retry-After in seconds. */

@@ -272,11 +272,16 @@ describe('the purchase policy store', () => {
     expect(Object.keys(schema)).toEqual(['PartnerOrders']);
     expect(Object.keys(schema.PartnerOrders.actions).sort()).toEqual([
       'AddOn',
+      'CancelSubscription',
+      'ChangeAutoRenew',
+      'ChangeSubscription',
       'CheckoutCart',
       'CreateCart',
       'CreateOrder',
       'Purchase',
       'Read',
+      'ReduceSeats',
+      'ScheduleRenewalChange',
     ]);
     // The purchase actions are in the group the guardrails name; Read is not (a read has no line to judge).
     for (const action of ['AddOn', 'CheckoutCart', 'CreateCart', 'CreateOrder']) {

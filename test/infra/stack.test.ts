@@ -352,6 +352,7 @@ describe('PartnerOrdersStack', () => {
     const preflight = Object.values(variant.findResources('AWS::Lambda::Function'))
       .map((fn) => fn.Properties.Environment.Variables.PREFLIGHT)
       .filter(Boolean);
+    // (the subscriptions function gets the setting with the table, and has no catalog to check)
     expect(preflight).toEqual(['best-effort', 'best-effort', 'best-effort', 'best-effort']);
     expect(() => synth({ idempotencyTtl: Duration.hours(24) })).toThrow(/at least 696 hours \(29 days/);
     expect(() => synth({ idempotencyTtl: Duration.days(29).minus(Duration.seconds(1)) })).toThrow(/at least/);
@@ -443,10 +444,21 @@ describe('PartnerOrdersStack', () => {
     });
   });
 
-  it('routes CreateOrder and CreateCart commands, never its own outcomes, from its bus to an encrypted queue with a DLQ', () => {
+  it('routes CreateOrder, CreateCart and the subscription commands, never its own outcomes, from its bus to an encrypted queue with a DLQ', () => {
     template.hasResourceProperties('AWS::Events::Rule', {
       EventBusName: { Ref: busId },
-      EventPattern: { 'detail-type': ['CreateOrder', 'CreateCart'], source: [{ 'anything-but': ['partner-orders'] }] },
+      EventPattern: {
+        'detail-type': [
+          'CreateOrder',
+          'CreateCart',
+          'CancelSubscription',
+          'ReduceSeats',
+          'ChangeAutoRenew',
+          'ScheduleRenewalChange',
+          'CancelScheduledChange',
+        ],
+        source: [{ 'anything-but': ['partner-orders'] }],
+      },
     });
     const queues = Object.entries(template.findResources('AWS::SQS::Queue'));
     // The command queue and its DLQ; the tracking queue and its DLQ (test/infra/after-purchase.test.ts).

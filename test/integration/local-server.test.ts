@@ -381,6 +381,7 @@ describe('requests that arrive too slowly', () => {
       'credentials-health': slowHandler,
       catalog: slowHandler,
       status: slowHandler,
+      subscriptions: slowHandler,
     },
     timeouts: TIMEOUTS,
   });

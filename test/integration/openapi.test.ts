@@ -126,7 +126,7 @@ const operations = () =>
  * The purchase operations; the read-only ones (credentials check, catalog search, and after the purchase the order's
  * and cart's status and GET /purchases/{key}) take no dry run, key or body.
  */
-const READ_ONLY = ['checkCredentials', 'searchCatalog', 'getOrderStatus', 'getCart', 'getPurchase'];
+const READ_ONLY = ['checkCredentials', 'searchCatalog', 'getOrderStatus', 'getCart', 'getPurchase', 'getSubscription'];
 const purchases = () => operations().filter((o) => !READ_ONLY.includes(o.operation.operationId));
 
 const bodySchema = (path: string, method: string) =>
@@ -183,6 +183,7 @@ describe('openapi.json', () => {
         'PreflightReport',
         'Problem',
         'PurchasesAnswer',
+        'SubscriptionAnswer',
       ].sort(),
     );
     for (const [path, node] of walk(doc)) {
@@ -222,6 +223,12 @@ describe('openapi.json', () => {
       'searchCatalog',
       'getCart',
       'getPurchase',
+      'getSubscription',
+      'cancelSubscription',
+      'reduceSeats',
+      'changeAutoRenew',
+      'scheduleRenewalChange',
+      'cancelScheduledChange',
     ]);
   });
 

@@ -13,6 +13,7 @@ import { logger } from '../../functions/shared/log.js';
 import { PartnerCenterClient, type PartnerCenterClientOptions } from '../../functions/shared/partner-center/client.js';
 import type { PurchasePolicy } from '../../functions/shared/policy/check.js';
 import { ReadPolicy } from '../../functions/shared/policy/read.js';
+import { dynamoDBIntents } from '../../functions/shared/subscriptions/intents.js';
 import { createLocalApp } from '../../local/app.js';
 import { createIdempotencyTable, type LocalDynamoDB, startDynamoDB } from '../../local/dynamodb.js';
 import {
@@ -71,6 +72,8 @@ export async function startStack(
     policy?: PurchasePolicy | 'local';
     /** Follow placed orders (lifecycle/tracking.ts) on an in-memory delay queue: its poll schedule and clock. */
     tracking?: { delays?: readonly number[]; now?: () => number };
+    /** The clock refund windows are judged by (the simulator's, to move both to day 8). */
+    subscriptions?: { now?: () => number };
   } = {},
 ): Promise<Stack> {
   const simulator = new PartnerCenterSimulator(options.simulator);
@@ -137,6 +140,18 @@ export async function startStack(
           }),
         }
       : {}),
+    subscriptions: {
+      ...(dynamodb
+        ? {
+            intents: dynamoDBIntents({
+              tableName: 'idempotency',
+              client: dynamodb.client,
+              expiresAfterSeconds: config.idempotencyTtlSeconds,
+            }),
+          }
+        : {}),
+      ...(options.subscriptions?.now ? { now: options.subscriptions.now } : {}),
+    },
   };
   const tracking = options.tracking && new MemoryTrackingQueue(options.tracking.now);
   if (tracking) {

@@ -26,6 +26,11 @@ export interface LifecycleConfig {
   reconcileBatch: number;
   /** Where the tracker and the reconciler publish (EVENT_BUS_NAME). */
   eventBusName: string;
+  /**
+   * How long before a subscription's refund window closes RefundWindowClosing is published (REFUND_WARNING_HOURS;
+   * off when absent). Between 1 and 167 hours: the window is 168.
+   */
+  refundWarningMs?: number;
 }
 
 const number = (value: string | undefined, fallback: number, name: string, min = 0): number => {
@@ -56,5 +61,14 @@ export function readLifecycleConfig(env: NodeJS.ProcessEnv = process.env): Lifec
     reconcileAfterMs: number(env.RECONCILE_AFTER_MINUTES, 15, 'RECONCILE_AFTER_MINUTES') * 60_000,
     reconcileBatch: number(env.RECONCILE_BATCH, 25, 'RECONCILE_BATCH', 1),
     eventBusName: env.EVENT_BUS_NAME || 'default',
+    ...refundWarning(env.REFUND_WARNING_HOURS),
   };
+}
+
+/** `REFUND_WARNING_HOURS`: off when absent or empty, else hours from 1 to 167 (the window is 168). */
+export function refundWarning(value: string | undefined): { refundWarningMs?: number } {
+  if (value === undefined || value === '') return {};
+  const hours = Number(value);
+  if (!(hours >= 1 && hours <= 167)) throw new Error('REFUND_WARNING_HOURS must be a number of hours from 1 to 167');
+  return { refundWarningMs: hours * 3_600_000 };
 }

@@ -11,6 +11,8 @@ export const LIFECYCLE_EVENT_TYPES = [
   'PurchaseReconciled',
   'PurchaseNotPlaced',
   'PurchaseNeedsAttention',
+  // Undoing a purchase (subscriptions/warnings.ts): a subscription's refund window closes soon.
+  'RefundWindowClosing',
 ] as const;
 export type LifecycleEventType = (typeof LIFECYCLE_EVENT_TYPES)[number];
 

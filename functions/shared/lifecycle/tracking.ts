@@ -12,6 +12,7 @@ import * as z from 'zod/mini';
 import { logger } from '../log.js';
 import type { Command, PerformOptions } from '../purchase/model.js';
 import type { ServiceContext } from '../services/context.js';
+import type { RefundWarningMessage, RefundWarnings } from '../subscriptions/warnings.js';
 import { FINAL_REQUESTS, POLL_REQUESTS, type PollBudget } from './budget.js';
 import type { LifecycleEvent, Publish } from './events.js';
 import { type MergedLine, type OrderStatusView, readOrderStatus, readOrderSubscriptions } from './status.js';
@@ -33,8 +34,11 @@ export const TrackingMessage = z.strictObject({
 export type TrackingMessage = z.infer<typeof TrackingMessage>;
 
 export interface TrackingQueue {
-  /** Puts a message on the delay queue, delivered after `delaySeconds` (at most 900). */
-  send(message: TrackingMessage, delaySeconds: number): Promise<void>;
+  /**
+   * Puts a message on the delay queue, delivered after `delaySeconds` (at most 900): a poll, or a refund window
+   * warning on its way (subscriptions/warnings.ts).
+   */
+  send(message: TrackingMessage | RefundWarningMessage, delaySeconds: number): Promise<void>;
 }
 
 /** The pause before poll `poll + 1`: the schedule's entry, the last one repeated. */
@@ -163,6 +167,8 @@ export interface TrackerDependencies {
   delays: readonly number[];
   now?: () => number;
   random?: () => number;
+  /** RefundWindowClosing warnings for the subscriptions of a provisioned order (REFUND_WARNING_HOURS); none when absent. */
+  refundWarnings?: RefundWarnings;
 }
 
 export type TrackResult = 'provisioned' | 'cancelled' | 'stalled' | 'polling' | 'deferred';
@@ -263,6 +269,15 @@ export async function trackProvisioning(
         },
       },
     ]);
+    if (deps.refundWarnings && subscriptions) {
+      await deps.refundWarnings.schedule({
+        customerId: message.customerId,
+        orderId: message.orderId,
+        subscriptions,
+        ...(message.operation ? { operation: message.operation } : {}),
+        ...(message.idempotencyKey ? { idempotencyKey: message.idempotencyKey } : {}),
+      });
+    }
     return 'provisioned';
   }
 

@@ -13,7 +13,7 @@ import {
 import deployedEntities from '../../../policies/entities.json' with { type: 'json' };
 import { PolicyUnavailableError } from '../errors.js';
 import { annotationsOf, type PolicyEngine, type PolicyRef, policyRef, type Verdict } from './engine.js';
-import type { AuthorizationQuery, EntityJson } from './model.js';
+import type { AuthorizationQuery, AuthorizationRequest, EntityJson } from './model.js';
 
 /** Bounded like the other AWS clients: a call that hangs fails the purchase closed within the request's deadline. */
 export const VERIFIED_PERMISSIONS_CLIENT_CONFIG = {
@@ -35,9 +35,7 @@ export interface VerifiedPermissionsEngineOptions {
 }
 
 /** One request as Verified Permissions takes it: identifiers by type and id, context as Cedar JSON. */
-export const toVerifiedPermissionsRequest = (
-  request: AuthorizationQuery['requests'][number],
-): BatchIsAuthorizedInputItem => ({
+export const toVerifiedPermissionsRequest = (request: AuthorizationRequest<object>): BatchIsAuthorizedInputItem => ({
   principal: { entityType: request.principal.type, entityId: request.principal.id },
   action: { actionType: request.action.type, actionId: request.action.id },
   resource: { entityType: request.resource.type, entityId: request.resource.id },
@@ -60,7 +58,7 @@ export class VerifiedPermissionsEngine implements PolicyEngine {
   async authorize(query: AuthorizationQuery, deadline: number): Promise<Verdict[]> {
     const abortSignal = AbortSignal.timeout(Math.max(1, deadline - Date.now()));
     const entities = { cedarJson: JSON.stringify(query.entities) };
-    const batches: AuthorizationQuery['requests'][] = [];
+    const batches: AuthorizationRequest<object>[][] = [];
     for (let i = 0; i < query.requests.length; i += BATCH_SIZE) batches.push(query.requests.slice(i, i + BATCH_SIZE));
     let answers: { decision: string; policies: string[]; errors: string[] }[];
     try {

@@ -1,7 +1,7 @@
 // The purchase policy's vocabulary in code: the same names as policies/schema.cedarschema. A purchase becomes one
 // Cedar request per line item and action (principal = the caller, resource = the customer, context = the line and
 // the request's totals), so that a policy reads one line and the refusal can name that line's field.
-import type { Command } from '../purchase/model.js';
+import type { Command, Operation } from '../purchase/model.js';
 import type { CreateCartRequest } from '../schemas/carts.js';
 import type { CreateOrderRequest } from '../schemas/orders.js';
 
@@ -78,7 +78,7 @@ export interface ReadContext {
 }
 
 /** One Cedar authorization request: a purchase's line by default, or a read. */
-export interface AuthorizationRequest<Context = PolicyContext> {
+export interface AuthorizationRequest<Context extends object = PolicyContext> {
   principal: EntityUid;
   action: EntityUid;
   resource: EntityUid;
@@ -87,7 +87,7 @@ export interface AuthorizationRequest<Context = PolicyContext> {
 
 /** What an engine is asked: the requests of one purchase (or read) and the entities they need. */
 export interface AuthorizationQuery {
-  requests: AuthorizationRequest<PolicyContext | ReadContext>[];
+  requests: AuthorizationRequest<object>[];
   entities: EntityJson[];
 }
 
@@ -109,6 +109,11 @@ export const POLICY_FIELDS = [
   'customer',
   'order',
   'cart',
+  // A subscription change (functions/shared/subscriptions/policy.ts).
+  'subscription',
+  'seatsToRemove',
+  'autoRenewEnabled',
+  'nextTermQuantity',
 ] as const;
 export type PolicyField = (typeof POLICY_FIELDS)[number];
 
@@ -215,7 +220,7 @@ export function requestPrefixes(idempotencyKeyPath: string): { ids: string; body
   return { ids: parent, body: parent };
 }
 
-const ACTIONS: Record<Command['operation'], PolicyAction> = {
+const ACTIONS: Record<Operation, PolicyAction> = {
   createOrder: 'CreateOrder',
   addOnToOrder: 'AddOn',
   createCart: 'CreateCart',
@@ -240,7 +245,7 @@ export function purchaseOf(command: Command, idempotencyKeyPath: string): Purcha
         : (command.input as { order: CreateOrderRequest }).order;
     if (command.operation === 'addOnToOrder') paths.order = `${ids}/orderId`;
     return {
-      actions: [ACTIONS[command.operation]],
+      actions: [ACTIONS[command.operation as Operation]],
       customerId: command.customerId,
       paths,
       lines: order.lineItems.map((item, index) => {
@@ -301,7 +306,7 @@ export function purchaseOf(command: Command, idempotencyKeyPath: string): Purcha
     };
   }
   return {
-    actions: [ACTIONS[command.operation]],
+    actions: [ACTIONS[command.operation as Operation]],
     customerId: command.customerId,
     paths: { customer: paths.customer, cart: `${ids}/cartId` },
     lines: [],

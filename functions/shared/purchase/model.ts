@@ -5,12 +5,14 @@ import type { Context } from 'aws-lambda';
 import type { Journal } from '../exactly-once/records.js';
 import type { DescribedRequest, PartnerCenterClient } from '../partner-center/client.js';
 import type { PreflightReport } from '../schemas/catalog.js';
+import type { SubscriptionOperation } from '../subscriptions/schemas.js';
 
 export type Operation = 'createOrder' | 'addOnToOrder' | 'createCart' | 'checkoutCart';
 
 /** A validated request, ready to run. `input` is what a repeated key must match (the fingerprint). */
 export interface Command {
-  operation: Operation;
+  /** A purchase, or a change to a subscription after it (subscriptions/: its own guards in commands.ts). */
+  operation: Operation | SubscriptionOperation;
   customerId: string;
   input: unknown;
   run(ctx: ServiceContext): Promise<ServiceResult>;
