@@ -352,8 +352,10 @@ describe('PartnerOrdersStack', () => {
     const preflight = Object.values(variant.findResources('AWS::Lambda::Function'))
       .map((fn) => fn.Properties.Environment.Variables.PREFLIGHT)
       .filter(Boolean);
-    // (the subscriptions function gets the setting with the table, and has no catalog to check)
-    expect(preflight).toEqual(['best-effort', 'best-effort', 'best-effort', 'best-effort']);
+    // (create-order, create-cart, order-events, invoke-purchase; the subscriptions function gets the setting with the
+    // table, and has no catalog to check)
+    expect(preflight).toEqual(Array(5).fill('best-effort'));
+
     expect(() => synth({ idempotencyTtl: Duration.hours(24) })).toThrow(/at least 696 hours \(29 days/);
     expect(() => synth({ idempotencyTtl: Duration.days(29).minus(Duration.seconds(1)) })).toThrow(/at least/);
     // The functions' own default agrees with the stack's.
