@@ -89,6 +89,16 @@ const ProblemSchema = z.looseObject({
       })
       .check(z.describe("Partner Center's answer, when the problem comes from Partner Center.")),
   ),
+  earlier: z.optional(
+    z
+      .object({
+        idempotencyKey: z.string(),
+        caller: z.string(),
+        orderIds: z.array(z.string()),
+        at: z.string().check(z.describe('When the earlier purchase was answered (ISO 8601).')),
+      })
+      .check(z.describe('possible-duplicate: the earlier purchase of the same lines, within DUPLICATE_WINDOW_HOURS.')),
+  ),
   cartId: z.optional(
     z
       .string()

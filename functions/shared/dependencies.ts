@@ -1,12 +1,15 @@
 // Wires the shared pieces from configuration, once per container: clients are built at module load (no I/O);
 // credentials are read on first use and cached.
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { TokenProvider } from './auth.js';
 import { Preflight } from './catalog/preflight.js';
 import { Catalog } from './catalog/reads.js';
 import { type Config, readConfig } from './config.js';
 import { type CredentialsSource, credentialsFrom } from './credentials.js';
+import { DuplicateGuard } from './duplicates/guard.js';
+import { dynamoDBRecentPurchases } from './duplicates/recent.js';
 import type { HttpDependencies } from './http.js';
-import { dynamoDBIdempotency } from './idempotency.js';
+import { dynamoDBIdempotency, IDEMPOTENCY_CLIENT_CONFIG } from './idempotency.js';
 import { readLifecycleConfig } from './lifecycle/config.js';
 import { provisioningTracking, sqsTrackingQueue } from './lifecycle/tracking.js';
 import { partnerCenterFrom } from './partner-center/from-config.js';
@@ -23,9 +26,12 @@ export function createDependencies(
   catalog: Catalog;
 } {
   const { tokens, partnerCenter } = partnerCenterFrom(config, credentials);
-  const idempotency = config.idempotencyTableName
-    ? dynamoDBIdempotency({ tableName: config.idempotencyTableName, expiresAfterSeconds: config.idempotencyTtlSeconds })
-    : undefined;
+  const tableName = config.idempotencyTableName;
+  const dynamodb = tableName ? new DynamoDBClient(IDEMPOTENCY_CLIENT_CONFIG) : undefined;
+  const idempotency =
+    tableName && dynamodb
+      ? dynamoDBIdempotency({ tableName, expiresAfterSeconds: config.idempotencyTtlSeconds, client: dynamodb })
+      : undefined;
   // One catalog per container: the pre-flight's reads and the catalog search share its cache.
   const catalog = new Catalog({ ttlMs: config.catalogCacheMs });
   return {
@@ -40,6 +46,15 @@ export function createDependencies(
     credentials,
     authorityUrl: config.authorityUrl,
     ...(idempotency ? { idempotency } : {}),
+    // Its records live in the same table (duplicates/recent.ts); DUPLICATE_WINDOW_HOURS=0 turns it off.
+    ...(tableName && dynamodb && config.duplicateWindowMs > 0
+      ? {
+          duplicates: new DuplicateGuard({
+            recent: dynamoDBRecentPurchases({ client: dynamodb, tableName }),
+            windowMs: config.duplicateWindowMs,
+          }),
+        }
+      : {}),
     requireIdempotencyKey: config.requireIdempotencyKey,
     policy: new PurchasePolicy(
       config.policyStoreId

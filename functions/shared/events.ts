@@ -7,6 +7,7 @@ import type { Context, SQSRecord } from 'aws-lambda';
 import * as z from 'zod/mini';
 import { eventCaller } from './caller.js';
 import { type Command, type CommandDependencies, perform } from './commands.js';
+import { PossibleDuplicateError } from './duplicates/errors.js';
 import {
   CheckoutAfterCartError,
   credentialFields,
@@ -42,7 +43,10 @@ const EventEnvelope = z.looseObject({
   detail: z.record(z.string(), z.unknown()),
 });
 
-const DetailOptions = z.strictObject({ idempotencyKey: z.optional(idempotencyKey) });
+const DetailOptions = z.strictObject({
+  idempotencyKey: z.optional(idempotencyKey),
+  allowDuplicate: z.optional(z.boolean()),
+});
 
 export interface OutcomeEvent {
   detailType: OutcomeType;
@@ -87,6 +91,7 @@ interface Parsed {
   caller: string;
   idempotencyKey: string;
   checkout: boolean;
+  allowDuplicate: boolean;
 }
 
 function parseRecord(record: SQSRecord): Parsed {
@@ -98,10 +103,10 @@ function parseRecord(record: SQSRecord): Parsed {
   if (!envelope.success) throw new ValidationError(describeIssues(envelope.error.issues, ''));
   const { id, source, detail } = envelope.data;
   const commandType = envelope.data['detail-type'];
-  const { idempotencyKey: key, ...rest } = detail;
+  const { idempotencyKey: key, allowDuplicate, ...rest } = detail;
   if (commandType === 'CreateOrder') {
     const { options, payload } = parseParts(
-      { options: [DetailOptions, { idempotencyKey: key }], payload: [OrderCommandPayload, rest] },
+      { options: [DetailOptions, { idempotencyKey: key, allowDuplicate }], payload: [OrderCommandPayload, rest] },
       () => '/detail',
     );
     return {
@@ -111,10 +116,11 @@ function parseRecord(record: SQSRecord): Parsed {
       caller: eventCaller(source),
       idempotencyKey: options.idempotencyKey ?? id,
       checkout: false,
+      allowDuplicate: options.allowDuplicate === true,
     };
   }
   const { options, payload } = parseParts(
-    { options: [DetailOptions, { idempotencyKey: key }], payload: [CartCommandPayload, rest] },
+    { options: [DetailOptions, { idempotencyKey: key, allowDuplicate }], payload: [CartCommandPayload, rest] },
     () => '/detail',
   );
   const { customerId, ...cart } = payload;
@@ -125,6 +131,7 @@ function parseRecord(record: SQSRecord): Parsed {
     caller: eventCaller(source),
     idempotencyKey: options.idempotencyKey ?? id,
     checkout: cart.checkout === true,
+    allowDuplicate: options.allowDuplicate === true,
   };
 }
 
@@ -267,6 +274,7 @@ async function handleRecord(
         idempotencyKey: parsed.idempotencyKey,
         idempotencyKeyPath: '/detail/idempotencyKey',
         dryRun: false,
+        allowDuplicate: parsed.allowDuplicate,
         correlationId,
         deadline,
         ...(context ? { context } : {}),
@@ -293,7 +301,8 @@ async function handleRecord(
     return event;
   } catch (error) {
     const { problem } = toProblem(error);
-    if (isFinal(problem.status)) return reject(problem);
+    // A possible duplicate is a 409 the producer must decide on (allowDuplicate), not one that passes with time.
+    if (isFinal(problem.status) || error instanceof PossibleDuplicateError) return reject(problem);
     // Throttling, and a purchase whose outcome is not known yet, come back when Partner Center said (or the attempt
     // has settled), backing off on the receive count, not at the queue's next visibility timeout.
     // A checkout that did not complete after its cart was created carries the reason as its cause.

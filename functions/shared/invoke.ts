@@ -7,6 +7,7 @@ import type { Context } from 'aws-lambda';
 import * as z from 'zod/mini';
 import { INVOKE_CALLER } from './caller.js';
 import { type Command, perform } from './commands.js';
+import { PossibleDuplicateError } from './duplicates/errors.js';
 import { credentialFields, DeadlineExceededError, ValidationError } from './errors.js';
 import { forbiddenKey } from './forbidden-keys.js';
 import type { HttpDependencies, HttpEvent, HttpResult } from './http.js';
@@ -15,7 +16,11 @@ import { toProblem } from './problem.js';
 import { idempotencyKey } from './schemas/ids.js';
 import { parseParts } from './validation.js';
 
-const InvokeOptions = z.strictObject({ dryRun: z.optional(z.boolean()), idempotencyKey: z.optional(idempotencyKey) });
+const InvokeOptions = z.strictObject({
+  dryRun: z.optional(z.boolean()),
+  idempotencyKey: z.optional(idempotencyKey),
+  allowDuplicate: z.optional(z.boolean()),
+});
 
 /** Thrown for failures worth retrying (throttling, Partner Center or AWS unavailable, a key in flight). */
 export class RetryableError extends Error {
@@ -41,11 +46,12 @@ export function invokeHandler<P>(toCommand: (payload: P) => Command, schema: Sch
       const {
         dryRun,
         idempotencyKey: key,
+        allowDuplicate,
         ...rest
       } = (event && typeof event === 'object' ? event : {}) as Record<string, unknown>;
       const { options, payload } = parseParts(
         {
-          options: [InvokeOptions, { dryRun, idempotencyKey: key }],
+          options: [InvokeOptions, { dryRun, idempotencyKey: key, allowDuplicate }],
           payload: [typeof schema === 'function' ? schema(rest) : schema, rest],
         },
         () => '',
@@ -59,6 +65,7 @@ export function invokeHandler<P>(toCommand: (payload: P) => Command, schema: Sch
           ...(options.idempotencyKey === undefined ? {} : { idempotencyKey: options.idempotencyKey }),
           idempotencyKeyPath: '/idempotencyKey',
           dryRun: options.dryRun ?? false,
+          ...(options.allowDuplicate ? { allowDuplicate: true } : {}),
           correlationId: randomUUID(),
           deadline:
             Date.now() + Math.min(context.getRemainingTimeInMillis() - deps.deadlineMarginMs, deps.maxRequestMs),
@@ -74,7 +81,8 @@ export function invokeHandler<P>(toCommand: (payload: P) => Command, schema: Sch
       return outcome.reconciled ? { ...(outcome.body as object), reconciled: true } : outcome.body;
     } catch (error) {
       const { problem } = toProblem(error);
-      if (isCallerError(problem.status)) {
+      // A possible duplicate is the caller's to decide (allowDuplicate): answered, not retried.
+      if (isCallerError(problem.status) || error instanceof PossibleDuplicateError) {
         logger.warn('invocation refused', { status: problem.status, reason: problem.detail });
         return problem;
       }

@@ -8,7 +8,8 @@
 // whose offer id contains STALLED_MARKER is never provisioned: its order completes, the line stays Unfulfilled.
 // Test hooks: `setOrderStatus` (any value, documented or not) on PartnerCenterSimulator.
 import { type HandlerResult, json, pcError, type RouteContext } from './http.js';
-import { link, type Order, type OrderLineItem, type ResourceCollection } from './models.js';
+import { link, type Order, type OrderLineItem } from './models.js';
+import { paged } from './pages.js';
 import type { Store } from './store.js';
 
 /** Test hook: a line whose offer id contains this marker is never provisioned (its order stays `provisioning`). */
@@ -129,11 +130,6 @@ export function listSubscriptions(ctx: RouteContext): HandlerResult {
       };
     }),
   );
-  const collection: ResourceCollection<(typeof items)[number]> = {
-    totalCount: items.length,
-    items,
-    links: { self: link(`/customers/${ctx.params.customerId}/subscriptions`) },
-    attributes: { objectType: 'Collection' },
-  };
-  return { reply: json(200, collection) };
+  const query = orderId === undefined ? '' : `?order_id=${encodeURIComponent(orderId)}`;
+  return paged(ctx, items, `/customers/${ctx.params.customerId}/subscriptions${query}`);
 }

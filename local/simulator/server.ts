@@ -58,6 +58,8 @@ export interface SimulatorOptions {
    * suites buying made-up terms are unaffected; `npm start` turns it on.
    */
   catalogChecks?: boolean;
+  /** Items per page of the orders and subscriptions lists (default 100), each page linking the next. */
+  listPageSize?: number;
   /**
    * How long after a purchase its order's lines are provisioned (simulator clock): until then the order is `pending`
    * and its lines `Unfulfilled` (provisioning.ts). Default: `SIMULATOR_PROVISIONING_SECONDS` from the environment,
@@ -210,6 +212,7 @@ export class PartnerCenterSimulator {
     this.partnerTenantId = credentials.tenantId;
     this.dedupe = options.dedupe ?? dedupeFromEnv(process.env.SIMULATOR_DEDUPE);
     this.store.catalogChecks = options.catalogChecks ?? false;
+    this.store.listPageSize = options.listPageSize ?? 100;
     this.store.provisioning.delayMs =
       options.provisioningDelayMs ?? provisioningDelayFromEnv(process.env.SIMULATOR_PROVISIONING_SECONDS);
   }

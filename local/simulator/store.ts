@@ -20,6 +20,8 @@ const customerKey = (customerId: string): string => customerId.toLowerCase();
 export class Store {
   /** Purchases are checked against the simulator's catalog (SimulatorOptions.catalogChecks). */
   catalogChecks = false;
+  /** Items per page of the orders and subscriptions lists (pages.ts; SimulatorOptions.listPageSize). */
+  listPageSize = 100;
   readonly orders: Order[] = [];
   /** When each order's lines are provisioned (provisioning.ts). */
   readonly provisioning = new Provisioning();

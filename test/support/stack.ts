@@ -8,6 +8,8 @@ import type { HealthDependencies } from '../../functions/credentials-health/hand
 import { readConfig } from '../../functions/shared/config.js';
 import { secretsManagerCredentials } from '../../functions/shared/credentials.js';
 import { createDependencies } from '../../functions/shared/dependencies.js';
+import { DuplicateGuard } from '../../functions/shared/duplicates/guard.js';
+import { dynamoDBRecentPurchases } from '../../functions/shared/duplicates/recent.js';
 import type { HttpDependencies } from '../../functions/shared/http.js';
 import { dynamoDBIdempotency } from '../../functions/shared/idempotency.js';
 import { provisioningTracking } from '../../functions/shared/lifecycle/tracking.js';
@@ -70,6 +72,11 @@ export async function startStack(
      * allow-all plus the guardrails).
      */
     policy?: PurchasePolicy | 'local';
+    /**
+     * The possible-duplicate guard (duplicates/, on in `npm start` and a deployment) over the dynalite store, with this
+     * window in hours; off unless asked, since most suites buy the same lines again on purpose.
+     */
+    duplicates?: { windowHours?: number; now?: () => number };
     /** Follow placed orders (lifecycle/tracking.ts) on an in-memory delay queue: its poll schedule and clock. */
     tracking?: { delays?: readonly number[]; now?: () => number };
   } = {},
@@ -137,6 +144,15 @@ export async function startStack(
         }
       : {}),
   };
+  if (dynamodb && options.duplicates) {
+    Object.assign(deps, {
+      duplicates: new DuplicateGuard({
+        recent: dynamoDBRecentPurchases({ client: dynamodb.client, tableName: 'idempotency' }),
+        windowMs: (options.duplicates.windowHours ?? 24) * 3_600_000,
+        ...(options.duplicates.now ? { now: options.duplicates.now } : {}),
+      }),
+    });
+  }
   const tracking = options.tracking && new MemoryTrackingQueue(options.tracking.now);
   if (tracking) {
     Object.assign(deps, {
