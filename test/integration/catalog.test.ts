@@ -780,9 +780,13 @@ describe('GET /customers/{customerId}/catalog', () => {
     expect(stack.simulator.requests.filter((r) => r.path.startsWith('/v1/'))).toEqual([]);
   });
 
-  it("passes Partner Center's refusals through (an unknown customer)", async () => {
+  it('answers an unknown customer as customer-not-found at its path (Partner Center 60003)', async () => {
     const answer = await search('search=x', '00000000-0000-0000-0000-000000000404');
     expect(answer.status).toBe(404);
-    expect(answer.json).toMatchObject({ type: `${PROBLEM}partner-center-rejected`, upstream: { code: '60003' } });
+    expect(answer.json).toMatchObject({
+      type: `${PROBLEM}customer-not-found`,
+      errors: [{ path: '/path/customerId' }],
+      upstream: { code: '60003' },
+    });
   });
 });

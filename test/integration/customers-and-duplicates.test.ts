@@ -221,3 +221,65 @@ describe('the possible-duplicate guard', () => {
     }
   });
 });
+
+describe("a customer's orders and subscriptions, a page at a time", () => {
+  let stack: Stack;
+  beforeAll(async () => {
+    stack = await startStack({ ...AS_NPM_START, simulator: { catalogChecks: true, listPageSize: 2 } });
+  });
+  afterAll(() => stack.stop());
+
+  it('pages through every order and subscription with continuation tokens', async () => {
+    const id = customer();
+    const placed: string[] = [];
+    for (const quantity of [1, 2, 3]) {
+      const answer = await stack.request(
+        'POST',
+        `/customers/${id}/orders`,
+        order(quantity, [{ offerId: E3, quantity }]),
+      );
+      placed.push(answer.json.id);
+    }
+    const all = async (path: string) => {
+      const items: { id: string }[] = [];
+      let token: string | undefined;
+      let pages = 0;
+      do {
+        const sep = path.includes('?') ? '&' : '?';
+        const page = await stack.request(
+          'GET',
+          `${path}${token ? `${sep}continuationToken=${encodeURIComponent(token)}` : ''}`,
+        );
+        expect(page.status, JSON.stringify(page.json)).toBe(200);
+        items.push(...page.json.items);
+        token = page.json.continuationToken;
+        pages++;
+      } while (token);
+      return { items, pages };
+    };
+    const orders = await all(`/customers/${id}/orders`);
+    expect(orders.pages).toBe(2);
+    expect(orders.items.map((o) => o.id).sort()).toEqual([...placed].sort());
+    const subscriptions = await all(`/customers/${id}/subscriptions`);
+    expect(subscriptions.pages).toBe(3);
+    expect(subscriptions.items).toHaveLength(6);
+    const ofOne = await all(`/customers/${id}/subscriptions?orderId=${placed[0]}`);
+    expect(ofOne.items.every((s) => (s as { orderId?: string }).orderId === placed[0])).toBe(true);
+    const monthly = await all(`/customers/${id}/orders?billingType=Monthly`);
+    expect(monthly.items).toHaveLength(3);
+  });
+
+  it("refuses another list's token, and a customer unknown to Partner Center is 404", async () => {
+    const a = customer();
+    for (const quantity of [1, 2, 3]) await stack.request('POST', `/customers/${a}/orders`, order(quantity));
+    const first = await stack.request('GET', `/customers/${a}/orders`);
+    const token = first.json.continuationToken as string;
+    const other = await stack.request('GET', `/customers/${customer()}/orders?continuationToken=${token}`);
+    expect(other.status).toBe(400);
+    expect(other.json.errors[0].path).toBe('/query/continuationToken');
+    const forged = Buffer.from(JSON.stringify(['/v1/customers/x/../../secrets', null])).toString('base64url');
+    expect((await stack.request('GET', `/customers/${a}/orders?continuationToken=${forged}`)).status).toBe(400);
+    const unknown = await stack.request('GET', `/customers/${SIMULATOR_UNKNOWN_CUSTOMER_ID}/subscriptions`);
+    expect(unknown.json).toMatchObject({ status: 404, type: `${PROBLEM}customer-not-found` });
+  });
+});
