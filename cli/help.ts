@@ -9,7 +9,10 @@ export type CommandName =
   | 'cart checkout'
   | 'purchase show'
   | 'credentials check'
-  | 'catalog search';
+  | 'catalog search'
+  | 'customer check'
+  | 'order list'
+  | 'subscription list';
 
 const EXAMPLE_CUSTOMER = '4a8c3e2d-1b6f-4c7e-9d2a-5f0e1b3c7a90';
 
@@ -18,6 +21,12 @@ const IDEMPOTENCY_KEY = `  --idempotency-key KEY   Sent as Idempotency-Key (1-25
                           again with the same key replays the first answer instead of buying twice: use one
                           whenever you might retry (timeouts, exit codes 3 and 4)`;
 const CORRELATION_ID = `  --correlation-id GUID   Sent as MS-CorrelationId, to find this call in the API's and Partner Center's logs`;
+const CONFIRM = `  --yes                   Do not ask: a real purchase on a terminal shows what will be bought (customer,
+                          lines, term, billing) and asks to confirm, as the cmdlets' -Confirm. Not asked when
+                          stdin is not a terminal (scripts, CI) or with --what-if
+  --allow-duplicate       Buy even though the same lines were bought for the customer under another key in
+                          the last DUPLICATE_WINDOW_HOURS (24): sent as Allow-Duplicate: true. Without it the
+                          API refuses such a purchase (409 possible-duplicate, naming the earlier key)`;
 const WHAT_IF = `  --what-if               Validate and print the requests that would be sent to Partner Center, and the catalog
                           pre-flight's verdict on each line; send nothing (?dryRun=true; unlike the cmdlets'
                           -WhatIf, nothing is bought). Exit code 1 when the pre-flight predicts a refusal`;
@@ -30,7 +39,7 @@ const SIGNING = `  --sign, --no-sign       SigV4-sign the request for execute-ap
 
 /** The options every purchase command takes (order create, cart create, cart checkout). */
 const COMMON = `Options for every command that buys (order create, cart create, cart checkout):
-${[ENDPOINT, IDEMPOTENCY_KEY, CORRELATION_ID, WHAT_IF, SIGNING].join('\n')}`;
+${[ENDPOINT, IDEMPOTENCY_KEY, CORRELATION_ID, WHAT_IF, CONFIRM, SIGNING].join('\n')}`;
 
 /** The same without --idempotency-key and --what-if, which a check that buys nothing refuses. */
 const CHECK_OPTIONS = `Options:
@@ -66,9 +75,11 @@ Exit codes:
   4  the request could not be sent or got no answer: endpoint unreachable or connection lost, or no AWS
      credentials to sign with`;
 
-const LINE_SYNTAX = `  --line-item takes key=value pairs separated by commas, one --line-item per line item (repeat it).
-  Keys are matched in any case (OfferId= works). Values cannot contain commas: use --line-items-json for
-  those. An unknown key, a repeated key or an entry without '=' is a usage error: nothing is dropped.`;
+const lineSyntax = (example: string) => `  --line-item takes key=value pairs separated by commas, one --line-item per line item (repeat it).
+  Keys are matched in any case (${example}= works). Values cannot contain commas: use --line-items-json for
+  those. An unknown key (with a did-you-mean), a repeated key or an entry without '=' is a usage error:
+  nothing is dropped. Values are matched as Partner Center matches them: termDuration p1y is P1Y, billing
+  cycle Monthly or OneTime is monthly or one_time.`;
 
 export const TOP_HELP = `partner-orders: Microsoft Partner Center orders and carts through the partner-orders API.
 The command-line counterpart of New-PartnerCustomerOrder, New-PartnerCustomerCart and Submit-PartnerCustomerCart.
@@ -85,6 +96,10 @@ Commands:
   credentials check  Redeem a Partner Center token now and report on the credentials (no secret values)
   order status    An order, its lines' provisioning status and one state  (Get-PartnerCustomerOrder)
   order wait      Wait until an order is provisioned (or cancelled, or --timeout)
+  order list      A customer's orders, a page at a time (or --all)       (Get-PartnerCustomerOrder)
+  subscription list  A customer's subscriptions (or an order's)          (Get-PartnerCustomerSubscription)
+  customer check  Is this one of your customers? (one read)               (Get-PartnerCustomer)
+  policy add-buyer  Make a principal a buyer in policies/entities.json (then deploy)
   purchase show   What became of a purchase sent with an --idempotency-key (lost an answer? ask here)
   catalog search  Find catalog ids by product name, for one customer      (Get-PartnerProduct[Sku|Availability])
   policy check    Validate the purchase policy files (policies/) against their Cedar schema (offline)
@@ -128,7 +143,7 @@ Line item keys:
   partnerIdOnRecord=MPNID
   parentSubscriptionId=GUID        add-ons only (with --order-id): the subscription the add-on extends
   provisioningContext.KEY=VALUE    one provisioningContext entry (repeat for more keys)
-${LINE_SYNTAX}
+${lineSyntax('OfferId')}
 
 ${COMMON}
 
@@ -178,7 +193,8 @@ Line item keys:
   provisioningContext.KEY=VALUE    one provisioningContext entry (repeat for more keys)
   participant.TYPE=MPNID           a participant (repeatable); TYPE is transaction_reseller,
                                    consumption_reseller or additional_transaction_reseller
-${LINE_SYNTAX}
+  (a cart line takes catalogItemId, not offerId: offerId= is refused with a hint)
+${lineSyntax('CatalogItemId')}
 
 ${COMMON}
 
@@ -226,7 +242,8 @@ const ORDER_GROUP = `partner-orders order: orders (New-PartnerCustomerOrder, Get
 
 Usage:
   partner-orders order create --customer-id GUID --line-item KEY=VALUE,... [--order-id ID] [options]
-  partner-orders order status --customer-id GUID --order-id ID [options]
+  partner-orders order status --customer-id GUID --order-id ID [--json] [options]
+  partner-orders order list --customer-id GUID [--billing-cycle CYCLE] [--all] [--json] [options]
   partner-orders order wait --customer-id GUID --order-id ID [--timeout DURATION] [options]
 
 Run 'partner-orders order create --help' (or status, wait) for their options.
@@ -247,13 +264,15 @@ merged in (provisioningStatus: Fulfilled, Unfulfilled, PrefulfillmentPending), a
 provisioning, provisioned, cancelled or unknown (a status value this service does not know).
 
 Usage:
-  partner-orders order status --customer-id GUID --order-id ID [options]
+  partner-orders order status --customer-id GUID --order-id ID [--json] [options]
 
-  GET /customers/{customerId}/orders/{orderId}: read-only (no --idempotency-key, no --what-if).
+  GET /customers/{customerId}/orders/{orderId}: read-only (no --idempotency-key, no --what-if). Prints the order
+  in one line and a table of its lines; --json prints the API's whole answer.
 
 Options:
   --customer-id GUID      The customer's tenant id (required)
   --order-id ID           The order (required)
+  --json                  The whole answer as JSON instead of the table
 
 ${CHECK_OPTIONS}
 
@@ -373,7 +392,85 @@ Usage:
 Run 'partner-orders catalog search --help' for its options.
 `;
 
+const LIST_OPTIONS = `  --all                   Every page (one request per page), instead of the first
+  --continuation-token T  The page after the one that printed this token (on stderr)
+  --json                  The API's answer as JSON (with --all: { items, totalCount }) instead of the table`;
+
+const ORDER_LIST = `partner-orders order list: a customer's orders (Get-PartnerCustomerOrder without -OrderId), a page at
+a time. Partner Center's list lags: an order can take up to 15 minutes to appear
+in it; a purchase just placed is read with 'order status' or 'purchase show'.
+
+Usage:
+  partner-orders order list --customer-id GUID [--billing-cycle CYCLE] [--all] [--json] [options]
+
+  GET /customers/{customerId}/orders: read-only.
+
+Options:
+  --customer-id GUID      The customer's tenant id (required)
+  --billing-cycle CYCLE   Only the orders of this billing cycle (monthly, annual, ...)
+${LIST_OPTIONS}
+
+${CHECK_OPTIONS}
+
+${READ_EXIT_CODES}
+
+Example:
+  partner-orders order list --customer-id ${EXAMPLE_CUSTOMER} --all
+`;
+
+const SUBSCRIPTION_LIST = `partner-orders subscription list: a customer's subscriptions (Get-PartnerCustomerSubscription
+without -SubscriptionId), or those one order created, a page at a time.
+
+Usage:
+  partner-orders subscription list --customer-id GUID [--order-id ID] [--all] [--json] [options]
+
+  GET /customers/{customerId}/subscriptions: read-only.
+
+Options:
+  --customer-id GUID      The customer's tenant id (required)
+  --order-id ID           Only the subscriptions this order created
+${LIST_OPTIONS}
+
+${CHECK_OPTIONS}
+
+${READ_EXIT_CODES}
+
+Example:
+  partner-orders subscription list --customer-id ${EXAMPLE_CUSTOMER}
+`;
+
+const SUBSCRIPTION_GROUP = `partner-orders subscription: a customer's subscriptions.
+
+Usage:
+  partner-orders subscription list --customer-id GUID [--order-id ID] [--all] [--json] [options]
+
+Run 'partner-orders subscription list --help' for its options.
+`;
+
+const CUSTOMER_CHECK = `partner-orders customer check: is this one of your customers? One read of Partner Center.
+Exit 0 with the company name when it is; exit 1 with 404 customer-not-found when Partner Center does not know the
+tenant id (60003), refuses it (900118) or the partner has no commerce relationship with it (20002).
+
+Usage:
+  partner-orders customer check GUID [--json] [options]
+
+  GET /customers/{customerId}: read-only.
+
+Options:
+  --json                  The API's answer as JSON instead of one line
+
+${CHECK_OPTIONS}
+
+${READ_EXIT_CODES}
+
+Example:
+  partner-orders customer check ${EXAMPLE_CUSTOMER}
+`;
+
 export const COMMAND_HELP: Record<CommandName, string> = {
+  'customer check': CUSTOMER_CHECK,
+  'order list': ORDER_LIST,
+  'subscription list': SUBSCRIPTION_LIST,
   'order create': ORDER_CREATE,
   'order status': ORDER_STATUS,
   'order wait': ORDER_WAIT,
@@ -384,7 +481,12 @@ export const COMMAND_HELP: Record<CommandName, string> = {
   'catalog search': CATALOG_SEARCH,
 };
 
-export const GROUP_HELP: Record<'order' | 'cart' | 'purchase' | 'credentials' | 'catalog', string> = {
+export const GROUP_HELP: Record<
+  'order' | 'cart' | 'purchase' | 'credentials' | 'catalog' | 'customer' | 'subscription',
+  string
+> = {
+  customer: CUSTOMER_CHECK,
+  subscription: SUBSCRIPTION_GROUP,
   order: ORDER_GROUP,
   purchase: PURCHASE_GROUP,
   cart: CART_GROUP,
