@@ -371,7 +371,10 @@ export function parseCommandLine(argv: string[], env: Env): Invocation {
   if (name === 'customer check') {
     const id = positionals[2] ?? values['customer-id'];
     if (id === undefined) throw new UsageError(`give the customer's tenant id: 'customer check GUID'`, name);
-    return { kind: 'run', command: { name, ...common, customerId: pathId('customer-id', id, name), json: values.json ?? false } };
+    return {
+      kind: 'run',
+      command: { name, ...common, customerId: pathId('customer-id', id, name), json: values.json ?? false },
+    };
   }
   if (name === 'order list' || name === 'subscription list') {
     const billing = values['billing-cycle'];
@@ -394,7 +397,8 @@ export function parseCommandLine(argv: string[], env: Env): Invocation {
   }
   if (name === 'order status' || name === 'order wait') {
     const ids = { customerId: required('customer-id'), orderId: required('order-id') };
-    if (name === 'order status') return { kind: 'run', command: { name, ...common, ...ids, json: values.json ?? false } };
+    if (name === 'order status')
+      return { kind: 'run', command: { name, ...common, ...ids, json: values.json ?? false } };
     const timeout = values.timeout;
     return {
       kind: 'run',

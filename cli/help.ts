@@ -75,7 +75,9 @@ Exit codes:
   4  the request could not be sent or got no answer: endpoint unreachable or connection lost, or no AWS
      credentials to sign with`;
 
-const lineSyntax = (example: string) => `  --line-item takes key=value pairs separated by commas, one --line-item per line item (repeat it).
+const lineSyntax = (
+  example: string,
+) => `  --line-item takes key=value pairs separated by commas, one --line-item per line item (repeat it).
   Keys are matched in any case (${example}= works). Values cannot contain commas: use --line-items-json for
   those. An unknown key (with a did-you-mean), a repeated key or an entry without '=' is a usage error:
   nothing is dropped. Values are matched as Partner Center matches them: termDuration p1y is P1Y, billing

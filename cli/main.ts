@@ -6,9 +6,16 @@ import { pathToFileURL } from 'node:url';
 import { type Command, type Env, parseCommandLine } from './args.js';
 import { catalogTable, predictsRefusal, preflightNotes, searchNotes } from './catalog.js';
 import { type ApiResponse, EXIT, type ExitCode, exitCodeFor, formatBody, send, Unreachable } from './http.js';
-import { customerLine, listItems, orderListTable, orderStatusTable, purchaseSummary, subscriptionListTable } from './tables.js';
 import { toApiRequest } from './request.js';
 import { type CredentialProvider, signRequest } from './sign.js';
+import {
+  customerLine,
+  listItems,
+  orderListTable,
+  orderStatusTable,
+  purchaseSummary,
+  subscriptionListTable,
+} from './tables.js';
 import { UsageError } from './usage-error.js';
 import { waitForOrder } from './wait.js';
 

@@ -4,7 +4,8 @@
 type Row = string[];
 type Loose = Record<string, unknown>;
 
-const isObject = (value: unknown): value is Loose => typeof value === 'object' && value !== null && !Array.isArray(value);
+const isObject = (value: unknown): value is Loose =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
 const text = (value: unknown) => (value === undefined || value === null || value === '' ? '-' : String(value));
 
 /** Columns padded to their widest cell, the last one left ragged. */
@@ -35,14 +36,17 @@ export function orderStatusTable(value: unknown): string | undefined {
   return head + table(['LINE', 'OFFER / CATALOG ID', 'QTY', 'TERM', 'PROVISIONING', 'SUBSCRIPTION'], rows);
 }
 
-const itemsOf = (value: unknown) => (isObject(value) && Array.isArray(value.items) ? value.items.filter(isObject) : undefined);
+const itemsOf = (value: unknown) =>
+  isObject(value) && Array.isArray(value.items) ? value.items.filter(isObject) : undefined;
 
 /** `order list`: one row per order. */
 export function orderListTable(items: Loose[]): string {
   const rows = items.map((order) => {
     const lines = linesOf(order);
     const first = lines[0];
-    const what = first ? `${text(first.offerId)} x${text(first.quantity)}${lines.length > 1 ? ` (+${lines.length - 1} more)` : ''}` : '-';
+    const what = first
+      ? `${text(first.offerId)} x${text(first.quantity)}${lines.length > 1 ? ` (+${lines.length - 1} more)` : ''}`
+      : '-';
     return [text(order.id), text(order.creationDate), text(order.status), text(order.billingCycle), what];
   });
   return table(['ORDER', 'CREATED', 'STATUS', 'BILLING', 'LINES'], rows);
@@ -92,8 +96,11 @@ export function purchaseSummary(command: {
   const out = [`About to ${what} for customer ${command.customerId}:`];
   for (const line of command.body?.lineItems ?? []) {
     const id = line.offerId ?? line.catalogItemId;
-    const billing = line.billingCycle ?? command.body?.billingCycle ?? (line.catalogItemId ? undefined : 'monthly (default)');
-    out.push(`  ${text(id)}  quantity ${text(line.quantity)}  term ${text(line.termDuration)}  billing ${text(billing)}`);
+    const billing =
+      line.billingCycle ?? command.body?.billingCycle ?? (line.catalogItemId ? undefined : 'monthly (default)');
+    out.push(
+      `  ${text(id)}  quantity ${text(line.quantity)}  term ${text(line.termDuration)}  billing ${text(billing)}`,
+    );
   }
   return `${out.join('\n')}\n`;
 }
