@@ -8,6 +8,7 @@
 //   idempotencyTtlHours=720 (at least 696: 29 days)   logRetentionDays=731 (one of CloudWatch's values; 365 default)
 //   idempotencyKeyRequired=false   purchases without an idempotency key are accepted (refused by default)
 //   preflight=best-effort|off   the catalog pre-flight (default on: fail closed when the catalog cannot be read)
+//   duplicateWindowHours=24     the possible-duplicate guard's window (0 turns it off; docs/idempotency.md)
 //   jwtPurchaseScope=… jwtReadScope=…   the JWT scopes of the purchase and read routes (authorizer=jwt)
 //   eventProducers=com.example.billing=arn:aws:iam::111122223333:role/Billing,…   who may put commands, with which source
 //   provisioningTrackingHours=48 pollBudgetPerMinute=50 reconcilerSchedule='rate(30 minutes)' reconcileAfterMinutes=30
@@ -39,6 +40,7 @@ export const CONTEXT_OPTIONS = [
   'idempotencyTtlHours',
   'idempotencyKeyRequired',
   'preflight',
+  'duplicateWindowHours',
   'logRetentionDays',
   'provisioningTrackingHours',
   'pollBudgetPerMinute',
@@ -104,6 +106,11 @@ export function stackPropsFromContext(tryGetContext: (key: string) => unknown): 
   if (preflight !== undefined && !(PREFLIGHT_MODES as readonly string[]).includes(preflight)) {
     throw new Error(`preflight must be one of ${PREFLIGHT_MODES.join(', ')}, got ${preflight}`);
   }
+  const windowText = context('duplicateWindowHours');
+  const duplicateWindowHours = windowText === undefined ? undefined : Number(windowText);
+  if (duplicateWindowHours !== undefined && !(Number.isFinite(duplicateWindowHours) && duplicateWindowHours >= 0)) {
+    throw new Error(`duplicateWindowHours must be a number of hours, 0 or more, got ${windowText}`);
+  }
   const ttlHours = positive('idempotencyTtlHours');
   const reserved = positive('keeperReservedConcurrency');
   const afterPurchase = Object.fromEntries(
@@ -139,6 +146,7 @@ export function stackPropsFromContext(tryGetContext: (key: string) => unknown): 
     ...optional('idempotencyTtl', ttlHours === undefined ? undefined : Duration.hours(ttlHours)),
     ...optional('idempotencyKeyRequired', keyRequired),
     ...optional('preflight', preflight as PreflightMode | undefined),
+    ...optional('duplicateWindowHours', duplicateWindowHours),
     ...optional('logRetention', retentionDays as RetentionDays | undefined),
     ...(Object.keys(afterPurchase).length > 0 ? { afterPurchase } : {}),
     ...optional('partnerCenterRequestsPerMinute', positive('partnerCenterRequestsPerMinute')),

@@ -75,6 +75,24 @@ export class Provisioning {
     this.lines.clear();
     this.pinned.clear();
   }
+
+  /** What a restart must keep (store.ts snapshot). */
+  snapshot(): ProvisioningSnapshot {
+    return { due: [...this.due], lines: [...this.lines], pinned: [...this.pinned] };
+  }
+
+  restore(snapshot: ProvisioningSnapshot): void {
+    this.clear();
+    for (const [id, at] of snapshot.due) this.due.set(id, at);
+    for (const [id, at] of snapshot.lines) this.lines.set(id, at);
+    for (const id of snapshot.pinned) this.pinned.add(id);
+  }
+}
+
+export interface ProvisioningSnapshot {
+  due: [string, number][];
+  lines: [string, number][];
+  pinned: string[];
 }
 
 const orderNotFound = () => pcError(404, 20000, 'Order Id not found');
