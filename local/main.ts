@@ -2,7 +2,7 @@
 // real Partner Center when PARTNER_CENTER_URL, PARTNER_CENTER_AUTHORITY_URL and PARTNER_CENTER_CREDENTIALS are set.
 // Idempotency records live in an in-process DynamoDB (dynalite) unless IDEMPOTENCY_TABLE_NAME names a real table.
 // `POST /events` takes EventBridge entries for the event path; `GET /openapi.json` serves the API description.
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { createIdempotencyTable, LOCAL_IDEMPOTENCY_TABLE, type LocalDynamoDB, startDynamoDB } from './dynamodb.js';
@@ -105,3 +105,17 @@ const stop = (signal: NodeJS.Signals) => {
   );
 };
 for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, stop);
+// npm killed outright (SIGKILL: nothing to forward) leaves this process to init: stop rather than serve on, orphaned.
+// process.ppid is read once at start-up, and a killed parent may linger as a zombie that still answers signal 0: on
+// Linux the current parent is read from /proc instead (elsewhere this check does nothing).
+const parentNow = () => {
+  try {
+    return Number(/^PPid:\s*(\d+)/m.exec(readFileSync('/proc/self/status', 'utf8'))?.[1] ?? process.ppid);
+  } catch {
+    return process.ppid;
+  }
+};
+const parent = parentNow();
+setInterval(() => {
+  if (parentNow() !== parent) stop('SIGHUP');
+}, 1_000).unref();

@@ -1,6 +1,6 @@
 // `npm start` as a person runs it: its state (idempotency records in dynalite on disk, the simulator's orders) survives
-// a restart, and SIGTERM to npm's own pid (what `kill <pid>` does) or SIGINT (Ctrl-C) stops everything: nothing is
-// left answering on the port.
+// a restart, and SIGTERM to npm's own pid (what `kill <pid>` does), SIGINT (Ctrl-C) or even SIGKILL to npm stops
+// everything: nothing is left answering on the port.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -103,5 +103,11 @@ describe('npm start: state across a restart, and a clean stop', () => {
     second.child.kill('SIGINT');
     await second.exited;
     expect(await refused(second.url)).toBe(true);
+
+    // npm killed outright (nothing forwarded): the server notices its parent is gone and stops too.
+    const third = await npmStart();
+    third.child.kill('SIGKILL');
+    await third.exited;
+    expect(await refused(third.url)).toBe(true);
   }, 180_000);
 });
