@@ -553,10 +553,32 @@ Example:
     --customer-id ${EXAMPLE_CUSTOMER} --line-item offerId=CFQ7TTC0LH18:0001:CFQ7TTC0K59S,quantity=5,termDuration=P3Y
 `;
 
+export const POLICY_ADD_BUYER_HELP = `partner-orders policy add-buyer: make a caller a member of a group (buyers by default) in
+policies/entities.json, offline. A deployed stack permits nobody until someone is in buyers; this is that edit. Deploy
+afterwards (npm run deploy): the members go to Amazon Verified Permissions with the functions.
+
+Usage:
+  partner-orders policy add-buyer CALLER [--group NAME] [--policies DIR]
+
+  CALLER                  An IAM role ARN (SigV4 callers), events:<source> (an event producer), invoke (direct
+                          invocation) or http:jwt:["<issuer>","<subject>"] (a JWT user)
+  --group NAME            The group to join (default buyers; e.g. automation, contoso-systems)
+  --policies DIR          The policy folder. Default: the policies/ this CLI ships with (what the stack deploys)
+  -h, --help              This help
+
+Exit codes:
+  0  added, or already a member
+  2  usage error, or no such group
+
+Example:
+  partner-orders policy add-buyer arn:aws:iam::111122223333:role/PartnerAdmin
+`;
+
 export const POLICY_HELP = `partner-orders policy: the purchase policy (policies/, docs/authorization.md), offline.
 
 Usage:
   partner-orders policy check [--policies DIR] [--local]
+  partner-orders policy add-buyer CALLER [--group NAME] [--policies DIR]
   partner-orders policy explain --caller CALLER --action ACTION --customer-id GUID --line-item ITEM [...]
   partner-orders policy <check|explain> --help
 `;
