@@ -45,9 +45,16 @@ export function addBuyer({ caller, group, dir }: AddBuyer): { file: string; prin
   }
   const changed = !entity.parents.some((p) => same(p, groupUid));
   if (changed) entity.parents.push(groupUid);
-  writeFileSync(
-    file,
-    `[\n${entities.map((e) => `  ${JSON.stringify(e).replace(/,"/g, ', "').replace(/":/g, '": ')}`).join(',\n')}\n]\n`,
-  );
+  writeFileSync(file, `[\n${entities.map((e) => `  ${inline(e)}`).join(',\n')}\n]\n`);
   return { file, principal: formatUid(uid), changed };
+}
+
+/** One entity on one line, spaced as the file is written: `{ "uid": { "type": "…", "id": "…" }, "attrs": {}, … }`. */
+function inline(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(inline).join(', ')}]`;
+  if (value !== null && typeof value === 'object') {
+    const entries = Object.entries(value).map(([key, item]) => `${JSON.stringify(key)}: ${inline(item)}`);
+    return entries.length === 0 ? '{}' : `{ ${entries.join(', ')} }`;
+  }
+  return JSON.stringify(value);
 }
