@@ -77,7 +77,7 @@ describe('README and docs/', () => {
     });
     afterAll(() => stack.stop());
 
-    // 60 s per block: one block may start `npx partner-orders` several times.
+    // 120 s per block: one block may start `npx partner-orders` a dozen times, on a machine others share.
     const cases = PAGES.flatMap((page) => localShellBlocks(page).map((block, i) => [`${page} #${i + 1}`, block]));
     it.each(cases)(
       '%s',
@@ -92,7 +92,7 @@ describe('README and docs/', () => {
         expect(answers.length).toBeGreaterThan(0);
         for (const answer of answers) expect(JSON.parse(answer).type, answer).toBeUndefined();
       },
-      60_000,
+      120_000,
     );
   });
 });
