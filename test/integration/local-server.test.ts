@@ -104,11 +104,13 @@ describe('local server → handlers → Partner Center simulator', () => {
       '800004',
     ],
     [
+      // Answered 404 customer-not-found (issue 21), Partner Center's 403 in `upstream`.
       'a customer without commerce relationship',
       '/customers/00000000-0000-0000-0000-000000000403/orders',
       order,
-      403,
+      404,
       '20002',
+      403,
     ],
     [
       'an unknown order',
@@ -117,17 +119,20 @@ describe('local server → handlers → Partner Center simulator', () => {
       404,
       '20000',
     ],
-  ])('passes Partner Center’s refusal of %s through with its code', async (_, path, body, status, code) => {
-    const result = await stack.request(path.endsWith('Cs_missing') ? 'PATCH' : 'POST', path, body);
-    expect(result.status).toBe(status);
-    expect(result.headers.get('content-type')).toBe('application/problem+json');
-    expect(result.json.upstream).toMatchObject({
-      status,
-      code,
-      requestId: expect.any(String),
-      correlationId: expect.any(String),
-    });
-  });
+  ] as [string, string, unknown, number, string, number?][])(
+    'passes Partner Center’s refusal of %s through with its code',
+    async (_, path, body, status, code, upstreamStatus) => {
+      const result = await stack.request(path.endsWith('Cs_missing') ? 'PATCH' : 'POST', path, body);
+      expect(result.status).toBe(status);
+      expect(result.headers.get('content-type')).toBe('application/problem+json');
+      expect(result.json.upstream).toMatchObject({
+        status: upstreamStatus ?? status,
+        code,
+        requestId: expect.any(String),
+        correlationId: expect.any(String),
+      });
+    },
+  );
 
   it('retries 5xx and a lost response with the same MS-RequestId: one order, not two', async () => {
     const before = stack.simulator.ledger.orders.length;
