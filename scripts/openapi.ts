@@ -674,7 +674,9 @@ const parameters = {
       'true`) instead of buying again; after an attempt whose answer was lost, Partner Center is read and what it ' +
       'placed is answered (`Idempotent-Reconciled: true`) before anything is sent again. While the first is still ' +
       'in progress the repeat gets 409; the same key with a different request gets 422. Keys are scoped to the ' +
-      'authenticated caller (an IAM role, not its session).',
+      'authenticated caller (an IAM role, not its session). A new key for the same lines as a purchase placed for ' +
+      'the customer within DUPLICATE_WINDOW_HOURS (24) is refused 409 `possible-duplicate` naming the earlier key, ' +
+      'unless the request carries the header `Allow-Duplicate: true`.',
     schema: idempotencyKeySchema(),
   },
   CorrelationId: {
