@@ -74,7 +74,7 @@ describe('going live, as far as it goes without AWS (docs/deploy.md)', () => {
     const output = `${stdout}${stderr}`;
     expect(output).not.toMatch(/AwsSolutions-\w+/);
     expect(output).not.toMatch(/feature flags are not configured/i);
-  }, 300_000);
+  }, 600_000);
 
   it('3. npm run cost: the figures the checklist quotes', () => {
     says('npm run cost');
