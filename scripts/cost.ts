@@ -11,7 +11,8 @@ import { Template } from 'aws-cdk-lib/assertions';
 import { stackPropsFromContext } from '../infra/context.js';
 import { PartnerOrdersStack } from '../infra/stack.js';
 
-export const PRICES_AS_OF = '2026-12-05 (written down from the AWS pricing pages as last known; not re-checked offline)';
+export const PRICES_AS_OF =
+  '2026-12-05 (written down from the AWS pricing pages as last known; not re-checked offline)';
 export const REGION = 'us-east-1';
 
 /** USD list prices, us-east-1, without free tiers. */
@@ -81,7 +82,11 @@ export function synthTemplate(): { Resources: Resources } {
     context?: Record<string, unknown>;
   };
   const app = new App({ context: { ...cdkJson.context, 'aws:cdk:bundling-stacks': [] } });
-  const stack = new PartnerOrdersStack(app, 'PartnerOrders', stackPropsFromContext((k) => app.node.tryGetContext(k)));
+  const stack = new PartnerOrdersStack(
+    app,
+    'PartnerOrders',
+    stackPropsFromContext((k) => app.node.tryGetContext(k)),
+  );
   return Template.fromStack(stack).toJSON() as { Resources: Resources };
 }
 
@@ -161,7 +166,8 @@ export function costReport(template: { Resources: Resources }): CostRow[] {
       resource: 'CloudWatch alarms and metrics',
       inTemplate: `${of('AWS::CloudWatch::Alarm').length} alarms, ${of('AWS::Logs::MetricFilter').length} metric filters`,
       monthly:
-        of('AWS::CloudWatch::Alarm').length * PRICES.alarm + (SCHEDULED_METRICS + alwaysPublished) * PRICES.customMetric,
+        of('AWS::CloudWatch::Alarm').length * PRICES.alarm +
+        (SCHEDULED_METRICS + alwaysPublished) * PRICES.customMetric,
       per1000: 0,
       basis: `$0.10 per alarm a month, $0.30 per custom metric a month (${SCHEDULED_METRICS + alwaysPublished} published every month; metric filters publish only on a match)`,
     },

@@ -193,7 +193,7 @@ describe('simulator: throttled answers and time scale', () => {
     expect((await order()).status).toBe(201);
     const real = performance.now() - started;
     expect(real).toBeGreaterThanOrEqual(18); // 1 s simulated / 50
-    expect(real).toBeLessThan(500);
+    expect(real).toBeLessThan(900); // unscaled it would take 1,000 ms; the margin is for a busy machine
     // A token every 10 simulated seconds; the answer took 1 of them.
     const refused = await order();
     expect(refused.status).toBe(429);
@@ -203,6 +203,6 @@ describe('simulator: throttled answers and time scale', () => {
     started = performance.now();
     await new Promise((resolve) => setTimeout(resolve, (seconds * 1_000) / 50 + 5));
     expect((await order()).status).toBe(201);
-    expect(performance.now() - started).toBeLessThan(1_000); // 9 simulated seconds took less than 1 real one
+    expect(performance.now() - started).toBeLessThan(4_500); // 9 simulated seconds took at most half as many real ones
   });
 });

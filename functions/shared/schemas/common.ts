@@ -24,9 +24,7 @@ export const text = (max: number) => z.string().check(z.minLength(1), z.maxLengt
 export const termDuration = z.pipe(
   z
     .string()
-    .check(
-      z.regex(/^[Pp][1-9]\d{0,2}[DWMYdwmy]$/, { error: 'must be an ISO 8601 duration such as P1M, P1Y or P3Y' }),
-    ),
+    .check(z.regex(/^[Pp][1-9]\d{0,2}[DWMYdwmy]$/, { error: 'must be an ISO 8601 duration such as P1M, P1Y or P3Y' })),
   z.transform((value: string) => value.toUpperCase()),
 );
 
