@@ -190,7 +190,8 @@ describe('local server → handlers → Partner Center simulator', () => {
     const missing = await stack.request('GET', '/nope');
     expect(missing.status).toBe(404);
     expect(missing.json.type).toBe('urn:partner-orders:problem:not-found');
-    const wrong = await stack.request('GET', `/customers/${CUSTOMER}/orders`);
+    // (GET …/orders lists the customer's orders since issue 21; the carts collection has no GET.)
+    const wrong = await stack.request('GET', `/customers/${CUSTOMER}/carts`);
     expect(wrong.status).toBe(405);
     expect(wrong.headers.get('allow')).toBe('POST');
   });

@@ -3,7 +3,7 @@
 // cart checkout of the same lines are the same purchase; a cart created without checkout buys nothing, and a checkout
 // by cart id has its lines in the cart, so neither is compared.
 import { createHash } from 'node:crypto';
-import type { Command } from '../commands.js';
+import type { Command } from '../purchase/model.js';
 import type { CreateCartRequest } from '../schemas/carts.js';
 import type { CreateOrderRequest } from '../schemas/orders.js';
 
