@@ -2,8 +2,9 @@
 // purchase itself) and whichever entry point asked: 404 customer-not-found naming where the caller put the id. A dry
 // run learns it from the pre-flight's catalog reads; with PREFLIGHT=off or only legacy offer ids it reads nothing, and
 // cannot tell (`partner-orders customer check` can).
-import type { Command } from '../purchase/model.js';
+
 import { CustomerNotFoundError, isCustomerRefusal, type PartnerCenterError } from '../errors.js';
+import type { Command } from '../purchase/model.js';
 
 /** `/path/customerId` on HTTP (the key is a header), else next to the key: `/detail/customerId`, `/customerId`. */
 export const customerIdPath = (idempotencyKeyPath: string) =>

@@ -6,10 +6,11 @@
 //
 // Not a lock: two keys sending the same lines at the same moment both pass (each reads before the other wrote).
 // A purchase resumed after an attempt was sent is not judged again (as the pre-flight), and neither is a replay.
-import type { Command } from '../purchase/model.js';
+
 import { IdempotencyStoreError } from '../errors.js';
 import { alreadySent } from '../exactly-once/already-sent.js';
 import { logger } from '../log.js';
+import type { Command } from '../purchase/model.js';
 import type { ServiceContext, ServiceResult } from '../services/context.js';
 import { PossibleDuplicateError } from './errors.js';
 import { canonicalLines, purchaseDigest } from './lines.js';
