@@ -109,7 +109,7 @@ export async function perform(
     // Lambda timeout that never recorded its result.
     ...(scope ? { requestIdFor: (step: string) => uuidv5(`${scope}|${step}`) } : {}),
     // What was asked goes into the journal with its first write, for the reconciler and GET /purchases/{key}.
-    ...(journal && !dryRun ? { exactlyOnce: { ...deps.exactlyOnce, journal } } : {}),
+    ...(dryRun ? {} : { exactlyOnce: { ...deps.exactlyOnce, ...(journal ? { journal } : {}) } }),
   };
   const call = scope && {
     scope,

@@ -101,6 +101,8 @@ export class OutcomeUnknownError extends Error {
     detail: string,
     readonly ids?: UpstreamIds,
     cause?: unknown,
+    /** The cart whose checkout's outcome is unknown: the one to check out again. */
+    readonly cartId?: string,
   ) {
     super(detail, { cause });
   }

@@ -9,7 +9,7 @@
 import type { SQSRecord } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHandler as createEventsHandler } from '../../functions/order-events/handler.js';
-import type { EventDependencies, OutcomeEvent } from '../../functions/shared/events.js';
+import { DEFAULT_MAX_RECEIVE_COUNT, type EventDependencies, type OutcomeEvent } from '../../functions/shared/events.js';
 import { type FaultKind, mulberry32 } from '../../local/simulator/faults.js';
 import type { Order, SimulatorOptions } from '../../local/simulator/index.js';
 import { lambdaContext } from '../support/events.js';
@@ -43,8 +43,8 @@ const DELAY_FAULT_MS = 1_500;
  */
 const CONSUMER_INVOCATION_MS = 5_000;
 const VISIBILITY_MS = 5_000;
-/** SQS redrive policy: maxReceiveCount. */
-const MAX_RECEIVES = 5;
+/** SQS redrive policy: maxReceiveCount, as the stack deploys it (events.ts, DEFAULT_MAX_RECEIVE_COUNT). */
+const MAX_RECEIVES = DEFAULT_MAX_RECEIVE_COUNT;
 
 const CUSTOMER = '4a8c3e2d-1b6f-4c7e-9d2a-5f0e1b3c7a90';
 const NCE = 'CFQ7TTC0LH18:0001:CFQ7TTC0K59S';

@@ -196,6 +196,20 @@ describe('order and cart handlers', () => {
     expect(sent.filter((s) => s.url.endsWith('/carts'))).toHaveLength(1);
   });
 
+  // With keys optional, a keyless order whose every checkout was lost is told which cart to check out (a keyless
+  // retry of the request would create another cart), not to retry with a key it never had.
+  it('a keyless order whose checkouts were all lost names its cart to check out, not a key', async () => {
+    const { invoke } = setup((url, init) =>
+      url.endsWith('/checkout') ? new Response('oops', { status: 500 }) : partnerCenterReply(url, init),
+    );
+    const result = await invoke(
+      httpEvent(ORDERS, { pathParameters: { customerId: CUSTOMER }, body: { lineItems: [line] } }),
+    );
+    expect(result.statusCode).toBe(502);
+    expect(result.json.cartId).toBe(CART);
+    expect(result.json.detail).not.toContain('Idempotency-Key');
+  });
+
   it('dry run: 200 with the exact requests, token redacted, nothing sent', async () => {
     const { invoke, sent } = setup();
     const result = await invoke(

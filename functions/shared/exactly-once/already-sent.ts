@@ -6,6 +6,7 @@
 import type { Command, ServiceContext } from '../purchase/model.js';
 
 export async function alreadySent(_command: Command, ctx: ServiceContext): Promise<boolean> {
-  if (!ctx.exactlyOnce || ctx.dryRun) return false;
-  return (await ctx.exactlyOnce.journal.read()).placed === 'maybe';
+  const journal = ctx.exactlyOnce?.journal;
+  if (!journal || ctx.dryRun) return false;
+  return (await journal.read()).placed === 'maybe';
 }

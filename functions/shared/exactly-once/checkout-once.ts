@@ -46,13 +46,13 @@ export async function checkoutOnce(ctx: ServiceContext, customerId: string, cart
   const beforeAttempt = async () => {
     await journal?.sending(requestId, now());
   };
+  // With a key, a retry checks the recorded cart out again. Without one nothing is on record: a retry of the request
+  // would be a new purchase, so the one safe next step is to check this cart out by its id.
+  const next = journal
+    ? `Cart ${cartId} is on record under this key: a retry with the same key checks out that cart again, which places it at most once.`
+    : `No idempotency key was given, so a retry of this request would create another cart and could buy twice: check out cart ${cartId} itself (POST /customers/{customerId}/carts/${cartId}/checkout), which places it at most once.`;
   const unknown = (detail: string, retryAfterSeconds: number, ids?: UpstreamIds, cause?: unknown) =>
-    new OutcomeUnknownError(
-      retryAfterSeconds,
-      `${detail} Cart ${cartId} is on record under this key: a retry with the same key checks out that cart again, which places it at most once.`,
-      ids,
-      cause,
-    );
+    new OutcomeUnknownError(retryAfterSeconds, `${detail} ${next}`, ids, cause, cartId);
 
   for (let round = 1; ; round++) {
     try {
@@ -126,7 +126,7 @@ async function refusedAfterUnknown(
   customerId: string,
   cartId: string,
   refusal: PartnerCenterError,
-  journal: NonNullable<ServiceContext['exactlyOnce']>['journal'] | undefined,
+  journal: NonNullable<ServiceContext['exactlyOnce']>['journal'],
   unknown: (detail: string, retryAfterSeconds: number, ids?: UpstreamIds, cause?: unknown) => OutcomeUnknownError,
 ): Promise<never> {
   let cart: Cart;

@@ -164,6 +164,14 @@ function decodeCommand(value: unknown): RecordedCommand | undefined {
   return typeof value === 'string' ? (JSON.parse(value) as RecordedCommand) : undefined;
 }
 
+/**
+ * The cart as the journal keeps it: gzipped JSON (a cart of 100 lines answered for a 256 KB body, next to the command,
+ * must fit DynamoDB's 400 KB item), so that its keys and nulls survive as they came.
+ */
+const encodeCart = (cart: RecordedCart) => gzipSync(JSON.stringify(cart));
+const decodeCart = (value: unknown): RecordedCart =>
+  JSON.parse(value instanceof Uint8Array ? gunzipSync(value).toString('utf8') : String(value)) as RecordedCart;
+
 /** The journal's owner hash for an idempotency scope. */
 export const ownerOf = (scope: string) => hash(scope);
 /** The pointer item of a caller's key. */
@@ -270,17 +278,20 @@ export function dynamoDBJournal(options: DynamoDBRecordsOptions, scope: string, 
       return entry;
     },
     async recordCart(cart) {
-      // As JSON text: a cart's keys and nulls survive as they came, whatever DynamoDB makes of empty values.
-      await update(['#cart = if_not_exists(#cart, :cart)'], { ':cart': JSON.stringify(cart) }, { '#cart': 'cart' });
+      await update(
+        ['#cart = if_not_exists(#cart, :cart)', '#cartId = if_not_exists(#cartId, :cartId)'],
+        { ':cart': encodeCart(cart), ':cartId': cart.id },
+        { '#cart': 'cart', '#cartId': 'cartId' },
+      );
       return entry?.cart ?? cart;
     },
     async replaceCart(replaced, cart) {
       try {
         await update(
-          ['#cart = :cart'],
-          { ':cart': JSON.stringify(cart), ':replaced': JSON.stringify(replaced), ':no': 'no' },
-          { '#cart': 'cart', '#placed': 'placed' },
-          { condition: '#cart = :replaced AND #placed = :no' },
+          ['#cart = :cart', '#cartId = :cartId'],
+          { ':cart': encodeCart(cart), ':cartId': cart.id, ':replaced': replaced.id, ':no': 'no' },
+          { '#cart': 'cart', '#cartId': 'cartId', '#placed': 'placed' },
+          { condition: '#cartId = :replaced AND #placed = :no' },
         );
       } catch (error) {
         if (!(error instanceof IdempotencyStoreError && error.cause instanceof ConditionalCheckFailedException))
@@ -332,7 +343,7 @@ export function fromItem(item: Parameters<typeof unmarshall>[0] | undefined): Jo
     ...(typeof raw.lastSentAt === 'number' ? { lastSentAt: raw.lastSentAt } : {}),
     ...(raw.placed === 'maybe' || raw.placed === 'no' ? { placed: raw.placed } : {}),
     ...(raw.requestIds instanceof Set ? { requestIds: [...(raw.requestIds as Set<string>)] } : {}),
-    ...(raw.cart === undefined ? {} : { cart: parsed(raw.cart) as RecordedCart }),
+    ...(raw.cart === undefined ? {} : { cart: decodeCart(raw.cart) }),
     ...(raw.command === undefined ? {} : { command: decodeCommand(raw.command) as RecordedCommand }),
     ...(raw[UNRESOLVED_INDEX.partitionKey] === undefined ? {} : { unresolved: true }),
     ...(raw.resolution === undefined ? {} : { resolution: parsed(raw.resolution) as Resolution }),

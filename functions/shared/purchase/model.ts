@@ -37,9 +37,12 @@ export interface CommandGuard {
   guard(command: Command, options: PerformOptions): Command;
 }
 
-/** What a keyed purchase runs with: its journal, and how it paces the checkouts it repeats within one request. */
+/**
+ * How a purchase paces the checkouts it repeats within one request, and, when it has a key, its journal (without
+ * one, nothing outlives the request: a retry is a new purchase).
+ */
 export interface ExactlyOnce {
-  journal: Journal;
+  journal?: Journal;
   /** First pause between two checkouts of the same cart within one request (then tripled, with jitter). */
   retryDelayMs: number;
   /** Checkouts of the cart within one request (the first included). */

@@ -42,8 +42,8 @@ export async function createCart(
   } catch (error) {
     if (error instanceof CheckoutFailedError) throw error;
     // The cart on record now (a gone cart may have been replaced): the one a retry with the key checks out.
-    const onRecord = (await ctx.exactlyOnce?.journal.read().catch(() => undefined))?.cart ?? cart;
-    throw new CheckoutAfterCartError(onRecord.id, error, ctx.exactlyOnce !== undefined);
+    const onRecord = (await ctx.exactlyOnce?.journal?.read().catch(() => undefined))?.cart ?? cart;
+    throw new CheckoutAfterCartError(onRecord.id, error, ctx.exactlyOnce?.journal !== undefined);
   }
 }
 

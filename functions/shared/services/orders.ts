@@ -93,7 +93,7 @@ export async function addOnToOrder(
       ['checkout', checkoutRequest(input.customerId, '{cartId}', false)],
     ]);
   }
-  if (!(await ctx.exactlyOnce?.journal.read())?.cart)
+  if (!(await ctx.exactlyOnce?.journal?.read())?.cart)
     await checkParents(ctx, input.customerId, input.orderId, input.order);
   const placed = await placePurchase(ctx, input.customerId, body);
   return { status: 200, body: orderAnswer(placed.checkout), reconciled: placed.reconciled };
