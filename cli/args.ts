@@ -23,6 +23,10 @@ export interface CommonOptions {
   generatedKey?: boolean;
   correlationId?: string;
   whatIf: boolean;
+  /** A purchase of the same lines as a recent one is meant (Allow-Duplicate: true). */
+  allowDuplicate?: boolean;
+  /** Skip the confirmation a real purchase asks for on a terminal. */
+  yes?: boolean;
 }
 
 type LineItems = Record<string, unknown>[];
@@ -65,6 +69,25 @@ export interface OrderStatus extends CommonOptions {
   name: 'order status';
   customerId: string;
   orderId: string;
+  /** Print the API's whole answer instead of the table. */
+  json: boolean;
+}
+
+export interface CustomerCheck extends CommonOptions {
+  name: 'customer check';
+  customerId: string;
+  json: boolean;
+}
+
+/** `order list` and `subscription list`: one page, or every page with --all. */
+export interface ListCommand extends CommonOptions {
+  name: 'order list' | 'subscription list';
+  customerId: string;
+  /** order list: one billing cycle's orders; subscription list: the subscriptions of one order. */
+  filter?: { billingType: string } | { orderId: string };
+  continuationToken?: string;
+  all: boolean;
+  json: boolean;
 }
 
 export interface OrderWait extends CommonOptions {
@@ -106,7 +129,9 @@ export type Command =
   | CartCheckout
   | PurchaseShow
   | CredentialsCheck
-  | CatalogSearch;
+  | CatalogSearch
+  | CustomerCheck
+  | ListCommand;
 
 /** `order wait`'s default --timeout. */
 export const DEFAULT_WAIT_MS = 30 * 60_000;
@@ -147,6 +172,10 @@ const OPTIONS = {
   'term-duration': { type: 'string' },
   'catalog-item-id': { type: 'string' },
   cancel: { type: 'boolean' },
+  'allow-duplicate': { type: 'boolean' },
+  yes: { type: 'boolean' },
+  all: { type: 'boolean' },
+  'continuation-token': { type: 'string' },
 } as const satisfies ParseArgsOptionsConfig;
 
 type OptionName = keyof typeof OPTIONS;
@@ -160,10 +189,14 @@ const COMMON: OptionName[] = [
   'no-sign',
   'what-if',
   'help',
+  'allow-duplicate',
+  'yes',
 ];
 
 /** The options of the commands that buy nothing: no key and no dry run. */
-const READ_ONLY = COMMON.filter((option) => option !== 'idempotency-key' && option !== 'what-if');
+const READ_ONLY = COMMON.filter(
+  (option) => option !== 'idempotency-key' && option !== 'what-if' && option !== 'allow-duplicate' && option !== 'yes',
+);
 
 /** Which options each command takes: one given to the wrong command is refused, not ignored. */
 const ALLOWED: Record<CommandName, ReadonlySet<OptionName>> = {
@@ -184,12 +217,16 @@ const ALLOWED: Record<CommandName, ReadonlySet<OptionName>> = {
     'checkout',
     'partner-on-record-attestation-accepted',
   ]),
-  'cart checkout': new Set([...COMMON, 'customer-id', 'cart-id']),
+  // A checkout by cart id is not compared with recent purchases (its lines are in the cart): no --allow-duplicate.
+  'cart checkout': new Set([...COMMON.filter((option) => option !== 'allow-duplicate'), 'customer-id', 'cart-id']),
   // A read-only check: no purchase, so no key and no dry run.
   'credentials check': new Set(READ_ONLY),
   'catalog search': new Set([...READ_ONLY, 'customer-id', 'target-view', 'json']),
   // After the purchase: reads. `purchase show` takes the key it asks about.
-  'order status': new Set([...READ_ONLY, 'customer-id', 'order-id']),
+  'order status': new Set([...READ_ONLY, 'customer-id', 'order-id', 'json']),
+  'order list': new Set([...READ_ONLY, 'customer-id', 'billing-cycle', 'all', 'continuation-token', 'json']),
+  'subscription list': new Set([...READ_ONLY, 'customer-id', 'order-id', 'all', 'continuation-token', 'json']),
+  'customer check': new Set([...READ_ONLY, 'json']),
   'order wait': new Set([...READ_ONLY, 'customer-id', 'order-id', 'timeout']),
   'purchase show': new Set([...READ_ONLY, 'idempotency-key']),
   // Undoing a purchase: show reads; the others change a subscription like a purchase (key, --what-if).
@@ -210,12 +247,13 @@ const ALLOWED: Record<CommandName, ReadonlySet<OptionName>> = {
 };
 
 const GROUPS = {
-  order: ['create', 'status', 'wait'],
+  order: ['create', 'status', 'wait', 'list'],
+  customer: ['check'],
   cart: ['create', 'checkout'],
   purchase: ['show'],
   credentials: ['check'],
   catalog: ['search'],
-  subscription: ['show', 'cancel', 'reduce', 'auto-renew', 'schedule'],
+  subscription: ['list', 'show', 'cancel', 'reduce', 'auto-renew', 'schedule'],
 } as const;
 type Group = keyof typeof GROUPS;
 const isGroup = (word: string | undefined): word is Group => word !== undefined && Object.hasOwn(GROUPS, word);
@@ -284,8 +322,9 @@ function checkOptionTokens(argv: string[]): void {
 function commandName(positionals: string[]): CommandName {
   const [group, action, extra] = positionals;
   const all =
-    'order create, order status, order wait, cart create, cart checkout, purchase show, credentials check, ' +
-    'catalog search, subscription show|cancel|reduce|auto-renew|schedule, policy check or policy explain';
+    'order create, order status, order wait, order list, cart create, cart checkout, purchase show, customer check, ' +
+    'credentials check, catalog search, subscription list|show|cancel|reduce|auto-renew|schedule, policy check, ' +
+    'policy explain or policy add-buyer';
   if (group === undefined) throw new UsageError(`no command given (${all})`);
   if (!isGroup(group)) throw new UsageError(`unknown command '${group}' (${all})`);
   const actions: readonly string[] = GROUPS[group];
@@ -294,8 +333,13 @@ function commandName(positionals: string[]): CommandName {
     throw new UsageError(`unknown command '${group} ${action}' (${actions.map((a) => `${group} ${a}`).join(', ')})`);
   }
   const name = `${group} ${action}` as CommandName;
-  // `catalog search` takes the words to search for; no other command takes an argument.
-  if (extra !== undefined && name !== 'catalog search') throw new UsageError(`unexpected argument '${extra}'`, name);
+  // `catalog search` takes the words to search for, `customer check` the customer id; no other command an argument.
+  if (extra !== undefined && name !== 'catalog search' && name !== 'customer check') {
+    throw new UsageError(`unexpected argument '${extra}'`, name);
+  }
+  if (name === 'customer check' && positionals[3] !== undefined) {
+    throw new UsageError(`unexpected argument '${positionals[3]}'`, name);
+  }
   return name;
 }
 
@@ -326,6 +370,7 @@ export function parseCommandLine(argv: string[], env: Env): Invocation {
     return { kind: 'help', text: helpFor(loose.positionals) };
   }
 
+  powerShellFlags(flags);
   checkOptionTokens(argv);
   let parsed: ReturnType<typeof strictParse>;
   try {
@@ -364,9 +409,37 @@ export function parseCommandLine(argv: string[], env: Env): Invocation {
   };
   const common = commonOptions(values, env, name);
   if (name === 'credentials check') return { kind: 'run', command: { name, ...common } };
+  if (name === 'customer check') {
+    const id = positionals[2] ?? values['customer-id'];
+    if (id === undefined) throw new UsageError(`give the customer's tenant id: 'customer check GUID'`, name);
+    return {
+      kind: 'run',
+      command: { name, ...common, customerId: pathId('customer-id', id, name), json: values.json ?? false },
+    };
+  }
+  if (name === 'order list' || name === 'subscription list') {
+    const billing = values['billing-cycle'];
+    const order = values['order-id'];
+    const token = values['continuation-token'];
+    if (values.all && token !== undefined) throw new UsageError('give --all or --continuation-token, not both', name);
+    return {
+      kind: 'run',
+      command: {
+        name,
+        ...common,
+        customerId: required('customer-id'),
+        ...(billing !== undefined ? { filter: { billingType: billing } } : {}),
+        ...(order !== undefined ? { filter: { orderId: pathId('order-id', order, name) } } : {}),
+        ...(token === undefined ? {} : { continuationToken: token }),
+        all: values.all ?? false,
+        json: values.json ?? false,
+      },
+    };
+  }
   if (name === 'order status' || name === 'order wait') {
     const ids = { customerId: required('customer-id'), orderId: required('order-id') };
-    if (name === 'order status') return { kind: 'run', command: { name, ...common, ...ids } };
+    if (name === 'order status')
+      return { kind: 'run', command: { name, ...common, ...ids, json: values.json ?? false } };
     const timeout = values.timeout;
     return {
       kind: 'run',
@@ -585,5 +658,40 @@ function commonOptions(values: Values, env: Env, name: CommandName): CommonOptio
     ...(key === undefined ? {} : { idempotencyKey: key }),
     ...(correlationId === undefined ? {} : { correlationId }),
     whatIf: values['what-if'] ?? false,
+    ...(values['allow-duplicate'] ? { allowDuplicate: true } : {}),
+    ...(values.yes ? { yes: true } : {}),
   };
+}
+
+/** The cmdlets' parameters people type from habit, and what this CLI calls them. */
+const POWERSHELL: Record<string, string> = {
+  lineitems: 'line-item (one per line item: key=value,...)',
+  lineitem: 'line-item',
+  whatif: 'what-if',
+  confirm: 'yes (a real purchase asks to confirm on a terminal; --yes skips the question)',
+  cartid: 'cart-id',
+  customerid: 'customer-id',
+  orderid: 'order-id',
+  billingcycle: 'billing-cycle',
+};
+
+/**
+ * `-CustomerId`, `-LineItems`, `-WhatIf`: a PowerShell habit that node:util would read as a cluster of short options
+ * (`unknown option -C`). Said in this CLI's words, with the name to use.
+ */
+function powerShellFlags(argv: string[]): void {
+  for (const arg of argv) {
+    const match = /^-([A-Za-z][A-Za-z]+)(?::.*)?$/.exec(arg);
+    if (!match || arg.startsWith('--')) continue;
+    const name = match[1] as string;
+    const kebab = name.replace(/([a-z0-9])([A-Z])/g, '$1-$2').toLowerCase();
+    const known =
+      POWERSHELL[name.toLowerCase()] ??
+      (Object.hasOwn(OPTIONS, kebab) ? kebab : suggestName(kebab, Object.keys(OPTIONS)));
+    throw new UsageError(
+      known
+        ? `${arg} is PowerShell style: use --${known}`
+        : `${arg} is PowerShell style and has no counterpart here (options start with --; see docs/cli.md)`,
+    );
+  }
 }

@@ -14,7 +14,10 @@ export type CommandName =
   | 'subscription cancel'
   | 'subscription reduce'
   | 'subscription auto-renew'
-  | 'subscription schedule';
+  | 'subscription schedule'
+  | 'customer check'
+  | 'order list'
+  | 'subscription list';
 
 const EXAMPLE_CUSTOMER = '4a8c3e2d-1b6f-4c7e-9d2a-5f0e1b3c7a90';
 
@@ -23,6 +26,12 @@ const IDEMPOTENCY_KEY = `  --idempotency-key KEY   Sent as Idempotency-Key (1-25
                           again with the same key replays the first answer instead of buying twice: use one
                           whenever you might retry (timeouts, exit codes 3 and 4)`;
 const CORRELATION_ID = `  --correlation-id GUID   Sent as MS-CorrelationId, to find this call in the API's and Partner Center's logs`;
+const CONFIRM = `  --yes                   Do not ask: a real purchase on a terminal shows what will be bought (customer,
+                          lines, term, billing) and asks to confirm, as the cmdlets' -Confirm. Not asked when
+                          stdin is not a terminal (scripts, CI) or with --what-if
+  --allow-duplicate       Buy even though the same lines were bought for the customer under another key in
+                          the last DUPLICATE_WINDOW_HOURS (24): sent as Allow-Duplicate: true. Without it the
+                          API refuses such a purchase (409 possible-duplicate, naming the earlier key)`;
 const WHAT_IF = `  --what-if               Validate and print the requests that would be sent to Partner Center, and the catalog
                           pre-flight's verdict on each line; send nothing (?dryRun=true; unlike the cmdlets'
                           -WhatIf, nothing is bought). Exit code 1 when the pre-flight predicts a refusal`;
@@ -35,7 +44,7 @@ const SIGNING = `  --sign, --no-sign       SigV4-sign the request for execute-ap
 
 /** The options every purchase command takes (order create, cart create, cart checkout). */
 const COMMON = `Options for every command that buys (order create, cart create, cart checkout):
-${[ENDPOINT, IDEMPOTENCY_KEY, CORRELATION_ID, WHAT_IF, SIGNING].join('\n')}`;
+${[ENDPOINT, IDEMPOTENCY_KEY, CORRELATION_ID, WHAT_IF, CONFIRM, SIGNING].join('\n')}`;
 
 /** The same without --idempotency-key and --what-if, which a check that buys nothing refuses. */
 const CHECK_OPTIONS = `Options:
@@ -71,9 +80,13 @@ Exit codes:
   4  the request could not be sent or got no answer: endpoint unreachable or connection lost, or no AWS
      credentials to sign with`;
 
-const LINE_SYNTAX = `  --line-item takes key=value pairs separated by commas, one --line-item per line item (repeat it).
-  Keys are matched in any case (OfferId= works). Values cannot contain commas: use --line-items-json for
-  those. An unknown key, a repeated key or an entry without '=' is a usage error: nothing is dropped.`;
+const lineSyntax = (
+  example: string,
+) => `  --line-item takes key=value pairs separated by commas, one --line-item per line item (repeat it).
+  Keys are matched in any case (${example}= works). Values cannot contain commas: use --line-items-json for
+  those. An unknown key (with a did-you-mean), a repeated key or an entry without '=' is a usage error:
+  nothing is dropped. Values are matched as Partner Center matches them: termDuration p1y is P1Y, billing
+  cycle Monthly or OneTime is monthly or one_time.`;
 
 export const TOP_HELP = `partner-orders: Microsoft Partner Center orders and carts through the partner-orders API.
 The command-line counterpart of New-PartnerCustomerOrder, New-PartnerCustomerCart and Submit-PartnerCustomerCart.
@@ -90,6 +103,10 @@ Commands:
   credentials check  Redeem a Partner Center token now and report on the credentials (no secret values)
   order status    An order, its lines' provisioning status and one state  (Get-PartnerCustomerOrder)
   order wait      Wait until an order is provisioned (or cancelled, or --timeout)
+  order list      A customer's orders, a page at a time (or --all)       (Get-PartnerCustomerOrder)
+  subscription list  A customer's subscriptions (or an order's)          (Get-PartnerCustomerSubscription)
+  customer check  Is this one of your customers? (one read)               (Get-PartnerCustomer)
+  policy add-buyer  Make a principal a buyer in policies/entities.json (then deploy)
   purchase show   What became of a purchase sent with an --idempotency-key (lost an answer? ask here)
   catalog search  Find catalog ids by product name, for one customer      (Get-PartnerProduct[Sku|Availability])
   subscription show        A subscription, its refund window and removable seats, what renews
@@ -138,7 +155,7 @@ Line item keys:
   partnerIdOnRecord=MPNID
   parentSubscriptionId=GUID        add-ons only (with --order-id): the subscription the add-on extends
   provisioningContext.KEY=VALUE    one provisioningContext entry (repeat for more keys)
-${LINE_SYNTAX}
+${lineSyntax('OfferId')}
 
 ${COMMON}
 
@@ -188,7 +205,8 @@ Line item keys:
   provisioningContext.KEY=VALUE    one provisioningContext entry (repeat for more keys)
   participant.TYPE=MPNID           a participant (repeatable); TYPE is transaction_reseller,
                                    consumption_reseller or additional_transaction_reseller
-${LINE_SYNTAX}
+  (a cart line takes catalogItemId, not offerId: offerId= is refused with a hint)
+${lineSyntax('CatalogItemId')}
 
 ${COMMON}
 
@@ -236,7 +254,8 @@ const ORDER_GROUP = `partner-orders order: orders (New-PartnerCustomerOrder, Get
 
 Usage:
   partner-orders order create --customer-id GUID --line-item KEY=VALUE,... [--order-id ID] [options]
-  partner-orders order status --customer-id GUID --order-id ID [options]
+  partner-orders order status --customer-id GUID --order-id ID [--json] [options]
+  partner-orders order list --customer-id GUID [--billing-cycle CYCLE] [--all] [--json] [options]
   partner-orders order wait --customer-id GUID --order-id ID [--timeout DURATION] [options]
 
 Run 'partner-orders order create --help' (or status, wait) for their options.
@@ -257,13 +276,15 @@ merged in (provisioningStatus: Fulfilled, Unfulfilled, PrefulfillmentPending), a
 provisioning, provisioned, cancelled or unknown (a status value this service does not know).
 
 Usage:
-  partner-orders order status --customer-id GUID --order-id ID [options]
+  partner-orders order status --customer-id GUID --order-id ID [--json] [options]
 
-  GET /customers/{customerId}/orders/{orderId}: read-only (no --idempotency-key, no --what-if).
+  GET /customers/{customerId}/orders/{orderId}: read-only (no --idempotency-key, no --what-if). Prints the order
+  in one line and a table of its lines; --json prints the API's whole answer.
 
 Options:
   --customer-id GUID      The customer's tenant id (required)
   --order-id ID           The order (required)
+  --json                  The whole answer as JSON instead of the table
 
 ${CHECK_OPTIONS}
 
@@ -397,6 +418,7 @@ const SUBSCRIPTION_GROUP = `partner-orders subscription: undo a purchase while i
 seats removed within 7 days of when they were added; after that, schedule the change for renewal.
 
 Usage:
+  partner-orders subscription list --customer-id GUID [--order-id ID] [--all] [--json]   (see list --help)
   partner-orders subscription show --customer-id GUID --subscription-id GUID
   partner-orders subscription cancel --customer-id GUID --subscription-id GUID [--what-if]
   partner-orders subscription reduce --customer-id GUID --subscription-id GUID --seats N [--what-if]
@@ -424,12 +446,82 @@ Examples:
   partner-orders subscription reduce --customer-id ${EXAMPLE_CUSTOMER} --subscription-id SUB --seats 2
 `;
 
+const LIST_OPTIONS = `  --all                   Every page (one request per page), instead of the first
+  --continuation-token T  The page after the one that printed this token (on stderr)
+  --json                  The API's answer as JSON (with --all: { items, totalCount }) instead of the table`;
+
+const ORDER_LIST = `partner-orders order list: a customer's orders (Get-PartnerCustomerOrder without -OrderId), a page at
+a time. Partner Center's list lags: an order can take up to 15 minutes to appear
+in it; a purchase just placed is read with 'order status' or 'purchase show'.
+
+Usage:
+  partner-orders order list --customer-id GUID [--billing-cycle CYCLE] [--all] [--json] [options]
+
+  GET /customers/{customerId}/orders: read-only.
+
+Options:
+  --customer-id GUID      The customer's tenant id (required)
+  --billing-cycle CYCLE   Only the orders of this billing cycle (monthly, annual, ...)
+${LIST_OPTIONS}
+
+${CHECK_OPTIONS}
+
+${READ_EXIT_CODES}
+
+Example:
+  partner-orders order list --customer-id ${EXAMPLE_CUSTOMER} --all
+`;
+
+const SUBSCRIPTION_LIST = `partner-orders subscription list: a customer's subscriptions (Get-PartnerCustomerSubscription
+without -SubscriptionId), or those one order created, a page at a time.
+
+Usage:
+  partner-orders subscription list --customer-id GUID [--order-id ID] [--all] [--json] [options]
+
+  GET /customers/{customerId}/subscriptions: read-only.
+
+Options:
+  --customer-id GUID      The customer's tenant id (required)
+  --order-id ID           Only the subscriptions this order created
+${LIST_OPTIONS}
+
+${CHECK_OPTIONS}
+
+${READ_EXIT_CODES}
+
+Example:
+  partner-orders subscription list --customer-id ${EXAMPLE_CUSTOMER}
+`;
+
+const CUSTOMER_CHECK = `partner-orders customer check: is this one of your customers? One read of Partner Center.
+Exit 0 with the company name when it is; exit 1 with 404 customer-not-found when Partner Center does not know the
+tenant id (60003), refuses it (900118) or the partner has no commerce relationship with it (20002).
+
+Usage:
+  partner-orders customer check GUID [--json] [options]
+
+  GET /customers/{customerId}: read-only.
+
+Options:
+  --json                  The API's answer as JSON instead of one line
+
+${CHECK_OPTIONS}
+
+${READ_EXIT_CODES}
+
+Example:
+  partner-orders customer check ${EXAMPLE_CUSTOMER}
+`;
+
 export const COMMAND_HELP: Record<CommandName, string> = {
   'subscription show': SUBSCRIPTION_GROUP,
   'subscription cancel': SUBSCRIPTION_GROUP,
   'subscription reduce': SUBSCRIPTION_GROUP,
   'subscription auto-renew': SUBSCRIPTION_GROUP,
   'subscription schedule': SUBSCRIPTION_GROUP,
+  'customer check': CUSTOMER_CHECK,
+  'order list': ORDER_LIST,
+  'subscription list': SUBSCRIPTION_LIST,
   'order create': ORDER_CREATE,
   'order status': ORDER_STATUS,
   'order wait': ORDER_WAIT,
@@ -440,7 +532,11 @@ export const COMMAND_HELP: Record<CommandName, string> = {
   'catalog search': CATALOG_SEARCH,
 };
 
-export const GROUP_HELP: Record<'order' | 'cart' | 'purchase' | 'credentials' | 'catalog' | 'subscription', string> = {
+export const GROUP_HELP: Record<
+  'order' | 'cart' | 'purchase' | 'credentials' | 'catalog' | 'customer' | 'subscription',
+  string
+> = {
+  customer: CUSTOMER_CHECK,
   subscription: SUBSCRIPTION_GROUP,
   order: ORDER_GROUP,
   purchase: PURCHASE_GROUP,
@@ -506,10 +602,32 @@ Example:
     --customer-id ${EXAMPLE_CUSTOMER} --line-item offerId=CFQ7TTC0LH18:0001:CFQ7TTC0K59S,quantity=5,termDuration=P3Y
 `;
 
+export const POLICY_ADD_BUYER_HELP = `partner-orders policy add-buyer: make a caller a member of a group (buyers by default) in
+policies/entities.json, offline. A deployed stack permits nobody until someone is in buyers; this is that edit. Deploy
+afterwards (npm run deploy): the members go to Amazon Verified Permissions with the functions.
+
+Usage:
+  partner-orders policy add-buyer CALLER [--group NAME] [--policies DIR]
+
+  CALLER                  An IAM role ARN (SigV4 callers), events:<source> (an event producer), invoke (direct
+                          invocation) or http:jwt:["<issuer>","<subject>"] (a JWT user)
+  --group NAME            The group to join (default buyers; e.g. automation, contoso-systems)
+  --policies DIR          The policy folder. Default: the policies/ this CLI ships with (what the stack deploys)
+  -h, --help              This help
+
+Exit codes:
+  0  added, or already a member
+  2  usage error, or no such group
+
+Example:
+  partner-orders policy add-buyer arn:aws:iam::111122223333:role/PartnerAdmin
+`;
+
 export const POLICY_HELP = `partner-orders policy: the purchase policy (policies/, docs/authorization.md), offline.
 
 Usage:
   partner-orders policy check [--policies DIR] [--local]
+  partner-orders policy add-buyer CALLER [--group NAME] [--policies DIR]
   partner-orders policy explain --caller CALLER --action ACTION --customer-id GUID --line-item ITEM [...]
   partner-orders policy <check|explain> --help
 `;

@@ -7,6 +7,7 @@
 import type * as z from 'zod/mini';
 import type { CartLineItemInput } from '../functions/shared/schemas/carts.js';
 import type { OrderLineItemInput } from '../functions/shared/schemas/orders.js';
+import { suggestName } from '../functions/shared/suggest.js';
 import { UsageError } from './usage-error.js';
 
 export type OrderLine = z.input<typeof OrderLineItemInput>;
@@ -82,7 +83,13 @@ export function parseLineItem(kind: LineKind, text: string): Record<string, unkn
     const dot = key.indexOf('.');
     const head = (dot < 0 ? key : key.slice(0, dot)).toLowerCase();
     const field = fields.find((f) => keyOf(f).toLowerCase() === head && hasSubKey(f) === dot >= 0);
-    if (!field) throw bad(`unknown key '${key}' in '${entry}' (${kind} line keys: ${lineItemKeys(kind).join(', ')})`);
+    if (!field) {
+      const known = fields.filter((f) => hasSubKey(f) === dot >= 0).map(keyOf);
+      const guess =
+        kind === 'cart' && head === 'offerid' ? 'catalogItemId' : suggestName(dot < 0 ? key : key.slice(0, dot), known);
+      const hint = guess ? ` (did you mean ${guess}?)` : '';
+      throw bad(`unknown key '${key}' in '${entry}'${hint} (${kind} line keys: ${lineItemKeys(kind).join(', ')})`);
+    }
     const sub = dot < 0 ? '' : key.slice(dot + 1);
     if (hasSubKey(field) && sub === '') throw bad(`'${entry}' needs a key after '${keyOf(field)}.'`);
     // Each key once, so that nothing is overwritten unseen; participants are a list and may repeat.

@@ -8,6 +8,14 @@ import { catalogTable, predictsRefusal, preflightNotes, searchNotes } from './ca
 import { type ApiResponse, EXIT, type ExitCode, exitCodeFor, formatBody, send, Unreachable } from './http.js';
 import { toApiRequest } from './request.js';
 import { type CredentialProvider, signRequest } from './sign.js';
+import {
+  customerLine,
+  listItems,
+  orderListTable,
+  orderStatusTable,
+  purchaseSummary,
+  subscriptionListTable,
+} from './tables.js';
 import { UsageError } from './usage-error.js';
 import { waitForOrder } from './wait.js';
 
@@ -27,6 +35,10 @@ export interface Io {
   now?: () => number;
   /** Fixed SigV4 signing time, for tests. */
   signingDate?: Date;
+  /** Whether a person is at the keyboard (stdin is a terminal): a real purchase then asks to confirm. */
+  interactive?: boolean;
+  /** Asks the question and reads the answer (default: on the terminal, from stdin). */
+  confirm?: (question: string) => Promise<boolean>;
 }
 
 const NAME = 'partner-orders';
@@ -61,6 +73,18 @@ export async function main(argv: string[], io: Partial<Io> = {}): Promise<ExitCo
   }
 
   const { command } = invocation;
+  // Like the cmdlets' -Confirm: a person at a terminal sees what will be bought before anything is sent.
+  if (buys(command) && !command.yes && (io.interactive ?? process.stdin.isTTY === true)) {
+    stderr.write(purchaseSummary(command as Parameters<typeof purchaseSummary>[0]));
+    const confirmed = await (io.confirm ?? askOnTerminal)('Buy this? [y/N] ');
+    if (!confirmed) {
+      say('not confirmed: nothing was sent (--yes skips the question)');
+      return EXIT.refused;
+    }
+  }
+  if (command.name === 'order list' || command.name === 'subscription list') {
+    if (command.all) return listAll(command, io, say, stdout);
+  }
   const request = toApiRequest(command);
   /** The request signed now (a signature is good for minutes only: `order wait` signs each ask). */
   const signed = async (): Promise<Record<string, string>> =>
@@ -99,18 +123,111 @@ export async function main(argv: string[], io: Partial<Io> = {}): Promise<ExitCo
   } catch (error) {
     if (!(error instanceof Unreachable)) throw error;
     say(error.message);
+    if (!error.maybeReceived) say(whereHint(command));
     if (error.maybeReceived && buys(command)) say(unknownOutcome(command.idempotencyKey));
     return EXIT.unreachable;
   }
 
   const value = response.json?.value;
   const ok = response.status >= 200 && response.status < 300;
-  const table = command.name === 'catalog search' && !command.json && ok ? catalogTable(value) : undefined;
+  const table = ok ? tableFor(command, value) : undefined;
   stdout.write(table ?? formatBody(response));
   for (const line of diagnostics(response, command)) say(line);
   // A dry run that predicts a refusal says so in its exit code too, as the real request would.
-  if (ok && command.whatIf && predictsRefusal(value)) return EXIT.refused;
+  const duplicate = (value as { duplicate?: { verdict?: unknown } } | undefined)?.duplicate;
+  if (ok && command.whatIf && (predictsRefusal(value) || duplicate?.verdict === 'possible-duplicate')) {
+    return EXIT.refused;
+  }
   return exitCodeFor(response.status);
+}
+
+/** The compact form of an answer for a person, unless --json; undefined prints the JSON. */
+function tableFor(command: Command, value: unknown): string | undefined {
+  if (!('json' in command) || command.json) return undefined;
+  switch (command.name) {
+    case 'catalog search':
+      return catalogTable(value);
+    case 'order status':
+      return orderStatusTable(value);
+    case 'customer check':
+      return customerLine(value);
+    case 'order list':
+    case 'subscription list': {
+      const items = listItems(value);
+      if (!items) return undefined;
+      return command.name === 'order list' ? orderListTable(items) : subscriptionListTable(items);
+    }
+    default:
+      return undefined;
+  }
+}
+
+type ListCommand = Extract<Command, { name: 'order list' | 'subscription list' }>;
+
+/** Pages of a list read at most with --all. */
+const MAX_LIST_PAGES = 100;
+
+/** `--all`: every page, one request each, printed as one table (or one `{ items, totalCount }`). */
+async function listAll(command: ListCommand, io: Partial<Io>, say: (line: string) => void, stdout: Output) {
+  const items: Record<string, unknown>[] = [];
+  let totalCount: unknown = null;
+  let token: string | undefined;
+  for (let page = 0; page < MAX_LIST_PAGES; page++) {
+    const request = toApiRequest({ ...command, ...(token === undefined ? {} : { continuationToken: token }) });
+    let response: ApiResponse;
+    try {
+      const headers = command.signing
+        ? await signRequest(request.url, request, {
+            region: command.signing.region,
+            ...(io.credentials ? { credentials: io.credentials } : {}),
+          })
+        : request.headers;
+      response = await send(request, headers, io.fetch ?? fetch);
+    } catch (error) {
+      if (!(error instanceof Unreachable)) throw error;
+      say(error.message);
+      if (!error.maybeReceived) say(whereHint(command));
+      return EXIT.unreachable;
+    }
+    if (response.status < 200 || response.status >= 300) {
+      stdout.write(formatBody(response));
+      for (const line of diagnostics(response, command)) say(line);
+      return exitCodeFor(response.status);
+    }
+    const value = response.json?.value as { items?: unknown; totalCount?: unknown; continuationToken?: unknown };
+    items.push(...(listItems(value) ?? []));
+    totalCount = value?.totalCount ?? totalCount;
+    token = typeof value?.continuationToken === 'string' ? value.continuationToken : undefined;
+    if (token === undefined) break;
+  }
+  if (token !== undefined) say(`stopped after ${MAX_LIST_PAGES} pages: go on with --continuation-token ${token}`);
+  stdout.write(
+    command.json
+      ? `${JSON.stringify({ items, totalCount }, null, 2)}\n`
+      : command.name === 'order list'
+        ? orderListTable(items)
+        : subscriptionListTable(items),
+  );
+  return EXIT.ok;
+}
+
+/** Nothing answered at the endpoint: where the CLI looked, and how to point it elsewhere. */
+function whereHint(command: Command): string {
+  return (
+    `nothing answers at ${command.endpoint.origin}: is the server running (npm start listens on PORT, default 3000)? ` +
+    'Point the CLI elsewhere with --endpoint URL or PARTNER_ORDERS_ENDPOINT (the deployed ApiUrl output)'
+  );
+}
+
+/** Reads y/yes from the terminal. */
+async function askOnTerminal(question: string): Promise<boolean> {
+  const { createInterface } = await import('node:readline/promises');
+  const terminal = createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    return /^y(es)?$/i.test((await terminal.question(question)).trim());
+  } finally {
+    terminal.close();
+  }
 }
 
 /** The commands that buy: the others only read (credentials check, catalog search, order status/wait, purchase show). */
@@ -183,7 +300,16 @@ function diagnostics(response: ApiResponse, command: Command): string[] {
   if (Array.isArray(checkout?.orderErrors) && checkout.orderErrors.length > 0) {
     lines.push(`the checkout failed for ${checkout.orderErrors.length} order group(s): see orderErrors`);
   }
+  if (status === 409 && body?.type === 'urn:partner-orders:problem:possible-duplicate' && name !== 'cart checkout') {
+    lines.push('if this is a second purchase on purpose, run the same command again with --allow-duplicate');
+  }
   if (status >= 200 && status < 300) {
+    const token = (value as { continuationToken?: unknown } | undefined)?.continuationToken;
+    if ((name === 'order list' || name === 'subscription list') && typeof token === 'string') {
+      lines.push(`more: run it again with --continuation-token ${token} (or --all)`);
+    }
+    const duplicate = (value as { duplicate?: { detail?: unknown } } | undefined)?.duplicate;
+    if (command.whatIf && typeof duplicate?.detail === 'string') lines.push(duplicate.detail);
     if (command.name === 'catalog search') lines.push(...searchNotes(value, command));
     else if (command.whatIf) lines.push(...preflightNotes(value));
   }

@@ -14,8 +14,9 @@ import { AddOnRequest, CreateOrderRequest } from '../functions/shared/schemas/or
 import { checkoutCommand, createCartCommand } from '../functions/shared/services/carts.js';
 import { addOnCommand, createOrderCommand } from '../functions/shared/services/orders.js';
 import { parseParts } from '../functions/shared/validation.js';
+import { addBuyer } from './add-buyer.js';
 import { PURCHASE_OPTIONS } from './args.js';
-import { POLICY_CHECK_HELP, POLICY_EXPLAIN_HELP, POLICY_HELP } from './help.js';
+import { POLICY_ADD_BUYER_HELP, POLICY_CHECK_HELP, POLICY_EXPLAIN_HELP, POLICY_HELP } from './help.js';
 import { EXIT, type ExitCode } from './http.js';
 import { parseLineItem, parseLineItemsJson } from './line-items.js';
 import { UsageError } from './usage-error.js';
@@ -61,8 +62,9 @@ export async function policyMain(argv: string[], stdout: Output, stderr: Output)
     stdout.write(POLICY_HELP);
     return action === undefined ? EXIT.usage : EXIT.ok;
   }
+  if (action === 'add-buyer') return addBuyerMain(rest, stdout, say);
   if (action !== 'check' && action !== 'explain') {
-    say(`unknown command 'policy ${action}' (policy check, policy explain)`);
+    say(`unknown command 'policy ${action}' (policy check, policy explain, policy add-buyer)`);
     return EXIT.usage;
   }
   const name = `policy ${action}`;
@@ -108,6 +110,49 @@ export async function policyMain(argv: string[], stdout: Output, stderr: Output)
     return EXIT.usage;
   }
 }
+
+/** `policy add-buyer CALLER [--group NAME] [--policies DIR]`: edits entities.json (docs/deploy.md, going live). */
+function addBuyerMain(argv: string[], stdout: Output, say: (line: string) => void): ExitCode {
+  let parsed: ReturnType<typeof parseArgs<{ args: string[]; options: typeof ADD_BUYER; allowPositionals: true }>>;
+  try {
+    parsed = parseArgs({ args: argv, options: ADD_BUYER, allowPositionals: true, strict: true });
+  } catch (error) {
+    say((error as Error).message.split('. ')[0] ?? 'bad option');
+    say(`run 'partner-orders policy add-buyer --help' for usage`);
+    return EXIT.usage;
+  }
+  if (parsed.values.help) {
+    stdout.write(POLICY_ADD_BUYER_HELP);
+    return EXIT.ok;
+  }
+  const [who, extra] = parsed.positionals;
+  try {
+    if (who === undefined || extra !== undefined) {
+      throw new UsageError(
+        'give one caller: an IAM role ARN, events:<source>, invoke or http:jwt:["<issuer>","<subject>"]',
+      );
+    }
+    const { file, principal, changed } = addBuyer({
+      caller: callerFrom(who),
+      group: parsed.values.group ?? 'buyers',
+      dir: parsed.values.policies ?? POLICY_DIR,
+    });
+    stdout.write(
+      `${changed ? 'added' : 'already there:'} ${principal} in group ${parsed.values.group ?? 'buyers'} (${file})\n`,
+    );
+    say('deploy to apply it (npm run deploy); try it first with partner-orders policy explain');
+    return EXIT.ok;
+  } catch (error) {
+    say((error as Error).message);
+    return EXIT.usage;
+  }
+}
+
+const ADD_BUYER = {
+  help: { type: 'boolean', short: 'h' },
+  group: { type: 'string' },
+  policies: { type: 'string' },
+} as const satisfies ParseArgsOptionsConfig;
 
 function parse(argv: string[], action: 'check' | 'explain') {
   let parsed: ReturnType<typeof parseArgs<{ args: string[]; options: typeof OPTIONS; allowPositionals: true }>>;

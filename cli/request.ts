@@ -52,6 +52,18 @@ export function toApiRequest(command: Command): ApiRequest {
       method = 'GET';
       route = `/purchases/${segment(command.key)}`;
       break;
+    case 'customer check':
+      method = 'GET';
+      route = customer;
+      break;
+    case 'order list':
+      method = 'GET';
+      route = `${customer}/orders`;
+      break;
+    case 'subscription list':
+      method = 'GET';
+      route = `${customer}/subscriptions`;
+      break;
     default: {
       const subscription = `${customer}/subscriptions/${segment(command.subscriptionId)}`;
       const action = {
@@ -74,10 +86,15 @@ export function toApiRequest(command: Command): ApiRequest {
     url.searchParams.set('search', command.search);
     if (command.targetView !== undefined) url.searchParams.set('targetView', command.targetView);
   }
+  if (command.name === 'order list' || command.name === 'subscription list') {
+    for (const [name, value] of Object.entries(command.filter ?? {})) url.searchParams.set(name, value);
+    if (command.continuationToken !== undefined) url.searchParams.set('continuationToken', command.continuationToken);
+  }
 
   const headers: Record<string, string> = { accept: 'application/json, application/problem+json' };
   if (body !== undefined) headers['content-type'] = 'application/json';
   if (command.idempotencyKey !== undefined) headers['idempotency-key'] = command.idempotencyKey;
   if (command.correlationId !== undefined) headers['ms-correlationid'] = command.correlationId;
+  if (command.allowDuplicate) headers['allow-duplicate'] = 'true';
   return { method, url, headers, ...(body === undefined ? {} : { body: JSON.stringify(body) }) };
 }

@@ -10,6 +10,7 @@
 //   idempotencyKeyRequired=false   purchases without an idempotency key are accepted (refused by default)
 //   eventIdAsKey=true           an event without detail.idempotencyKey is keyed by its event id (refused by default)
 //   preflight=best-effort|off   the catalog pre-flight (default on: fail closed when the catalog cannot be read)
+//   duplicateWindowHours=24     the possible-duplicate guard's window (0 turns it off; docs/idempotency.md)
 //   jwtPurchaseScope=… jwtReadScope=…   the JWT scopes of the purchase and read routes (authorizer=jwt)
 //   eventProducers=com.example.billing=arn:aws:iam::111122223333:role/Billing,…   who may put commands, with which source
 //   provisioningTrackingHours=48 pollBudgetPerMinute=50 reconcilerSchedule='rate(30 minutes)' reconcileAfterMinutes=30
@@ -47,6 +48,7 @@ export const CONTEXT_OPTIONS = [
   'idempotencyKeyRequired',
   'eventIdAsKey',
   'preflight',
+  'duplicateWindowHours',
   'logRetentionDays',
   'provisioningTrackingHours',
   'pollBudgetPerMinute',
@@ -121,6 +123,11 @@ export function stackPropsFromContext(tryGetContext: (key: string) => unknown): 
   if (preflight !== undefined && !(PREFLIGHT_MODES as readonly string[]).includes(preflight)) {
     throw new Error(`preflight must be one of ${PREFLIGHT_MODES.join(', ')}, got ${preflight}`);
   }
+  const windowText = context('duplicateWindowHours');
+  const duplicateWindowHours = windowText === undefined ? undefined : Number(windowText);
+  if (duplicateWindowHours !== undefined && !(Number.isFinite(duplicateWindowHours) && duplicateWindowHours >= 0)) {
+    throw new Error(`duplicateWindowHours must be a number of hours, 0 or more, got ${windowText}`);
+  }
   const ttlHours = positive('idempotencyTtlHours');
   const reserved = positive('keeperReservedConcurrency');
   const afterPurchase = Object.fromEntries(
@@ -166,6 +173,7 @@ export function stackPropsFromContext(tryGetContext: (key: string) => unknown): 
     ...optional('idempotencyKeyRequired', keyRequired),
     ...optional('eventIdAsKey', eventIdAsKey),
     ...optional('preflight', preflight as PreflightMode | undefined),
+    ...optional('duplicateWindowHours', duplicateWindowHours),
     ...optional('logRetention', retentionDays as RetentionDays | undefined),
     ...(Object.keys(afterPurchase).length > 0 ? { afterPurchase } : {}),
     ...optional('partnerCenterRequestsPerMinute', positive('partnerCenterRequestsPerMinute')),

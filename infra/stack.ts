@@ -160,6 +160,11 @@ export interface PartnerOrdersStackProps extends StackProps {
    * when the catalog cannot be read; `best-effort` then buys unchecked; `off` reads and checks nothing (docs/catalog.md).
    */
   preflight?: PreflightMode;
+  /**
+   * The possible-duplicate guard's window in hours (DUPLICATE_WINDOW_HOURS, 24 by default; 0 turns it off): the same
+   * lines bought for a customer under another key within it are refused 409 (docs/idempotency.md).
+   */
+  duplicateWindowHours?: number;
   /** When the refresh-token keeper runs (an EventBridge schedule expression); daily by default. */
   keeperSchedule?: string;
   /**
@@ -407,6 +412,7 @@ export class PartnerOrdersStack extends Stack {
       ...(props.eventIdAsKey ? { EVENT_ID_AS_IDEMPOTENCY_KEY: 'true' } : {}),
       // The functions with the table are the ones that buy: their catalog pre-flight.
       PREFLIGHT: props.preflight ?? 'on',
+      DUPLICATE_WINDOW_HOURS: String(props.duplicateWindowHours ?? 24),
     };
     const deadlineEnv = { DEADLINE_MARGIN_MS: String(DEADLINE_MARGIN.toMilliseconds()) };
     const requestEnv = { ...deadlineEnv, MAX_REQUEST_MS: String(MAX_REQUEST.toMilliseconds()) };

@@ -1,7 +1,7 @@
 // A real DynamoDB API on loopback (dynalite, in-process) for the idempotency table, so `npm start` and the tests run
 // Powertools' DynamoDB persistence layer itself rather than a stand-in.
 import type { AddressInfo } from 'node:net';
-import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { CreateTableCommand, DynamoDBClient, ResourceInUseException } from '@aws-sdk/client-dynamodb';
 import dynalite from 'dynalite';
 import { UNRESOLVED_INDEX } from '../functions/shared/exactly-once/records.js';
 import { IDEMPOTENCY_CLIENT_CONFIG } from '../functions/shared/idempotency.js';
@@ -17,8 +17,9 @@ export interface LocalDynamoDB {
 /** Fake credentials: dynalite checks none, but the SDK signs every request. */
 const LOCAL_CLIENT = { region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } };
 
-export async function startDynamoDB(port = 0): Promise<LocalDynamoDB> {
-  const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+/** `path`: a folder to keep the tables in (LevelDB), so they survive a restart; in memory without it. */
+export async function startDynamoDB(port = 0, path?: string): Promise<LocalDynamoDB> {
+  const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0, ...(path ? { path } : {}) });
   await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', () => resolve()));
   const endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   // The production client settings (retries, timeouts): with a single attempt, a keep-alive connection the server
@@ -43,7 +44,7 @@ export async function createIdempotencyTable(
   client: DynamoDBClient,
   tableName = LOCAL_IDEMPOTENCY_TABLE,
 ): Promise<void> {
-  await client.send(
+  const create = client.send(
     new CreateTableCommand({
       TableName: tableName,
       KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
@@ -65,4 +66,10 @@ export async function createIdempotencyTable(
       BillingMode: 'PAY_PER_REQUEST',
     }),
   );
+  try {
+    await create;
+  } catch (error) {
+    // Kept from an earlier run (startDynamoDB's `path`): the table is there, with its records.
+    if (!(error instanceof ResourceInUseException)) throw error;
+  }
 }

@@ -16,15 +16,17 @@ const post = (baseUrl: string, path: string, body?: unknown, key?: string) =>
   (key === undefined ? '' : ` -H 'Idempotency-Key: ${key}'`) +
   (body === undefined ? '' : ` -H 'Content-Type: application/json' -d ${json(body)}`);
 
-const order = {
-  lineItems: [{ offerId: 'CFQ7TTC0LH18:0001:CFQ7TTC0K59S', quantity: 5, termDuration: 'P1Y' }],
+// Each purchase example buys its own number of seats: the same lines bought again under another key within 24 hours
+// are refused as a possible duplicate (409), as they would be for anyone pasting these one after the other.
+const order = (quantity: number) => ({
+  lineItems: [{ offerId: 'CFQ7TTC0LH18:0001:CFQ7TTC0K59S', quantity, termDuration: 'P1Y' }],
   billingCycle: 'monthly',
-};
-const cart = {
+});
+const cart = (quantity: number) => ({
   lineItems: [
-    { catalogItemId: 'CFQ7TTC0LH18:0001:CFQ7TTC0K59S', quantity: 5, billingCycle: 'monthly', termDuration: 'P1Y' },
+    { catalogItemId: 'CFQ7TTC0LH18:0001:CFQ7TTC0K59S', quantity, billingCycle: 'monthly', termDuration: 'P1Y' },
   ],
-};
+});
 
 export const examples: Example[] = [
   {
@@ -34,34 +36,34 @@ export const examples: Example[] = [
   },
   {
     title: 'Create an order (New-PartnerCustomerOrder)',
-    command: (base) => post(base, `/customers/${EXAMPLE_CUSTOMER_ID}/orders`, order, 'example-order-0001'),
+    command: (base) => post(base, `/customers/${EXAMPLE_CUSTOMER_ID}/orders`, order(5), 'example-order-0001'),
   },
   {
     title: 'See what would be sent and what the catalog says about it, send nothing (-WhatIf; no key needed)',
-    command: (base) => post(base, `/customers/${EXAMPLE_CUSTOMER_ID}/orders?dryRun=true`, order),
+    command: (base) => post(base, `/customers/${EXAMPLE_CUSTOMER_ID}/orders?dryRun=true`, order(1)),
   },
   {
     title: 'Add an add-on to the subscription of a new order (New-PartnerCustomerOrder -OrderId)',
     command: (base) =>
-      `read ORDER_ID SUBSCRIPTION_ID < <(${post(base, `/customers/${EXAMPLE_CUSTOMER_ID}/orders`, order, 'example-order-0002')} | node -pe 'const o = JSON.parse(require("fs").readFileSync(0)); o.id + " " + o.lineItems[0].subscriptionId') && ` +
+      `read ORDER_ID SUBSCRIPTION_ID < <(${post(base, `/customers/${EXAMPLE_CUSTOMER_ID}/orders`, order(2), 'example-order-0002')} | node -pe 'const o = JSON.parse(require("fs").readFileSync(0)); o.id + " " + o.lineItems[0].subscriptionId') && ` +
       `curl -s -X PATCH "${base}/customers/${EXAMPLE_CUSTOMER_ID}/orders/$ORDER_ID" -H 'Idempotency-Key: example-addon-0001' -H 'Content-Type: application/json' ` +
       `-d '{"lineItems":[{"offerId":"CFQ7TTC0LDPB:0001:CFQ7TTC0K5DJ","quantity":5,"termDuration":"P1Y","parentSubscriptionId":"'$SUBSCRIPTION_ID'"}]}'`,
   },
   {
     title: 'Create a cart and check it out in one call (New-PartnerCustomerCart + Submit-PartnerCustomerCart)',
     command: (base) =>
-      post(base, `/customers/${EXAMPLE_CUSTOMER_ID}/carts`, { ...cart, checkout: true }, 'example-cart-0001'),
+      post(base, `/customers/${EXAMPLE_CUSTOMER_ID}/carts`, { ...cart(3), checkout: true }, 'example-cart-0001'),
   },
   {
     title: 'Create a cart, then check it out by id',
     command: (base) =>
-      `CART_ID=$(${post(base, `/customers/${EXAMPLE_CUSTOMER_ID}/carts`, cart, 'example-cart-0002')} | node -pe 'JSON.parse(require("fs").readFileSync(0)).id') && ` +
+      `CART_ID=$(${post(base, `/customers/${EXAMPLE_CUSTOMER_ID}/carts`, cart(3), 'example-cart-0002')} | node -pe 'JSON.parse(require("fs").readFileSync(0)).id') && ` +
       post(base, `/customers/${EXAMPLE_CUSTOMER_ID}/carts/$CART_ID/checkout`, undefined, 'example-checkout-0001'),
   },
   {
     title:
       'Safe to retry: run it twice, the second answer is the first one replayed (header Idempotent-Replayed: true)',
-    command: (base) => post(base, `/customers/${EXAMPLE_CUSTOMER_ID}/orders`, order, 'order-2026-0001'),
+    command: (base) => post(base, `/customers/${EXAMPLE_CUSTOMER_ID}/orders`, order(4), 'order-2026-0001'),
   },
   {
     title: 'Order through the event path: an EventBridge PutEvents entry, as a producer would put it on the bus',
@@ -69,14 +71,14 @@ export const examples: Example[] = [
       post(base, '/events', {
         Source: 'com.example.billing',
         DetailType: 'CreateOrder',
-        Detail: JSON.stringify({ customerId: EXAMPLE_CUSTOMER_ID, ...order, idempotencyKey: 'invoice-2026-0001' }),
+        Detail: JSON.stringify({ customerId: EXAMPLE_CUSTOMER_ID, ...order(6), idempotencyKey: 'invoice-2026-0001' }),
       }),
   },
   {
     title: 'The same from the command line (New-PartnerCustomerOrder style), retry-safe with a key',
     command: (base) =>
       `npx partner-orders order create --endpoint ${base} --customer-id ${EXAMPLE_CUSTOMER_ID} ` +
-      `--line-item offerId=CFQ7TTC0LH18:0001:CFQ7TTC0K59S,quantity=5,termDuration=P1Y --idempotency-key order-2026-0002`,
+      `--line-item offerId=CFQ7TTC0LH18:0001:CFQ7TTC0K59S,quantity=7,termDuration=P1Y --idempotency-key order-2026-0002 --yes`,
   },
   {
     title: 'Are the Partner Center credentials alive? (redeems a token now; no secret values)',

@@ -3,7 +3,9 @@
 // Idempotency records live in an in-process DynamoDB (dynalite) unless IDEMPOTENCY_TABLE_NAME names a real table.
 // `POST /events` takes EventBridge entries for the event path; `GET /openapi.json` serves the API description.
 // Only loopback (and ALLOWED_HOSTS) is answered; a real Partner Center also needs LOCAL_POLICY (docs/local.md).
+import { mkdirSync, readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
 import { createIdempotencyTable, LOCAL_IDEMPOTENCY_TABLE, type LocalDynamoDB, startDynamoDB } from './dynamodb.js';
 import { examples } from './examples.js';
 import { parseAllowedHosts } from './host-guard.js';
@@ -30,6 +32,10 @@ try {
   console.error((error as Error).message);
   process.exit(2);
 }
+// Idempotency records and the simulator's orders and carts survive a restart here (git-ignored); `npm run reset`
+// empties it. LOCAL_STATE_DIR= (empty) keeps everything in memory, as the tests do.
+const stateDir = process.env.LOCAL_STATE_DIR ?? '.local-state';
+if (stateDir) mkdirSync(stateDir, { recursive: true });
 
 let simulator: PartnerCenterSimulator | undefined;
 if (!process.env.PARTNER_CENTER_URL) {
@@ -39,6 +45,7 @@ if (!process.env.PARTNER_CENTER_URL) {
     catalogChecks: true,
     // Orders are pending for a while, as in Partner Center (SIMULATOR_PROVISIONING_SECONDS; 0: completed at once).
     provisioningDelayMs: Number(process.env.SIMULATOR_PROVISIONING_SECONDS ?? 20) * 1000,
+    ...(stateDir ? { statePath: join(stateDir, 'simulator.json') } : {}),
   });
   const url = await simulator.start(Number(process.env.SIMULATOR_PORT ?? 0));
   // The handlers read their configuration when they load, so the simulator's address is set before importing them.
@@ -52,7 +59,10 @@ if (!process.env.PARTNER_CENTER_URL) {
 
 let dynamodb: LocalDynamoDB | undefined;
 if (!process.env.IDEMPOTENCY_TABLE_NAME) {
-  dynamodb = await startDynamoDB(Number(process.env.DYNAMODB_PORT ?? 0));
+  dynamodb = await startDynamoDB(
+    Number(process.env.DYNAMODB_PORT ?? 0),
+    stateDir ? join(stateDir, 'dynamodb') : undefined,
+  );
   await createIdempotencyTable(dynamodb.client);
   process.env.IDEMPOTENCY_TABLE_NAME = LOCAL_IDEMPOTENCY_TABLE;
   process.env.AWS_ENDPOINT_URL_DYNAMODB = dynamodb.endpoint;
@@ -106,17 +116,43 @@ server.listen(port, host, () => {
     : process.env.PARTNER_CENTER_URL;
   console.log(`partner-orders listening on ${base}, talking to ${upstream}, policy ${policyChoice}`);
   console.log(
-    `idempotency records: ${dynamodb ? `in-process DynamoDB (${dynamodb.endpoint})` : process.env.IDEMPOTENCY_TABLE_NAME}\n`,
+    `idempotency records: ${dynamodb ? `in-process DynamoDB (${dynamodb.endpoint})` : process.env.IDEMPOTENCY_TABLE_NAME}`,
+  );
+  console.log(
+    stateDir
+      ? `local state kept in ${stateDir}/ across restarts (npm run reset empties it)\n`
+      : 'local state in memory only (LOCAL_STATE_DIR is empty)\n',
   );
   for (const example of examples) console.log(`# ${example.title}\n${example.command(base)}\n`);
 });
 
-const stop = () => {
+// Ctrl-C (SIGINT), SIGTERM (kill, npm forwarding it) and SIGHUP (the terminal closed): stop answering, close the
+// simulator and dynalite (flushing its files), and exit, so no process is left serving. A second signal, or anything
+// still hanging after 5 s, exits at once.
+let stopping = false;
+const stop = (signal: NodeJS.Signals) => {
+  if (stopping) process.exit(1);
+  stopping = true;
+  console.log(`\n${signal}: stopping`);
+  setTimeout(() => process.exit(1), 5_000).unref();
   tracking.stop();
-  server.close();
   server.closeAllConnections();
-  void simulator?.stop();
-  void dynamodb?.stop();
+  void Promise.allSettled([new Promise((resolve) => server.close(resolve)), simulator?.stop(), dynamodb?.stop()]).then(
+    () => process.exit(0),
+  );
 };
-process.once('SIGINT', stop);
-process.once('SIGTERM', stop);
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, stop);
+// npm killed outright (SIGKILL: nothing to forward) leaves this process to init: stop rather than serve on, orphaned.
+// process.ppid is read once at start-up, and a killed parent may linger as a zombie that still answers signal 0: on
+// Linux the current parent is read from /proc instead (elsewhere this check does nothing).
+const parentNow = () => {
+  try {
+    return Number(/^PPid:\s*(\d+)/m.exec(readFileSync('/proc/self/status', 'utf8'))?.[1] ?? process.ppid);
+  } catch {
+    return process.ppid;
+  }
+};
+const parent = parentNow();
+setInterval(() => {
+  if (parentNow() !== parent) stop('SIGHUP');
+}, 1_000).unref();

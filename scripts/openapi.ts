@@ -36,10 +36,15 @@ import {
 } from '../functions/shared/schemas/ids.js';
 import {
   CartStatus,
+  CustomerCheck,
   NoQuery,
+  OrderList,
   OrderStatus,
+  OrdersListQuery,
   PurchasePath,
   PurchasesAnswerSchema,
+  SubscriptionList,
+  SubscriptionsListQuery,
 } from '../functions/shared/schemas/lifecycle.js';
 import { AddOnRequest, CreateOrderRequest, Order, OrderLineItemInput } from '../functions/shared/schemas/orders.js';
 import type { DryRunResult as DryRunShape } from '../functions/shared/services/context.js';
@@ -97,6 +102,16 @@ const ProblemSchema = z.looseObject({
         correlationId: z.string(),
       })
       .check(z.describe("Partner Center's answer, when the problem comes from Partner Center.")),
+  ),
+  earlier: z.optional(
+    z
+      .object({
+        idempotencyKey: z.string(),
+        caller: z.string(),
+        orderIds: z.array(z.string()),
+        at: z.string().check(z.describe('When the earlier purchase was answered (ISO 8601).')),
+      })
+      .check(z.describe('possible-duplicate: the earlier purchase of the same lines, within DUPLICATE_WINDOW_HOURS.')),
   ),
   cartId: z.optional(
     z
@@ -224,6 +239,9 @@ export const responseComponents = {
   OrderStatus,
   CartStatus,
   PurchasesAnswer: PurchasesAnswerSchema,
+  OrderList,
+  SubscriptionList,
+  CustomerCheck,
   DryRunResult: DryRunResultSchema,
   SubscriptionAnswer,
   Problem: ProblemSchema,
@@ -646,6 +664,39 @@ export const routeDocs: { [K in RouteKey]: RouteDoc<K> } = {
     query: NoQuery,
     success: { status: 200, description: 'The cart, its status and expiry.', bodies: ['CartStatus'] },
   },
+  'GET /customers/{customerId}': {
+    operationId: 'checkCustomer',
+    description:
+      'One read of Partner Center (`GET /v1/customers/{id}`): 200 with the company name when the customer exists and ' +
+      'is this partner’s; 404 `customer-not-found` at `/path/customerId` when Partner Center does not know it (60003), ' +
+      'refuses its id (900118) or the partner has no commerce relationship with it (20002). Read-only: the JWT read scope.',
+    command: false,
+    path: CustomerPath,
+    query: NoQuery,
+    success: { status: 200, description: 'The customer is this partner’s.', bodies: ['CustomerCheck'] },
+  },
+  'GET /customers/{customerId}/orders': {
+    operationId: 'listOrders',
+    description:
+      'One page of Partner Center’s list of the customer’s orders; send `continuationToken` back for the next one. ' +
+      'The list lags: an order can take up to 15 minutes to appear in it (get-all-of-a-customer-s-orders); a ' +
+      'purchase just placed is read by id (`GET …/orders/{orderId}`) or by key (`GET /purchases/{key}`). Read-only: ' +
+      'the JWT read scope.',
+    command: false,
+    path: CustomerPath,
+    query: OrdersListQuery,
+    success: { status: 200, description: 'A page of orders.', bodies: ['OrderList'] },
+  },
+  'GET /customers/{customerId}/subscriptions': {
+    operationId: 'listSubscriptions',
+    description:
+      'One page of Partner Center’s list of the customer’s subscriptions (or those one order created, `orderId`); ' +
+      'send `continuationToken` back for the next one. Read-only: the JWT read scope.',
+    command: false,
+    path: CustomerPath,
+    query: SubscriptionsListQuery,
+    success: { status: 200, description: 'A page of subscriptions.', bodies: ['SubscriptionList'] },
+  },
   'GET /purchases/{idempotencyKey}': {
     operationId: 'getPurchase',
     description:
@@ -718,7 +769,9 @@ const parameters = {
       'true`) instead of buying again; after an attempt whose answer was lost, Partner Center is read and what it ' +
       'placed is answered (`Idempotent-Reconciled: true`) before anything is sent again. While the first is still ' +
       'in progress the repeat gets 409; the same key with a different request gets 422. Keys are scoped to the ' +
-      'authenticated caller (an IAM role, not its session).',
+      'authenticated caller (an IAM role, not its session). A new key for the same lines as a purchase placed for ' +
+      'the customer within DUPLICATE_WINDOW_HOURS (24) is refused 409 `possible-duplicate` naming the earlier key, ' +
+      'unless the request carries the header `Allow-Duplicate: true`.',
     schema: idempotencyKeySchema(),
   },
   CorrelationId: {
@@ -943,6 +996,9 @@ const queryParameterDescriptions: Record<string, string> = {
     "Words to find, in any case and order: every one must be in the product's title or id (`Microsoft 365 E3`, " +
     '`CFQ7TTC0LFLZ`).',
   targetView: 'The catalog view to search (default `OnlineServices`: new commerce licence-based products).',
+  billingType: 'Only the orders of this billing cycle (`monthly`, `annual`, …; any case).',
+  orderId: 'Only the subscriptions this order created.',
+  continuationToken: 'The `continuationToken` of the previous page, as it was answered: the next page.',
 };
 
 /** A read's query parameters, from the schema its handler parses them with; unknown ones are refused (400). */

@@ -1,6 +1,8 @@
 // One way to run a purchase, whichever entry point asked for it (HTTP, event, direct invoke): the service call,
 // wrapped in idempotency when the caller gave a key, with caller errors turned into final outcomes.
 import type { Preflight } from './catalog/preflight.js';
+import { customerGuard } from './customers/guard.js';
+import type { DuplicateGuard } from './duplicates/guard.js';
 import { IdempotencyConflictError, IdempotencyKeyRequiredError, IdempotencyStoreError } from './errors.js';
 import type { Journal } from './exactly-once/records.js';
 import type { IdempotencyStore, KeyState, Outcome } from './idempotency.js';
@@ -34,6 +36,8 @@ export interface CommandDependencies {
   policy: PurchasePolicy;
   /** The catalog pre-flight (catalog/preflight.ts, PREFLIGHT): checks a purchase's lines before anything is sent. */
   preflight: Preflight;
+  /** Refuses the same lines bought again under another key (duplicates/, DUPLICATE_WINDOW_HOURS); none when absent. */
+  duplicates?: DuplicateGuard;
   /** Follows the orders of every purchase placed until they are provisioned (lifecycle/tracking.ts); none when absent. */
   tracking?: ProvisioningTracking;
   /** The subscription operations' store and clock (subscriptions/); keyed reductions fail closed without a store. */
@@ -79,6 +83,10 @@ export async function perform(
     if (deps.tracking) command = deps.tracking.follow(command, options);
     // Inside the command, so that a replay is answered without it and a resumed purchase is not checked twice.
     command = deps.preflight.guard(command, options);
+    // An unknown customer is 404 customer-not-found at its field; a repeat of a recent purchase is refused before the
+    // catalog is read (duplicates/guard.ts).
+    command = customerGuard(command, options);
+    if (deps.duplicates) command = deps.duplicates.guard(command, options);
     // Outermost, so the policy decides before the pre-flight reads anything: who may buy comes first.
     command = deps.policy.guard(command, options);
   }

@@ -64,6 +64,11 @@ export interface Config {
   catalogCacheMs: number;
   /** The most the catalog reads of one purchase may take (PREFLIGHT_TIMEOUT_MS), within the request's deadline. */
   preflightTimeoutMs: number;
+  /**
+   * How long a purchase's lines are remembered to refuse the same lines bought again under another key, 409
+   * possible-duplicate (DUPLICATE_WINDOW_HOURS, 24; 0 turns the guard off; duplicates/guard.ts).
+   */
+  duplicateWindowMs: number;
 }
 
 const flag = (value: string | undefined, fallback: boolean, name: string): boolean => {
@@ -129,5 +134,6 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
     // Five minutes: Partner Center advises relying on an availability id "only within a short time span".
     catalogCacheMs: number(env.CATALOG_CACHE_SECONDS, 300, 'CATALOG_CACHE_SECONDS') * 1000,
     preflightTimeoutMs: number(env.PREFLIGHT_TIMEOUT_MS, 5_000, 'PREFLIGHT_TIMEOUT_MS'),
+    duplicateWindowMs: number(env.DUPLICATE_WINDOW_HOURS, 24, 'DUPLICATE_WINDOW_HOURS') * 3_600_000,
   };
 }

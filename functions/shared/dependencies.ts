@@ -7,6 +7,8 @@ import { Preflight } from './catalog/preflight.js';
 import { Catalog } from './catalog/reads.js';
 import { type Config, readConfig } from './config.js';
 import { type CredentialsSource, credentialsFrom } from './credentials.js';
+import { DuplicateGuard } from './duplicates/guard.js';
+import { dynamoDBRecentPurchases } from './duplicates/recent.js';
 import type { HttpDependencies } from './http.js';
 import { dynamoDBIdempotency, IDEMPOTENCY_CLIENT_CONFIG } from './idempotency.js';
 import { readLifecycleConfig } from './lifecycle/config.js';
@@ -26,9 +28,12 @@ export function createDependencies(
   catalog: Catalog;
 } {
   const { tokens, partnerCenter } = partnerCenterFrom(config, credentials);
-  const idempotency = config.idempotencyTableName
-    ? dynamoDBIdempotency({ tableName: config.idempotencyTableName, expiresAfterSeconds: config.idempotencyTtlSeconds })
-    : undefined;
+  const tableName = config.idempotencyTableName;
+  const dynamodb = tableName ? new DynamoDBClient(IDEMPOTENCY_CLIENT_CONFIG) : undefined;
+  const idempotency =
+    tableName && dynamodb
+      ? dynamoDBIdempotency({ tableName, expiresAfterSeconds: config.idempotencyTtlSeconds, client: dynamodb })
+      : undefined;
   // One catalog per container: the pre-flight's reads and the catalog search share its cache.
   const catalog = new Catalog({ ttlMs: config.catalogCacheMs });
   return {
@@ -44,15 +49,24 @@ export function createDependencies(
     authorityUrl: config.authorityUrl,
     ...(idempotency ? { idempotency } : {}),
     // A keyed seat reduction records its target on the same table before it is sent (subscriptions/intents.ts).
-    ...(config.idempotencyTableName
+    ...(tableName && dynamodb
       ? {
           subscriptions: {
             intents: dynamoDBIntents({
-              tableName: config.idempotencyTableName,
-              client: new DynamoDBClient(IDEMPOTENCY_CLIENT_CONFIG),
+              tableName,
+              client: dynamodb,
               expiresAfterSeconds: config.idempotencyTtlSeconds,
             }),
           },
+        }
+      : {}),
+    // Its records live in the same table (duplicates/recent.ts); DUPLICATE_WINDOW_HOURS=0 turns it off.
+    ...(tableName && dynamodb && config.duplicateWindowMs > 0
+      ? {
+          duplicates: new DuplicateGuard({
+            recent: dynamoDBRecentPurchases({ client: dynamodb, tableName }),
+            windowMs: config.duplicateWindowMs,
+          }),
         }
       : {}),
     requireIdempotencyKey: config.requireIdempotencyKey,

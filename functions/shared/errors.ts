@@ -284,3 +284,35 @@ export class WrongEntryPointError extends Error {
     super(message);
   }
 }
+
+/**
+ * Partner Center's answers that are about the customer, not the request: 404/60003 "Tenant not found", 400/900118
+ * "Invalid Customer Id", 403/20002 "The partner id … has no commerce relationship with the customer id …" (error-codes).
+ * Whatever read or purchase got them, the customer id is what the caller must fix.
+ */
+const CUSTOMER_REFUSALS: readonly [number, string][] = [
+  [404, '60003'],
+  [400, '900118'],
+  [403, '20002'],
+];
+
+export const isCustomerRefusal = (error: unknown): boolean =>
+  error instanceof PartnerCenterError &&
+  CUSTOMER_REFUSALS.some(([status, code]) => error.status === status && error.code === code);
+
+/** The customer is unknown to Partner Center, or not this partner's customer: 404 `customer-not-found`. */
+export class CustomerNotFoundError extends Error {
+  override readonly name = 'CustomerNotFoundError';
+  constructor(
+    /** Where the caller put the customer id: `/path/customerId`, `/detail/customerId`, `/customerId`. */
+    readonly path: string,
+    readonly upstream?: PartnerCenterError,
+  ) {
+    super(
+      upstream?.code === '20002'
+        ? 'This partner has no commerce relationship with the customer (Partner Center 20002): it is not one of your customers.'
+        : `Partner Center does not know this customer${upstream ? ` (${[upstream.code, upstream.description].filter(Boolean).join(' ')})` : ''}: check the customer's tenant id.`,
+      { cause: upstream },
+    );
+  }
+}

@@ -11,6 +11,7 @@ import type { Context, SQSRecord } from 'aws-lambda';
 import * as z from 'zod/mini';
 import { eventCaller } from './caller.js';
 import { type Command, type CommandDependencies, perform } from './commands.js';
+import { PossibleDuplicateError } from './duplicates/errors.js';
 import {
   CheckoutAfterCartError,
   credentialFields,
@@ -60,7 +61,10 @@ const EventEnvelope = z.looseObject({
   time: z.optional(z.string()),
 });
 
-const DetailOptions = z.strictObject({ idempotencyKey: z.optional(idempotencyKey) });
+const DetailOptions = z.strictObject({
+  idempotencyKey: z.optional(idempotencyKey),
+  allowDuplicate: z.optional(z.boolean()),
+});
 
 export interface OutcomeEvent {
   detailType: OutcomeType;
@@ -135,6 +139,7 @@ interface Parsed {
   caller: string;
   idempotencyKey?: string;
   checkout: boolean;
+  allowDuplicate: boolean;
 }
 
 /** Without `detail.idempotencyKey`: the event id where the deployment accepts it, else none (perform refuses). */
@@ -165,7 +170,7 @@ function parseRecord(
     ]);
   }
   const commandType = envelope.data['detail-type'];
-  const { idempotencyKey: key, ...rest } = detail;
+  const { idempotencyKey: key, allowDuplicate, ...rest } = detail;
   if (isSubscriptionCommand(commandType)) {
     const { options, payload } = parseParts(
       {
@@ -183,11 +188,13 @@ function parseRecord(
       // by it would be made twice.
       ...withKey(keyOf(options.idempotencyKey, id, deps)),
       checkout: false,
+      // The possible-duplicate guard is a purchase's: a change to a subscription is its own command.
+      allowDuplicate: false,
     };
   }
   if (commandType === 'CreateOrder') {
     const { options, payload } = parseParts(
-      { options: [DetailOptions, { idempotencyKey: key }], payload: [OrderCommandPayload, rest] },
+      { options: [DetailOptions, { idempotencyKey: key, allowDuplicate }], payload: [OrderCommandPayload, rest] },
       () => '/detail',
     );
     return {
@@ -197,10 +204,11 @@ function parseRecord(
       caller: eventCaller(source),
       ...withKey(keyOf(options.idempotencyKey, id, deps)),
       checkout: false,
+      allowDuplicate: options.allowDuplicate === true,
     };
   }
   const { options, payload } = parseParts(
-    { options: [DetailOptions, { idempotencyKey: key }], payload: [CartCommandPayload, rest] },
+    { options: [DetailOptions, { idempotencyKey: key, allowDuplicate }], payload: [CartCommandPayload, rest] },
     () => '/detail',
   );
   const { customerId, ...cart } = payload;
@@ -211,6 +219,7 @@ function parseRecord(
     caller: eventCaller(source),
     ...withKey(keyOf(options.idempotencyKey, id, deps)),
     checkout: cart.checkout === true,
+    allowDuplicate: options.allowDuplicate === true,
   };
 }
 
@@ -384,6 +393,7 @@ async function handleRecord(
         ...withKey(parsed.idempotencyKey),
         idempotencyKeyPath: '/detail/idempotencyKey',
         dryRun: false,
+        allowDuplicate: parsed.allowDuplicate,
         correlationId,
         deadline,
         ...(context ? { context } : {}),
@@ -410,7 +420,8 @@ async function handleRecord(
     return event;
   } catch (error) {
     const { problem } = toProblem(error);
-    if (isFinal(problem.status)) return reject(problem);
+    // A possible duplicate is a 409 the producer must decide on (allowDuplicate), not one that passes with time.
+    if (isFinal(problem.status) || error instanceof PossibleDuplicateError) return reject(problem);
     // Throttling, and a purchase whose outcome is not known yet, come back when Partner Center said (or the attempt
     // has settled), backing off on the receive count, not at the queue's next visibility timeout.
     // A checkout that did not complete after its cart was created carries the reason as its cause.

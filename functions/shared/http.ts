@@ -207,6 +207,9 @@ export interface HttpDependencies extends CommandDependencies {
 const NO_HEADERS = Object.freeze({});
 const idempotencyKeyOf = (headers: HttpEvent['headers'] | undefined) => {
   const key = headers?.['idempotency-key'];
+  const allow = headers?.['allow-duplicate'];
+  if (allow !== undefined)
+    return { ...(key === undefined ? {} : { 'idempotency-key': key }), 'allow-duplicate': allow };
   return key === undefined ? NO_HEADERS : { 'idempotency-key': key };
 };
 
@@ -238,6 +241,7 @@ export function httpHandler(
         ...(idempotencyKey === undefined ? {} : { idempotencyKey }),
         idempotencyKeyPath: '/headers/idempotency-key',
         dryRun: query.dryRun === 'true',
+        ...(headers['allow-duplicate'] === 'true' ? { allowDuplicate: true } : {}),
         correlationId: context.correlationId ?? randomUUID(),
         deadline: Date.now() + Math.min(remaining - dependencies.deadlineMarginMs, dependencies.maxRequestMs),
         context,

@@ -9,6 +9,7 @@ import type { Context } from 'aws-lambda';
 import * as z from 'zod/mini';
 import { INVOKE_CALLER } from './caller.js';
 import { type Command, perform } from './commands.js';
+import { PossibleDuplicateError } from './duplicates/errors.js';
 import { refuseTriggerShapes } from './entry-points.js';
 import { credentialFields, DeadlineExceededError, ValidationError } from './errors.js';
 import { forbiddenKey } from './forbidden-keys.js';
@@ -18,7 +19,11 @@ import { toProblem } from './problem.js';
 import { idempotencyKey } from './schemas/ids.js';
 import { parseParts } from './validation.js';
 
-const InvokeOptions = z.strictObject({ dryRun: z.optional(z.boolean()), idempotencyKey: z.optional(idempotencyKey) });
+const InvokeOptions = z.strictObject({
+  dryRun: z.optional(z.boolean()),
+  idempotencyKey: z.optional(idempotencyKey),
+  allowDuplicate: z.optional(z.boolean()),
+});
 
 /** One kind of command the function takes: its payload schema (without `command`) and the command it makes. */
 export interface InvokeCommand<P> {
@@ -57,7 +62,7 @@ export function invokeHandler(commands: Record<string, InvokeCommand<any>>, deps
       if (!event || typeof event !== 'object' || Array.isArray(event)) {
         throw new ValidationError([{ path: '', message: 'must be an object (a flat command)' }]);
       }
-      const { command: name, dryRun, idempotencyKey: key, ...rest } = event as Record<string, unknown>;
+      const { command: name, dryRun, idempotencyKey: key, allowDuplicate, ...rest } = event as Record<string, unknown>;
       const kind = typeof name === 'string' && Object.hasOwn(commands, name) ? commands[name] : undefined;
       if (!kind) {
         throw new ValidationError([
@@ -65,7 +70,7 @@ export function invokeHandler(commands: Record<string, InvokeCommand<any>>, deps
         ]);
       }
       const { options, payload } = parseParts(
-        { options: [InvokeOptions, { dryRun, idempotencyKey: key }], payload: [kind.schema, rest] },
+        { options: [InvokeOptions, { dryRun, idempotencyKey: key, allowDuplicate }], payload: [kind.schema, rest] },
         () => '',
       );
       const command = kind.toCommand(payload);
@@ -77,6 +82,7 @@ export function invokeHandler(commands: Record<string, InvokeCommand<any>>, deps
           ...(options.idempotencyKey === undefined ? {} : { idempotencyKey: options.idempotencyKey }),
           idempotencyKeyPath: '/idempotencyKey',
           dryRun: options.dryRun ?? false,
+          ...(options.allowDuplicate ? { allowDuplicate: true } : {}),
           correlationId: randomUUID(),
           deadline:
             Date.now() + Math.min(context.getRemainingTimeInMillis() - deps.deadlineMarginMs, deps.maxRequestMs),
@@ -92,7 +98,8 @@ export function invokeHandler(commands: Record<string, InvokeCommand<any>>, deps
       return outcome.reconciled ? { ...(outcome.body as object), reconciled: true } : outcome.body;
     } catch (error) {
       const { problem } = toProblem(error);
-      if (isCallerError(problem.status)) {
+      // A possible duplicate is the caller's to decide (allowDuplicate): answered, not retried.
+      if (isCallerError(problem.status) || error instanceof PossibleDuplicateError) {
         logger.warn('invocation refused', { status: problem.status, reason: problem.detail });
         return problem;
       }

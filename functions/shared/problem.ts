@@ -1,18 +1,21 @@
 // RFC 9457 problem details: the one shape every error of this API takes, whatever entry point it came through.
 
 import { CatalogMismatchError, CatalogUnavailableError } from './catalog/errors.js';
+import { PossibleDuplicateError } from './duplicates/errors.js';
 import {
   AmbiguousAttemptError,
   AuthenticationUnavailableError,
   CheckoutAfterCartError,
   CheckoutFailedError,
   CredentialsError,
+  CustomerNotFoundError,
   DeadlineExceededError,
   type FieldError,
   IdempotencyConflictError,
   IdempotencyKeyRequiredError,
   IdempotencyStoreError,
   InsufficientScopeError,
+  isCustomerRefusal,
   OutcomeUnknownError,
   PartnerCenterError,
   PolicyDeniedError,
@@ -58,6 +61,8 @@ export interface Problem {
   /** Partner Center's reasons, per order group, when a checkout placed nothing. */
   orderErrors?: unknown[];
   retryAfterSeconds?: number;
+  /** A possible duplicate: the earlier purchase of the same lines (duplicates/guard.ts). */
+  earlier?: { idempotencyKey: string; caller: string; orderIds: string[]; at: string };
   /** A refusal by the purchase policy: the Cedar action, the caller as the policies name it, the deciding `@id`s. */
   policy?: { decision: 'deny'; action: string; principal: string; policies: string[] };
   /** A cancel or reduction refused outside its window: the window, and what to do instead (subscriptions/). */
@@ -338,6 +343,51 @@ export function toProblem(error: unknown): ProblemResponse {
       },
       headers: status === 405 ? { Allow: error.allowed.join(', ') } : {},
     };
+  }
+  if (error instanceof PossibleDuplicateError) {
+    const { earlier } = error;
+    return {
+      problem: {
+        type: type('possible-duplicate'),
+        title: 'Possible duplicate purchase',
+        status: 409,
+        detail: `${error.message} Nothing was sent to Partner Center. If this is a second purchase on purpose, send the same request again with ${error.path.startsWith('/headers/') ? 'Allow-Duplicate: true' : 'allowDuplicate: true'}.`,
+        errors: [{ path: error.path, message: 'is required to buy the same lines again within the duplicate window' }],
+        earlier: {
+          idempotencyKey: earlier.idempotencyKey,
+          caller: earlier.caller,
+          orderIds: earlier.orderIds,
+          at: new Date(earlier.at).toISOString(),
+        },
+      },
+      headers: {},
+    };
+  }
+  if (error instanceof CustomerNotFoundError) {
+    return {
+      problem: {
+        type: type('customer-not-found'),
+        title: 'Customer not found',
+        status: 404,
+        detail: `${error.path}: ${error.message} Nothing was purchased.`,
+        errors: [{ path: error.path, message: error.message }],
+        ...(error.upstream
+          ? {
+              upstream: upstream(
+                error.upstream.ids,
+                error.upstream.status,
+                error.upstream.code,
+                error.upstream.description,
+              ),
+            }
+          : {}),
+      },
+      headers: {},
+    };
+  }
+  // A read route's customer is in its path; the purchase entry points name theirs (customers/guard.ts).
+  if (isCustomerRefusal(error)) {
+    return toProblem(new CustomerNotFoundError('/path/customerId', error as PartnerCenterError));
   }
   if (error instanceof PartnerCenterError) return fromPartnerCenter(error);
   if (error instanceof UpstreamUnavailableError) {

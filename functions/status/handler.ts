@@ -2,13 +2,18 @@
 //   GET /customers/{customerId}/orders/{orderId}  the order, each line's provisioning status merged in, one state
 //   GET /customers/{customerId}/carts/{cartId}    the cart, its status and expiry
 //   GET /purchases/{idempotencyKey}               what became of the caller's purchases with that key
+//   GET /customers/{customerId}                   whether the customer is this partner's (one read)
+//   GET /customers/{customerId}/orders            the customer's orders, a page at a time
+//   GET /customers/{customerId}/subscriptions     the customer's subscriptions, a page at a time
 // Same validation and problem details as every route (http.ts's stack); answers are never cached (no-store).
 import { randomUUID } from 'node:crypto';
+import { readCustomer } from '../shared/customers/read.js';
 import { IdempotencyStoreError, ValidationError } from '../shared/errors.js';
 import type { PurchaseJournals } from '../shared/exactly-once/journals.js';
 import { callerOf, type HttpContext, type HttpEvent, type HttpResult, httpStack } from '../shared/http.js';
 import type { IdempotencyStore } from '../shared/idempotency.js';
 import { type HttpIdentity, identityFrom } from '../shared/identity/http.js';
+import { listOrders, listSubscriptions } from '../shared/lifecycle/lists.js';
 import { describePurchases } from '../shared/lifecycle/purchases.js';
 import { readCart, readOrderStatus } from '../shared/lifecycle/status.js';
 import { lifecycleWiring } from '../shared/lifecycle/wiring.js';
@@ -17,8 +22,8 @@ import { readPolicyFromConfig } from '../shared/policy/from-config.js';
 import type { ReadPolicy } from '../shared/policy/read.js';
 import { PROBLEM_CONTENT_TYPE } from '../shared/problem.js';
 import type { RouteKey } from '../shared/routes.js';
-import { CartPath, OrderPath } from '../shared/schemas/ids.js';
-import { NoQuery, PurchasePath } from '../shared/schemas/lifecycle.js';
+import { CartPath, CustomerPath, OrderPath } from '../shared/schemas/ids.js';
+import { NoQuery, OrdersListQuery, PurchasePath, SubscriptionsListQuery } from '../shared/schemas/lifecycle.js';
 import type { ServiceContext } from '../shared/services/context.js';
 import { parseParts } from '../shared/validation.js';
 
@@ -67,6 +72,30 @@ export const createHandler = (deps: StatusDependencies) =>
         logger.appendKeys({ customerId: path.customerId, operation: 'readCart' });
         await deps.readPolicy.check(reader, 'cart', [path.customerId], '/path/customerId', ctx.deadline);
         return json(await readCart(ctx, path.customerId, path.cartId, (deps.now ?? Date.now)()));
+      }
+      case 'GET /customers/{customerId}': {
+        const { path } = parseParts({ path: [CustomerPath, event.pathParameters ?? {}], query });
+        logger.appendKeys({ customerId: path.customerId, operation: 'readCustomer' });
+        await deps.readPolicy.check(reader, 'customer', [path.customerId], '/path/customerId', ctx.deadline);
+        return json(await readCustomer(ctx, path.customerId));
+      }
+      case 'GET /customers/{customerId}/orders': {
+        const parts = parseParts({
+          path: [CustomerPath, event.pathParameters ?? {}],
+          query: [OrdersListQuery, event.queryStringParameters ?? {}],
+        });
+        logger.appendKeys({ customerId: parts.path.customerId, operation: 'listOrders' });
+        await deps.readPolicy.check(reader, 'orders', [parts.path.customerId], '/path/customerId', ctx.deadline);
+        return json(await listOrders(ctx, parts.path.customerId, parts.query));
+      }
+      case 'GET /customers/{customerId}/subscriptions': {
+        const parts = parseParts({
+          path: [CustomerPath, event.pathParameters ?? {}],
+          query: [SubscriptionsListQuery, event.queryStringParameters ?? {}],
+        });
+        logger.appendKeys({ customerId: parts.path.customerId, operation: 'listSubscriptions' });
+        await deps.readPolicy.check(reader, 'subscriptions', [parts.path.customerId], '/path/customerId', ctx.deadline);
+        return json(await listSubscriptions(ctx, parts.path.customerId, parts.query));
       }
       case 'GET /purchases/{idempotencyKey}': {
         const { path } = parseParts({ path: [PurchasePath, event.pathParameters ?? {}], query });

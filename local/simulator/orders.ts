@@ -1,6 +1,7 @@
 import { catalogRefusal } from './catalog.js';
 import { type HandlerResult, invalidInput, json, pcError, type Reply, type RouteContext } from './http.js';
-import { type BillingCycle, link, type Order, type OrderLineItem, type ResourceCollection } from './models.js';
+import { type BillingCycle, link, type Order, type OrderLineItem } from './models.js';
+import { paged } from './pages.js';
 import {
   canonical,
   checkLineNumbers,
@@ -299,11 +300,6 @@ export function listOrders(ctx: RouteContext): HandlerResult {
     if (!cycle.ok) return { reply: cycle.reply };
     orders = orders.filter((o) => o.billingCycle === cycle.value);
   }
-  const collection: ResourceCollection<Order> = {
-    totalCount: orders.length,
-    items: orders,
-    links: { self: link(`/customers/${ctx.params.customerId}/orders`) },
-    attributes: { objectType: 'Collection' },
-  };
-  return { reply: json(200, collection) };
+  const query = billingType === undefined ? '' : `?billingType=${encodeURIComponent(billingType)}`;
+  return paged(ctx, orders, `/customers/${ctx.params.customerId}/orders${query}`);
 }

@@ -8,7 +8,8 @@
 // whose offer id contains STALLED_MARKER is never provisioned: its order completes, the line stays Unfulfilled.
 // Test hooks: `setOrderStatus` (any value, documented or not) on PartnerCenterSimulator.
 import { type HandlerResult, json, pcError, type RouteContext } from './http.js';
-import { link, type Order, type OrderLineItem, type ResourceCollection } from './models.js';
+import { link, type Order, type OrderLineItem } from './models.js';
+import { paged } from './pages.js';
 import type { Store } from './store.js';
 
 /** Test hook: a line whose offer id contains this marker is never provisioned (its order stays `provisioning`). */
@@ -74,6 +75,24 @@ export class Provisioning {
     this.lines.clear();
     this.pinned.clear();
   }
+
+  /** What a restart must keep (store.ts snapshot). */
+  snapshot(): ProvisioningSnapshot {
+    return { due: [...this.due], lines: [...this.lines], pinned: [...this.pinned] };
+  }
+
+  restore(snapshot: ProvisioningSnapshot): void {
+    this.clear();
+    for (const [id, at] of snapshot.due) this.due.set(id, at);
+    for (const [id, at] of snapshot.lines) this.lines.set(id, at);
+    for (const id of snapshot.pinned) this.pinned.add(id);
+  }
+}
+
+export interface ProvisioningSnapshot {
+  due: [string, number][];
+  lines: [string, number][];
+  pinned: string[];
 }
 
 const orderNotFound = () => pcError(404, 20000, 'Order Id not found');
@@ -131,11 +150,6 @@ export function listSubscriptions(ctx: RouteContext): HandlerResult {
       }),
     )
     .map((item) => ctx.store.subscriptions.overlay(item, ctx.now));
-  const collection: ResourceCollection<(typeof items)[number]> = {
-    totalCount: items.length,
-    items,
-    links: { self: link(`/customers/${ctx.params.customerId}/subscriptions`) },
-    attributes: { objectType: 'Collection' },
-  };
-  return { reply: json(200, collection) };
+  const query = orderId === undefined ? '' : `?order_id=${encodeURIComponent(orderId)}`;
+  return paged(ctx, items, `/customers/${ctx.params.customerId}/subscriptions${query}`);
 }

@@ -1,5 +1,6 @@
 import { checkoutBusy, checkoutCart, checkoutLockKey, createCart, getCart, updateCart } from './carts.js';
 import { getProduct, getSku, listAvailabilities, listProducts, listSkus } from './catalog.js';
+import { getCustomer } from './customers.js';
 import { type HandlerResult, pcError, type Reply, type RouteContext, type RouteParams } from './http.js';
 import { createOrder, getOrder, listOrders, patchOrder } from './orders.js';
 import { getProvisioningStatus, listSubscriptions } from './provisioning.js';
@@ -22,6 +23,11 @@ export interface Route {
 }
 
 const ROUTES: readonly Route[] = [
+  {
+    pattern: /^\/v1\/customers\/([^/]+)\/?$/i,
+    params: ['customerId'],
+    methods: { GET: getCustomer },
+  },
   {
     pattern: /^\/v1\/customers\/([^/]+)\/orders\/?$/i,
     params: ['customerId'],

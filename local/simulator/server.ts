@@ -1,3 +1,4 @@
+import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import {
   createServer,
   type IncomingHttpHeaders,
@@ -13,7 +14,14 @@ import { type HandlerResult, notFound, pcError, type Reply, withHeaders } from '
 import { type LatencyModel, LatencySampler, latencyFromEnv, latencyKind } from './latency.js';
 import type { Cart, Order, RecordedRequest } from './models.js';
 import { customerGuard, matchRoute, methodNotAllowed, type RouteMatch } from './routes.js';
-import { Store } from './store.js';
+import { Store, type StoreSnapshot } from './store.js';
+
+/** The file `statePath` names. */
+interface SavedState {
+  store: StoreSnapshot;
+  replays: [string, { reply: Reply; at: number }][];
+}
+
 import { type BucketUsage, PartnerCenterThrottle, type ThrottleOptions, throttleFromEnv } from './throttle.js';
 import { newGuid, randomString } from './validation.js';
 
@@ -58,6 +66,13 @@ export interface SimulatorOptions {
    * suites buying made-up terms are unaffected; `npm start` turns it on.
    */
   catalogChecks?: boolean;
+  /** Items per page of the orders and subscriptions lists (default 100), each page linking the next. */
+  listPageSize?: number;
+  /**
+   * A file to keep the committed state in (orders, carts, provisioning, MS-RequestId replays): read when the simulator
+   * is built, written after every commit, so `npm start` keeps its purchases across a restart. In memory without it.
+   */
+  statePath?: string;
   /**
    * How long after a purchase its order's lines are provisioned (simulator clock): until then the order is `pending`
    * and its lines `Unfulfilled` (provisioning.ts). Default: `SIMULATOR_PROVISIONING_SECONDS` from the environment,
@@ -205,6 +220,7 @@ export class PartnerCenterSimulator {
   private readonly timeScale: number;
   private readonly now: () => number;
   private readonly partnerTenantId: string;
+  private readonly statePath: string | undefined;
 
   constructor(options: SimulatorOptions = {}) {
     const credentials = options.credentials ?? DEFAULT_SIMULATOR_CREDENTIALS;
@@ -221,6 +237,13 @@ export class PartnerCenterSimulator {
     this.dedupe = options.dedupe ?? dedupeFromEnv(process.env.SIMULATOR_DEDUPE);
     this.store.catalogChecks = options.catalogChecks ?? false;
     this.store.listLagMs = options.listLagMs ?? listLagFromEnv(process.env.SIMULATOR_LIST_LAG);
+    this.store.listPageSize = options.listPageSize ?? 100;
+    this.statePath = options.statePath;
+    if (this.statePath && existsSync(this.statePath)) {
+      const saved = JSON.parse(readFileSync(this.statePath, 'utf8')) as SavedState;
+      this.store.restore(saved.store);
+      for (const [key, replay] of saved.replays) this.replays.set(key, replay);
+    }
     this.store.provisioning.delayMs =
       options.provisioningDelayMs ?? provisioningDelayFromEnv(process.env.SIMULATOR_PROVISIONING_SECONDS);
   }
@@ -315,6 +338,14 @@ export class PartnerCenterSimulator {
    * Clears ledger, recorded requests, replay records, faults and counters.
    * Issued tokens and credentials survive so a client can keep its cached token.
    */
+  /** Writes the committed state to `statePath` (whole, then renamed: a crash leaves the previous file). */
+  private save(): void {
+    if (!this.statePath) return;
+    const saved: SavedState = { store: this.store.snapshot(), replays: [...this.replays] };
+    writeFileSync(`${this.statePath}.tmp`, JSON.stringify(saved));
+    renameSync(`${this.statePath}.tmp`, this.statePath);
+  }
+
   reset(): void {
     this.store.clear();
     this.recorded.length = 0;
@@ -322,6 +353,7 @@ export class PartnerCenterSimulator {
     this.faults.reset();
     this.throttle?.reset();
     this.tokenCount = 0;
+    this.save();
   }
 
   private async onRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -497,6 +529,7 @@ export class PartnerCenterSimulator {
         if (isFinal(result.reply.status) && this.dedupe !== 'off') {
           this.replays.set(key, { reply: result.reply, at: this.now() });
         }
+        if (result.commit) this.save();
       }
       return result.reply;
     } finally {

@@ -1,5 +1,5 @@
 import type { Cart, CartCheckoutResult, Order } from './models.js';
-import { Provisioning } from './provisioning.js';
+import { Provisioning, type ProvisioningSnapshot } from './provisioning.js';
 import { Subscriptions } from './subscriptions.js';
 
 export interface CartRecord {
@@ -27,6 +27,8 @@ export class Store {
    * of a customer's orders".
    */
   listLagMs = 0;
+  /** Items per page of the orders and subscriptions lists (pages.ts; SimulatorOptions.listPageSize). */
+  listPageSize = 100;
   readonly orders: Order[] = [];
   /** When each order's lines are provisioned (provisioning.ts). */
   readonly provisioning = new Provisioning();
@@ -71,4 +73,22 @@ export class Store {
     this.carts.length = 0;
     this.cartIndex.clear();
   }
+
+  /** Everything committed, as JSON can hold it (SimulatorOptions.statePath: kept across restarts). */
+  snapshot(): StoreSnapshot {
+    return { orders: this.orders, carts: [...this.cartIndex.values()], provisioning: this.provisioning.snapshot() };
+  }
+
+  restore(snapshot: StoreSnapshot): void {
+    this.clear();
+    this.orders.push(...snapshot.orders);
+    for (const record of snapshot.carts) this.addCart(record);
+    this.provisioning.restore(snapshot.provisioning);
+  }
+}
+
+export interface StoreSnapshot {
+  orders: Order[];
+  carts: CartRecord[];
+  provisioning: ProvisioningSnapshot;
 }

@@ -768,7 +768,12 @@ describe('end to end against the local stack', () => {
       ORDER_LINE,
     ]);
     expect(run.code).toBe(1);
-    expect(run.json()).toMatchObject({ status: 403, upstream: { status: 403 } });
+    // 403/20002 (no commerce relationship) is about the customer: 404 customer-not-found at its field (issue 21).
+    expect(run.json()).toMatchObject({
+      status: 404,
+      type: 'urn:partner-orders:problem:customer-not-found',
+      upstream: { status: 403, code: '20002' },
+    });
   });
 
   it('Partner Center failing is exit 3 with the problem on stdout', async () => {

@@ -102,7 +102,16 @@ describe('partner-orders order status, order wait, purchase show', () => {
   it('order status: the order with its lines’ provisioning status and one state, and nothing bought', async () => {
     const { order } = await buy();
     const posts = stack.simulator.requests.filter((r) => r.method === 'POST').length;
-    const shown = await cli(['order', 'status', '--customer-id', CUSTOMER, '--order-id', order.id]);
+    const table = await cli(['order', 'status', '--customer-id', CUSTOMER, '--order-id', order.id]);
+    expect(table.code).toBe(0);
+    // A compact table for a person; --json the whole answer.
+    expect(table.stdout.split('\n')[0]).toBe(
+      `order ${order.id}  state pending  status pending  billing monthly  created ${order.creationDate}`,
+    );
+    expect(table.stdout).toMatch(/^LINE +OFFER \/ CATALOG ID +QTY +TERM +PROVISIONING +SUBSCRIPTION$/m);
+    expect(table.stdout).toMatch(new RegExp(`^0 +${NCE} +2 +P1Y +Unfulfilled +[0-9a-f-]{36}$`, 'm'));
+    expect(table.stdout.split('\n').length).toBeLessThan(6);
+    const shown = await cli(['order', 'status', '--customer-id', CUSTOMER, '--order-id', order.id, '--json']);
     expect(shown.code).toBe(0);
     expect(shown.json()).toMatchObject({ id: order.id, state: 'pending' });
     expect(shown.json().lineItems[0].provisioningStatus).toBe('Unfulfilled');

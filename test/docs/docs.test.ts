@@ -72,7 +72,8 @@ describe('README and docs/', () => {
     captureLogs(); // the server's log lines are not the test's output
     let stack: Stack;
     beforeAll(async () => {
-      stack = await startStack(AS_NPM_START); // dynalite behind the idempotency store, the catalog pre-flight on
+      // dynalite behind the idempotency store, the catalog pre-flight and the possible-duplicate guard on, as npm start
+      stack = await startStack({ ...AS_NPM_START, duplicates: {} });
     });
     afterAll(() => stack.stop());
 

@@ -28,6 +28,7 @@ const EVERY_OPTION: Record<(typeof CONTEXT_OPTIONS)[number], string> = {
   jwtAudience: 'partner-orders',
   jwtJwksUri: 'https://login.example.com/.well-known/jwks.json',
   refundWarningHours: '24',
+  duplicateWindowHours: '12',
   jwtPurchaseScope: 'orders/purchase',
   jwtReadScope: 'orders/read',
   eventProducers: 'com.example.billing=arn:aws:iam::111122223333:role/Billing',

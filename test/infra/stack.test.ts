@@ -92,7 +92,13 @@ describe('PartnerOrdersStack', () => {
       expect(env.PARTNER_CENTER_SECRET_ID).toEqual({ Ref: secretId });
       const expected = ['LOG_LEVEL', 'PARTNER_CENTER_SECRET_ID'];
       if (FUNCTION_ACCESS[name].idempotencyTable) {
-        expected.push('IDEMPOTENCY_TABLE_NAME', 'IDEMPOTENCY_TTL_SECONDS', 'IDEMPOTENCY_KEY_REQUIRED', 'PREFLIGHT');
+        expected.push(
+          'IDEMPOTENCY_TABLE_NAME',
+          'IDEMPOTENCY_TTL_SECONDS',
+          'IDEMPOTENCY_KEY_REQUIRED',
+          'PREFLIGHT',
+          'DUPLICATE_WINDOW_HOURS',
+        );
         // The catalog pre-flight is on unless the deployment says otherwise (docs/catalog.md).
         expect(readConfig(env).preflight).toBe('on');
         expect(env.IDEMPOTENCY_TABLE_NAME).toEqual({ Ref: tableId });

@@ -278,14 +278,14 @@ describe('catalog pre-flight', () => {
     expect(misplaced.status).toBe(422);
   });
 
-  it("passes Partner Center's refusal of the catalog read through (a customer without a commerce relationship)", async () => {
+  it('answers a customer without a commerce relationship as customer-not-found (the catalog read was refused)', async () => {
     const answer = await on.request(
       'POST',
       '/customers/00000000-0000-0000-0000-000000000403/orders',
       orderOf({ offerId: BASIC, termDuration: 'P1Y' }),
     );
-    expect(answer.status).toBe(403);
-    expect(answer.json).toMatchObject({ type: `${PROBLEM}partner-center-rejected`, upstream: { code: '20002' } });
+    expect(answer.status).toBe(404);
+    expect(answer.json).toMatchObject({ type: `${PROBLEM}customer-not-found`, upstream: { code: '20002' } });
     expect(purchases(on.simulator)).toEqual([]);
   });
 
@@ -773,9 +773,13 @@ describe('GET /customers/{customerId}/catalog', () => {
     expect(stack.simulator.requests.filter((r) => r.path.startsWith('/v1/'))).toEqual([]);
   });
 
-  it("passes Partner Center's refusals through (an unknown customer)", async () => {
+  it('answers an unknown customer as customer-not-found at its path (Partner Center 60003)', async () => {
     const answer = await search('search=x', '00000000-0000-0000-0000-000000000404');
     expect(answer.status).toBe(404);
-    expect(answer.json).toMatchObject({ type: `${PROBLEM}partner-center-rejected`, upstream: { code: '60003' } });
+    expect(answer.json).toMatchObject({
+      type: `${PROBLEM}customer-not-found`,
+      errors: [{ path: '/path/customerId' }],
+      upstream: { code: '60003' },
+    });
   });
 });

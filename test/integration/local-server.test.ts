@@ -107,11 +107,13 @@ describe('local server → handlers → Partner Center simulator', () => {
       '800004',
     ],
     [
+      // Answered 404 customer-not-found (issue 21), Partner Center's 403 in `upstream`.
       'a customer without commerce relationship',
       '/customers/00000000-0000-0000-0000-000000000403/orders',
       order,
-      403,
+      404,
       '20002',
+      403,
     ],
     [
       'an unknown order',
@@ -120,17 +122,20 @@ describe('local server → handlers → Partner Center simulator', () => {
       404,
       '20000',
     ],
-  ])('passes Partner Center’s refusal of %s through with its code', async (_, path, body, status, code) => {
-    const result = await stack.request(path.endsWith('Cs_missing') ? 'PATCH' : 'POST', path, body);
-    expect(result.status).toBe(status);
-    expect(result.headers.get('content-type')).toBe('application/problem+json');
-    expect(result.json.upstream).toMatchObject({
-      status,
-      code,
-      requestId: expect.any(String),
-      correlationId: expect.any(String),
-    });
-  });
+  ] as [string, string, unknown, number, string, number?][])(
+    'passes Partner Center’s refusal of %s through with its code',
+    async (_, path, body, status, code, upstreamStatus) => {
+      const result = await stack.request(path.endsWith('Cs_missing') ? 'PATCH' : 'POST', path, body);
+      expect(result.status).toBe(status);
+      expect(result.headers.get('content-type')).toBe('application/problem+json');
+      expect(result.json.upstream).toMatchObject({
+        status: upstreamStatus ?? status,
+        code,
+        requestId: expect.any(String),
+        correlationId: expect.any(String),
+      });
+    },
+  );
 
   it('retries a 5xx and a lost checkout answer by checking out the same cart again: one order, not two', async () => {
     const before = stack.simulator.ledger.orders.length;
@@ -185,7 +190,8 @@ describe('local server → handlers → Partner Center simulator', () => {
     const missing = await stack.request('GET', '/nope');
     expect(missing.status).toBe(404);
     expect(missing.json.type).toBe('urn:partner-orders:problem:not-found');
-    const wrong = await stack.request('GET', `/customers/${CUSTOMER}/orders`);
+    // (GET …/orders lists the customer's orders since issue 21; the carts collection has no GET.)
+    const wrong = await stack.request('GET', `/customers/${CUSTOMER}/carts`);
     expect(wrong.status).toBe(405);
     expect(wrong.headers.get('allow')).toBe('POST');
   });

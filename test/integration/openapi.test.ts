@@ -126,7 +126,17 @@ const operations = () =>
  * The purchase operations; the read-only ones (credentials check, catalog search, and after the purchase the order's
  * and cart's status and GET /purchases/{key}) take no dry run, key or body.
  */
-const READ_ONLY = ['checkCredentials', 'searchCatalog', 'getOrderStatus', 'getCart', 'getPurchase', 'getSubscription'];
+const READ_ONLY = [
+  'checkCredentials',
+  'searchCatalog',
+  'getOrderStatus',
+  'getCart',
+  'getPurchase',
+  'checkCustomer',
+  'listOrders',
+  'listSubscriptions',
+  'getSubscription',
+];
 const purchases = () => operations().filter((o) => !READ_ONLY.includes(o.operation.operationId));
 
 const bodySchema = (path: string, method: string) =>
@@ -176,8 +186,11 @@ describe('openapi.json', () => {
         'CreateCartWithCheckoutResult',
         'CreateOrderRequest',
         'CredentialsReport',
+        'CustomerCheck',
         'DryRunResult',
         'Order',
+        'OrderList',
+        'SubscriptionList',
         'OrderLineItemInput',
         'OrderStatus',
         'PreflightReport',
@@ -215,6 +228,7 @@ describe('openapi.json', () => {
     }
     expect(operations().map((o) => o.operation.operationId)).toEqual([
       'createOrder',
+      'listOrders',
       'addOnToOrder',
       'getOrderStatus',
       'createCart',
@@ -222,6 +236,8 @@ describe('openapi.json', () => {
       'checkCredentials',
       'searchCatalog',
       'getCart',
+      'checkCustomer',
+      'listSubscriptions',
       'getPurchase',
       'getSubscription',
       'cancelSubscription',

@@ -11,7 +11,8 @@ const run = promisify(execFile);
 describe('README curl examples', () => {
   let stack: Stack;
   beforeAll(async () => {
-    stack = await startStack(AS_NPM_START); // dynalite behind the idempotency store, the catalog pre-flight on
+    // dynalite behind the idempotency store, the catalog pre-flight and the possible-duplicate guard on
+    stack = await startStack({ ...AS_NPM_START, duplicates: {} });
   });
   afterAll(() => stack.stop());
 

@@ -6,6 +6,9 @@ import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { readConfig } from '../../functions/shared/config.js';
 import { secretsManagerCredentials } from '../../functions/shared/credentials.js';
 import { createDependencies } from '../../functions/shared/dependencies.js';
+import { DuplicateGuard } from '../../functions/shared/duplicates/guard.js';
+import { dynamoDBRecentPurchases } from '../../functions/shared/duplicates/recent.js';
+import type { HttpDependencies } from '../../functions/shared/http.js';
 import { dynamoDBIdempotency } from '../../functions/shared/idempotency.js';
 import { identityFrom } from '../../functions/shared/identity/http.js';
 import { provisioningTracking } from '../../functions/shared/lifecycle/tracking.js';
@@ -70,6 +73,11 @@ export async function startStack(
      * allow-all plus the guardrails).
      */
     policy?: PurchasePolicy | 'local';
+    /**
+     * The possible-duplicate guard (duplicates/, on in `npm start` and a deployment) over the dynalite store, with this
+     * window in hours; off unless asked, since most suites buy the same lines again on purpose.
+     */
+    duplicates?: { windowHours?: number; now?: () => number };
     /** Follow placed orders (lifecycle/tracking.ts) on an in-memory delay queue: its poll schedule and clock. */
     tracking?: { delays?: readonly number[]; now?: () => number };
     /** The clock refund windows are judged by (the simulator's, to move both to day 8). */
@@ -153,6 +161,15 @@ export async function startStack(
       ...(options.subscriptions?.now ? { now: options.subscriptions.now } : {}),
     },
   };
+  if (dynamodb && options.duplicates) {
+    Object.assign(deps, {
+      duplicates: new DuplicateGuard({
+        recent: dynamoDBRecentPurchases({ client: dynamodb.client, tableName: 'idempotency' }),
+        windowMs: (options.duplicates.windowHours ?? 24) * 3_600_000,
+        ...(options.duplicates.now ? { now: options.duplicates.now } : {}),
+      }),
+    });
+  }
   const tracking = options.tracking && new MemoryTrackingQueue(options.tracking.now);
   if (tracking) {
     Object.assign(deps, {

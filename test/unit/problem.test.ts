@@ -71,10 +71,36 @@ describe('toProblem', () => {
   });
 
   it('passes Partner Center codes through with both ids', () => {
-    const { problem } = toProblem(new PartnerCenterError(403, ids, '20002', 'no commerce relationship'));
-    expect(problem.upstream).toEqual({ status: 403, code: '20002', description: 'no commerce relationship', ...ids });
-    expect(problem.detail).toBe('no commerce relationship');
+    const { problem } = toProblem(new PartnerCenterError(403, ids, '800069', 'Order failed Risk Management check'));
+    expect(problem.upstream).toEqual({
+      status: 403,
+      code: '800069',
+      description: 'Order failed Risk Management check',
+      ...ids,
+    });
+    expect(problem.detail).toBe('Order failed Risk Management check');
   });
+
+  it.each([
+    [404, '60003', 'Tenant not found'],
+    [400, '900118', 'Invalid Customer Id'],
+    [403, '20002', 'The partner id p has no commerce relationship with the customer id c.'],
+  ])(
+    'answers Partner Center %i/%s about the customer as 404 customer-not-found at /path/customerId',
+    (status, code, text) => {
+      const { problem } = toProblem(new PartnerCenterError(status, ids, code, text));
+      expect(problem).toMatchObject({
+        type: 'urn:partner-orders:problem:customer-not-found',
+        status: 404,
+        errors: [{ path: '/path/customerId' }],
+        upstream: { status, code, description: text, ...ids },
+      });
+      // The same status with another code is still passed through.
+      expect(toProblem(new PartnerCenterError(status, ids, '1000', 'x')).problem.type).toBe(
+        'urn:partner-orders:problem:partner-center-rejected',
+      );
+    },
+  );
 
   it('carries Retry-After on throttling and an unavailable secret store, Allow on 405', () => {
     expect(toProblem(new PartnerCenterError(429, ids, undefined, undefined, 57)).headers).toEqual({

@@ -11,7 +11,13 @@
 // outcome without a check, and a purchase resumed after an attempt was sent is not checked again: it was checked
 // before that attempt, and a catalog that changed since must not hide what the attempt may have placed.
 import type { PreflightMode } from '../config.js';
-import { type FieldError, PartnerCenterError, UpstreamProtocolError, UpstreamUnavailableError } from '../errors.js';
+import {
+  type FieldError,
+  isCustomerRefusal,
+  PartnerCenterError,
+  UpstreamProtocolError,
+  UpstreamUnavailableError,
+} from '../errors.js';
 import { alreadySent } from '../exactly-once/already-sent.js';
 import { logger } from '../log.js';
 import { type Command, payloadPrefix, type ServiceContext, type ServiceResult } from '../purchase/model.js';
@@ -138,6 +144,8 @@ export class Preflight {
       return command.run(ctx);
     }
     const checked = await this.check(command.customerId, lines, prefix, ctx);
+    // An unknown customer is no verdict on a line: a dry run answers it as the purchase would (customers/guard.ts).
+    if (isCustomerRefusal(checked.fatal)) throw checked.fatal;
     if (ctx.dryRun) {
       const result = await command.run(ctx);
       return { ...result, body: { ...(result.body as object), preflight: checked.report } };

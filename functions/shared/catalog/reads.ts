@@ -7,7 +7,7 @@
 // A 404 is a fact about the catalog (nothing of that id for this customer) and is cached like an answer; any other
 // failure is thrown and not cached.
 import type * as z from 'zod/mini';
-import { PartnerCenterError } from '../errors.js';
+import { isCustomerRefusal, PartnerCenterError } from '../errors.js';
 import { logger } from '../log.js';
 import type { PartnerCenterClient, PartnerCenterRequest } from '../partner-center/client.js';
 import {
@@ -163,7 +163,13 @@ export class Catalog {
       // No MS-RequestId of ours: a read places nothing, so every read (and its retries) gets one of the client's.
       response = await ctx.partnerCenter.send(request, { correlationId: ctx.correlationId, deadline: ctx.deadline });
     } catch (error) {
-      if (notFoundIsAnswer && error instanceof PartnerCenterError && error.status === 404) {
+      // A 404 about the customer itself (60003 "Tenant not found") is no fact of its catalog: thrown, never cached.
+      if (
+        notFoundIsAnswer &&
+        error instanceof PartnerCenterError &&
+        error.status === 404 &&
+        !isCustomerRefusal(error)
+      ) {
         logger.info('catalog read', { step, status: 404, code: error.code, upstreamRequestId: error.ids.requestId });
         return {
           notFound: true,

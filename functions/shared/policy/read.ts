@@ -18,7 +18,7 @@ import {
 } from './model.js';
 
 /** What a read looks at (`context.what`). */
-export type ReadTarget = 'order' | 'cart' | 'catalog' | 'purchase';
+export type ReadTarget = 'customer' | 'order' | 'orders' | 'subscriptions' | 'cart' | 'catalog' | 'purchase';
 
 export interface Reader {
   /** The caller as caller.ts names it (`http:iam:…`, `http:jwt:…`). */

@@ -27,6 +27,8 @@ export interface PerformOptions {
   /** Where the key is read from, for the problem when it is required and missing (`/headers/idempotency-key`). */
   idempotencyKeyPath: string;
   dryRun: boolean;
+  /** The caller says a purchase of the same lines as a recent one is meant (Allow-Duplicate; duplicates/). */
+  allowDuplicate?: boolean;
   correlationId: string;
   deadline: number;
   context?: Context;

@@ -17,10 +17,16 @@ export const guid = (what: string) => z.string().check(z.regex(GUID, { error: `m
 /** Non-empty bounded text, the shape of every free-form field we forward. */
 export const text = (max: number) => z.string().check(z.minLength(1), z.maxLength(max));
 
-/** ISO 8601 duration of one unit, as Partner Center uses them: P1M, P1Y, P3Y, P7D. */
-export const termDuration = z
-  .string()
-  .check(z.regex(/^P[1-9]\d{0,2}[DWMY]$/, { error: 'must be an ISO 8601 duration such as P1M, P1Y or P3Y' }));
+/**
+ * ISO 8601 duration of one unit, as Partner Center uses them: P1M, P1Y, P3Y, P7D. Read in any case (`p1y`), as
+ * Partner Center reads its enums, and always sent upper case.
+ */
+export const termDuration = z.pipe(
+  z
+    .string()
+    .check(z.regex(/^[Pp][1-9]\d{0,2}[DWMYdwmy]$/, { error: 'must be an ISO 8601 duration such as P1M, P1Y or P3Y' })),
+  z.transform((value: string) => value.toUpperCase()),
+);
 
 /** Partner Center's `Dictionary<string,string>`: keys come from the SKU's provisioningVariables. */
 export const provisioningContext = z

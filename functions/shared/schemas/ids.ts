@@ -45,4 +45,16 @@ export const idempotencyKey = z.pipe(
 );
 
 /** The request headers an operation reads (API Gateway v2 gives them lower-cased); others pass untouched. */
-export const IdempotencyKeyHeaders = z.looseObject({ 'idempotency-key': z.optional(idempotencyKey) });
+export const IdempotencyKeyHeaders = z.looseObject({
+  'idempotency-key': z.optional(idempotencyKey),
+  /** The same lines as a recent purchase are bought again on purpose (duplicates/guard.ts). */
+  'allow-duplicate': z.optional(
+    z.pipe(
+      z.string(),
+      z.pipe(
+        z.transform((value: string) => value.trim().toLowerCase()),
+        z.enum(['true', 'false'], { error: 'must be true or false' }),
+      ),
+    ),
+  ),
+});

@@ -4,11 +4,27 @@ import * as z from 'zod/mini';
 import type { PurchasesAnswer } from '../lifecycle/purchases.js';
 import type { CartView, OrderStatusView } from '../lifecycle/status.js';
 import { Cart } from './carts.js';
-import { idempotencyKey } from './ids.js';
+import { normalisedEnum } from './common.js';
+import { idempotencyKey, orderId } from './ids.js';
 import { Order, OrderLineItem } from './orders.js';
 
 /** The read routes take no query parameters (an unknown one is refused with a 400). */
 export const NoQuery = z.strictObject({});
+
+/** The next page of a list: the `continuationToken` the previous page answered, as it was. */
+const continuationToken = z.string().check(z.minLength(1), z.maxLength(4096));
+
+/** `GET /customers/{customerId}/orders`: optionally only one billing cycle's orders (Partner Center's `billingType`). */
+export const OrdersListQuery = z.strictObject({
+  billingType: z.optional(normalisedEnum(['monthly', 'annual', 'triennial', 'none', 'one_time'])),
+  continuationToken: z.optional(continuationToken),
+});
+
+/** `GET /customers/{customerId}/subscriptions`: optionally only the subscriptions one order created. */
+export const SubscriptionsListQuery = z.strictObject({
+  orderId: z.optional(orderId),
+  continuationToken: z.optional(continuationToken),
+});
 
 /** `GET /purchases/{idempotencyKey}`: the key as a purchase takes it (1-255 printable ASCII, no comma). */
 export const PurchasePath = z.strictObject({ idempotencyKey });
@@ -75,6 +91,35 @@ export const PurchaseStatus = z.object({
   lastSentAt: z.optional(z.string()),
   requestIds: z.array(z.string()),
   detail: z.string(),
+});
+
+/** One page of a list: the next behind `continuationToken` (absent on the last page). */
+const listPage = <T extends z.ZodMiniType>(item: T) =>
+  z.object({
+    items: z.array(item),
+    totalCount: describe(z.nullable(z.number()), "Partner Center's count of the whole list, when it gives one."),
+    continuationToken: z.optional(
+      describe(z.string(), 'Send it back as `?continuationToken=` for the next page; absent on the last page.'),
+    ),
+  });
+
+export const OrderList = listPage(Order);
+export const SubscriptionList = listPage(
+  z.looseObject({
+    id: z.string(),
+    offerId: z.optional(z.nullable(z.string())),
+    friendlyName: z.optional(z.nullable(z.string())),
+    quantity: z.optional(z.nullable(z.number())),
+    status: z.optional(z.nullable(z.string())),
+    orderId: z.optional(z.nullable(z.string())),
+  }),
+);
+
+export const CustomerCheck = z.object({
+  customerId: z.string(),
+  companyName: z.nullable(z.string()),
+  domain: z.nullable(z.string()),
+  relationshipToPartner: z.nullable(z.string()),
 });
 
 export const PurchasesAnswerSchema = z.object({
