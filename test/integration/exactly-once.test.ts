@@ -20,7 +20,6 @@ import type { TokenSource } from '../../functions/shared/partner-center/client.j
 import { PurchasePolicy } from '../../functions/shared/policy/check.js';
 import { CedarEngine } from '../../functions/shared/policy/local.js';
 import { httpEvent, lambdaContext } from '../support/events.js';
-import { invokeOrder } from '../support/invoke.js';
 import { captureLogs } from '../support/logs.js';
 import { policyFiles } from '../support/policy.js';
 import { NCE, orderOf, unique } from '../support/purchases.js';

@@ -4,7 +4,6 @@ import type { Context } from 'aws-lambda';
 // outside its window must be refused with nothing sent; an immediate change must report the scheduled changes it drops.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createHandler as createInvokeHandler } from '../../functions/invoke-purchase/handler.js';
-import { createHandler as createSubscriptionsHandler } from '../../functions/subscriptions/handler.js';
 import { lambdaContext } from '../support/events.js';
 import { captureLogs } from '../support/logs.js';
 import { localPolicy } from '../support/policy.js';

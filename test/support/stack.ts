@@ -8,7 +8,6 @@ import { secretsManagerCredentials } from '../../functions/shared/credentials.js
 import { createDependencies } from '../../functions/shared/dependencies.js';
 import { DuplicateGuard } from '../../functions/shared/duplicates/guard.js';
 import { dynamoDBRecentPurchases } from '../../functions/shared/duplicates/recent.js';
-import type { HttpDependencies } from '../../functions/shared/http.js';
 import { dynamoDBIdempotency } from '../../functions/shared/idempotency.js';
 import { identityFrom } from '../../functions/shared/identity/http.js';
 import { provisioningTracking } from '../../functions/shared/lifecycle/tracking.js';
