@@ -91,7 +91,9 @@ async function main() {
       const code = await runOnce(options.files);
       const ms = performance.now() - started;
       results.push({ run, code, ms });
-      console.log(`[test:busy] run ${run}/${options.runs}: ${code === 0 ? 'GREEN' : `RED (exit ${code})`} in ${seconds(ms)}`);
+      console.log(
+        `[test:busy] run ${run}/${options.runs}: ${code === 0 ? 'GREEN' : `RED (exit ${code})`} in ${seconds(ms)}`,
+      );
       if (code !== 0) break;
     }
   } finally {

@@ -16,6 +16,7 @@ import { NCE, orderOf, unique } from '../support/purchases.js';
 import { scaledSleep } from '../support/reliability.js';
 import { eventBridgeEvent, recordingEventsHandler, sqsEvent, sqsRecord } from '../support/sqs.js';
 import { type Stack, startStack } from '../support/stack.js';
+import { until } from '../support/timing.js';
 
 const CUSTOMER = '4a8c3e2d-1b6f-4c7e-9d2a-5f0e1b3c7a90';
 const SETTLE_SECONDS = 0.5;
@@ -350,9 +351,10 @@ describe('exactly once, against a Partner Center that does not deduplicate MS-Re
       let releaseFirst!: () => void;
       let releaseRetry!: () => void;
       const first = store.run(call, work('first', new Promise((r) => (releaseFirst = r)), true), lambdaContext(200));
+      await until(() => running.has('first'), 'the first request holding the lock');
       await sleep(300); // the first request's deadline, and so its lock, has passed: it is frozen, not dead
       const retry = store.run(call, work('retry', new Promise((r) => (releaseRetry = r))), lambdaContext(20_000));
-      await sleep(50);
+      await until(() => running.has('retry'), 'the retry holding the lock');
       releaseFirst(); // the late request resumes and fails: Powertools deletes "its" record
       await first.catch(() => undefined);
       const third = await store
@@ -382,6 +384,7 @@ describe('exactly once, against a Partner Center that does not deduplicate MS-Re
         },
         lambdaContext(200),
       );
+      await until(() => releaseFirst !== undefined, 'the first request holding the lock');
       await sleep(300);
       const retry = store.run(
         call,
@@ -391,7 +394,7 @@ describe('exactly once, against a Partner Center that does not deduplicate MS-Re
         },
         lambdaContext(20_000),
       );
-      await sleep(50);
+      await until(() => releaseRetry !== undefined, 'the retry holding the lock');
       releaseFirst();
       expect(await first).toMatchObject({ body: { id: 'first' } }); // its own answer, not stored
       const during = await store.run(call, async () => ({ status: 201, body: { id: 'third' } })).catch((e) => e);
@@ -484,14 +487,16 @@ describe('exactly once, against a Partner Center that does not deduplicate MS-Re
       const [key, tag] = [unique('dry-busy'), unique('dry-busy')];
       stack.simulator.injectFault({
         kind: 'delay',
-        delayMs: 200,
+        delayMs: 2_000,
         times: 1,
         match: { method: 'POST', path: /\/orders$/ },
       });
+      const sent = () => stack.simulator.requests.filter((r) => r.method === 'POST' && /\/orders$/.test(r.path));
+      const before = sent().length;
       const purchase = stack.request('POST', ORDERS, orderOf(tag), {
         'Idempotency-Key': key,
       });
-      await sleep(50);
+      await until(() => sent().length > before, 'the purchase upstream'); // held there 2 s
       expect((await dryRun(key, orderOf(tag))).json).toMatchObject({ idempotency: 'in-progress' });
       await purchase;
     });

@@ -193,7 +193,7 @@ describe('simulator: throttled answers and time scale', () => {
     expect((await order()).status).toBe(201);
     const real = performance.now() - started;
     expect(real).toBeGreaterThanOrEqual(18); // 1 s simulated / 50
-    expect(real).toBeLessThan(500);
+    expect(real).toBeLessThan(1_000); // unscaled it would take 1 s at least: a timer never fires early
     // A token every 10 simulated seconds; the answer took 1 of them.
     const refused = await order();
     expect(refused.status).toBe(429);
@@ -203,6 +203,8 @@ describe('simulator: throttled answers and time scale', () => {
     started = performance.now();
     await new Promise((resolve) => setTimeout(resolve, (seconds * 1_000) / 50 + 5));
     expect((await order()).status).toBe(201);
-    expect(performance.now() - started).toBeLessThan(1_000); // 9 simulated seconds took less than 1 real one
+    // The refill came after 9 simulated seconds, in less than the 9 real ones it would take unscaled (the bound is
+    // that, not "quick", so a busy machine cannot fail it: a timer never fires early).
+    expect(performance.now() - started).toBeLessThan(9_000);
   });
 });
