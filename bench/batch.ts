@@ -103,7 +103,11 @@ function memoryPurchaseRecords(): PurchaseRecords {
 }
 
 /** dynalite in a child process (bench/dynalite-server.ts) and a client for it. */
-export async function dynaliteProcess(): Promise<{ client: DynamoDBClient; stop: () => Promise<void> }> {
+export async function dynaliteProcess(): Promise<{
+  client: DynamoDBClient;
+  endpoint: string;
+  stop: () => Promise<void>;
+}> {
   const child = spawn(
     process.execPath,
     ['--import', 'tsx', new URL('./dynalite-server.ts', import.meta.url).pathname],
@@ -142,6 +146,7 @@ export async function dynaliteProcess(): Promise<{ client: DynamoDBClient; stop:
   });
   return {
     client,
+    endpoint,
     stop: async () => {
       process.off('exit', orphan);
       client.destroy();

@@ -1,5 +1,6 @@
 // How every function is bundled: one definition that CDK's NodejsFunction and `npm run bench:cold` both use, so the
 // benchmark measures exactly what is deployed.
+import type { BuildOptions } from 'esbuild';
 
 /** Node.js major of the Lambda runtime (`nodejs24.x`); esbuild targets the same. */
 export const NODE_TARGET = 'node24';
@@ -26,6 +27,27 @@ export const bundling = {
    */
   external: [] as string[],
 } as const;
+
+/**
+ * The same bundling as esbuild options, for what bundles outside CDK (`npm run bench:cold`, bench/policy.ts): the
+ * function's entry to `outfile`, with its metafile (what each input put in the bundle).
+ */
+export const esbuildOptions = (entry: string, outfile: string) =>
+  ({
+    entryPoints: [entry],
+    outfile,
+    bundle: true,
+    platform: bundling.platform,
+    format: bundling.format,
+    target: bundling.target,
+    minify: bundling.minify,
+    sourcemap: bundling.sourcemap,
+    banner: { js: bundling.banner },
+    mainFields: [...bundling.mainFields],
+    external: [...bundling.external],
+    metafile: true,
+    logLevel: 'error',
+  }) satisfies BuildOptions;
 
 import { functionNames } from '../functions/shared/routes.js';
 

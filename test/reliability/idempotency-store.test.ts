@@ -33,10 +33,15 @@ const NCE = 'CFQ7TTC0LH18:0001:CFQ7TTC0K59S';
 /**
  * The Lambda's remaining time per request: the in-progress lock of an invocation whose record could not be completed
  * expires after it (so retries wait that long). Where the store hangs, it must be longer than the store client's own
- * timeouts (≤ ~4.6 s), as it is in production (29 s); where it fails fast, shorter keeps the suite quick.
+ * timeouts (≤ ~4.8 s), as it is in production (29 s); where it fails fast, shorter keeps the suite quick.
  */
-const INVOCATION_MS = 2_500;
+const INVOCATION_MS = 4_000;
 const HANGING_INVOCATION_MS = 6_000;
+/**
+ * Where the store is not the fault under test: time for a purchase's store and Partner Center round trips even on a
+ * busy machine (a 2.5 s invocation left 1.5 s after the deadline margin, which a loaded 2-core machine overran).
+ */
+const ROOMY_INVOCATION_MS = 8_000;
 
 const leaks = leakWatch('idempotency-store');
 const figures: Record<string, unknown> = {};
@@ -47,8 +52,10 @@ const scopeOf = (operation: string, customer: string, key: string, caller = 'htt
 const recordIdOf = (scope: string) =>
   `partner-orders#${createHash('md5').update(JSON.stringify(scope)).digest('base64')}`;
 
-// The scenarios run at the same time, each with its own connection to the one store (its own proxy and client).
-describe.concurrent('the idempotency store fails in the middle of a run', () => {
+// Each scenario has its own connection to the one store (its own proxy and client). They run one after the other:
+// at the same time, on one event loop with the in-process store, they ran out of their invocations' time on a busy
+// machine (`npm run test:busy`), which is not what they test.
+describe('the idempotency store fails in the middle of a run', () => {
   let dynamodb: LocalDynamoDB;
   let simulator: PartnerCenterSimulator;
   let base: ReturnType<typeof createDependencies>;
@@ -281,7 +288,10 @@ describe.concurrent('the idempotency store fails in the middle of a run', () => 
     const answers = new Histogram();
     await pool(
       4,
-      Array.from({ length: 8 }, (_, i) => () => buy(store, `store a little slow-${i}`, answers, [])),
+      Array.from(
+        { length: 8 },
+        (_, i) => () => buy(store, `store a little slow-${i}`, answers, [], ROOMY_INVOCATION_MS),
+      ),
     );
     expect(answers.toJSON()).toEqual({ 201: 8 });
     expect(violations).toEqual([]);
@@ -299,7 +309,7 @@ describe.concurrent('the idempotency store fails in the middle of a run', () => 
     });
     const logged = leaks.mark();
     store.hooks.afterSend = () => store.proxy.set({ kind: 'down' });
-    const first = await handler(event, lambdaContext(INVOCATION_MS));
+    const first = await handler(event, lambdaContext(ROOMY_INVOCATION_MS));
     store.hooks.afterSend = undefined;
     leaks.response(first.body);
     expect(first.statusCode).toBe(201);
@@ -331,7 +341,7 @@ describe.concurrent('the idempotency store fails in the middle of a run', () => 
     });
     store.hooks.afterSend = () => store.proxy.set({ kind: 'down' });
     const sent = store.hooks.sends;
-    const first = await handler(event, lambdaContext(INVOCATION_MS));
+    const first = await handler(event, lambdaContext(ROOMY_INVOCATION_MS));
     store.hooks.afterSend = undefined;
     leaks.response(first.body);
     expect(store.hooks.sends).toBeGreaterThan(sent); // it did go out
@@ -419,13 +429,14 @@ describe.concurrent('the idempotency store fails in the middle of a run', () => 
     };
     const event = () =>
       httpEvent(CARTS, { pathParameters: { customerId: CUSTOMER }, headers: { 'idempotency-key': key }, body: cart });
-    const first = await handler(event(), lambdaContext(INVOCATION_MS));
+    const first = await handler(event(), lambdaContext(ROOMY_INVOCATION_MS));
     expect(first.statusCode).toBe(201);
     const body = JSON.parse(first.body ?? '{}');
     expect(Buffer.byteLength(first.body ?? '')).toBeGreaterThan(400 * 1024);
     let again = first;
-    for (let attempt = 0; attempt < 40; attempt++) {
-      again = await handler(event(), lambdaContext(INVOCATION_MS));
+    // 409 while the first request's lock lasts (its invocation's time); then the retry finds what it bought.
+    for (let attempt = 0; attempt < 60; attempt++) {
+      again = await handler(event(), lambdaContext(ROOMY_INVOCATION_MS));
       if (again.statusCode !== 409) break;
       await sleep(200);
     }
@@ -440,7 +451,7 @@ describe.concurrent('the idempotency store fails in the middle of a run', () => 
       first: 201,
       retry: 'same cart and order',
     };
-  });
+  }, 40_000);
 });
 
 describe('idempotency store: figures and leaks', () => {
