@@ -33,12 +33,14 @@ const WARMUP = Number(process.env.WARMUP ?? 30);
 const CART_ID = '3655b1a0-b1c9-4268-9824-577fdbc4d0be';
 const TABLE = 'idempotency';
 
-/** A path with its ids replaced: segments with a digit, or long ones, are ids (`/v1/customers/{id}/orders`). */
+/** A path with its ids replaced: segments with a digit (but `v1`), or long ones, are ids (`/v1/customers/{id}/orders`). */
 export function pathPattern(path: string): string {
   const [bare = ''] = path.split('?');
   return bare
     .split('/')
-    .map((segment) => (/\d/.test(segment) || segment.length >= 24 ? '{id}' : segment))
+    .map((segment) =>
+      /^v\d+$/.test(segment) ? segment : /\d/.test(segment) || segment.length >= 24 ? '{id}' : segment,
+    )
     .join('/');
 }
 
@@ -204,7 +206,37 @@ export async function measureBreakdown(invocations = INVOCATIONS, warmup = WARMU
         }
       }
     }
-    return PURCHASES.map((purchase) => {
+    // The reference: one bare `fetch` of a purchase to the same upstream (what any function calling Partner Center
+    // pays), to read the figures above against on this machine.
+    const bareCpu: number[] = [];
+    const bareWall: number[] = [];
+    const token = (await deps.tokens.get()).value;
+    for (let i = 0; i < warmup + invocations; i++) {
+      const cpu = process.cpuUsage();
+      const started = performance.now();
+      const res = await fetch(`${upstream.url}/v1/customers/${CUSTOMER}/orders`, {
+        method: 'POST',
+        headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json', 'MS-RequestId': randomUUID() },
+        body: JSON.stringify(orderBody(1)),
+      });
+      await res.json();
+      const wall = performance.now() - started;
+      const used = process.cpuUsage(cpu);
+      recorder.take();
+      if (i < warmup) continue;
+      bareCpu.push(used.user + used.system);
+      bareWall.push(wall * 1000);
+    }
+    const bare: BreakdownRow = {
+      name: 'bare fetch of POST orders (reference)',
+      invocations,
+      calls: { 'Partner Center POST /v1/customers/{id}/orders': 1 },
+      groups: { 'Partner Center': 1 },
+      cpuP50Us: round(median(bareCpu), 1),
+      cpuP99Us: round(percentile(bareCpu, 99), 1),
+      wallP50Us: round(median(bareWall), 1),
+    };
+    const rows = PURCHASES.map((purchase) => {
       const s = samples.get(purchase.name) ?? { cpu: [], wall: [], calls: new Map<string, number>() };
       const calls = Object.fromEntries(
         [...s.calls].sort((a, b) => a[0].localeCompare(b[0])).map(([kind, n]) => [kind, round(n / invocations, 2)]),
@@ -224,6 +256,7 @@ export async function measureBreakdown(invocations = INVOCATIONS, warmup = WARMU
         wallP50Us: round(median(s.wall), 1),
       };
     });
+    return [...rows, bare];
   } finally {
     recorder.stop();
     await Promise.all([upstream.stop(), avp.stop(), dynamodb.stop()]);
@@ -254,7 +287,7 @@ export function printBreakdown(rows: BreakdownRow[], out: (line: string) => void
   out(fmt(header));
   out(widths.map((w) => '-'.repeat(w)).join('  '));
   for (const row of body) out(fmt(row));
-  for (const r of rows) {
+  for (const r of rows.filter((row) => !row.name.includes('(reference)'))) {
     out(`\n${r.name}: remote calls per purchase, by kind`);
     for (const [kind, n] of Object.entries(r.calls)) out(`  ${String(n).padStart(5)}  ${kind}`);
   }
