@@ -13,6 +13,7 @@
 import { randomUUID } from 'node:crypto';
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import type { ClientRequest } from 'node:http';
+import { loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import type { Context } from 'aws-lambda';
 import { createHandler as createCartHandler } from '../functions/create-cart/handler.js';
@@ -298,7 +299,10 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   const rows = await measureBreakdown();
   console.log(
     `Warm purchase breakdown: remote calls per purchase (mean of ${INVOCATIONS}, fresh Idempotency-Key each), our CPU ` +
-      `per purchase (process.cpuUsage: this process's work, not the waiting) and wall time; Node ${process.versions.node}\n`,
+      `per purchase (process.cpuUsage: this process's work, not the waiting) and wall time; Node ${process.versions.node}; ` +
+      `load average ${loadavg()
+        .map((l) => l.toFixed(1))
+        .join(' ')} (2 cores)\n`,
   );
   printBreakdown(rows);
 }

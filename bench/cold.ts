@@ -6,7 +6,8 @@
 //                                            2. where the bytes and the milliseconds go, per package / module, for
 //                                               the purchase functions (esbuild's metafile; V8 CPU profiles of cold
 //                                               starts, self time mapped back through the source map)
-//   npm run bench:cold -- --options          3. esbuild options one by one on the purchase functions (before/after)
+//   npm run bench:cold -- --options          3. esbuild options one by one on the purchase functions (before/after);
+//                                            `--options-only` runs this part alone
 //   COLD_RUNS=9 PROFILE_RUNS=5               fresh processes per bundle (interleaved), profiled cold starts
 //
 // Each run is a fresh Node process (as a new Lambda container is): it imports the bundle, then makes the function's
@@ -20,7 +21,7 @@
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync, symlinkSync } from 'node:fs';
 import { SourceMap } from 'node:module';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { promisify } from 'node:util';
 import { type BuildOptions, build, type Metafile } from 'esbuild';
@@ -307,6 +308,13 @@ export function selfTimeByOwner(profile: CpuProfile, bundleUrl: string, map: Sou
     } else if (url.startsWith('node:internal/modules')) {
       // Reading, parsing and compiling the bundle happen in the module loader's frames.
       owner = 'node: module loader (reads, compiles the bundle)';
+    } else if (url.startsWith('node:internal/deps/')) {
+      // Node's bundled libraries, compiled on first use (undici on the first `fetch`).
+      owner = `node: ${url
+        .replace(/^node:internal\//, '')
+        .split('/')
+        .slice(0, 2)
+        .join('/')}`;
     } else if (url.startsWith('node:')) {
       owner = `node: ${url.replace(/^node:(internal\/)?/, '').split('/')[0]}`;
     } else if (url === '') {
@@ -353,9 +361,19 @@ export function table(header: string[], rows: string[][]): string {
   return [fmt(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(fmt)].join('\n');
 }
 
+/** Not the function's work: waiting for answers, and the profiler's own messages. */
+const NOT_COUNTED = ['(idle)', 'node: inspector'];
+
 async function breakdown(b: Bundle, env: Record<string, string>) {
   const bytes = bytesByOwner(b.metafile);
   const { load, first } = await profileColdStarts(b, env);
+  const notCounted = NOT_COUNTED.map(
+    (owner) => `${owner} ${((load.get(owner) ?? 0) + (first.get(owner) ?? 0)).toFixed(1)} ms`,
+  );
+  for (const owner of NOT_COUNTED) {
+    load.delete(owner);
+    first.delete(owner);
+  }
   const owners = new Set([...bytes.keys(), ...load.keys(), ...first.keys()]);
   const rows = [...owners]
     .map((owner) => ({
@@ -366,7 +384,8 @@ async function breakdown(b: Bundle, env: Record<string, string>) {
     }))
     .sort((a, b) => b.load + b.first - (a.load + a.first) || b.bytes - a.bytes);
   const sum = (pick: (r: (typeof rows)[number]) => number) => rows.reduce((t, r) => t + pick(r), 0);
-  const shown = rows.filter((r) => r.load + r.first >= 0.5 || r.bytes >= 4096);
+  const cpu = sum((r) => r.load + r.first);
+  const shown = rows.filter((r) => r.load + r.first >= cpu / 100 || r.bytes >= 8192);
   const rest = rows.filter((r) => !shown.includes(r));
   const line = (r: { owner: string; bytes: number; load: number; first: number }) => [
     r.owner,
@@ -377,7 +396,8 @@ async function breakdown(b: Bundle, env: Record<string, string>) {
   ];
   console.log(
     `\n${b.name}: ${kb(b.bytes)}; CPU self time of a cold start, mean of ${PROFILE_RUNS} profiled runs (100 µs sampling; ` +
-      'profiling slows everything, so compare rows, not the total with the table above)',
+      'profiling slows everything, so compare rows, not the total with the table above). Rows: ≥ 1 % of the CPU ' +
+      `or ≥ 8 KB; not counted: ${notCounted.join(', ')}`,
   );
   console.log(
     table(
@@ -440,7 +460,10 @@ async function options(env: Record<string, string>) {
   );
   const base = new Map(PURCHASE_FUNCTIONS.map((name) => [name, coldOf(samples.get(`0:${name}`) ?? [])]));
   console.log(
-    `\n3. esbuild options, one at a time, on the purchase functions: median of ${RUNS} fresh processes each, interleaved`,
+    `\n3. esbuild options, one at a time, on the purchase functions: median of ${RUNS} fresh processes each, interleaved; ` +
+      `load average ${loadavg()
+        .map((l) => l.toFixed(1))
+        .join(' ')}`,
   );
   console.log(
     table(
@@ -465,10 +488,25 @@ async function options(env: Record<string, string>) {
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
+  const loadBefore = loadavg()
+    .map((l) => l.toFixed(1))
+    .join(' ');
+  if (process.argv.includes('--options-only')) {
+    const services = await startServices();
+    try {
+      await options(services.env);
+    } finally {
+      await services.stop();
+    }
+    process.exit(0);
+  }
   const { floor, functions, bundles, env, stop } = await measureCold();
   try {
     console.log(
-      `1. Cold start: load + first call, median of ${RUNS} fresh processes per bundle, interleaved; Node ${process.versions.node}`,
+      `1. Cold start: load + first call, median of ${RUNS} fresh processes per bundle, interleaved; Node ${process.versions.node}; ` +
+        `load average ${loadBefore} before, ${loadavg()
+          .map((l) => l.toFixed(1))
+          .join(' ')} after (2 cores: above 2, every figure is stretched by other work)`,
     );
     console.log(
       `floor (SecretsManagerClient + one GetSecretValue): ${kb(floor.bytes)}, load ${ms(floor.importMs)}, first call ${ms(floor.firstMs)}, load + first ${ms(floor.coldMs)}`,
