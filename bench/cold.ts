@@ -130,6 +130,9 @@ export async function startServices(): Promise<{ env: Record<string, string>; st
 export interface ColdSample {
   loadMs: number;
   firstMs: number;
+  /** CPU time of the process (all its threads) over the same spans: what other work on the machine stretches least. */
+  loadCpuMs: number;
+  firstCpuMs: number;
 }
 
 const MARK = '@@cold@@';
@@ -152,22 +155,28 @@ export async function coldStart(
     : 'const start = async () => {}; const stop = async () => undefined;';
   const script = `${profiler}
     const context = { getRemainingTimeInMillis: () => 25000, functionName: 'bench', awsRequestId: 'bench-cold' };
+    const cpuMs = (since) => { const u = process.cpuUsage(since); return (u.user + u.system) / 1000; };
     await start();
+    const c0 = process.cpuUsage();
     const t0 = performance.now();
     const { handler } = await import(${JSON.stringify(file)});
     const t1 = performance.now();
+    const loadCpu = cpuMs(c0);
     const load = await stop();
     let first;
+    let firstCpu;
     if (${call !== undefined}) {
       await start();
+      const c2 = process.cpuUsage();
       const t2 = performance.now();
       const r = await handler(${JSON.stringify(call?.event ?? null)}, context);
       first = performance.now() - t2;
+      firstCpu = cpuMs(c2);
       const firstProfile = await stop();
       if (!(${call?.ok ?? 'true'})) throw new Error('unexpected first answer: ' + JSON.stringify(r));
       ${profileTo ? `(await import('node:fs')).writeFileSync(${JSON.stringify(profileTo)}, JSON.stringify({ load, first: firstProfile }));` : ''}
     }
-    process.stdout.write('\\n${MARK}' + JSON.stringify({ loadMs: t1 - t0, firstMs: first ?? null }) + '\\n');
+    process.stdout.write('\\n${MARK}' + JSON.stringify({ loadMs: t1 - t0, firstMs: first ?? null, loadCpuMs: loadCpu, firstCpuMs: firstCpu ?? null }) + '\\n');
     process.exit(0);`;
   const { stdout } = await run(process.execPath, ['--input-type=module', '-e', script], {
     env,
@@ -175,8 +184,18 @@ export async function coldStart(
   });
   const line = stdout.split('\n').find((l) => l.startsWith(MARK));
   if (!line) throw new Error(`${name}: no measurement in ${stdout.slice(-500)}`);
-  const sample = JSON.parse(line.slice(MARK.length)) as { loadMs: number; firstMs: number | null };
-  return { loadMs: sample.loadMs, firstMs: sample.firstMs ?? Number.NaN };
+  const sample = JSON.parse(line.slice(MARK.length)) as {
+    loadMs: number;
+    firstMs: number | null;
+    loadCpuMs: number;
+    firstCpuMs: number | null;
+  };
+  return {
+    loadMs: sample.loadMs,
+    firstMs: sample.firstMs ?? Number.NaN,
+    loadCpuMs: sample.loadCpuMs,
+    firstCpuMs: sample.firstCpuMs ?? Number.NaN,
+  };
 }
 
 export const median = (values: number[]) => {
@@ -213,16 +232,21 @@ export interface ColdResult {
   firstMs: number;
   /** Median of load + first call, per process. */
   coldMs: number;
+  /** The same in CPU time of the process. */
+  coldCpuMs: number;
   sizeRatio: number;
   importRatio: number;
   coldRatio: number;
+  coldCpuRatio: number;
 }
 
 const coldOf = (samples: ColdSample[]) =>
   median(samples.map((s) => s.loadMs + (Number.isNaN(s.firstMs) ? 0 : s.firstMs)));
+const coldCpuOf = (samples: ColdSample[]) =>
+  median(samples.map((s) => s.loadCpuMs + (Number.isNaN(s.firstCpuMs) ? 0 : s.firstCpuMs)));
 
 export async function measureCold(runs = RUNS): Promise<{
-  floor: { bytes: number; importMs: number; firstMs: number; coldMs: number };
+  floor: { bytes: number; importMs: number; firstMs: number; coldMs: number; coldCpuMs: number; loadCpuMs: number };
   functions: ColdResult[];
   bundles: Bundle[];
   env: Record<string, string>;
@@ -248,6 +272,8 @@ export async function measureCold(runs = RUNS): Promise<{
       importMs: median(s.map((x) => x.loadMs)),
       firstMs: median(s.map((x) => x.firstMs)),
       coldMs: coldOf(s),
+      coldCpuMs: coldCpuOf(s),
+      loadCpuMs: median(s.map((x) => x.loadCpuMs)),
     };
   };
   const [floorBundle, ...functionBundles] = bundles as [Bundle, ...Bundle[]];
@@ -261,6 +287,7 @@ export async function measureCold(runs = RUNS): Promise<{
       importRatio: f.importMs / floor.importMs,
       // A function measured by load only is compared by load only.
       coldRatio: Number.isNaN(f.firstMs) ? f.importMs / floor.importMs : f.coldMs / floor.coldMs,
+      coldCpuRatio: Number.isNaN(f.firstMs) ? f.loadCpuMs / floor.loadCpuMs : f.coldCpuMs / floor.coldCpuMs,
     };
   });
   return { floor, functions, bundles, env: services.env, stop: services.stop };
@@ -459,6 +486,8 @@ async function options(env: Record<string, string>) {
     process.stderr.write(`[bench:cold] options round ${round + 1}/${RUNS}\n`),
   );
   const base = new Map(PURCHASE_FUNCTIONS.map((name) => [name, coldOf(samples.get(`0:${name}`) ?? [])]));
+  const baseCpu = new Map(PURCHASE_FUNCTIONS.map((name) => [name, coldCpuOf(samples.get(`0:${name}`) ?? [])]));
+  const signed = (v: number) => `${v >= 0 ? '+' : ''}${v.toFixed(1)} ms`;
   console.log(
     `\n3. esbuild options, one at a time, on the purchase functions: median of ${RUNS} fresh processes each, interleaved; ` +
       `load average ${loadavg()
@@ -467,11 +496,12 @@ async function options(env: Record<string, string>) {
   );
   console.log(
     table(
-      ['variant', 'function', 'bundle', 'load', 'first call', 'load + first', 'Δ vs as bundled'],
+      ['variant', 'function', 'bundle', 'load', 'first call', 'load + first', 'Δ', 'CPU load + first', 'Δ CPU'],
       bundles.map((b) => {
         const s = samples.get(b.key) ?? [];
         const cold = coldOf(s);
-        const delta = cold - (base.get(b.name) ?? Number.NaN);
+        const cpu = coldCpuOf(s);
+        const asBundled = b.key.startsWith('0:');
         return [
           b.variant,
           b.name,
@@ -479,7 +509,9 @@ async function options(env: Record<string, string>) {
           ms(median(s.map((v) => v.loadMs))),
           ms(median(s.map((v) => v.firstMs))),
           ms(cold),
-          b.key.startsWith('0:') ? '' : `${delta >= 0 ? '+' : ''}${delta.toFixed(1)} ms`,
+          asBundled ? '' : signed(cold - (base.get(b.name) ?? Number.NaN)),
+          ms(cpu),
+          asBundled ? '' : signed(cpu - (baseCpu.get(b.name) ?? Number.NaN)),
         ];
       }),
     ),
@@ -509,14 +541,15 @@ if (import.meta.url === `file://${process.argv[1]}`) {
           .join(' ')} after (2 cores: above 2, every figure is stretched by other work)`,
     );
     console.log(
-      `floor (SecretsManagerClient + one GetSecretValue): ${kb(floor.bytes)}, load ${ms(floor.importMs)}, first call ${ms(floor.firstMs)}, load + first ${ms(floor.coldMs)}`,
+      `floor (SecretsManagerClient + one GetSecretValue): ${kb(floor.bytes)}, load ${ms(floor.importMs)}, first call ${ms(floor.firstMs)}, load + first ${ms(floor.coldMs)} (CPU ${ms(floor.coldCpuMs)})`,
     );
     console.log(
-      `Goal: load + first ≤ ${GOAL.cold}× the floor's (functions without a first call here: load only), size ≤ ${GOAL.size}×\n`,
+      `Goal: load + first ≤ ${GOAL.cold}× the floor's (functions without a first call here: load only), size ≤ ${GOAL.size}×. ` +
+        "CPU: the process's CPU time over the same spans, what a busy machine stretches least.\n",
     );
     console.log(
       table(
-        ['function', 'bundle', 'size ×', 'load', 'first call', 'load + first', '× floor', 'goal'],
+        ['function', 'bundle', 'size ×', 'load', 'first call', 'load + first', '× floor', 'CPU', 'CPU × floor', 'goal'],
         functions.map((f) => [
           f.name,
           kb(f.bytes),
@@ -525,6 +558,8 @@ if (import.meta.url === `file://${process.argv[1]}`) {
           ms(f.firstMs),
           Number.isNaN(f.firstMs) ? '–' : ms(f.coldMs),
           x(f.coldRatio),
+          ms(f.coldCpuMs),
+          x(f.coldCpuRatio),
           f.coldRatio <= GOAL.cold ? 'met' : 'missed',
         ]),
       ),
