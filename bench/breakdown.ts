@@ -60,7 +60,8 @@ export function kindOf(call: { method: string; path: string; target?: string }):
     return { kind: `${group} ${operation}`, group };
   }
   const pattern = pathPattern(call.path);
-  if (/\/oauth2\/(v2\.0\/)?token$/.test(pattern)) return { kind: `Entra ID ${call.method} token`, group: 'Entra ID' };
+  if (/\/oauth2\/(v2\.0\/)?token$/.test(call.path.split('?')[0] ?? ''))
+    return { kind: `Entra ID ${call.method} token`, group: 'Entra ID' };
   if (pattern.startsWith('/v1/')) {
     const group = call.method === 'GET' && pattern.includes('/products/') ? 'catalog reads' : 'Partner Center';
     return { kind: `${group === 'catalog reads' ? 'catalog' : 'Partner Center'} ${call.method} ${pattern}`, group };

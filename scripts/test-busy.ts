@@ -108,4 +108,4 @@ async function main() {
   process.exitCode = green === options.runs ? 0 : 1;
 }
 
-await main();
+if (import.meta.url === `file://${process.argv[1]}`) await main();
