@@ -9,10 +9,12 @@
 //   - our CPU time p50 per purchase (process.cpuUsage around the handler: everything this process does for it,
 //     including the SDK and HTTP client work, not the time spent waiting for answers) and the wall time p50.
 // Counting is by Node's diagnostics channels (`http.client.request.start`, `undici:request:create`): nothing in the
-// functions is instrumented, so it counts whatever the purchase path is. INVOCATIONS (default 300), WARMUP (30).
+// functions is instrumented, so it counts whatever the purchase path is. INVOCATIONS (default 300), WARMUP (30);
+// `-- --profile` adds where this process's CPU goes, by package (V8's profiler over the measured purchases).
 import { randomUUID } from 'node:crypto';
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import type { ClientRequest } from 'node:http';
+import { Session } from 'node:inspector/promises';
 import { loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import type { Context } from 'aws-lambda';
@@ -24,6 +26,7 @@ import type { HttpEvent, HttpResult } from '../functions/shared/http.js';
 import { httpEvent } from '../test/support/events.js';
 import { dynaliteProcess } from './batch.js';
 import { orderBody } from './bodies.js';
+import { type CpuProfile, frameOwner, selfTimeBy } from './cold.js';
 import { median, percentile, round } from './stats.js';
 import { startUpstream } from './upstream.js';
 import { startVerifiedPermissions } from './verified-permissions.js';
@@ -155,7 +158,16 @@ export interface BreakdownRow {
   wallP50Us: number;
 }
 
-export async function measureBreakdown(invocations = INVOCATIONS, warmup = WARMUP): Promise<BreakdownRow[]> {
+/**
+ * With `profile`, V8's CPU profiler runs over the measured purchases (100 µs sampling) and `profile.bySelfTime` gets
+ * this process's self time per purchase by package or folder of ours (all kinds together). Profiling slows the
+ * purchases: the CPU and wall figures of such a run are not comparable with others.
+ */
+export async function measureBreakdown(
+  invocations = INVOCATIONS,
+  warmup = WARMUP,
+  profile?: { bySelfTime?: Map<string, number> },
+): Promise<BreakdownRow[]> {
   const [upstream, avp, dynamodb] = await Promise.all([startUpstream(), startVerifiedPermissions(), dynaliteProcess()]);
   // The SDK clients of createDependencies read their endpoints from the environment, as in Lambda.
   Object.assign(process.env, { AWS_ENDPOINT_URL_DYNAMODB: dynamodb.endpoint });
@@ -180,8 +192,15 @@ export async function measureBreakdown(invocations = INVOCATIONS, warmup = WARMU
       PURCHASES.map((p) => [p.name, { cpu: [] as number[], wall: [] as number[], calls: new Map<string, number>() }]),
     );
     const groupOf = new Map<string, string>();
+    const session = profile ? new Session() : undefined;
+    if (session) {
+      session.connect();
+      await session.post('Profiler.enable');
+      await session.post('Profiler.setSamplingInterval', { interval: 100 });
+    }
     // Interleaved: each round buys once of each kind, so drift hits them alike.
     for (let i = 0; i < warmup + invocations; i++) {
+      if (session && i === warmup) await session.post('Profiler.start');
       for (const purchase of PURCHASES) {
         const event = purchase.event(randomUUID());
         recorder.take();
@@ -207,6 +226,16 @@ export async function measureBreakdown(invocations = INVOCATIONS, warmup = WARMU
           s.calls.set(kind, (s.calls.get(kind) ?? 0) + 1);
         }
       }
+    }
+    if (session && profile) {
+      const { profile: cpu } = await session.post('Profiler.stop');
+      session.disconnect();
+      const purchases = invocations * PURCHASES.length;
+      profile.bySelfTime = new Map(
+        [...selfTimeBy(cpu as CpuProfile, ({ url, functionName }) => frameOwner(url, functionName))].map(
+          ([owner, ms]) => [owner, ms / purchases],
+        ),
+      );
     }
     // The reference: one bare `fetch` of a purchase to the same upstream (what any function calling Partner Center
     // pays), to read the figures above against on this machine.
@@ -297,7 +326,8 @@ export function printBreakdown(rows: BreakdownRow[], out: (line: string) => void
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   process.stderr.write(`[bench:breakdown] ${WARMUP} + ${INVOCATIONS} purchases of each kind, interleaved\n`);
-  const rows = await measureBreakdown();
+  const profile: { bySelfTime?: Map<string, number> } | undefined = process.argv.includes('--profile') ? {} : undefined;
+  const rows = await measureBreakdown(INVOCATIONS, WARMUP, profile);
   console.log(
     `Warm purchase breakdown: remote calls per purchase (mean of ${INVOCATIONS}, fresh Idempotency-Key each), our CPU ` +
       `per purchase (process.cpuUsage: this process's work, not the waiting) and wall time; Node ${process.versions.node}; ` +
@@ -306,4 +336,17 @@ if (import.meta.url === `file://${process.argv[1]}`) {
         .join(' ')} (2 cores)\n`,
   );
   printBreakdown(rows);
+  if (profile?.bySelfTime) {
+    const rows = [...profile.bySelfTime].filter(([owner]) => owner !== '(idle)').sort((a, b) => b[1] - a[1]);
+    const total = rows.reduce((t, [, ms]) => t + ms, 0);
+    console.log(
+      `\nWhere our CPU goes (--profile): self time per purchase, all kinds together, mean; profiling slows every row`,
+    );
+    for (const [owner, ms] of rows.filter(([, ms]) => ms >= total / 100)) {
+      console.log(
+        `  ${`${ms.toFixed(3)} ms`.padStart(10)}  ${((ms / total) * 100).toFixed(1).padStart(5)} %  ${owner}`,
+      );
+    }
+    console.log(`  ${`${total.toFixed(3)} ms`.padStart(10)}  total (rows under 1 % not shown)`);
+  }
 }

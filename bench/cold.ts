@@ -317,44 +317,50 @@ export function bytesByOwner(metafile: Metafile): Map<string, number> {
   return totals;
 }
 
-interface CpuProfile {
+export interface CpuProfile {
   nodes: { id: number; callFrame: { url: string; functionName: string; lineNumber: number; columnNumber: number } }[];
   samples: number[];
   timeDeltas: number[];
 }
 
 /** Self time (ms) of a CPU profile by owner: bundle code through its source map, the rest by V8's own labels. */
-export function selfTimeByOwner(profile: CpuProfile, bundleUrl: string, map: SourceMap): Map<string, number> {
-  const ownerOfNode = new Map<number, string>();
-  for (const node of profile.nodes) {
-    const { url, functionName, lineNumber, columnNumber } = node.callFrame;
-    let owner: string;
-    if (url === bundleUrl) {
-      const entry = map.findEntry(lineNumber, columnNumber) as { originalSource?: string };
-      owner = entry.originalSource ? ownerOf(entry.originalSource) : 'bundle (unmapped)';
-    } else if (url.startsWith('node:internal/modules')) {
-      // Reading, parsing and compiling the bundle happen in the module loader's frames.
-      owner = 'node: module loader (reads, compiles the bundle)';
-    } else if (url.startsWith('node:internal/deps/')) {
-      // Node's bundled libraries, compiled on first use (undici on the first `fetch`).
-      owner = `node: ${url
-        .replace(/^node:internal\//, '')
-        .split('/')
-        .slice(0, 2)
-        .join('/')}`;
-    } else if (url.startsWith('node:')) {
-      owner = `node: ${url.replace(/^node:(internal\/)?/, '').split('/')[0]}`;
-    } else if (url === '') {
-      owner = functionName.startsWith('(') ? functionName : 'V8 / native';
-    } else owner = 'other';
-    ownerOfNode.set(node.id, owner);
+/** The owner of a profiled frame outside a bundle: a source file by its package or folder, Node's by module. */
+export function frameOwner(url: string, functionName: string): string {
+  if (url.startsWith('file://')) return ownerOf(url.slice('file://'.length));
+  if (url.startsWith('node:internal/modules')) {
+    // Reading, parsing and compiling modules happen in the module loader's frames.
+    return 'node: module loader (reads, compiles the bundle)';
   }
+  if (url.startsWith('node:internal/deps/')) {
+    // Node's bundled libraries, compiled on first use (undici on the first `fetch`).
+    return `node: ${url
+      .replace(/^node:internal\//, '')
+      .split('/')
+      .slice(0, 2)
+      .join('/')}`;
+  }
+  if (url.startsWith('node:')) return `node: ${url.replace(/^node:(internal\/)?/, '').split('/')[0]}`;
+  if (url === '') return functionName.startsWith('(') ? functionName : 'V8 / native';
+  return 'other';
+}
+
+/** Self time (ms) of a CPU profile by owner (frameOwner), `owner` deciding first where it knows. */
+export function selfTimeBy(profile: CpuProfile, owner: (frame: CpuProfile['nodes'][number]['callFrame']) => string) {
+  const ownerOfNode = new Map(profile.nodes.map((node) => [node.id, owner(node.callFrame)]));
   const totals = new Map<string, number>();
   profile.samples.forEach((id, i) => {
-    const owner = ownerOfNode.get(id) ?? '?';
-    totals.set(owner, (totals.get(owner) ?? 0) + (profile.timeDeltas[i] ?? 0) / 1000);
+    const name = ownerOfNode.get(id) ?? '?';
+    totals.set(name, (totals.get(name) ?? 0) + (profile.timeDeltas[i] ?? 0) / 1000);
   });
   return totals;
+}
+
+export function selfTimeByOwner(profile: CpuProfile, bundleUrl: string, map: SourceMap): Map<string, number> {
+  return selfTimeBy(profile, ({ url, functionName, lineNumber, columnNumber }) => {
+    if (url !== bundleUrl) return frameOwner(url, functionName);
+    const entry = map.findEntry(lineNumber, columnNumber) as { originalSource?: string };
+    return entry.originalSource ? ownerOf(entry.originalSource) : 'bundle (unmapped)';
+  });
 }
 
 /** PROFILE_RUNS profiled cold starts of `b`: mean self time per owner, for the load and for the first call. */
