@@ -7,7 +7,9 @@
 //     the SDK's node:http handler sends), Partner Center and Entra ID calls by method and path pattern (each `fetch`,
 //     ids replaced by {id}); catalog reads are Partner Center GETs under /products/;
 //   - our CPU time p50 per purchase (process.cpuUsage around the handler: everything this process does for it,
-//     including the SDK and HTTP client work, not the time spent waiting for answers) and the wall time p50.
+//     including the SDK and HTTP client work, not the time spent waiting for answers), its user-mode part (the
+//     kernel's part includes the loopback TCP work of both ends, which a real network would not bill us), and the
+//     wall time p50.
 // Counting is by Node's diagnostics channels (`http.client.request.start`, `undici:request:create`): nothing in the
 // functions is instrumented, so it counts whatever the purchase path is. INVOCATIONS (default 300), WARMUP (30);
 // `-- --profile` adds where this process's CPU goes, by package (V8's profiler over the measured purchases).
@@ -155,6 +157,8 @@ export interface BreakdownRow {
   groups: Record<string, number>;
   cpuP50Us: number;
   cpuP99Us: number;
+  /** The user-mode part (our code, Node, V8): the kernel's part includes loopback TCP for both ends of a call. */
+  userP50Us: number;
   wallP50Us: number;
 }
 
@@ -189,7 +193,10 @@ export async function measureBreakdown(
     const context = () =>
       ({ functionName: 'bench', awsRequestId: randomUUID(), getRemainingTimeInMillis: () => 29_000 }) as Context;
     const samples = new Map(
-      PURCHASES.map((p) => [p.name, { cpu: [] as number[], wall: [] as number[], calls: new Map<string, number>() }]),
+      PURCHASES.map((p) => [
+        p.name,
+        { cpu: [] as number[], user: [] as number[], wall: [] as number[], calls: new Map<string, number>() },
+      ]),
     );
     const groupOf = new Map<string, string>();
     const session = profile ? new Session() : undefined;
@@ -219,6 +226,7 @@ export async function measureBreakdown(
         const s = samples.get(purchase.name);
         if (!s) continue;
         s.cpu.push(used.user + used.system);
+        s.user.push(used.user);
         s.wall.push(wall * 1000);
         for (const call of calls) {
           const { kind, group } = kindOf(call);
@@ -240,6 +248,7 @@ export async function measureBreakdown(
     // The reference: one bare `fetch` of a purchase to the same upstream (what any function calling Partner Center
     // pays), to read the figures above against on this machine.
     const bareCpu: number[] = [];
+    const bareUser: number[] = [];
     const bareWall: number[] = [];
     const token = (await deps.tokens.get()).value;
     for (let i = 0; i < warmup + invocations; i++) {
@@ -256,6 +265,7 @@ export async function measureBreakdown(
       recorder.take();
       if (i < warmup) continue;
       bareCpu.push(used.user + used.system);
+      bareUser.push(used.user);
       bareWall.push(wall * 1000);
     }
     const bare: BreakdownRow = {
@@ -265,10 +275,11 @@ export async function measureBreakdown(
       groups: { 'Partner Center': 1 },
       cpuP50Us: round(median(bareCpu), 1),
       cpuP99Us: round(percentile(bareCpu, 99), 1),
+      userP50Us: round(median(bareUser), 1),
       wallP50Us: round(median(bareWall), 1),
     };
     const rows = PURCHASES.map((purchase) => {
-      const s = samples.get(purchase.name) ?? { cpu: [], wall: [], calls: new Map<string, number>() };
+      const s = samples.get(purchase.name) ?? { cpu: [], user: [], wall: [], calls: new Map<string, number>() };
       const calls = Object.fromEntries(
         [...s.calls].sort((a, b) => a[0].localeCompare(b[0])).map(([kind, n]) => [kind, round(n / invocations, 2)]),
       );
@@ -284,6 +295,7 @@ export async function measureBreakdown(
         groups,
         cpuP50Us: round(median(s.cpu), 1),
         cpuP99Us: round(percentile(s.cpu, 99), 1),
+        userP50Us: round(median(s.user), 1),
         wallP50Us: round(median(s.wall), 1),
       };
     });
@@ -298,7 +310,7 @@ export function printBreakdown(rows: BreakdownRow[], out: (line: string) => void
   const GROUPS = ['DynamoDB', 'Verified Permissions', 'catalog reads', 'Partner Center', 'Entra ID', 'Secrets Manager'];
   const others = [...new Set(rows.flatMap((r) => Object.keys(r.groups)))].filter((g) => !GROUPS.includes(g));
   const columns = [...GROUPS, ...others];
-  const header = ['purchase', ...columns, 'all remote', 'our CPU p50', 'CPU p99', 'wall p50'];
+  const header = ['purchase', ...columns, 'all remote', 'our CPU p50', 'user p50', 'CPU p99', 'wall p50'];
   const body = rows.map((r) => [
     r.name,
     ...columns.map((g) => String(r.groups[g] ?? 0)),
@@ -309,6 +321,7 @@ export function printBreakdown(rows: BreakdownRow[], out: (line: string) => void
       ),
     ),
     `${(r.cpuP50Us / 1000).toFixed(2)} ms`,
+    `${(r.userP50Us / 1000).toFixed(2)} ms`,
     `${(r.cpuP99Us / 1000).toFixed(2)} ms`,
     `${(r.wallP50Us / 1000).toFixed(2)} ms`,
   ]);
@@ -340,7 +353,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     const rows = [...profile.bySelfTime].filter(([owner]) => owner !== '(idle)').sort((a, b) => b[1] - a[1]);
     const total = rows.reduce((t, [, ms]) => t + ms, 0);
     console.log(
-      `\nWhere our CPU goes (--profile): self time per purchase, all kinds together, mean; profiling slows every row`,
+      `\nWhere our CPU goes (--profile): self time per purchase, all kinds together, mean; profiling slows every row, and a sample is the thread's wall time (time descheduled in a syscall counts there: native: writev on a busy machine)`,
     );
     for (const [owner, ms] of rows.filter(([, ms]) => ms >= total / 100)) {
       console.log(

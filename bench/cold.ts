@@ -340,7 +340,7 @@ export function frameOwner(url: string, functionName: string): string {
       .join('/')}`;
   }
   if (url.startsWith('node:')) return `node: ${url.replace(/^node:(internal\/)?/, '').split('/')[0]}`;
-  if (url === '') return functionName.startsWith('(') ? functionName : 'V8 / native';
+  if (url === '') return functionName.startsWith('(') ? functionName : `native: ${functionName || '?'}`;
   return 'other';
 }
 
