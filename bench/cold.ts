@@ -22,7 +22,7 @@ import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync, symlinkSync } from 'node:fs';
 import { SourceMap } from 'node:module';
 import { loadavg, tmpdir } from 'node:os';
-import { join, relative } from 'node:path';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { type BuildOptions, build, type Metafile } from 'esbuild';
 import { deployedFunctions, entryOf, esbuildOptions } from '../infra/bundling.js';
@@ -290,7 +290,16 @@ export async function measureCold(runs = RUNS): Promise<{
       coldCpuRatio: Number.isNaN(f.firstMs) ? f.loadCpuMs / floor.loadCpuMs : f.coldCpuMs / floor.coldCpuMs,
     };
   });
-  return { floor, functions, bundles, env: services.env, stop: services.stop };
+  return {
+    floor,
+    functions,
+    bundles,
+    env: services.env,
+    stop: async () => {
+      await services.stop();
+      rmSync(outdir, { recursive: true, force: true });
+    },
+  };
 }
 
 // ---- where the bytes and milliseconds go ----
@@ -578,5 +587,4 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   } finally {
     await stop();
   }
-  console.log(`\n(bundles in ${relative(process.cwd(), join(bundles[0]?.file ?? '', '..', '..'))})`);
 }
