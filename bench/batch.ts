@@ -18,7 +18,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { createHandler, DEFAULT_EVENT_CONCURRENCY } from '../functions/order-events/handler.js';
 import { IdempotencyConflictError } from '../functions/shared/errors.js';
 import type { EventDependencies } from '../functions/shared/events.js';
-import type { JournalEntry, PurchaseRecords } from '../functions/shared/exactly-once/records.js';
+import type { Journal, JournalEntry } from '../functions/shared/exactly-once/records.js';
 import { dynamoDBIdempotency, type IdempotencyStore, type Outcome } from '../functions/shared/idempotency.js';
 import { eventBridgeEvent, sqsRecord } from '../local/event-records.js';
 import { startStack } from '../test/support/stack.js';
@@ -31,6 +31,7 @@ export const GOAL = { ratio: 2 };
 /** Our IdempotencyStore contract on a Map: first final outcome replayed, same key in flight refused, mismatch refused. */
 export function memoryIdempotency(): IdempotencyStore {
   const records = new Map<string, { fingerprint: string; outcome?: Outcome }>();
+  const journals = new Map<string, JournalEntry>();
   return {
     async run(call, work) {
       const fingerprint = JSON.stringify(call.fingerprint);
@@ -58,47 +59,36 @@ export function memoryIdempotency(): IdempotencyStore {
         ? { idempotency: 'replay', status: existing.outcome.status }
         : { idempotency: 'in-progress' };
     },
-    records: () => memoryPurchaseRecords(),
+    journal: (scope) => memoryJournal(journals, scope),
   };
 }
 
-/** The journal and claims of one key on a Map, with the DynamoDB records' rules (exactly-once/records.ts). */
-function memoryPurchaseRecords(): PurchaseRecords {
-  let entry: JournalEntry = {};
-  const claims = new Map<string, string>();
-  const owner = randomUUID();
+/** The journal of one key on a Map, with the DynamoDB journal's rules (exactly-once/records.ts). */
+function memoryJournal(journals: Map<string, JournalEntry>, scope: string): Journal {
+  const entry = () => journals.get(scope) ?? {};
+  const write = (fields: JournalEntry) => {
+    journals.set(scope, { ...entry(), ...fields });
+  };
   return {
-    journal: {
-      read: async () => entry,
-      sending: async (requestId, at) => {
-        entry = {
-          ...entry,
-          firstSentAt: entry.firstSentAt ?? at,
-          lastSentAt: at,
-          answered: false,
-          placed: 'maybe',
-          requestIds: [...new Set([...(entry.requestIds ?? []), requestId])],
-        };
-      },
-      answered: async (placed) => {
-        entry = { ...entry, answered: true, placed };
-      },
-      keep: async (fields) => {
-        entry = { ...entry, ...fields };
-      },
+    read: async () => entry(),
+    recordCart: async (cart) => {
+      write({ cart: entry().cart ?? cart });
+      return entry().cart ?? cart;
     },
-    claim: async (customerId, id) => {
-      const key = `${customerId}#${id}`;
-      const holder = claims.get(key) ?? owner;
-      claims.set(key, holder);
-      return holder === owner;
+    sending: async (requestId, at) =>
+      write({
+        firstSentAt: entry().firstSentAt ?? at,
+        lastSentAt: at,
+        placed: 'maybe',
+        requestIds: [...new Set([...(entry().requestIds ?? []), requestId])],
+        unresolved: true,
+      }),
+    replaceCart: async (replaced, cart) => {
+      if (entry().cart?.id === replaced.id && entry().placed === 'no') write({ cart });
+      return entry().cart ?? cart;
     },
-    claimedByOther: async (customerId, id) => {
-      const holder = claims.get(`${customerId}#${id}`);
-      return holder !== undefined && holder !== owner;
-    },
-    // One key per bench purchase: no other key is ever in flight with the same lines.
-    intents: { announce: async () => undefined, release: async () => undefined, othersSince: async () => false },
+    refused: async () => write({ placed: 'no', unresolved: false }),
+    settled: async () => write({ unresolved: false }),
   };
 }
 

@@ -16,6 +16,15 @@ export const SAMPLE = {
   checkout: fixture('checkout-a-cart-response'),
 };
 
+/** The base subscription the benchmarks' add-on extends: the upstream's `GET order` answers an order that has it. */
+export const PARENT_SUBSCRIPTION = '1c2b75c1-74a5-472a-a729-7f8cefc477f9';
+
+/** The order an add-on is bought for, as `GET …/orders/{orderId}` answers it. */
+export const parentOrder = () => {
+  const [line] = SAMPLE.order.lineItems as Record<string, unknown>[];
+  return { ...SAMPLE.order, lineItems: [{ ...line, subscriptionId: PARENT_SUBSCRIPTION }] };
+};
+
 /** A customer id that makes the upstream answer an Order with `lines` line items (1 ≤ lines ≤ 100). */
 export const customerWithLines = (lines: number) => `00000000-0000-0000-0000-${String(lines).padStart(12, '0')}`;
 

@@ -16,9 +16,11 @@ import { createHandler } from '../functions/create-order/handler.js';
 import { readConfig } from '../functions/shared/config.js';
 import { createDependencies } from '../functions/shared/dependencies.js';
 import { type HttpEvent, httpStack } from '../functions/shared/http.js';
+import { Cart, CartCheckoutResult } from '../functions/shared/schemas/carts.js';
 import { CustomerPath, DryRunQuery, IdempotencyKeyHeaders } from '../functions/shared/schemas/ids.js';
 import { CreateOrderRequest, Order } from '../functions/shared/schemas/orders.js';
-import { createOrderRequest } from '../functions/shared/services/orders.js';
+import { checkoutRequest, createCartRequest } from '../functions/shared/services/carts.js';
+import { cartForOrder } from '../functions/shared/services/orders.js';
 import { compiled } from '../functions/shared/validation.js';
 import { httpEvent } from '../test/support/events.js';
 import { orderBody } from './bodies.js';
@@ -41,8 +43,11 @@ try {
   const token = (await deps.tokens.get()).value;
   const handler = createHandler(deps);
   const body = orderBody(1);
-  const request = createOrderRequest(CUSTOMER, body as never);
+  // An order is placed through its cart: created, then checked out (services/orders.ts).
+  const request = createCartRequest(CUSTOMER, cartForOrder(body as never));
+  const checkout = checkoutRequest(CUSTOMER, 'bench-cart');
   const url = `${upstream.url}${request.path}`;
+  const checkoutUrl = `${upstream.url}${checkout.path}`;
   const headers = bareHeaders(token);
   const context = () => ({ functionName: 'bench', awsRequestId: 'bench', getRemainingTimeInMillis: () => 29_000 });
   const options = () => ({ correlationId: randomUUID(), deadline: Date.now() + 28_000 });
@@ -54,24 +59,34 @@ try {
     const order = compiled(CreateOrderRequest).parse(
       typeof event.body === 'string' ? JSON.parse(event.body) : event.body,
     );
-    const answer = await deps.partnerCenter.send(createOrderRequest(path.customerId, order), options());
-    return { statusCode: 201, body: JSON.stringify(compiled(Order).parse(answer.body)) };
+    const cart = await deps.partnerCenter.send(createCartRequest(path.customerId, cartForOrder(order)), options());
+    const id = compiled(Cart).parse(cart.body).id;
+    const answer = await deps.partnerCenter.send(checkoutRequest(path.customerId, id), options());
+    const [placed] = compiled(CartCheckoutResult).parse(answer.body).orders ?? [];
+    return { statusCode: 201, body: JSON.stringify(compiled(Order).parse(placed)) };
   };
   // The essential work inside the real middy onion (httpStack: the body arrives parsed by its JSON middleware).
   const stack = httpStack(essential);
   const variants: Record<string, (event: HttpEvent) => Promise<unknown>> = {
-    bare: async () => (await fetch(url, { method: 'POST', headers, body: JSON.stringify(request.body) })).json(),
+    bare: async () => {
+      await (await fetch(url, { method: 'POST', headers, body: JSON.stringify(request.body) })).json();
+      return (await fetch(checkoutUrl, { method: 'POST', headers })).json();
+    },
     '+ abortable': async () => {
       const controller = new AbortController();
       const timer = setTimeout(() => controller.abort(), 20_000);
       try {
-        const init = { method: 'POST', headers, body: JSON.stringify(request.body), redirect: 'manual' as const };
-        return await (await fetch(url, { ...init, signal: controller.signal })).json();
+        const init = { method: 'POST', headers, redirect: 'manual' as const, signal: controller.signal };
+        await (await fetch(url, { ...init, body: JSON.stringify(request.body) })).json();
+        return await (await fetch(checkoutUrl, init)).json();
       } finally {
         clearTimeout(timer);
       }
     },
-    'client.send': async () => (await deps.partnerCenter.send(request, options())).body,
+    'client.send': async () => {
+      await deps.partnerCenter.send(request, options());
+      return (await deps.partnerCenter.send(checkout, options())).body;
+    },
     essential,
     '+ HTTP stack': (event) => stack(event, context() as never),
     handler: (event) => handler(event, context() as never),

@@ -15,7 +15,7 @@
 import { fork } from 'node:child_process';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { catalogAvailabilities, catalogSku, orderWithLines, SAMPLE } from './bodies.js';
+import { catalogAvailabilities, catalogSku, orderWithLines, parentOrder, SAMPLE } from './bodies.js';
 
 export interface UpstreamStats {
   /** Token requests per tenant. */
@@ -30,7 +30,7 @@ const TOKEN = /^\/([^/]+)\/oauth2\/token$/;
 const ORDERS = /^\/v1\/customers\/([^/]+)\/orders$/;
 const ORDER = /^\/v1\/customers\/[^/]+\/orders\/[^/]+$/;
 const CARTS = /^\/v1\/customers\/[^/]+\/carts$/;
-const CHECKOUT = /^\/v1\/customers\/[^/]+\/carts\/[^/]+\/checkout$/;
+const CHECKOUT = /^\/v1\/customers\/([^/]+)\/carts\/[^/]+\/checkout$/;
 const CART = /^\/v1\/customers\/[^/]+\/carts\/[^/]+$/;
 const SCALED = /^00000000-0000-0000-0000-0*(\d{1,3})$/;
 const SKU = /^\/v1\/customers\/[^/]+\/products\/([^/]+)\/skus\/([^/]+)(\/availabilities)?$/;
@@ -42,6 +42,7 @@ export function createUpstream(): { server: Server; stats: () => UpstreamStats; 
     addOn: JSON.stringify(SAMPLE.addOn),
     cart: JSON.stringify(SAMPLE.cart),
     checkout: JSON.stringify(SAMPLE.checkout),
+    parentOrder: JSON.stringify(parentOrder()),
   };
   const scaled = new Map<string, string>();
   let tokenCounter = 0;
@@ -95,6 +96,11 @@ export function createUpstream(): { server: Server; stats: () => UpstreamStats; 
       }
       return send(response, 201, body);
     }
+    if (method === 'GET' && ORDER.test(path)) {
+      // An add-on reads its order first: its parent subscriptions must be the order's.
+      count('GET order');
+      return send(response, 200, bodies.parentOrder);
+    }
     if (method === 'PATCH' && ORDER.test(path)) {
       count('PATCH order');
       return send(response, 200, bodies.addOn);
@@ -103,9 +109,18 @@ export function createUpstream(): { server: Server; stats: () => UpstreamStats; 
       count('POST carts');
       return send(response, 201, bodies.cart);
     }
-    if (method === 'POST' && CHECKOUT.test(path)) {
+    const checkout = CHECKOUT.exec(path);
+    if (method === 'POST' && checkout) {
       count('POST checkout');
-      return send(response, 201, bodies.checkout);
+      // An order of `lines` lines is placed through a cart: its checkout answers that order.
+      const lines = SCALED.exec(checkout[1] ?? '')?.[1];
+      if (lines === undefined || Number(lines) < 1 || Number(lines) > 100) return send(response, 201, bodies.checkout);
+      let body = scaled.get(`checkout-${lines}`);
+      if (body === undefined) {
+        body = JSON.stringify({ orders: [orderWithLines(Number(lines))], orderErrors: [] });
+        scaled.set(`checkout-${lines}`, body);
+      }
+      return send(response, 201, body);
     }
     if (method === 'GET' && CART.test(path)) {
       // The purchase policy reads a cart back to judge its checkout's lines.

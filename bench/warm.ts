@@ -17,9 +17,9 @@ import type { PartnerCenterRequest } from '../functions/shared/partner-center/cl
 import type { CreateCartRequest } from '../functions/shared/schemas/carts.js';
 import type { AddOnRequest, CreateOrderRequest } from '../functions/shared/schemas/orders.js';
 import { checkoutRequest, createCartRequest } from '../functions/shared/services/carts.js';
-import { addOnRequest, createOrderRequest } from '../functions/shared/services/orders.js';
+import { cartForOrder } from '../functions/shared/services/orders.js';
 import { httpEvent } from '../test/support/events.js';
-import { customerWithLines, orderBody } from './bodies.js';
+import { customerWithLines, orderBody, PARENT_SUBSCRIPTION } from './bodies.js';
 import { median, percentile, round, slope } from './stats.js';
 import { type RunningUpstream, startUpstream, startUpstreamInProcess } from './upstream.js';
 import { startVerifiedPermissions } from './verified-permissions.js';
@@ -27,7 +27,6 @@ import { startVerifiedPermissions } from './verified-permissions.js';
 export const CUSTOMER = '4a8c3e2d-1b6f-4c7e-9d2a-5f0e1b3c7a90';
 const ORDER_ID = 'Cs_jyTxubLpvdJXdo8xcQZN6I2RsLrgZ1';
 const CART_ID = '3655b1a0-b1c9-4268-9824-577fdbc4d0be';
-const PARENT_SUBSCRIPTION = '1c2b75c1-74a5-472a-a729-7f8cefc477f9';
 export const BENCH_CREDENTIALS = { tenantId: 'bench-tenant', clientId: 'bench-client', clientSecret: 'bench-secret' };
 export const GOAL = { p50: 1.15, p99: 1.3 };
 
@@ -72,6 +71,12 @@ export interface Scenario {
   upstream: PartnerCenterRequest[];
 }
 
+/** What an order is placed through: its cart, created and checked out (services/orders.ts). */
+const orderRequests = (customerId: string, order: CreateOrderRequest | AddOnRequest): PartnerCenterRequest[] => [
+  createCartRequest(customerId, cartForOrder(order)),
+  checkoutRequest(customerId, '{cartId}'),
+];
+
 export function scenarios(): Scenario[] {
   const post = (routeKey: string, pathParameters: Record<string, string>, body?: unknown) => () =>
     httpEvent(routeKey, { pathParameters, headers: GATEWAY_HEADERS, ...(body === undefined ? {} : { body }) });
@@ -82,7 +87,7 @@ export function scenarios(): Scenario[] {
       handler: 'order',
       event: post('POST /customers/{customerId}/orders', { customerId: CUSTOMER }, order),
       status: 201,
-      upstream: [createOrderRequest(CUSTOMER, order as CreateOrderRequest)],
+      upstream: orderRequests(CUSTOMER, order as CreateOrderRequest),
     },
     {
       name: 'PATCH order (add-on)',
@@ -93,7 +98,10 @@ export function scenarios(): Scenario[] {
         addOnBody,
       ),
       status: 200,
-      upstream: [addOnRequest(CUSTOMER, ORDER_ID, addOnBody as AddOnRequest)],
+      upstream: [
+        { method: 'GET', path: `/v1/customers/${CUSTOMER}/orders/${ORDER_ID}` },
+        ...orderRequests(CUSTOMER, addOnBody as AddOnRequest),
+      ],
     },
     {
       name: 'POST carts',
@@ -133,7 +141,7 @@ export function scaledOrder(lines: number): Scenario {
         body,
       }),
     status: 201,
-    upstream: [createOrderRequest(customerId, body as CreateOrderRequest)],
+    upstream: orderRequests(customerId, body as CreateOrderRequest),
   };
 }
 
@@ -153,7 +161,7 @@ export function keyedOrder(store: string): Scenario {
         body,
       }),
     status: 201,
-    upstream: [createOrderRequest(CUSTOMER, body as CreateOrderRequest)],
+    upstream: orderRequests(CUSTOMER, body as CreateOrderRequest),
   };
 }
 

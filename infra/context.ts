@@ -7,6 +7,7 @@
 //   alarmEmail=ops@example.com tracing=true keeperSchedule='rate(12 hours)' keeperReservedConcurrency=1
 //   idempotencyTtlHours=720 (at least 696: 29 days)   logRetentionDays=731 (one of CloudWatch's values; 365 default)
 //   idempotencyKeyRequired=false   purchases without an idempotency key are accepted (refused by default)
+//   eventIdAsKey=true           an event without detail.idempotencyKey is keyed by its event id (refused by default)
 //   preflight=best-effort|off   the catalog pre-flight (default on: fail closed when the catalog cannot be read)
 //   jwtPurchaseScope=… jwtReadScope=…   the JWT scopes of the purchase and read routes (authorizer=jwt)
 //   eventProducers=com.example.billing=arn:aws:iam::111122223333:role/Billing,…   who may put commands, with which source
@@ -38,6 +39,7 @@ export const CONTEXT_OPTIONS = [
   'keeperReservedConcurrency',
   'idempotencyTtlHours',
   'idempotencyKeyRequired',
+  'eventIdAsKey',
   'preflight',
   'logRetentionDays',
   'provisioningTrackingHours',
@@ -100,6 +102,7 @@ export function stackPropsFromContext(tryGetContext: (key: string) => unknown): 
   const producers = context('eventProducers');
   const tracing = flag('tracing');
   const keyRequired = flag('idempotencyKeyRequired');
+  const eventIdAsKey = flag('eventIdAsKey');
   const preflight = context('preflight');
   if (preflight !== undefined && !(PREFLIGHT_MODES as readonly string[]).includes(preflight)) {
     throw new Error(`preflight must be one of ${PREFLIGHT_MODES.join(', ')}, got ${preflight}`);
@@ -138,6 +141,7 @@ export function stackPropsFromContext(tryGetContext: (key: string) => unknown): 
     ...optional('keeperReservedConcurrency', reserved),
     ...optional('idempotencyTtl', ttlHours === undefined ? undefined : Duration.hours(ttlHours)),
     ...optional('idempotencyKeyRequired', keyRequired),
+    ...optional('eventIdAsKey', eventIdAsKey),
     ...optional('preflight', preflight as PreflightMode | undefined),
     ...optional('logRetention', retentionDays as RetentionDays | undefined),
     ...(Object.keys(afterPurchase).length > 0 ? { afterPurchase } : {}),

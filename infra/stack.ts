@@ -125,6 +125,12 @@ export interface PartnerOrdersStackProps extends StackProps {
    */
   idempotencyKeyRequired?: boolean;
   /**
+   * An event without `detail.idempotencyKey` is keyed by its EventBridge event id instead of refused
+   * (EVENT_ID_AS_IDEMPOTENCY_KEY of the event consumer). Off by default: a producer's SDK retry of PutEvents after a
+   * lost answer gets a new event id, and would buy again.
+   */
+  eventIdAsKey?: boolean;
+  /**
    * The catalog pre-flight of the purchase functions (PREFLIGHT): `on` (default) checks catalog lines and fails closed
    * when the catalog cannot be read; `best-effort` then buys unchecked; `off` reads and checks nothing (docs/catalog.md).
    */
@@ -344,6 +350,7 @@ export class PartnerOrdersStack extends Stack {
       IDEMPOTENCY_TABLE_NAME: this.table.tableName,
       IDEMPOTENCY_TTL_SECONDS: String(idempotencyTtl.toSeconds()),
       IDEMPOTENCY_KEY_REQUIRED: String(props.idempotencyKeyRequired ?? true),
+      ...(props.eventIdAsKey ? { EVENT_ID_AS_IDEMPOTENCY_KEY: 'true' } : {}),
       // The functions with the table are the ones that buy: their catalog pre-flight.
       PREFLIGHT: props.preflight ?? 'on',
     };

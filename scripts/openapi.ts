@@ -133,10 +133,11 @@ const DryRunResultSchema = z.object({
   requests: z.array(DescribedRequestSchema),
   idempotency: z.optional(
     z
-      .enum(['new', 'replay', 'mismatch', 'in-progress'])
+      .enum(['new', 'replay', 'mismatch', 'in-progress', 'resume'])
       .check(
         z.describe(
-          'With an Idempotency-Key: what the real request would do now (replay the stored answer, 422, 409, or buy).',
+          'With an Idempotency-Key: what the real request would do now (replay the stored answer, 422, 409, buy, or ' +
+            '`resume`: an earlier attempt may have placed it, and the request checks out the same cart again).',
         ),
       ),
   ),

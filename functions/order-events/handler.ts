@@ -32,6 +32,10 @@ const config = readConfig();
 export const handler = createHandler(
   {
     ...createDependencies(config),
+    eventIdAsKey: config.eventIdAsKey,
+    // A day less than the key lifetime: a command redriven from the DLQ again and again is refused before its key can
+    // have expired (events.ts, maxCommandAgeMs).
+    maxCommandAgeMs: (config.idempotencyTtlSeconds - 86_400) * 1000,
     publish: outcomePublisher(process.env.EVENT_BUS_NAME ?? 'default'),
     delay: sqsDelay(),
     holdThrottled: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),

@@ -1,6 +1,6 @@
 // Scheduled (EventBridge, every 15 minutes by default): the reconciler of purchases whose outcome is unknown
-// (lifecycle/reconciler.ts). Never buys. Metrics (EMF, namespace partner-orders): PurchasesNeedingAttention (alarmed)
-// and PurchasesReconciled.
+// (lifecycle/reconciler.ts). Never buys. Metrics (EMF, namespace partner-orders): PurchasesNeedingAttention (alarmed),
+// PurchasesReconciled and PurchasesNotPlaced.
 import { randomUUID } from 'node:crypto';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
@@ -34,6 +34,7 @@ export const createHandler = (
       });
       metrics.addMetric('PurchasesNeedingAttention', MetricUnit.Count, report.needsAttention);
       metrics.addMetric('PurchasesReconciled', MetricUnit.Count, report.reconciled);
+      metrics.addMetric('PurchasesNotPlaced', MetricUnit.Count, report.notPlaced);
       return report;
     });
 
@@ -55,7 +56,6 @@ export const handler = table
         : {}),
       reconcileAfterMs: lifecycle.reconcileAfterMs,
       batch: lifecycle.reconcileBatch,
-      skewMs: wiring.config.clockSkewMs,
     })
   : async () => {
       throw new Error('reconcile-purchases needs IDEMPOTENCY_TABLE_NAME: the journals are in the idempotency table');

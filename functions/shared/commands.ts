@@ -1,41 +1,25 @@
 // One way to run a purchase, whichever entry point asked for it (HTTP, event, direct invoke): the service call,
 // wrapped in idempotency when the caller gave a key, with caller errors turned into final outcomes.
-import type { Context } from 'aws-lambda';
 import type { Preflight } from './catalog/preflight.js';
 import { IdempotencyConflictError, IdempotencyKeyRequiredError, IdempotencyStoreError } from './errors.js';
-import type { ExactlyOnce } from './exactly-once/place-once.js';
+import type { Journal } from './exactly-once/records.js';
 import type { IdempotencyStore, KeyState, Outcome } from './idempotency.js';
 import type { ProvisioningTracking } from './lifecycle/tracking.js';
 import type { PurchasePolicy } from './policy/check.js';
 import { toProblem } from './problem.js';
-import type { ServiceContext, ServiceResult } from './services/context.js';
+import {
+  type Command,
+  type ExactlyOnce,
+  type PerformOptions,
+  payloadPrefix,
+  type ServiceContext,
+} from './purchase/model.js';
 import { uuidv5 } from './uuid.js';
 
-/** A validated request, ready to run. `input` is what a repeated key must match (the fingerprint). */
-export interface Command {
-  operation: 'createOrder' | 'addOnToOrder' | 'createCart' | 'checkoutCart';
-  customerId: string;
-  input: unknown;
-  run(ctx: ServiceContext): Promise<ServiceResult>;
-}
+export type { Command, PerformOptions } from './purchase/model.js';
 
-export interface PerformOptions {
-  /** Who is asking (caller.ts: an IAM role, a JWT subject, an event source): keys never cross callers. */
-  caller: string;
-  /** The groups or app roles a JWT caller's token claims (caller.ts `jwtGroups`), for the purchase policy. */
-  callerGroups?: readonly string[];
-  idempotencyKey?: string;
-  /** Where the key is read from, for the problem when it is required and missing (`/headers/idempotency-key`). */
-  idempotencyKeyPath: string;
-  dryRun: boolean;
-  correlationId: string;
-  deadline: number;
-  context?: Context;
-}
-
-/** How pessimistic to be about Partner Center (config.ts: RECONCILE_SETTLE_SECONDS, CLOCK_SKEW_SECONDS). */
-export type ReconcileSettings = Pick<ExactlyOnce, 'settleMs' | 'skewMs' | 'retryDelayMs'> &
-  Partial<Pick<ExactlyOnce, 'now' | 'sleep'>>;
+/** How a keyed purchase paces the checkouts of its cart within one request. */
+export type ExactlyOnceSettings = Omit<ExactlyOnce, 'journal'>;
 
 export interface CommandDependencies {
   partnerCenter: ServiceContext['partnerCenter'];
@@ -43,7 +27,7 @@ export interface CommandDependencies {
   idempotency?: IdempotencyStore;
   /** False only when the deployment chose optional keys (IDEMPOTENCY_KEY_REQUIRED=false). */
   requireIdempotencyKey: boolean;
-  reconcile: ReconcileSettings;
+  exactlyOnce: ExactlyOnceSettings;
   /** The purchase policy (policy/check.ts): who may buy what, decided before anything is sent. */
   policy: PurchasePolicy;
   /** The catalog pre-flight (catalog/preflight.ts, PREFLIGHT): checks a purchase's lines before anything is sent. */
@@ -97,29 +81,27 @@ export async function perform(
     throw new IdempotencyStoreError(new Error('IDEMPOTENCY_TABLE_NAME is not configured'));
   }
   const store = scope ? deps.idempotency : undefined;
+  const journal =
+    scope && store && idempotencyKey !== undefined
+      ? store.journal(scope, {
+          caller: options.caller,
+          operation: command.operation,
+          customerId: command.customerId,
+          idempotencyKey,
+          input: command.input,
+        })
+      : undefined;
   const ctx: ServiceContext = {
     partnerCenter: deps.partnerCenter,
     correlationId: options.correlationId,
     deadline: options.deadline,
     dryRun,
+    payloadPath: payloadPrefix(options.idempotencyKeyPath),
     // Each step of the call gets its own MS-RequestId, the same on every retry with this key, even one after a
     // Lambda timeout that never recorded its result.
     ...(scope ? { requestIdFor: (step: string) => uuidv5(`${scope}|${step}`) } : {}),
-    ...(scope && store && !dryRun && idempotencyKey !== undefined
-      ? {
-          exactlyOnce: {
-            // What was asked goes into the journal with its first write, for the reconciler and GET /purchases/{key}.
-            records: store.records(scope, {
-              caller: options.caller,
-              operation: command.operation,
-              customerId: command.customerId,
-              idempotencyKey,
-              input: command.input,
-            }),
-            ...deps.reconcile,
-          },
-        }
-      : {}),
+    // What was asked goes into the journal with its first write, for the reconciler and GET /purchases/{key}.
+    ...(journal && !dryRun ? { exactlyOnce: { ...deps.exactlyOnce, journal } } : {}),
   };
   const call = scope && {
     scope,
@@ -130,12 +112,29 @@ export async function perform(
     return { status, body, replayed: false, ...(reconciled ? { reconciled } : {}) };
   }
   if (dryRun) {
-    // What the key would do: a dry run tells the truth about a replay, a mismatch or a request in flight.
-    const [state, planned] = await Promise.all([store.peek(call), command.run(ctx)]);
+    // What the key would do: a dry run tells the truth about a replay, a mismatch, a request in flight or a purchase
+    // whose outcome is unknown (its journal: the same body resumes its cart, another body is a mismatch).
+    const [state, planned] = await Promise.all([keyState(store, call, journal), command.run(ctx)]);
     return { status: planned.status, body: { ...(planned.body as object), ...describeKey(state) }, replayed: false };
   }
   return store.run(call, () => finalOutcome(command, ctx), options.context);
 }
 
-const describeKey = (state: KeyState) =>
+/** The stored outcome's state, or, while none is stored, what the key's journal says. */
+async function keyState(
+  store: IdempotencyStore,
+  call: { scope: string; fingerprint: unknown },
+  journal: Journal | undefined,
+): Promise<KeyState | { idempotency: 'resume' }> {
+  const state = await store.peek(call);
+  if (state.idempotency !== 'new' || !journal) return state;
+  try {
+    return (await journal.read()).placed === 'maybe' ? { idempotency: 'resume' } : state;
+  } catch (error) {
+    if (error instanceof IdempotencyConflictError) return { idempotency: 'mismatch' };
+    throw error;
+  }
+}
+
+const describeKey = (state: KeyState | { idempotency: 'resume' }) =>
   state.idempotency === 'replay' ? { idempotency: 'replay', storedStatus: state.status } : state;

@@ -38,11 +38,12 @@ export interface Config {
   policyStoreId?: string;
   /** Purchases without an idempotency key are refused (400), unless the deployment turned this off. */
   requireIdempotencyKey: boolean;
-  /** How long an attempt that got no answer may still be running at Partner Center: it is not re-sent before. */
-  reconcileSettleMs: number;
-  /** How far Partner Center's clock may be behind ours when its orders are compared with our first send. */
-  clockSkewMs: number;
-  /** First pause between two attempts of a purchase within one request (later ones triple). */
+  /**
+   * An event without `detail.idempotencyKey` is keyed by its event id instead of refused (EVENT_ID_AS_IDEMPOTENCY_KEY,
+   * deploy option `eventIdAsKey`). Off by default: a producer's SDK retry of PutEvents gets a new event id.
+   */
+  eventIdAsKey: boolean;
+  /** First pause between two checkouts of a purchase's cart within one request (later ones triple). */
   purchaseRetryDelayMs: number;
   /**
    * The catalog pre-flight (PREFLIGHT): `on` checks every catalog line before buying and fails closed when the catalog
@@ -93,8 +94,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
     idempotencyTableName: env.IDEMPOTENCY_TABLE_NAME || undefined,
     policyStoreId: env.POLICY_STORE_ID || undefined,
     requireIdempotencyKey: flag(env.IDEMPOTENCY_KEY_REQUIRED, true, 'IDEMPOTENCY_KEY_REQUIRED'),
-    reconcileSettleMs: number(env.RECONCILE_SETTLE_SECONDS, 120, 'RECONCILE_SETTLE_SECONDS') * 1000,
-    clockSkewMs: number(env.CLOCK_SKEW_SECONDS, 10, 'CLOCK_SKEW_SECONDS') * 1000,
+    eventIdAsKey: flag(env.EVENT_ID_AS_IDEMPOTENCY_KEY, false, 'EVENT_ID_AS_IDEMPOTENCY_KEY'),
     purchaseRetryDelayMs: number(env.PURCHASE_RETRY_DELAY_MS, 250, 'PURCHASE_RETRY_DELAY_MS'),
     idempotencyTtlSeconds: number(env.IDEMPOTENCY_TTL_SECONDS, 29 * 86_400, 'IDEMPOTENCY_TTL_SECONDS'),
     preflight: oneOf(env.PREFLIGHT, PREFLIGHT_MODES, 'on', 'PREFLIGHT'),

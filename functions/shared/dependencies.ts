@@ -46,11 +46,7 @@ export function createDependencies(
         ? new VerifiedPermissionsEngine({ policyStoreId: config.policyStoreId })
         : UNCONFIGURED_POLICY,
     ),
-    reconcile: {
-      settleMs: config.reconcileSettleMs,
-      skewMs: config.clockSkewMs,
-      retryDelayMs: config.purchaseRetryDelayMs,
-    },
+    exactlyOnce: { retryDelayMs: config.purchaseRetryDelayMs },
     maxRequestMs: config.maxRequestMs,
     deadlineMarginMs: config.deadlineMarginMs,
     ...trackingFrom(),

@@ -1,5 +1,7 @@
 // Event-triggered ordering: EventBridge commands (`CreateOrder`, `CreateCart`) arrive through SQS; each runs the same
-// command as the HTTP route, idempotently (key: `detail.idempotencyKey`, else the EventBridge event id), and its
+// command as the HTTP route, idempotently (key: `detail.idempotencyKey`, required: an event without one is rejected
+// with `idempotency-key-required`, since a producer's SDK retry of PutEvents gets a new event id; the deploy option
+// `eventIdAsKey` keys such events by their event id instead), and its
 // outcome is published back to the bus. Rejected commands are acknowledged with an `OrderRejected` event; transient
 // failures go back to the queue (and, after N receives, to the DLQ).
 import { randomUUID } from 'node:crypto';
@@ -40,6 +42,7 @@ const EventEnvelope = z.looseObject({
   source: z.string(),
   'detail-type': z.enum(COMMAND_TYPES, { error: `must be one of: ${COMMAND_TYPES.join(', ')}` }),
   detail: z.record(z.string(), z.unknown()),
+  time: z.optional(z.string()),
 });
 
 const DetailOptions = z.strictObject({ idempotencyKey: z.optional(idempotencyKey) });
@@ -71,6 +74,13 @@ export interface EventDependencies extends CommandDependencies {
    */
   holdThrottled?: (ms: number, record: SQSRecord) => Promise<void>;
   deadlineMarginMs: number;
+  /** An event without `detail.idempotencyKey` is keyed by its event id (EVENT_ID_AS_IDEMPOTENCY_KEY) instead of refused. */
+  eventIdAsKey?: boolean;
+  /**
+   * A command put longer ago than this is refused (its key may have expired: a DLQ redrive resets SQS retention, so a
+   * command redriven twice can outlive it and buy again). The key lifetime less a day (order-events/handler.ts).
+   */
+  maxCommandAgeMs?: number;
 }
 
 /** A failure that another delivery of the same message may get past: the record is reported to SQS as failed. */
@@ -85,18 +95,37 @@ interface Parsed {
   commandType: (typeof COMMAND_TYPES)[number];
   command: Command;
   caller: string;
-  idempotencyKey: string;
+  idempotencyKey?: string;
   checkout: boolean;
 }
 
-function parseRecord(record: SQSRecord): Parsed {
+/** Without `detail.idempotencyKey`: the event id where the deployment accepts it, else none (perform refuses). */
+const keyOf = (
+  given: string | undefined,
+  eventId: string,
+  deps: Pick<EventDependencies, 'eventIdAsKey' | 'requireIdempotencyKey'>,
+) => given ?? (deps.eventIdAsKey || !deps.requireIdempotencyKey ? eventId : undefined);
+
+function parseRecord(
+  record: SQSRecord,
+  deps: Pick<EventDependencies, 'eventIdAsKey' | 'requireIdempotencyKey' | 'maxCommandAgeMs'>,
+): Parsed {
   // Strictly (json-text.ts): a detail with a key twice (`"quantity":1,"quantity":9999`) is refused at its path.
   const parsed = parseJsonText(record.body, '');
   if ('error' in parsed) throw new ValidationError([parsed.error]);
   const body = parsed.value;
   const envelope = EventEnvelope.safeParse(body);
   if (!envelope.success) throw new ValidationError(describeIssues(envelope.error.issues, ''));
-  const { id, source, detail } = envelope.data;
+  const { id, source, detail, time } = envelope.data;
+  const put = time === undefined ? Number.NaN : Date.parse(time);
+  if (deps.maxCommandAgeMs !== undefined && Date.now() - put > deps.maxCommandAgeMs) {
+    throw new ValidationError([
+      {
+        path: '/time',
+        message: `is older than the idempotency key lifetime allows (${Math.floor(deps.maxCommandAgeMs / 86_400_000)} days): its key may be forgotten and the command bought again. Put it again with a new key if it is still wanted`,
+      },
+    ]);
+  }
   const commandType = envelope.data['detail-type'];
   const { idempotencyKey: key, ...rest } = detail;
   if (commandType === 'CreateOrder') {
@@ -109,7 +138,7 @@ function parseRecord(record: SQSRecord): Parsed {
       commandType,
       command: orderCommand(payload),
       caller: eventCaller(source),
-      idempotencyKey: options.idempotencyKey ?? id,
+      ...withKey(keyOf(options.idempotencyKey, id, deps)),
       checkout: false,
     };
   }
@@ -123,10 +152,12 @@ function parseRecord(record: SQSRecord): Parsed {
     commandType,
     command: createCartCommand(customerId, cart),
     caller: eventCaller(source),
-    idempotencyKey: options.idempotencyKey ?? id,
+    ...withKey(keyOf(options.idempotencyKey, id, deps)),
     checkout: cart.checkout === true,
   };
 }
+
+const withKey = (key: string | undefined) => (key === undefined ? {} : { idempotencyKey: key });
 
 /** The event's own id when the body is an event at all, so a rejection can be matched to what was sent. */
 function eventIdOf(record: SQSRecord): string {
@@ -234,7 +265,7 @@ async function handleRecord(
           ? {
               command: parsed.commandType,
               customerId: parsed.command.customerId,
-              idempotencyKey: parsed.idempotencyKey,
+              ...withKey(parsed.idempotencyKey),
             }
           : {}),
         correlationId,
@@ -247,7 +278,7 @@ async function handleRecord(
   };
 
   try {
-    parsed = parseRecord(record);
+    parsed = parseRecord(record, deps);
   } catch (error) {
     return reject(toProblem(error).problem);
   }
@@ -264,7 +295,7 @@ async function handleRecord(
       parsed.command,
       {
         caller: parsed.caller,
-        idempotencyKey: parsed.idempotencyKey,
+        ...withKey(parsed.idempotencyKey),
         idempotencyKeyPath: '/detail/idempotencyKey',
         dryRun: false,
         correlationId,
@@ -280,7 +311,7 @@ async function handleRecord(
         commandId: parsed.commandId,
         command: parsed.commandType,
         customerId: parsed.command.customerId,
-        idempotencyKey: parsed.idempotencyKey,
+        ...withKey(parsed.idempotencyKey),
         correlationId,
         result: outcome.body,
         ...(outcome.reconciled ? { reconciled: true } : {}),

@@ -24,7 +24,7 @@ import { marshall } from '@aws-sdk/util-dynamodb';
 import type { Context } from 'aws-lambda';
 import { IdempotencyConflictError, IdempotencyStoreError } from './errors.js';
 import { dynamoDBJournals, type PurchaseJournals } from './exactly-once/journals.js';
-import { dynamoDBPurchaseRecords, type PurchaseRecords, type RecordedCommand } from './exactly-once/records.js';
+import { dynamoDBJournal, type Journal, type RecordedCommand } from './exactly-once/records.js';
 import { logger } from './log.js';
 
 export { uuidv5 } from './uuid.js';
@@ -62,10 +62,10 @@ export interface IdempotencyStore {
    */
   peek(call: IdempotentCall): Promise<KeyState>;
   /**
-   * What a keyed purchase keeps besides its outcome: its journal and its claims (exactly-once/records.ts). `command`
-   * (what the purchase asks for) is recorded in the journal with its first write.
+   * What a keyed purchase keeps besides its outcome: its journal (exactly-once/records.ts), which holds the one cart
+   * it checks out. `command` (what the purchase asks for) is recorded in the journal with its first write.
    */
-  records(scope: string, command?: RecordedCommand): PurchaseRecords;
+  journal(scope: string, command?: RecordedCommand): Journal;
   /** The journals read from outside a purchase (GET /purchases/{key}, the reconciler), on the same table. */
   journals?: PurchaseJournals;
 }
@@ -160,7 +160,7 @@ class OwnRecordPersistenceLayer extends DynamoDBPersistenceLayer {
     if (acquired?.expiry === undefined) throw new Error('no idempotency record was acquired by this request');
     const condition = this.ours(acquired);
     // A failed condition surfaces as a store error after the purchase ran: the outcome still reaches this caller, and
-    // the request that holds the key now finds the purchase through its journal and claims (exactly-once/).
+    // the request that holds the key now checks out the same cart, recorded in the key's journal (exactly-once/).
     await this.dynamodb.send(
       new UpdateItemCommand({
         TableName: this.table,
@@ -221,8 +221,8 @@ export function dynamoDBIdempotency(options: DynamoDBIdempotencyOptions): Idempo
   );
   return {
     journals: dynamoDBJournals({ tableName: options.tableName, client }),
-    records: (scope, command) =>
-      dynamoDBPurchaseRecords(
+    journal: (scope, command) =>
+      dynamoDBJournal(
         { tableName: options.tableName, client, expiresAfterSeconds: options.expiresAfterSeconds },
         scope,
         command,

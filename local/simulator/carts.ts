@@ -135,16 +135,32 @@ function parseCartLines(value: unknown): Parsed<CartLineItem[]> {
       ...(typeof l.termDuration === 'string' && { termDuration: l.termDuration }),
       ...(participants !== undefined && { participants }),
       ...(l.provisioningContext !== undefined && { provisioningContext: stringRecord(l.provisioningContext) }),
-      // Failing lines get their own group so the rest of the cart can still be ordered.
-      orderGroup: l.catalogItemId.includes(PARTIAL_FAILURE_MARKER) ? '1' : '0',
+      orderGroup: '',
       ...(addons.value !== undefined && { addonItems: addons.value }),
       ...(l.renewsTo !== undefined && { renewsTo: renewsTo(l.renewsTo) }),
       ...(typeof l.promotionId === 'string' && { promotionId: optionalString(l.promotionId) }),
     };
     lines.push(line);
   }
-  return { ok: true, value: lines.sort((a, b) => a.id - b.id) };
+  return { ok: true, value: withOrderGroups(lines.sort((a, b) => a.id - b.id)) };
 }
+
+/**
+ * An Order carries one billing cycle, so a cart's lines become one order per billing cycle ("0", "1", … in the order
+ * of the lines); failing lines (the test marker) get a group of their own so the rest of the cart can still be ordered.
+ */
+function withOrderGroups(lines: CartLineItem[]): CartLineItem[] {
+  const groups = new Map<string, string>();
+  return lines.map((line) => {
+    const key = `${line.billingCycle}|${line.catalogItemId.includes(PARTIAL_FAILURE_MARKER)}`;
+    if (!groups.has(key)) groups.set(key, String(groups.size));
+    return { ...line, orderGroup: groups.get(key) ?? '0' };
+  });
+}
+
+/** "Create a cart with add-ons to a customer order": the base subscription a line's provisioning context names. */
+const parentOf = (line: { provisioningContext?: Record<string, string> }) =>
+  Object.entries(line.provisioningContext ?? {}).find(([key]) => key.toLowerCase() === 'parentsubscriptionid')?.[1];
 
 function parseCart(body: string): Parsed<{ lines: CartLineItem[]; attestation?: boolean }> {
   const parsed = parseJsonObject(body);
@@ -175,6 +191,15 @@ export function createCart(ctx: RouteContext): HandlerResult {
   const input = parseCart(ctx.body);
   if (!input.ok) return { reply: input.reply };
   const customerId = ctx.params.customerId;
+  const subscriptions = new Set(
+    ctx.store.ordersOf(customerId).flatMap((order) => order.lineItems.map((line) => line.subscriptionId.toLowerCase())),
+  );
+  for (const line of input.value.lines) {
+    const parent = parentOf(line);
+    if (parent !== undefined && !subscriptions.has(parent.toLowerCase())) {
+      return { reply: pcError(400, 800029, 'The add-on is not related to the specified parent subscription') };
+    }
+  }
   const id = newGuid();
   const created = new Date(ctx.now).toISOString();
   const expiresAt = ctx.now + CART_LIFETIME_MS;
@@ -251,6 +276,7 @@ function orderLines(lines: readonly CartLineItem[]): NewOrderLine[] {
       provisioningContext: line.provisioningContext,
       renewsTo: line.renewsTo,
       partnerIdOnRecord: line.participants?.find((p) => p.key === 'transaction_reseller')?.value,
+      parentSubscriptionId: parentOf(line),
       presetSubscriptionId: newGuid(),
     };
     const addons = (line.addonItems ?? []).map(

@@ -289,7 +289,10 @@ export function getOrder(ctx: RouteContext): HandlerResult {
 
 export function listOrders(ctx: RouteContext): HandlerResult {
   ctx.store.provisioning.settle(ctx.store, ctx.now);
-  let orders = ctx.store.ordersOf(ctx.params.customerId);
+  // The documented lag: an order appears in the list only `listLagMs` after it was placed.
+  let orders = ctx.store
+    .ordersOf(ctx.params.customerId)
+    .filter((o) => Date.parse(o.creationDate) <= ctx.now - ctx.store.listLagMs);
   const billingType = [...ctx.query].find(([k]) => k.toLowerCase() === 'billingtype')?.[1];
   if (billingType !== undefined) {
     const cycle = parseBillingCycle(billingType);

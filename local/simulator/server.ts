@@ -64,14 +64,24 @@ export interface SimulatorOptions {
    * else 0 (completed at once).
    */
   provisioningDelayMs?: number;
+  /**
+   * How long a new order stays out of the customer's orders list (simulator clock), as Partner Center documents (up
+   * to 15 minutes). Default: `SIMULATOR_LIST_LAG` seconds from the environment, else 0.
+   */
+  listLagMs?: number;
 }
 
 /** `SIMULATOR_PROVISIONING_SECONDS=<seconds>` (default 0). */
-export function provisioningDelayFromEnv(value: string | undefined): number {
+export const provisioningDelayFromEnv = (value: string | undefined): number =>
+  secondsFromEnv(value, 'SIMULATOR_PROVISIONING_SECONDS');
+
+/** `SIMULATOR_LIST_LAG=<seconds>` (default 0, Partner Center's documented worst case 900). */
+export const listLagFromEnv = (value: string | undefined): number => secondsFromEnv(value, 'SIMULATOR_LIST_LAG');
+
+function secondsFromEnv(value: string | undefined, name: string): number {
   if (value === undefined || value === '') return 0;
   const seconds = Number(value);
-  if (!(seconds >= 0) || !Number.isFinite(seconds))
-    throw new Error('SIMULATOR_PROVISIONING_SECONDS must be a number >= 0');
+  if (!(seconds >= 0) || !Number.isFinite(seconds)) throw new Error(`${name} must be a number >= 0`);
   return seconds * 1000;
 }
 
@@ -210,6 +220,7 @@ export class PartnerCenterSimulator {
     this.partnerTenantId = credentials.tenantId;
     this.dedupe = options.dedupe ?? dedupeFromEnv(process.env.SIMULATOR_DEDUPE);
     this.store.catalogChecks = options.catalogChecks ?? false;
+    this.store.listLagMs = options.listLagMs ?? listLagFromEnv(process.env.SIMULATOR_LIST_LAG);
     this.store.provisioning.delayMs =
       options.provisioningDelayMs ?? provisioningDelayFromEnv(process.env.SIMULATOR_PROVISIONING_SECONDS);
   }
@@ -277,6 +288,11 @@ export class PartnerCenterSimulator {
       server.close(() => resolve());
       server.closeAllConnections();
     });
+  }
+
+  /** Test hook: the cart is gone (404 800008 on read and checkout), whatever became of it. */
+  forgetCart(cartId: string): boolean {
+    return this.store.forgetCart(cartId);
   }
 
   injectFault(rule: FaultRule): void {

@@ -20,6 +20,12 @@ const customerKey = (customerId: string): string => customerId.toLowerCase();
 export class Store {
   /** Purchases are checked against the simulator's catalog (SimulatorOptions.catalogChecks). */
   catalogChecks = false;
+  /**
+   * How long a new order stays out of the customer's orders list (SimulatorOptions.listLagMs). Partner Center
+   * documents "a delay of up to 15 minutes between the time an order is submitted and when it appears in a collection
+   * of a customer's orders".
+   */
+  listLagMs = 0;
   readonly orders: Order[] = [];
   /** When each order's lines are provisioned (provisioning.ts). */
   readonly provisioning = new Provisioning();
@@ -48,6 +54,11 @@ export class Store {
   findCart(customerId: string, cartId: string): CartRecord | undefined {
     const record = this.cartIndex.get(cartId.toLowerCase());
     return record && customerKey(record.customerId) === customerKey(customerId) ? record : undefined;
+  }
+
+  /** The cart can no longer be read or checked out (404 800008), as a cart Partner Center no longer keeps. */
+  forgetCart(cartId: string): boolean {
+    return this.cartIndex.delete(cartId.toLowerCase());
   }
 
   clear(): void {

@@ -13,9 +13,11 @@ const CUSTOMER = '4a8c3e2d-1b6f-4c7e-9d2a-5f0e1b3c7a90';
 let sent = 0;
 const deps = {
   partnerCenter: {
-    send: async () => {
+    // An order is a cart and its checkout (services/orders.ts): a cart, then the order its checkout placed.
+    send: async (request: { path: string }) => {
       sent++;
-      return { status: 201, body: { id: 'Cs_1' }, ids: { requestId: 'r', correlationId: 'c' }, attempts: 1 };
+      const body = request.path.endsWith('/checkout') ? { orders: [{ id: 'Cs_1' }] } : { id: 'Cs_1' };
+      return { status: 201, body, ids: { requestId: 'r', correlationId: 'c' }, attempts: 1 };
     },
     describe: () => ({ method: 'POST', url: 'u', headers: {} }),
   },
@@ -42,7 +44,7 @@ describe('the JSON body fast path', () => {
   it('accepts a plain body', async () => {
     const before = sent;
     expect((await post(`{"lineItems":[${line}]}`)).statusCode).toBe(201);
-    expect(sent).toBe(before + 1);
+    expect(sent).toBe(before + 2); // create-cart, checkout
   });
 
   it('refuses __proto__ and constructor keys however they are spelled, anywhere in the body', async () => {

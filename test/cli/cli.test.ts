@@ -652,7 +652,7 @@ describe('end to end against the local stack', () => {
     expect(refused.code).toBe(2);
   });
 
-  it('creates an order (201, exit 0), then adds an add-on to it with --order-id (PATCH, 200)', async () => {
+  it('creates an order (201, exit 0), then adds an add-on to it with --order-id (PATCH, 200: the add-on order)', async () => {
     const created = await local([
       'order',
       'create',
@@ -686,10 +686,12 @@ describe('end to end against the local stack', () => {
     ]);
     expect(addOn.code).toBe(0);
     expect(addOn.sent[0]?.method).toBe('PATCH');
-    expect(addOn.json()).toMatchObject({
-      id: order.id,
-      lineItems: [{}, { offerId: ADD_ON, parentSubscriptionId: parent }],
-    });
+    // Placed through a cart whose line names the parent subscription: the new order holds the add-on line only.
+    const added = addOn.json();
+    expect(added.id).toMatch(/^Cs_/);
+    expect(added.id).not.toBe(order.id);
+    expect(added).toMatchObject({ lineItems: [{ offerId: ADD_ON, quantity: 2 }] });
+    expect(stack.simulator.ledger.orders.map((o) => o.id)).toEqual([order.id, added.id]);
   });
 
   it('creates a cart and checks it out in one call (--checkout)', async () => {

@@ -76,7 +76,8 @@ describe('README and docs/', () => {
     });
     afterAll(() => stack.stop());
 
-    // 60 s per block: one block may start `npx partner-orders` several times.
+    // 180 s per block: one block starts `npx partner-orders` a dozen times (each a Node start, seconds apiece on a
+    // busy machine) and waits for an order to be provisioned.
     const cases = PAGES.flatMap((page) => localShellBlocks(page).map((block, i) => [`${page} #${i + 1}`, block]));
     it.each(cases)(
       '%s',
@@ -91,7 +92,7 @@ describe('README and docs/', () => {
         expect(answers.length).toBeGreaterThan(0);
         for (const answer of answers) expect(JSON.parse(answer).type, answer).toBeUndefined();
       },
-      60_000,
+      180_000,
     );
   });
 });

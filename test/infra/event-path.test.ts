@@ -49,7 +49,7 @@ describe('event path: redrive policy and backoff', () => {
     expect(redrive(synth({ maxReceiveCount: 20 }).template)).toMatchObject({ maxReceiveCount: 20 });
     expect(() => synth({ maxReceiveCount: 5 })).toThrow(/maxReceiveCount must be a whole number from 13 to 1000/);
     expect(() => synth({ maxReceiveCount: 13.5 })).toThrow(/maxReceiveCount/);
-  });
+  }, 120_000); // four syntheses: over a minute on a busy machine
 
   it("sizes the event source mapping from Partner Center's limit less the tracking budget: 20 records at once, one per batch", () => {
     // (500 − 100 tracking) / 60 × 3.3 s held per throttled request × 90 % = 19.8.

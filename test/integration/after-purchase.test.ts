@@ -172,34 +172,43 @@ describe('after the purchase: read routes', () => {
 
     it('refused: the problem, as a retry would replay it', async () => {
       const key = unique('show refused');
+      // The cart is created and recorded; its checkout places nothing (every order group fails): a final refusal.
       const refused = await stack.request(
         'POST',
         ORDERS,
-        { lineItems: [{ offerId: 'CFQ7TTC0LH18:0001:INVALID', quantity: 1 }] },
+        { lineItems: [{ offerId: 'PARTIALFAIL:0001:X', quantity: 1 }] },
         { 'Idempotency-Key': key },
       );
-      expect(refused.status).toBe(400);
+      expect(refused.status).toBe(422);
+      expect(refused.json.type).toBe('urn:partner-orders:problem:checkout-failed');
       const shown = await purchase('', key);
       expect(shown.json.purchases).toEqual([
-        expect.objectContaining({ state: 'refused', status: 400, problem: refused.json }),
+        expect.objectContaining({ state: 'refused', status: 422, problem: refused.json, cartId: refused.json.cartId }),
       ]);
     });
 
     it('unknown: an attempt whose answer was lost, until the outcome is known', async () => {
       const key = unique('show unknown');
-      // Partner Center takes the order and the answer is lost; reading it back fails too.
-      stack.simulator.injectFault({ kind: 'commit-then-drop', times: 1, match: { method: 'POST', path: /\/orders$/ } });
-      stack.simulator.injectFault({ kind: 'server-error', match: { method: 'GET', path: /\/orders$/ } });
+      // Partner Center takes the checkout and its answer is lost; every checkout of it this request sends fails too.
+      stack.simulator.injectFault({ kind: 'commit-then-drop', times: 1, match: { method: 'POST', path: '/checkout' } });
+      stack.simulator.injectFault({ kind: 'server-error', match: { method: 'POST', path: '/checkout' } });
       const lost = await stack.request('POST', ORDERS, orderOf(key), { 'Idempotency-Key': key });
       expect(lost.status).toBe(502);
       const shown = await purchase('', key);
-      expect(shown.json.purchases).toEqual([expect.objectContaining({ state: 'unknown', operation: 'createOrder' })]);
+      expect(shown.json.purchases).toEqual([
+        expect.objectContaining({ state: 'unknown', operation: 'createOrder', cartId: expect.any(String) }),
+      ]);
       expect(shown.json.purchases[0].detail).toMatch(/Retry with the same key/);
     });
 
     it('not-placed: refused for the moment (throttled) with nothing stored', async () => {
       const key = unique('show throttled');
-      stack.simulator.injectFault({ kind: 'throttle', retryAfterSeconds: 600, match: { method: 'POST' } });
+      // The cart is created and recorded; its checkout is throttled before any checkout could place it.
+      stack.simulator.injectFault({
+        kind: 'throttle',
+        retryAfterSeconds: 600,
+        match: { method: 'POST', path: '/checkout' },
+      });
       const throttled = await stack.request('POST', ORDERS, orderOf(key), { 'Idempotency-Key': key });
       expect(throttled.status).toBe(429);
       const shown = await purchase('', key);
@@ -208,12 +217,18 @@ describe('after the purchase: read routes', () => {
 
     it('in-progress while the purchase with the key is running', async () => {
       const key = unique('show running');
-      stack.simulator.injectFault({ kind: 'delay', delayMs: 3_000, times: 1, match: { method: 'POST' } });
-      const upstream = () => stack.simulator.requests.filter((r) => r.method === 'POST' && r.path.startsWith('/v1/'));
+      stack.simulator.injectFault({
+        kind: 'delay',
+        delayMs: 3_000,
+        times: 1,
+        match: { method: 'POST', path: '/checkout' },
+      });
+      const upstream = () =>
+        stack.simulator.requests.filter((r) => r.method === 'POST' && r.path.includes('/checkout'));
       const posted = upstream().length;
       const running = stack.request('POST', ORDERS, orderOf(key), { 'Idempotency-Key': key });
-      // Once the purchase is upstream (held there 3 s), not after a guess at how long it takes to get there.
-      await until(() => upstream().length > posted, 'the purchase');
+      // Once the checkout is upstream (held there 3 s), not after a guess at how long it takes to get there.
+      await until(() => upstream().length > posted, 'the checkout');
       const shown = await purchase('', key);
       expect(shown.json.purchases).toEqual([expect.objectContaining({ state: 'in-progress' })]);
       expect((await running).status).toBe(201);

@@ -1,6 +1,7 @@
 // The records of one SQS batch run at once (issue 12, "Per-record log context"): every log line of a record carries
 // that record's command and customer, never another record's, and the outcome event's correlationId is the
 // MS-CorrelationId Partner Center actually received for that command.
+import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createHandler } from '../../functions/order-events/handler.js';
 import type { EventDependencies, OutcomeEvent } from '../../functions/shared/events.js';
@@ -15,6 +16,7 @@ const customer = (i: number) => `4a8c3e2d-1b6f-4c7e-9d2a-${String(i).padStart(12
 const orderDetail = (customerId: string) => ({
   customerId,
   lineItems: [{ offerId: 'CFQ7TTC0LH18:0001:CFQ7TTC0K59S', quantity: 2, termDuration: 'P1Y' }],
+  idempotencyKey: randomUUID(),
 });
 const cartDetail = (customerId: string) => ({
   customerId,
@@ -22,6 +24,7 @@ const cartDetail = (customerId: string) => ({
     { catalogItemId: 'CFQ7TTC0LH18:0001:CFQ7TTC0K59S', quantity: 2, billingCycle: 'monthly', termDuration: 'P1Y' },
   ],
   checkout: true,
+  idempotencyKey: randomUUID(),
 });
 type Line = Record<string, unknown>;
 
@@ -71,8 +74,8 @@ describe('order-events: per-record log context and correlation ids', () => {
     const all = lines();
     const answered = all.filter((l) => l.message === 'partner center answered');
     const completed = all.filter((l) => l.message === 'command completed');
-    // 5 orders (1 call each) and 5 carts checked out (2 calls each).
-    expect(answered).toHaveLength(15);
+    // 5 orders and 5 carts, each a cart created and checked out (2 calls each).
+    expect(answered).toHaveLength(20);
     expect(completed.map((l) => l.commandId).sort()).toEqual([...customerOf.keys()].sort());
     for (const line of [...answered, ...completed]) {
       const commandId = line.commandId as string;
@@ -100,6 +103,7 @@ describe('order-events: per-record log context and correlation ids', () => {
         eventBridgeEvent('CreateOrder', {
           customerId: customer(23),
           lineItems: [{ offerId: 'INVALID:0001:X', quantity: 1 }],
+          idempotencyKey: randomUUID(),
         }),
       ),
       // An event id that is not a GUID cannot be a correlation id: a fresh one is sent and reported.

@@ -2,6 +2,7 @@
 // Retry-After, never sends a command to the DLQ. The real order-events handler runs against the simulator (MS-RequestId
 // deduplication off: nothing may rely on it) behind a simulated SQS queue with the stack's redrive policy; the hour
 // passes on a clock that skips the waits (visibility delays and the client's own waits on Retry-After).
+import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { runEventSourceMapping, SimulatedQueue, SkippingClock } from '../../bench/bulk-queue.js';
 import { createHandler } from '../../functions/order-events/handler.js';
@@ -60,6 +61,7 @@ describe('order-events under an hour of sustained throttling', () => {
     const order = eventBridgeEvent('CreateOrder', {
       customerId: CUSTOMER,
       lineItems: [{ offerId: 'CFQ7TTC0LH18:0001:CFQ7TTC0K59S', quantity: 4, termDuration: 'P1Y' }],
+      idempotencyKey: randomUUID(),
     });
     const cart = eventBridgeEvent('CreateCart', {
       customerId: CUSTOMER,
@@ -67,6 +69,7 @@ describe('order-events under an hour of sustained throttling', () => {
         { catalogItemId: 'CFQ7TTC0LH18:0001:CFQ7TTC0K59S', quantity: 4, billingCycle: 'monthly', termDuration: 'P1Y' },
       ],
       checkout: true,
+      idempotencyKey: randomUUID(),
     });
     queue.send(JSON.stringify(order));
     queue.send(JSON.stringify(cart));
@@ -96,8 +99,9 @@ describe('order-events under an hour of sustained throttling', () => {
 
     expect(queue.deadLetters).toEqual([]);
     expect(published.map((e) => e.detailType).sort()).toEqual(['CartCheckedOut', 'OrderCreated']);
-    expect(stack.simulator.ledger.orders).toHaveLength(2); // the order, and the order of the checkout
-    expect(stack.simulator.ledger.carts).toHaveLength(1);
+    // One cart each (an order is placed through a cart), each checked out into one order.
+    expect(stack.simulator.ledger.orders).toHaveLength(2);
+    expect(stack.simulator.ledger.carts).toHaveLength(2);
     expect(deliveries.at(-1)).toBeGreaterThanOrEqual(HOUR_MS);
     expect(throttled).toBeGreaterThan(0);
     // Every throttled delivery was delayed by at least its backoff step (Retry-After, when given, is shorter).
@@ -151,6 +155,7 @@ describe('order-events under an hour of sustained throttling', () => {
         eventBridgeEvent('CreateOrder', {
           customerId: CUSTOMER,
           lineItems: [{ offerId: 'CFQ7TTC0LH18:0001:CFQ7TTC0K59S', quantity: 1, termDuration: 'P1Y' }],
+          idempotencyKey: randomUUID(),
         }),
       ),
     );

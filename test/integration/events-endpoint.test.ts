@@ -1,9 +1,15 @@
+import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { captureLogs } from '../support/logs.js';
 import { type Stack, startStack } from '../support/stack.js';
 
 const CUSTOMER = '4a8c3e2d-1b6f-4c7e-9d2a-5f0e1b3c7a90';
-const detail = { customerId: CUSTOMER, lineItems: [{ offerId: 'CFQ7TTC0LH18:0001:CFQ7TTC0K59S', quantity: 1 }] };
+// Each command carries its producer's idempotency key, as producers must.
+const detail = () => ({
+  customerId: CUSTOMER,
+  lineItems: [{ offerId: 'CFQ7TTC0LH18:0001:CFQ7TTC0K59S', quantity: 1 }],
+  idempotencyKey: randomUUID(),
+});
 captureLogs();
 
 describe('local POST /events', () => {
@@ -17,7 +23,7 @@ describe('local POST /events', () => {
     const result = await stack.request('POST', '/events', {
       Source: 'com.example',
       DetailType: 'CreateOrder',
-      Detail: JSON.stringify(detail),
+      Detail: JSON.stringify(detail()),
     });
     expect(result.status).toBe(200);
     expect(result.json.batchItemFailures).toEqual([]);
@@ -29,8 +35,8 @@ describe('local POST /events', () => {
   it('takes several entries, and rejects an invalid command with OrderRejected', async () => {
     const result = await stack.request('POST', '/events', {
       Entries: [
-        { Source: 'a', DetailType: 'CreateOrder', Detail: JSON.stringify(detail) },
-        { Source: 'a', DetailType: 'CreateOrder', Detail: JSON.stringify({ ...detail, customerId: 'x' }) },
+        { Source: 'a', DetailType: 'CreateOrder', Detail: JSON.stringify(detail()) },
+        { Source: 'a', DetailType: 'CreateOrder', Detail: JSON.stringify({ ...detail(), customerId: 'x' }) },
       ],
     });
     expect(result.json.outcomes.map((o: { detailType: string }) => o.detailType).sort()).toEqual([
@@ -44,7 +50,7 @@ describe('local POST /events', () => {
     const result = await stack.request('POST', '/events', {
       Source: 'a',
       DetailType: 'CreateOrder',
-      Detail: JSON.stringify(detail),
+      Detail: JSON.stringify(detail()),
     });
     stack.simulator.clearFaults();
     expect(result.json.batchItemFailures).toHaveLength(1);

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { SQSRecord } from 'aws-lambda';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createHandler } from '../../functions/order-events/handler.js';
@@ -15,14 +16,17 @@ import { eventBridgeEvent, sqsEvent, sqsRecord } from '../support/sqs.js';
 const CUSTOMER = '4a8c3e2d-1b6f-4c7e-9d2a-5f0e1b3c7a90';
 const FLAKY_CUSTOMER = '11111111-2222-4333-8444-555555555555';
 const THROTTLED_CUSTOMER = '66666666-7777-4888-8999-000000000000';
+// Every command carries its producer's key, as producers must (an event without one is refused).
 const orderDetail = (customerId = CUSTOMER) => ({
   customerId,
   lineItems: [{ offerId: 'CFQ7TTC0LH18:0001:CFQ7TTC0K59S', quantity: 3 }],
+  idempotencyKey: randomUUID(),
 });
 const cartDetail = {
   customerId: CUSTOMER,
   lineItems: [{ catalogItemId: 'CFQ7TTC0LH18:0001:CFQ7TTC0K59S', quantity: 3, billingCycle: 'monthly' }],
   checkout: true,
+  idempotencyKey: randomUUID(),
 };
 captureLogs();
 
@@ -44,8 +48,6 @@ describe('order-events: EventBridge → SQS → Lambda', () => {
           PARTNER_CENTER_AUTHORITY_URL: url,
           PARTNER_CENTER_CREDENTIALS: JSON.stringify(DEFAULT_SIMULATOR_CREDENTIALS),
           UPSTREAM_ATTEMPT_TIMEOUT_MS: '1000',
-          // An attempt whose outcome is unknown is not sent again for a second (not 120 s).
-          RECONCILE_SETTLE_SECONDS: '1',
           // Made-up terms: no catalog pre-flight here (test/integration/catalog.test.ts has it on the event path).
           PREFLIGHT: 'off',
         }),
@@ -93,6 +95,7 @@ describe('order-events: EventBridge → SQS → Lambda', () => {
         eventBridgeEvent('CreateOrder', {
           customerId: CUSTOMER,
           lineItems: [{ offerId: 'INVALID:0001:X', quantity: 1 }],
+          idempotencyKey: randomUUID(),
         }),
       ),
       flaky: sqsRecord(eventBridgeEvent('CreateOrder', orderDetail(FLAKY_CUSTOMER))),
@@ -104,15 +107,9 @@ describe('order-events: EventBridge → SQS → Lambda', () => {
     expect(response.batchItemFailures.map((f) => f.itemIdentifier).sort()).toEqual(
       [records.flaky.messageId, records.throttled.messageId].sort(),
     );
-    // The throttled command comes back after Retry-After; the flaky one was sent, and Partner Center could not be
-    // read afterwards to find out what it placed (its outcome is unknown): it comes back in 5 s to look again.
-    expect(delayed).toEqual(
-      expect.arrayContaining([
-        { messageId: records.throttled.messageId, seconds: 90 },
-        { messageId: records.flaky.messageId, seconds: 5 },
-      ]),
-    );
-    expect(delayed).toHaveLength(2);
+    // The throttled command comes back after Retry-After; the flaky one never got a cart created (a cart alone buys
+    // nothing), so it comes back with the queue's own visibility timeout.
+    expect(delayed).toEqual([{ messageId: records.throttled.messageId, seconds: 90 }]);
     const byType = (type: string) => published.filter((e) => e.detailType === type);
     expect(byType('OrderCreated')).toHaveLength(1);
     expect(byType('CartCheckedOut')).toHaveLength(1);
@@ -143,8 +140,39 @@ describe('order-events: EventBridge → SQS → Lambda', () => {
   it('a redelivered message places no second order and publishes its outcome again', async () => {
     const record = sqsRecord(eventBridgeEvent('CreateOrder', orderDetail()));
     await run([record]);
+    expect(published.map((e) => e.detailType)).toEqual(['OrderCreated']);
     const before = simulator.ledger.orders.length;
     const again = await run([{ ...record, attributes: { ...record.attributes, ApproximateReceiveCount: '2' } }]);
+    expect(again.batchItemFailures).toEqual([]);
+    expect(simulator.ledger.orders.length).toBe(before);
+    expect(published.map((e) => e.detailType)).toEqual(['OrderCreated', 'OrderCreated']);
+    expect(published[1]?.detail.result).toEqual(published[0]?.detail.result);
+  });
+
+  it('refuses a command without detail.idempotencyKey, and sends nothing', async () => {
+    const { idempotencyKey: _, ...keyless } = orderDetail();
+    const before = simulator.ledger.orders.length;
+    const record = sqsRecord(eventBridgeEvent('CreateOrder', keyless));
+    expect((await run([record])).batchItemFailures).toEqual([]);
+    expect(published.map((e) => e.detailType)).toEqual(['OrderRejected']);
+    expect(published[0]?.detail.problem).toMatchObject({
+      status: 400,
+      type: 'urn:partner-orders:problem:idempotency-key-required',
+      errors: [{ path: '/detail/idempotencyKey' }],
+    });
+    expect(simulator.ledger.orders.length).toBe(before);
+  });
+
+  it('with eventIdAsKey, a redelivered command without a key is keyed by its event id: no second order', async () => {
+    const { idempotencyKey: _, ...keyless } = orderDetail();
+    const record = sqsRecord(eventBridgeEvent('CreateOrder', keyless));
+    const handler = createHandler({ ...deps, eventIdAsKey: true });
+    await run([record], handler);
+    const before = simulator.ledger.orders.length;
+    const again = await run(
+      [{ ...record, attributes: { ...record.attributes, ApproximateReceiveCount: '2' } }],
+      handler,
+    );
     expect(again.batchItemFailures).toEqual([]);
     expect(simulator.ledger.orders.length).toBe(before);
     expect(published.map((e) => e.detailType)).toEqual(['OrderCreated', 'OrderCreated']);
@@ -165,8 +193,7 @@ describe('order-events: EventBridge → SQS → Lambda', () => {
     // The only record fails: Powertools reports the whole batch as failed by throwing.
     await expect(run([record])).rejects.toThrow(/All records failed/);
     simulator.clearFaults();
-    // The command was sent and its outcome is unknown: the redelivery comes once the attempt has settled (1 s here).
-    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    // Partner Center never answered the create-cart: no cart is on record, and the redelivery creates one.
     const before = simulator.ledger.orders.length;
     expect((await run([record])).batchItemFailures).toEqual([]);
     expect(simulator.ledger.orders.length - before).toBe(1);

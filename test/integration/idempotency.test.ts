@@ -77,7 +77,12 @@ describe('Idempotency-Key over HTTP (Powertools + DynamoDB on dynalite, Partner 
   it('places one order for 20 concurrent requests with the same key; the others get 409 or the replay', async () => {
     const key = newKey();
     const before = orders();
-    stack.simulator.injectFault({ kind: 'delay', delayMs: 400, times: 1, match: { method: 'POST', path: '/orders' } });
+    stack.simulator.injectFault({
+      kind: 'delay',
+      delayMs: 400,
+      times: 1,
+      match: { method: 'POST', path: '/checkout' },
+    });
     const results = await Promise.all(
       Array.from({ length: 20 }, () => stack.request('POST', ORDERS, order, { 'Idempotency-Key': key })),
     );
@@ -96,33 +101,42 @@ describe('Idempotency-Key over HTTP (Powertools + DynamoDB on dynalite, Partner 
     expect(later.json.id).toEqual([...ids][0]);
   });
 
-  it('does not store transient failures: a retry with the key tries again and gets one order', async () => {
+  it('does not store transient failures: a retry with the key checks out the same cart again and gets one order', async () => {
     const key = newKey();
     const before = orders();
-    stack.simulator.injectFault({ kind: 'unavailable', match: { method: 'POST', path: '/orders' } });
+    const cartsBefore = stack.simulator.ledger.carts.length;
+    // Every checkout of this request fails: its outcome is unknown (502), and nothing is stored under the key.
+    stack.simulator.injectFault({ kind: 'unavailable', match: { method: 'POST', path: '/checkout' } });
     const failed = await stack.request('POST', ORDERS, order, { 'Idempotency-Key': key });
     expect(failed.status).toBe(502);
+    expect(failed.json.type).toBe('urn:partner-orders:problem:outcome-unknown');
     stack.simulator.clearFaults();
-    // The attempt was sent: nothing is sent again before it settles (1 s in the test stack).
-    await new Promise((resolve) => setTimeout(resolve, 1_000));
     const retried = await stack.request('POST', ORDERS, order, { 'Idempotency-Key': key });
     expect(retried.status).toBe(201);
     expect(retried.headers.get('idempotent-replayed')).toBeNull();
+    expect(retried.headers.get('idempotent-reconciled')).toBe('true');
     expect(orders() - before).toBe(1);
+    expect(stack.simulator.ledger.carts.length - cartsBefore).toBe(1);
   });
 
-  it('finds the order when the first attempt committed upstream but never got its answer, and sends nothing again', async () => {
+  it('checks out the same cart again when the first checkout placed the order but its answer was lost: one order', async () => {
     const key = newKey();
     const before = orders();
-    const sentBefore = posts();
-    // The order is committed, then the answer is lost: Partner Center's orders are read before anything is resent.
-    stack.simulator.injectFault({ kind: 'commit-then-drop', times: 1, match: { method: 'POST', path: '/orders' } });
+    const sentBefore = stack.simulator.requests.length;
+    // The checkout is committed, then its answer is lost: the same cart is checked out again, and Partner Center
+    // reiterates what the first checkout placed.
+    stack.simulator.injectFault({ kind: 'commit-then-drop', times: 1, match: { method: 'POST', path: '/checkout' } });
     const found = await stack.request('POST', ORDERS, order, { 'Idempotency-Key': key });
     expect(found.status).toBe(201);
     expect(found.headers.get('idempotent-reconciled')).toBe('true');
     expect(found.json.id).toBe(stack.simulator.ledger.orders.at(-1)?.id);
     expect(orders() - before).toBe(1);
-    expect(posts() - sentBefore).toBe(1);
+    const sent = stack.simulator.requests
+      .slice(sentBefore)
+      .filter((r) => r.method === 'POST' && r.path.includes('/v1/'));
+    expect(sent.filter((r) => r.path.endsWith('/carts'))).toHaveLength(1);
+    expect(sent.filter((r) => r.path.endsWith('/checkout'))).toHaveLength(2);
+    expect(sent.some((r) => r.path.endsWith('/orders'))).toBe(false);
     const again = await stack.request('POST', ORDERS, order, { 'Idempotency-Key': key });
     expect(again.headers.get('idempotent-replayed')).toBe('true');
     expect(again.json.id).toBe(found.json.id);
@@ -156,8 +170,14 @@ describe('Idempotency-Key over HTTP (Powertools + DynamoDB on dynalite, Partner 
     const real = await stack.request('POST', ORDERS, order, { 'Idempotency-Key': key });
     expect(real.status).toBe(201);
     expect(real.headers.get('idempotent-replayed')).toBeNull();
-    const sent = stack.simulator.requests.filter((r) => r.method === 'POST' && r.path === `/v1${ORDERS}`).at(-1);
-    expect(dry.json.requests[0].headers['MS-RequestId']).toBe(sent?.headers['ms-requestid']);
+    // The order is placed through a cart: the create-cart and the checkout each have theirs.
+    const posted = (suffix: string) =>
+      stack.simulator.requests.filter((r) => r.method === 'POST' && r.path.endsWith(suffix)).at(-1);
+    expect(dry.json.requests[0].url).toMatch(/\/carts$/);
+    expect(dry.json.requests[0].headers['MS-RequestId']).toBe(
+      posted(`/customers/${CUSTOMER}/carts`)?.headers['ms-requestid'],
+    );
+    expect(dry.json.requests[1].headers['MS-RequestId']).toBe(posted('/checkout')?.headers['ms-requestid']);
   });
 
   it('refuses a purchase without a key (400 idempotency-key-required naming the header) and sends nothing', async () => {

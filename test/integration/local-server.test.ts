@@ -41,7 +41,7 @@ describe('local server → handlers → Partner Center simulator', () => {
   afterAll(() => stack.stop());
   beforeEach(() => stack.simulator.clearFaults());
 
-  it('creates an order (201), then adds an add-on to it (200)', async () => {
+  it('creates an order (201), then adds an add-on to it (200, the order placed for the add-on)', async () => {
     const created = await stack.request('POST', `/customers/${CUSTOMER}/orders`, order);
     expect(created.status).toBe(201);
     expect(created.json).toMatchObject({
@@ -57,8 +57,10 @@ describe('local server → handlers → Partner Center simulator', () => {
     };
     const patched = await stack.request('PATCH', `/customers/${CUSTOMER}/orders/${created.json.id}`, addOn);
     expect(patched.status).toBe(200);
-    expect(patched.json.id).toBe(created.json.id);
-    expect(patched.json.lineItems).toHaveLength(2);
+    // Placed through a cart whose line names the parent subscription: a new order, for the add-on line only.
+    expect(patched.json.id).toMatch(/^Cs_/);
+    expect(patched.json.id).not.toBe(created.json.id);
+    expect(patched.json.lineItems).toMatchObject([{ offerId: 'CFQ7TTC0LDPB:0001:CFQ7TTC0K5DJ', quantity: 2 }]);
   });
 
   it('creates a cart (201), checks it out by id (200), and a second checkout repeats the first result', async () => {
@@ -89,10 +91,11 @@ describe('local server → handlers → Partner Center simulator', () => {
     const before = stack.simulator.requests.length;
     const result = await stack.request('POST', `/customers/${CUSTOMER}/orders?dryRun=true`, order);
     expect(result.status).toBe(200);
-    expect(result.json.requests[0]).toMatchObject({
-      method: 'POST',
-      url: `${stack.simulator.url}/v1/customers/${CUSTOMER}/orders`,
-    });
+    // An order is placed through a cart: created, then checked out.
+    expect(result.json.requests).toMatchObject([
+      { method: 'POST', url: `${stack.simulator.url}/v1/customers/${CUSTOMER}/carts` },
+      { method: 'POST', url: `${stack.simulator.url}/v1/customers/${CUSTOMER}/carts/{cartId}/checkout` },
+    ]);
     expect(stack.simulator.requests.length).toBe(before);
   });
 
@@ -130,17 +133,22 @@ describe('local server → handlers → Partner Center simulator', () => {
     });
   });
 
-  it('retries 5xx and a lost response with the same MS-RequestId: one order, not two', async () => {
+  it('retries a 5xx and a lost checkout answer by checking out the same cart again: one order, not two', async () => {
     const before = stack.simulator.ledger.orders.length;
-    stack.simulator.injectFault({ kind: 'server-error', times: 1, match: { method: 'POST', path: '/orders' } });
-    stack.simulator.injectFault({ kind: 'commit-then-drop', times: 1, match: { method: 'POST', path: '/orders' } });
+    const cartsBefore = stack.simulator.ledger.carts.length;
+    const sentBefore = stack.simulator.requests.length;
+    stack.simulator.injectFault({ kind: 'server-error', times: 1, match: { method: 'POST', path: '/checkout' } });
+    stack.simulator.injectFault({ kind: 'commit-then-drop', times: 1, match: { method: 'POST', path: '/checkout' } });
     const result = await stack.request('POST', `/customers/${CUSTOMER}/orders`, order);
     expect(result.status).toBe(201);
+    expect(result.json.id).toBe(stack.simulator.ledger.orders.at(-1)?.id);
     expect(stack.simulator.ledger.orders.length).toBe(before + 1);
-    const attempts = stack.simulator.requests
-      .filter((r) => r.path.endsWith('/orders') && r.method === 'POST')
-      .slice(-3);
-    expect(new Set(attempts.map((r) => r.headers['ms-requestid'])).size).toBe(1);
+    expect(stack.simulator.ledger.carts.length).toBe(cartsBefore + 1);
+    const checkouts = stack.simulator.requests
+      .slice(sentBefore)
+      .filter((r) => r.path.endsWith('/checkout') && r.method === 'POST');
+    expect(checkouts.length).toBeGreaterThanOrEqual(3);
+    expect(new Set(checkouts.map((r) => r.path)).size).toBe(1);
   });
 
   it('retries a truncated body and an attempt that times out', async () => {

@@ -119,11 +119,15 @@ describe('the purchase policy at every entry point', () => {
     return { status: result.statusCode ?? 0, json: JSON.parse(result.body ?? 'null') };
   }
 
-  /** A command event from `source`, through the real consumer; answers the outcome it published. */
-  async function put(source: string, detailType: 'CreateOrder' | 'CreateCart', detail: unknown) {
+  /**
+   * A command event from `source`, through the real consumer; answers the outcome it published. Its detail carries
+   * the producer's idempotency key, as producers must, unless it names its own.
+   */
+  async function put(source: string, detailType: 'CreateOrder' | 'CreateCart', detail: object) {
     events.published.splice(0);
+    const keyed = { idempotencyKey: `event-${randomUUID()}`, ...detail };
     const result = await events.handler(
-      sqsEvent([sqsRecord(eventBridgeEvent(detailType, detail, { source }))]),
+      sqsEvent([sqsRecord(eventBridgeEvent(detailType, keyed, { source }))]),
       lambdaContext(50_000),
     );
     expect(result.batchItemFailures).toEqual([]);
@@ -618,7 +622,13 @@ describe('the purchase policy at every entry point', () => {
       await expect(
         consumer.handler(
           sqsEvent([
-            sqsRecord(eventBridgeEvent('CreateOrder', { customerId: CUSTOMER, ...orderBody([{}]) }, { source: 'a.b' })),
+            sqsRecord(
+              eventBridgeEvent(
+                'CreateOrder',
+                { customerId: CUSTOMER, idempotencyKey: randomUUID(), ...orderBody([{}]) },
+                { source: 'a.b' },
+              ),
+            ),
           ]),
           lambdaContext(50_000),
         ),

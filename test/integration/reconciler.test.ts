@@ -1,8 +1,7 @@
 // The reconciler against a Partner Center that does not deduplicate MS-RequestId: purchases left outcome-unknown
-// (the answer lost, and Partner Center could not be read to find out) are looked for with the same reconcile code a
-// retry uses, and end as PurchaseReconciled (found, claimed, tracked), or PurchaseNeedsAttention (nothing found, or
-// two candidate orders). Nothing is ever bought by the reconciler.
-import { randomBytes } from 'node:crypto';
+// (every checkout of the request lost its answer, and the caller never retried) are resolved by their recorded cart:
+// Ordered → its checkout asked again → PurchaseReconciled (tracked); Active → PurchaseNotPlaced (never checked out
+// here); gone → PurchaseNeedsAttention. Nothing is ever bought by the reconciler, and the orders list is never read.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createHandler as createReconcilerHandler } from '../../functions/reconcile-purchases/handler.js';
 import type { PurchaseJournals } from '../../functions/shared/exactly-once/journals.js';
@@ -44,28 +43,29 @@ describe('the reconciler of purchases whose outcome is unknown', () => {
     tracking: provisioningTracking(queue, { delays: [60] }),
     reconcileAfterMs: 0,
     batch: 25,
-    skewMs: 60_000,
     ...overrides,
   });
   const run = (overrides: Partial<ReconcilerDependencies> = {}) =>
     reconcileUnknownPurchases(deps(overrides), { correlationId: crypto.randomUUID(), deadline: Date.now() + 20_000 });
   const ordersTagged = (tag: string) =>
     stack.simulator.ledger.orders.filter((o) => o.lineItems.some((l) => l.friendlyName === tag));
-  const posts = () => stack.simulator.requests.filter((r) => r.method !== 'GET').length;
+  /** What the reconciler may send: reads, and the checkout of an Ordered cart asked again (places nothing). */
+  const purchasesSent = () =>
+    stack.simulator.requests.filter((r) => r.method !== 'GET' && !/\/checkout$/.test(r.path)).length;
+  const listReads = () => stack.simulator.requests.filter((r) => r.method === 'GET' && /\/orders$/.test(r.path)).length;
   const eventFor = (key: string) => published.find((e) => e.detail.idempotencyKey === key);
 
   /**
-   * A purchase left outcome-unknown: the attempt reaches Partner Center (placing the order with `placed`, or not) and
-   * its answer is lost, and the orders list cannot be read to find out, so the caller is told 502 outcome-unknown.
+   * A purchase left outcome-unknown: every checkout of the request reaches Partner Center (placing the order with
+   * `placed`, or never arriving) and its answer is lost, so the caller is told 502 outcome-unknown.
    */
-  const lose = async (key: string, placed: boolean) => {
+  const lose = async (key: string, placed: boolean, body: unknown = orderOf(key)) => {
     stack.simulator.injectFault({
       kind: placed ? 'commit-then-drop' : 'drop',
-      times: 1,
-      match: { method: 'POST', path: /\/orders$/ },
+      times: 4,
+      match: { method: 'POST', path: /\/checkout$/ },
     });
-    stack.simulator.injectFault({ kind: 'server-error', match: { method: 'GET', path: /\/orders$/ } });
-    const answer = await stack.request('POST', ORDERS, orderOf(key), { 'Idempotency-Key': key });
+    const answer = await stack.request('POST', ORDERS, body, { 'Idempotency-Key': key });
     stack.simulator.clearFaults();
     expect(answer.status).toBe(502);
     expect(answer.json.type).toBe('urn:partner-orders:problem:outcome-unknown');
@@ -90,14 +90,16 @@ describe('the reconciler of purchases whose outcome is unknown', () => {
     published = [];
   });
 
-  it('finds a placed purchase, claims it for its key, records it and publishes PurchaseReconciled (never buying)', async () => {
+  it('an Ordered cart: its checkout result asked again, recorded, PurchaseReconciled (never buying)', async () => {
     const key = unique('found');
     await lose(key, true);
     expect(ordersTagged(key)).toHaveLength(1);
-    const before = posts();
+    const [before, reads] = [purchasesSent(), listReads()];
     const report = await run();
     expect(report).toMatchObject({ looked: 1, reconciled: 1, needsAttention: 0 });
-    expect(posts()).toBe(before);
+    expect(purchasesSent()).toBe(before);
+    expect(listReads()).toBe(reads);
+    expect(ordersTagged(key)).toHaveLength(1);
     const [order] = ordersTagged(key);
     expect(published).toEqual([
       {
@@ -108,7 +110,8 @@ describe('the reconciler of purchases whose outcome is unknown', () => {
           idempotencyKey: key,
           caller: 'http:anonymous',
           orderIds: [order?.id],
-          result: expect.objectContaining({ id: order?.id }),
+          cartId: expect.any(String),
+          result: expect.objectContaining({ orders: [expect.objectContaining({ id: order?.id })] }),
           requestIds: [expect.any(String)],
         }),
       },
@@ -131,59 +134,50 @@ describe('the reconciler of purchases whose outcome is unknown', () => {
     expect((await run()).looked).toBe(0);
   });
 
-  it('finds nothing where nothing was placed: PurchaseNeedsAttention (not-found), alarmed, and still no purchase', async () => {
-    const key = unique('not-found');
+  it('an Active cart: PurchaseNotPlaced, never checked out here; a retry with the key buys it once', async () => {
+    const key = unique('not-placed');
     await lose(key, false);
-    const before = posts();
+    const checkouts = () => stack.simulator.requests.filter((r) => /\/checkout$/.test(r.path)).length;
+    const [before, checkedOut] = [purchasesSent(), checkouts()];
     const report = await run();
-    expect(report).toMatchObject({ reconciled: 0, needsAttention: 1 });
-    expect(posts()).toBe(before);
+    expect(report).toMatchObject({ reconciled: 0, notPlaced: 1, needsAttention: 0 });
+    expect([purchasesSent(), checkouts()]).toEqual([before, checkedOut]);
     expect(ordersTagged(key)).toHaveLength(0);
     expect(eventFor(key)).toEqual({
-      detailType: 'PurchaseNeedsAttention',
-      detail: expect.objectContaining({ reason: 'not-found', operation: 'createOrder', idempotencyKey: key }),
+      detailType: 'PurchaseNotPlaced',
+      detail: expect.objectContaining({ operation: 'createOrder', idempotencyKey: key, cartId: expect.any(String) }),
     });
     const shown = await stack.request('GET', `/purchases/${encodeURIComponent(key)}`);
-    expect(shown.json.purchases[0]).toMatchObject({ state: 'unknown', reconciliation: { outcome: 'not-found' } });
+    expect(shown.json.purchases[0]).toMatchObject({ state: 'not-placed', reconciliation: { outcome: 'not-placed' } });
     expect(queue.sent).toEqual([]);
+    const retry = await stack.request('POST', ORDERS, orderOf(key), { 'Idempotency-Key': key });
+    expect(retry.status).toBe(201);
+    expect(ordersTagged(key)).toHaveLength(1);
   });
 
-  it('will not guess between two candidate orders: PurchaseNeedsAttention (ambiguous) with both, neither claimed', async () => {
-    const key = unique('ambiguous');
+  it('a cart that can no longer be read: PurchaseNeedsAttention (unreadable) once, nothing bought', async () => {
+    const key = unique('gone');
     await lose(key, true);
-    const [placed] = ordersTagged(key);
-    // The same lines bought once more outside this service (the portal, another tool): no key holds either order.
-    stack.simulator.ledger.orders.push({
-      ...(placed as NonNullable<typeof placed>),
-      id: 'Cs_portalTwinOrder000000000000',
-    });
-    const report = await run();
-    expect(report).toMatchObject({ reconciled: 0, needsAttention: 1 });
-    expect(eventFor(key)?.detail).toMatchObject({
-      reason: 'ambiguous',
-      candidates: [placed?.id, 'Cs_portalTwinOrder000000000000'],
-    });
-    expect(await journals().claimOwner(CUSTOMER, placed?.id ?? '')).toBeUndefined();
-    expect(queue.sent).toEqual([]);
+    const [journal] = await journals().ofKey('http:anonymous', key);
+    expect(stack.simulator.forgetCart(journal?.entry.cart?.id ?? '')).toBe(true);
+    expect(await run()).toMatchObject({ needsAttention: 1 });
+    expect(eventFor(key)?.detail).toMatchObject({ reason: 'unreadable', operation: 'createOrder' });
+    expect(ordersTagged(key)).toHaveLength(1);
+    expect((await run()).looked).toBe(0);
   });
 
-  it('cannot match an order too large for its journal to keep its lines: PurchaseNeedsAttention (unreadable)', async () => {
+  it('a purchase too large for its journal to keep its input is still resolved by its cart', async () => {
     const key = unique('too-big');
     const big = {
       lineItems: Array.from({ length: 100 }, (_, i) => ({
         offerId: NCE,
         quantity: 1 + i,
-        friendlyName: randomBytes(192).toString('base64'),
-        provisioningContext: { note: randomBytes(1_500).toString('base64') },
+        friendlyName: `${key}-${i}-${'x'.repeat(180)}`,
+        provisioningContext: { note: Buffer.alloc(1_100, i).toString('base64') },
       })),
     };
-    stack.simulator.injectFault({ kind: 'commit-then-drop', times: 1, match: { method: 'POST', path: /\/orders$/ } });
-    stack.simulator.injectFault({ kind: 'server-error', match: { method: 'GET', path: /\/orders$/ } });
-    const lost = await stack.request('POST', ORDERS, big, { 'Idempotency-Key': key });
-    stack.simulator.clearFaults();
-    expect(lost.status).toBe(502);
-    expect(await run()).toMatchObject({ needsAttention: 1 });
-    expect(eventFor(key)?.detail).toMatchObject({ reason: 'unreadable', operation: 'createOrder' });
+    await lose(key, true, big);
+    expect(await run()).toMatchObject({ reconciled: 1 });
   });
 
   it('leaves alone what is too recent, what a retry is running, and what ran out of budget', async () => {
@@ -200,7 +194,7 @@ describe('the reconciler of purchases whose outcome is unknown', () => {
   it('drops from its index a purchase whose outcome was stored after all, without an event', async () => {
     const key = unique('stored');
     await lose(key, true);
-    // The caller retried after Partner Center could be read again: found, answered and stored (the index was told).
+    // The caller retried: the same cart checked out again, answered and stored (the index was told).
     const retry = await stack.request('POST', ORDERS, orderOf(key), { 'Idempotency-Key': key });
     expect(retry.headers.get('idempotent-reconciled')).toBe('true');
     expect((await run()).looked).toBe(0);
@@ -218,12 +212,12 @@ describe('the reconciler of purchases whose outcome is unknown', () => {
     }) as typeof process.stdout.write;
     try {
       const report = await createReconcilerHandler(deps())({}, lambdaContext(60_000));
-      expect(report).toMatchObject({ needsAttention: 1 });
+      expect(report).toMatchObject({ notPlaced: 1 });
     } finally {
       process.stdout.write = write;
     }
     const emf = lines.map((l) => JSON.parse(l)).find((l) => l._aws?.CloudWatchMetrics);
-    expect(emf).toMatchObject({ PurchasesNeedingAttention: 1, PurchasesReconciled: 0 });
+    expect(emf).toMatchObject({ PurchasesNeedingAttention: 0, PurchasesReconciled: 0, PurchasesNotPlaced: 1 });
     expect(emf._aws.CloudWatchMetrics[0].Namespace).toBe('partner-orders');
   });
 });

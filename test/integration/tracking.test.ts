@@ -236,10 +236,12 @@ describe('provisioning tracking', () => {
   it('starts from every entry point: an event (CartCheckedOut orders) and a direct invocation', async () => {
     const tag = unique('event');
     const { handler, published: outcomes } = recordingEventsHandler(stack.deps);
+    const key = unique('event-key');
     const command = eventBridgeEvent('CreateCart', {
       customerId: CUSTOMER,
       lineItems: [{ catalogItemId: NCE, quantity: 2, billingCycle: 'monthly', friendlyName: tag }],
       checkout: true,
+      idempotencyKey: key,
     });
     expect((await handler(sqsEvent([sqsRecord(command)]), lambdaContext(60_000))).batchItemFailures).toEqual([]);
     const result = outcomes[0]?.detail.result as { checkout: { orders: { id: string }[] } } | undefined;
@@ -247,7 +249,7 @@ describe('provisioning tracking', () => {
     expect(messagesFor(orderId ?? '')).toHaveLength(1);
     expect(messagesFor(orderId ?? '')[0]?.message).toMatchObject({
       operation: 'createCart',
-      idempotencyKey: command.id,
+      idempotencyKey: key,
     });
 
     const invoked = (await createOrderHandler(stack.deps)(

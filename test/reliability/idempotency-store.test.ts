@@ -36,7 +36,7 @@ const NCE = 'CFQ7TTC0LH18:0001:CFQ7TTC0K59S';
  * timeouts (≤ ~4.8 s), as it is in production (29 s); where it fails fast, shorter keeps the suite quick.
  */
 const INVOCATION_MS = 4_000;
-const HANGING_INVOCATION_MS = 6_000;
+const HANGING_INVOCATION_MS = 9_000;
 /**
  * Where the store is not the fault under test: time for a purchase's store and Partner Center round trips even on a
  * busy machine (a 2.5 s invocation left 1.5 s after the deadline margin, which a loaded 2-core machine overran).
@@ -76,8 +76,6 @@ describe('the idempotency store fails in the middle of a run', () => {
           PARTNER_CENTER_AUTHORITY_URL: url,
           PARTNER_CENTER_CREDENTIALS: JSON.stringify(DEFAULT_SIMULATOR_CREDENTIALS),
           UPSTREAM_ATTEMPT_TIMEOUT_MS: '1000',
-          // An attempt whose outcome is unknown is not sent again for a second (not 120 s).
-          RECONCILE_SETTLE_SECONDS: '1',
           // About the store: no catalog pre-flight (test/integration/catalog.test.ts has it).
           PREFLIGHT: 'off',
         }),
@@ -106,7 +104,7 @@ describe('the idempotency store fails in the middle of a run', () => {
       region: 'us-east-1',
       credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
     });
-    const hooks: { afterSend?: () => void; sends: number } = { sends: 0 };
+    const hooks: { afterSend?: (request: { method: string; path: string }) => void; sends: number } = { sends: 0 };
     const deps: HttpDependencies = {
       ...base,
       idempotency: dynamoDBIdempotency({ tableName: 'idempotency', expiresAfterSeconds: 3600, client }),
@@ -135,7 +133,7 @@ describe('the idempotency store fails in the middle of a run', () => {
           try {
             return await base.partnerCenter.send(request, call);
           } finally {
-            hooks.afterSend?.();
+            hooks.afterSend?.(request);
           }
         },
       },
@@ -163,7 +161,8 @@ describe('the idempotency store fails in the middle of a run', () => {
     invocationMs = INVOCATION_MS,
     customer = CUSTOMER,
   ) {
-    expect_('createOrder', customer, key, ['create-order']);
+    // An order is placed through a cart: its creation and its checkout (services/orders.ts).
+    expect_('createOrder', customer, key, ['create-cart', 'checkout']);
     const handler = createOrderHandler(store.deps);
     for (let attempt = 1; attempt <= 200; attempt++) {
       const started = performance.now();
@@ -288,9 +287,11 @@ describe('the idempotency store fails in the middle of a run', () => {
     const answers = new Histogram();
     await pool(
       4,
+      // Every purchase is now a cart and its checkout, each step on record first: a dozen store round trips of
+      // 100 ms or more, so the invocation gets the production-like room of the hanging scenarios.
       Array.from(
         { length: 8 },
-        (_, i) => () => buy(store, `store a little slow-${i}`, answers, [], ROOMY_INVOCATION_MS),
+        (_, i) => () => buy(store, `store a little slow-${i}`, answers, [], HANGING_INVOCATION_MS),
       ),
     );
     expect(answers.toJSON()).toEqual({ 201: 8 });
@@ -300,7 +301,7 @@ describe('the idempotency store fails in the middle of a run', () => {
   it('store dies after the order went out: the caller gets the order, not a false "nothing was sent"', async () => {
     const key = 'dies-after-send';
     const store = await storeBehindProxy();
-    expect_('createOrder', CUSTOMER, key, ['create-order']);
+    expect_('createOrder', CUSTOMER, key, ['create-cart', 'checkout']);
     const handler = createOrderHandler(store.deps);
     const event = httpEvent(ORDERS, {
       pathParameters: { customerId: CUSTOMER },
@@ -308,7 +309,10 @@ describe('the idempotency store fails in the middle of a run', () => {
       body: order(key),
     });
     const logged = leaks.mark();
-    store.hooks.afterSend = () => store.proxy.set({ kind: 'down' });
+    // The order goes out with the checkout of its cart: the store dies right after it.
+    store.hooks.afterSend = (request) => {
+      if (request.path.endsWith('/checkout')) store.proxy.set({ kind: 'down' });
+    };
     const first = await handler(event, lambdaContext(ROOMY_INVOCATION_MS));
     store.hooks.afterSend = undefined;
     leaks.response(first.body);
@@ -317,8 +321,8 @@ describe('the idempotency store fails in the middle of a run', () => {
     expect(ordersTagged(key).map((o) => o.id)).toEqual([placed]);
     expect(logged().some((line) => line.includes('idempotency record not updated after the purchase ran'))).toBe(true);
 
-    // The record could not be completed: a retry is told "in progress" until the invocation's deadline, then runs
-    // again with the same MS-RequestId, which Partner Center answers with the same order.
+    // The record could not be completed: a retry is told "in progress" until the invocation's deadline, then checks
+    // out the cart on record under the key again, which Partner Center answers with the same order.
     store.proxy.set({ kind: 'up' });
     const answers = new Histogram();
     const again = await buy(store, key, answers, []);
@@ -330,16 +334,22 @@ describe('the idempotency store fails in the middle of a run', () => {
   it('store dies while a failed attempt is cleared: the answer is the real failure, not "nothing was sent"', async () => {
     const key = 'dies-after-failure';
     const store = await storeBehindProxy();
-    expect_('createOrder', OTHER_CUSTOMER, key, ['create-order']);
-    // Only this customer's orders fail: the other scenarios run at the same time.
-    simulator.injectFault({ kind: 'unavailable', match: { path: `/customers/${OTHER_CUSTOMER}/orders` } });
+    expect_('createOrder', OTHER_CUSTOMER, key, ['create-cart', 'checkout']);
+    // Only this customer's checkouts fail: the other scenarios run at the same time.
+    simulator.injectFault({
+      kind: 'unavailable',
+      match: { path: new RegExp(`/customers/${OTHER_CUSTOMER}/carts/[^/]+/checkout$`) },
+    });
     const handler = createOrderHandler(store.deps);
     const event = httpEvent(ORDERS, {
       pathParameters: { customerId: OTHER_CUSTOMER },
       headers: { 'idempotency-key': key },
       body: order(key),
     });
-    store.hooks.afterSend = () => store.proxy.set({ kind: 'down' });
+    // The checkout goes out and fails (503): the store dies right after it, while the attempt is being cleared.
+    store.hooks.afterSend = (request) => {
+      if (request.path.endsWith('/checkout')) store.proxy.set({ kind: 'down' });
+    };
     const sent = store.hooks.sends;
     const first = await handler(event, lambdaContext(ROOMY_INVOCATION_MS));
     store.hooks.afterSend = undefined;
@@ -360,7 +370,7 @@ describe('the idempotency store fails in the middle of a run', () => {
     const store = await storeBehindProxy();
     store.proxy.set({ kind: 'blackhole' });
     const key = 'out-of-time';
-    expect_('createOrder', CUSTOMER, key, ['create-order']);
+    expect_('createOrder', CUSTOMER, key, ['create-cart', 'checkout']);
     const handler = createOrderHandler(store.deps);
     const sent = store.hooks.sends;
     const http = await handler(
@@ -393,7 +403,7 @@ describe('the idempotency store fails in the middle of a run', () => {
     const store = await storeBehindProxy();
     const key = 'event-lock';
     const scope = scopeOf('createOrder', CUSTOMER, key, 'events:com.example.billing');
-    expectedRecord.set(uuidv5(`${scope}|create-order`), recordIdOf(scope));
+    for (const step of ['create-cart', 'checkout']) expectedRecord.set(uuidv5(`${scope}|${step}`), recordIdOf(scope));
     const published: OutcomeEvent[] = [];
     const events = createEventsHandler({
       ...store.deps,

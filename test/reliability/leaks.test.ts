@@ -119,7 +119,15 @@ describe('leak-prone paths', () => {
       delay: async () => undefined,
     });
     const error = await events(
-      sqsEvent([sqsRecord(eventBridgeEvent('CreateOrder', { customerId: CUSTOMER, ...order }))]),
+      sqsEvent([
+        sqsRecord(
+          eventBridgeEvent('CreateOrder', {
+            customerId: CUSTOMER,
+            ...order,
+            idempotencyKey: 'leaks-credentials-event',
+          }),
+        ),
+      ]),
       lambdaContext(60_000),
     ).catch((e: Error) => e);
     leaks.response(String(error));

@@ -253,7 +253,7 @@ describe('request size limits', () => {
       idempotency: {
         run: async () => Promise.reject(new Error('not reached')),
         peek: async () => Promise.reject(new Error('not reached')),
-        records: () => {
+        journal: () => {
           throw new Error('not reached');
         },
       },

@@ -1,10 +1,10 @@
 // Command-layer settings for tests that build handler dependencies by hand (the others read them from config.ts).
 import { PREFLIGHT_OFF_OPTIONS, Preflight } from '../../functions/shared/catalog/preflight.js';
-import type { CommandDependencies, ReconcileSettings } from '../../functions/shared/commands.js';
+import type { CommandDependencies, ExactlyOnceSettings } from '../../functions/shared/commands.js';
 import { ALLOW_ALL_POLICY } from './policy.js';
 
-/** Small pauses, and an attempt without an answer counts as settled after 300 ms. */
-export const TEST_RECONCILE: ReconcileSettings = { settleMs: 300, skewMs: 60_000, retryDelayMs: 5 };
+/** Small pauses between the checkouts of a cart within one request. */
+export const TEST_EXACTLY_ONCE: ExactlyOnceSettings = { retryDelayMs: 5 };
 
 /**
  * No catalog pre-flight (PREFLIGHT=off): for handlers built by hand around an upstream that serves no catalog. The
@@ -12,12 +12,12 @@ export const TEST_RECONCILE: ReconcileSettings = { settleMs: 300, skewMs: 60_000
  */
 export const PREFLIGHT_OFF = new Preflight(PREFLIGHT_OFF_OPTIONS);
 
-type Settings = Pick<CommandDependencies, 'requireIdempotencyKey' | 'reconcile' | 'preflight' | 'policy'>;
+type Settings = Pick<CommandDependencies, 'requireIdempotencyKey' | 'exactlyOnce' | 'preflight' | 'policy'>;
 
 /** For handlers that exercise validation and upstream mapping without a store: keys optional, as a deployment may set. */
 export const KEYS_OPTIONAL: Settings = {
   requireIdempotencyKey: false,
-  reconcile: TEST_RECONCILE,
+  exactlyOnce: TEST_EXACTLY_ONCE,
   preflight: PREFLIGHT_OFF,
   // Every caller may buy anything: these handlers are about something else (test/support/policy.ts).
   policy: ALLOW_ALL_POLICY,
@@ -26,7 +26,7 @@ export const KEYS_OPTIONAL: Settings = {
 /** As deployed by default: a purchase without a key is refused. */
 export const KEYS_REQUIRED: Settings = {
   requireIdempotencyKey: true,
-  reconcile: TEST_RECONCILE,
+  exactlyOnce: TEST_EXACTLY_ONCE,
   preflight: PREFLIGHT_OFF,
   // Every caller may buy anything: these handlers are about something else (test/support/policy.ts).
   policy: ALLOW_ALL_POLICY,

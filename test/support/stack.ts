@@ -82,9 +82,8 @@ export async function startStack(
     PARTNER_CENTER_CREDENTIALS: JSON.stringify(DEFAULT_SIMULATOR_CREDENTIALS),
     // A stack without an idempotency store cannot take keys: it runs as a deployment that made them optional.
     ...(options.idempotency ? {} : { IDEMPOTENCY_KEY_REQUIRED: 'false' }),
-    // Pauses between purchase attempts scaled down; an unanswered attempt settles after a second.
+    // Pauses between the checkouts of a cart within one request, scaled down.
     PURCHASE_RETRY_DELAY_MS: '5',
-    RECONCILE_SETTLE_SECONDS: '1',
     // The catalog pre-flight is on in a deployment (and `npm start`); suites about other things buy made-up catalog
     // ids and terms, so here it is off unless a test turns it on (`env: { PREFLIGHT: 'on' }`, with the simulator's
     // `catalogChecks` for purchases that Partner Center would refuse: test/integration/catalog.test.ts).

@@ -18,10 +18,24 @@ const line = { offerId: 'CFQ7TTC0LH18:0001:CFQ7TTC0K59S', quantity: 2 };
 const cartLine = { catalogItemId: 'CFQ7TTC0LH18:0001:CFQ7TTC0K59S', quantity: 2, billingCycle: 'monthly' };
 const logs = captureLogs();
 
+/**
+ * Partner Center as documented: a created cart answers the Cart, its checkout the orders it placed, and an order is
+ * read back with its subscriptions (for an add-on's parent check).
+ */
+function partnerCenterReply(url: string, init: RequestInit): Response {
+  if (url.endsWith('/checkout')) return new Response('{"orders":[{"id":"o-1"}]}', { status: 201 });
+  if (url.endsWith('/carts')) {
+    const body = JSON.parse(String(init.body));
+    return new Response(JSON.stringify({ ...body, id: CART, status: 'Active' }), { status: 201 });
+  }
+  if (init.method === 'GET' && /\/orders\/[^/]+$/.test(url)) {
+    return new Response(JSON.stringify({ id: url.split('/').pop(), lineItems: [{ ...line, subscriptionId: SUB }] }));
+  }
+  return new Response('{"code":600000,"description":"not served"}', { status: 404 });
+}
+
 /** Handlers over a real client whose fetch answers from `reply` and records every upstream request. */
-function setup(
-  reply: (url: string, init: RequestInit) => Response = () => new Response('{"id":"o-1"}', { status: 201 }),
-) {
+function setup(reply: (url: string, init: RequestInit) => Response = partnerCenterReply) {
   const sent: { url: string; init: RequestInit }[] = [];
   const partnerCenter = new PartnerCenterClient({
     baseUrl: 'https://pc.test',
@@ -48,38 +62,67 @@ function setup(
 }
 
 describe('order and cart handlers', () => {
-  it('create an order: 201 with the Order, line numbers assigned, read-only fields never sent', async () => {
+  it('create an order: 201 with the Order, placed through one cart (lines numbered, monthly by default), never POST orders', async () => {
     const { invoke, sent } = setup();
     const result = await invoke(
       httpEvent(ORDERS, { pathParameters: { customerId: CUSTOMER.toUpperCase() }, body: { lineItems: [line, line] } }),
     );
     expect(result.statusCode).toBe(201);
     expect(result.json).toEqual({ id: 'o-1' });
-    expect(sent).toHaveLength(1);
-    expect(sent[0]?.url).toBe(`https://pc.test/v1/customers/${CUSTOMER}/orders`);
+    expect(sent.map((s) => `${s.init.method} ${s.url}`)).toEqual([
+      `POST https://pc.test/v1/customers/${CUSTOMER}/carts`,
+      `POST https://pc.test/v1/customers/${CUSTOMER}/carts/${CART}/checkout`,
+    ]);
+    const cartLineOf = { catalogItemId: line.offerId, quantity: line.quantity, billingCycle: 'monthly' };
     expect(JSON.parse(String(sent[0]?.init.body))).toEqual({
-      referenceCustomerId: CUSTOMER,
       lineItems: [
-        { ...line, lineItemNumber: 0 },
-        { ...line, lineItemNumber: 1 },
+        { ...cartLineOf, id: 0 },
+        { ...cartLineOf, id: 1 },
       ],
     });
   });
 
-  it('add-on: PATCH the order with its id', async () => {
-    const { invoke, sent } = setup(() => new Response('{"id":"Cs_1"}', { status: 200 }));
+  it('add-on: reads the order, then places the add-on lines through a cart; 200 with the new order', async () => {
+    const { invoke, sent } = setup();
     const addOn = { lineItems: [{ ...line, parentSubscriptionId: SUB }], billingCycle: 'Monthly' };
     const result = await invoke(
       httpEvent(ADDON, { pathParameters: { customerId: CUSTOMER, orderId: 'Cs_1' }, body: addOn }),
     );
     expect(result.statusCode).toBe(200);
-    expect(sent[0]?.init.method).toBe('PATCH');
-    expect(sent[0]?.url).toBe(`https://pc.test/v1/customers/${CUSTOMER}/orders/Cs_1`);
-    expect(JSON.parse(String(sent[0]?.init.body))).toMatchObject({
-      id: 'Cs_1',
-      billingCycle: 'monthly',
-      referenceCustomerId: CUSTOMER,
+    expect(result.json).toEqual({ id: 'o-1' });
+    expect(sent.map((s) => `${s.init.method} ${s.url}`)).toEqual([
+      `GET https://pc.test/v1/customers/${CUSTOMER}/orders/Cs_1`,
+      `POST https://pc.test/v1/customers/${CUSTOMER}/carts`,
+      `POST https://pc.test/v1/customers/${CUSTOMER}/carts/${CART}/checkout`,
+    ]);
+    expect(JSON.parse(String(sent[1]?.init.body))).toEqual({
+      lineItems: [
+        {
+          id: 0,
+          catalogItemId: line.offerId,
+          quantity: line.quantity,
+          billingCycle: 'monthly',
+          provisioningContext: { ParentSubscriptionId: SUB },
+        },
+      ],
     });
+  });
+
+  it('add-on to a subscription that is not one of the order: 400 naming the line, no cart created', async () => {
+    const { invoke, sent } = setup();
+    const stranger = 'f0e1d2c3-b4a5-4968-8776-655443322110';
+    const addOn = {
+      lineItems: [
+        { ...line, parentSubscriptionId: SUB },
+        { ...line, parentSubscriptionId: stranger },
+      ],
+    };
+    const result = await invoke(
+      httpEvent(ADDON, { pathParameters: { customerId: CUSTOMER, orderId: 'Cs_1' }, body: addOn }),
+    );
+    expect(result.statusCode).toBe(400);
+    expect(result.json.errors.map((e: { path: string }) => e.path)).toEqual(['/body/lineItems/1/parentSubscriptionId']);
+    expect(sent.map((s) => s.init.method)).toEqual(['GET']);
   });
 
   it('cart with checkout: creates, checks out, answers 201 { cart, checkout } with partial failures marked partial', async () => {
@@ -135,8 +178,8 @@ describe('order and cart handlers', () => {
     });
   });
 
-  it('a cart whose checkout fails says which cart to check out again', async () => {
-    const { invoke } = setup((url) =>
+  it('a cart whose checkout stays busy is checked out again, then says which cart to check out again', async () => {
+    const { invoke, sent } = setup((url) =>
       url.endsWith('/checkout')
         ? new Response('{"code":800064,"description":"Cart is being processed by another request"}', { status: 409 })
         : new Response(JSON.stringify({ id: CART }), { status: 201 }),
@@ -144,8 +187,27 @@ describe('order and cart handlers', () => {
     const result = await invoke(
       httpEvent(CARTS, { pathParameters: { customerId: CUSTOMER }, body: { lineItems: [cartLine], checkout: true } }),
     );
-    expect(result.statusCode).toBe(409);
-    expect(result.json).toMatchObject({ cartId: CART, upstream: { code: '800064' } });
+    // A checkout in progress may be placing the cart: its outcome is unknown, never a refusal.
+    expect(result.statusCode).toBe(502);
+    expect(result.json).toMatchObject({ type: 'urn:partner-orders:problem:outcome-unknown', cartId: CART });
+    expect(result.json.detail).toContain(`/carts/${CART}/checkout`);
+    const checkouts = sent.filter((s) => s.url.endsWith('/checkout'));
+    expect(checkouts.length).toBeGreaterThan(1);
+    expect(sent.filter((s) => s.url.endsWith('/carts'))).toHaveLength(1);
+  });
+
+  // Known gap (issue 19): with keys optional, a keyless order whose every checkout was lost is told to "retry with
+  // the same Idempotency-Key" (there is none), and not which cart to check out: a keyless retry creates a new cart.
+  it.fails('a keyless order whose checkouts were all lost names its cart to check out, not a key', async () => {
+    const { invoke } = setup((url, init) =>
+      url.endsWith('/checkout') ? new Response('oops', { status: 500 }) : partnerCenterReply(url, init),
+    );
+    const result = await invoke(
+      httpEvent(ORDERS, { pathParameters: { customerId: CUSTOMER }, body: { lineItems: [line] } }),
+    );
+    expect(result.statusCode).toBe(502);
+    expect(result.json.cartId).toBe(CART);
+    expect(result.json.detail).not.toContain('Idempotency-Key');
   });
 
   it('dry run: 200 with the exact requests, token redacted, nothing sent', async () => {
@@ -186,7 +248,10 @@ describe('order and cart handlers', () => {
       }),
     );
     expect(given.headers?.['MS-CorrelationId']).toBe(id.toLowerCase());
-    expect(sent.map((s) => (s.init.headers as Record<string, string>)['MS-CorrelationId'])).toEqual([id.toLowerCase()]);
+    expect(sent).toHaveLength(2);
+    expect(new Set(sent.map((s) => (s.init.headers as Record<string, string>)['MS-CorrelationId']))).toEqual(
+      new Set([id.toLowerCase()]),
+    );
     const made = await invoke(
       httpEvent(ORDERS, { pathParameters: { customerId: 'bad' }, body: { lineItems: [line] } }),
     );
@@ -347,7 +412,7 @@ describe('order and cart handlers', () => {
     });
     const upstream = lines.find((l) => l.message === 'partner center answered');
     expect(upstream).toMatchObject({
-      step: 'create-order',
+      step: 'create-cart',
       status: 201,
       attempts: 1,
       upstreamRequestId: expect.stringMatching(/^[0-9a-f-]{36}$/),

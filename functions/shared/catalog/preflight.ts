@@ -10,15 +10,14 @@
 // The check runs inside the command (commands.ts wraps it), so with an Idempotency-Key a replay answers the stored
 // outcome without a check, and a purchase resumed after an attempt was sent is not checked again: it was checked
 // before that attempt, and a catalog that changed since must not hide what the attempt may have placed.
-import type { Command } from '../commands.js';
 import type { PreflightMode } from '../config.js';
 import { type FieldError, PartnerCenterError, UpstreamProtocolError, UpstreamUnavailableError } from '../errors.js';
 import { alreadySent } from '../exactly-once/already-sent.js';
 import { logger } from '../log.js';
+import { type Command, payloadPrefix, type ServiceContext, type ServiceResult } from '../purchase/model.js';
 import type { CreateCartRequest } from '../schemas/carts.js';
 import type { PreflightReport } from '../schemas/catalog.js';
 import type { CreateOrderRequest } from '../schemas/orders.js';
-import type { ServiceContext, ServiceResult } from '../services/context.js';
 import { type CatalogId, checkLine, type PurchaseLine, parseCatalogId, type SkuFacts } from './checks.js';
 import { CatalogMismatchError, CatalogUnavailableError } from './errors.js';
 import type { Catalog, ReadContext } from './reads.js';
@@ -36,11 +35,7 @@ export interface PreflightOptions {
 /** A PREFLIGHT=off pre-flight: for deployments that chose it, and handlers built by hand around a fake upstream. */
 export const PREFLIGHT_OFF_OPTIONS: PreflightOptions = { mode: 'off', timeoutMs: 0 };
 
-/** A purchase line's place in the payload: its key's place, except on HTTP, where the key is a header. */
-export const payloadPrefix = (idempotencyKeyPath: string) =>
-  idempotencyKeyPath.startsWith('/headers/')
-    ? '/body'
-    : idempotencyKeyPath.slice(0, idempotencyKeyPath.lastIndexOf('/'));
+export { payloadPrefix } from '../purchase/model.js';
 
 /** The lines of a purchase command that name something to buy. A checkout by cart id has none here. */
 export function purchaseLines(command: Command): PurchaseLine[] {

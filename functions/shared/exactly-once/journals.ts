@@ -16,10 +16,11 @@ import {
   type JournalEntry,
   keyPointerId,
   type Resolution,
+  storeCall,
   UNRESOLVED_INDEX,
 } from './records.js';
 
-/** A journal and the owner hash it is stored (and claims are made) under. */
+/** A journal and the owner hash it is stored under. */
 export interface StoredJournal {
   owner: string;
   entry: JournalEntry;
@@ -32,11 +33,11 @@ export interface PurchaseJournals {
   unresolved(sentBefore: number, limit: number): Promise<string[]>;
   /** One journal, read consistently. */
   read(owner: string): Promise<StoredJournal | undefined>;
-  /** The owner hash of the key that claimed this order (or `orderId#subscriptionId`), if any. */
-  claimOwner(customerId: string, id: string): Promise<string | undefined>;
   /**
    * Records the reconciler's result and takes the journal out of the unresolved index, unless an attempt was sent
-   * since it read `lastSentAt` (a retry is under way: it is left to that retry). False when that happened.
+   * since it read `lastSentAt` (a retry is under way: it is left to that retry). False when that happened. A
+   * `not-placed` result also says `placed: no`: the cart was still Active minutes after its last checkout, so a retry
+   * with the key is judged again (policy, pre-flight) like a purchase nothing can have placed.
    */
   resolve(owner: string, lastSentAt: number, resolution: Resolution): Promise<boolean>;
 }
@@ -45,14 +46,6 @@ export interface DynamoDBJournalsOptions {
   tableName: string;
   client: DynamoDBClient;
 }
-
-const storeCall = async <T>(call: () => Promise<T>): Promise<T> => {
-  try {
-    return await call();
-  } catch (error) {
-    throw new IdempotencyStoreError(error);
-  }
-};
 
 export function dynamoDBJournals({ tableName, client }: DynamoDBJournalsOptions): PurchaseJournals {
   const get = async (id: string) =>
@@ -94,11 +87,6 @@ export function dynamoDBJournals({ tableName, client }: DynamoDBJournalsOptions)
         return typeof id === 'string' && id.startsWith(JOURNAL_PREFIX) ? [id.slice(JOURNAL_PREFIX.length)] : [];
       });
     },
-    async claimOwner(customerId, id) {
-      const item = await get(`partner-orders#claim#${customerId}#${id}`);
-      const owner = item ? unmarshall(item).owner : undefined;
-      return typeof owner === 'string' ? owner : undefined;
-    },
     async resolve(owner, lastSentAt, resolution) {
       try {
         await storeCall(() =>
@@ -106,14 +94,21 @@ export function dynamoDBJournals({ tableName, client }: DynamoDBJournalsOptions)
             new UpdateItemCommand({
               TableName: tableName,
               Key: marshall({ id: `${JOURNAL_PREFIX}${owner}` }),
-              UpdateExpression: 'SET #resolution = :resolution REMOVE #unresolved',
+              UpdateExpression: `SET #resolution = :resolution${
+                resolution.outcome === 'not-placed' ? ', #placed = :no' : ''
+              } REMOVE #unresolved`,
               ConditionExpression: '#last = :last',
               ExpressionAttributeNames: {
                 '#resolution': 'resolution',
                 '#unresolved': UNRESOLVED_INDEX.partitionKey,
                 '#last': 'lastSentAt',
+                ...(resolution.outcome === 'not-placed' ? { '#placed': 'placed' } : {}),
               },
-              ExpressionAttributeValues: marshall({ ':resolution': JSON.stringify(resolution), ':last': lastSentAt }),
+              ExpressionAttributeValues: marshall({
+                ':resolution': JSON.stringify(resolution),
+                ':last': lastSentAt,
+                ...(resolution.outcome === 'not-placed' ? { ':no': 'no' } : {}),
+              }),
             }),
           ),
         );

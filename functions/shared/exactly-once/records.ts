@@ -1,53 +1,57 @@
-// What a keyed purchase leaves on record besides its final outcome (which Powertools keeps): that it was sent, when
-// first and last, whether Partner Center answered, the cart a multi-step purchase created, and which orders belong to
-// which key. Kept in the idempotency table, next to the Powertools records and with the same lifetime, so that a
-// retry, a redelivery or a redrive finds them for as long as it can replay.
+// What a keyed purchase keeps on record besides its final outcome (which Powertools keeps): the cart it checks out,
+// whether a checkout of that cart went out, when, and with which MS-RequestIds. Every keyed purchase is one cart
+// (exactly-once/checkout-once.ts): once the cart is on record under the key, every later attempt — the client's own,
+// a caller's retry, an SQS redelivery, the reconciler — checks out that cart and no other, which Partner Center
+// documents as idempotent per cart. Kept in the idempotency table next to the Powertools records, and outliving them
+// (JOURNAL_MARGIN_SECONDS), so that a retry, a redelivery or a redrive finds them for as long as it can replay.
 //
 // The journal also says what was asked (the command: caller, operation, customer, key and validated input), written
-// with the first attempt's own write, so that the scheduled reconciler can look for the purchase again with the same
-// reconcile code, and `GET /purchases/{key}` can tell a caller what became of it. Two things make journals findable:
-//   - while an attempt's outcome is unknown the journal carries `unresolved`, the partition key of the sparse index
-//     UNRESOLVED_INDEX (sort key `lastSentAt`); an answered purchase, a refusal and the reconciler's result remove it,
-//     so the index holds only purchases nobody knows the outcome of;
+// with its first write, so that the scheduled reconciler can finish looking, and `GET /purchases/{key}` can tell a
+// caller what became of it. Two things make journals findable:
+//   - while a checkout's outcome is unknown the journal carries `unresolved`, the partition key of the sparse index
+//     UNRESOLVED_INDEX (sort key `lastSentAt`); an answer, a refusal and the reconciler's result remove it;
 //   - a pointer item per caller and key (`partner-orders#key#<sha256([caller, key])>`) lists the journals sent with
-//     that key (one per operation and customer), written once, before the journal's first write.
+//     that key (one per operation and customer), written before the journal's first write and renewed with it.
 import { createHash } from 'node:crypto';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import {
   ConditionalCheckFailedException,
   type DynamoDBClient,
   GetItemCommand,
-  PutItemCommand,
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { IdempotencyConflictError, IdempotencyStoreError } from '../errors.js';
 
+/** The cart a keyed purchase checks out, as Partner Center created it (its id and lines). */
+export interface RecordedCart {
+  id: string;
+  status?: string;
+  lineItems?: unknown[];
+  [field: string]: unknown;
+}
+
 /** The journal of one key: what earlier attempts with it may have done. */
 export interface JournalEntry {
-  /** Epoch ms of the first attempt ever sent with this key. */
+  /** Epoch ms of the first checkout ever sent with this key. */
   firstSentAt?: number;
-  /** Epoch ms of the latest attempt sent. */
+  /** Epoch ms of the latest checkout sent. */
   lastSentAt?: number;
-  /** Whether Partner Center refused the latest attempt (throttled, or the request refused): it placed nothing. */
-  answered?: boolean;
-  /** `maybe`: an attempt was sent and nothing proves it placed nothing; `no`: Partner Center refused the last one. */
+  /** `maybe`: a checkout was sent and nothing proves it placed nothing; `no`: Partner Center refused the last one. */
   placed?: 'maybe' | 'no';
   /** Every MS-RequestId sent with this key. */
   requestIds?: string[];
-  /** The cart a cart + checkout purchase created, so a retry checks out this cart instead of creating another. */
-  cart?: unknown;
-  /** What the purchase looked at before its first send (an add-on: the order's subscriptions before). */
-  before?: unknown;
-  /** What was asked, recorded with the first write (journals written before this field existed have none). */
+  /** The one cart this key's purchase checks out, recorded before its first checkout. */
+  cart?: RecordedCart;
+  /** What was asked, recorded with the first write. */
   command?: RecordedCommand;
-  /** In the unresolved index: an attempt was sent and nothing has settled its outcome yet. */
+  /** In the unresolved index: a checkout was sent and nothing has settled its outcome yet. */
   unresolved?: boolean;
   /** What the scheduled reconciler found, when it looked (lifecycle/reconciler.ts). */
   resolution?: Resolution;
 }
 
-/** A keyed purchase as it was asked for: enough to look for it again, and to rebuild its idempotency scope. */
+/** A keyed purchase as it was asked for: enough to tell a caller about it, and to rebuild its idempotency scope. */
 export interface RecordedCommand {
   caller: string;
   operation: string;
@@ -63,20 +67,29 @@ export interface RecordedCommand {
 }
 
 /**
- * The most a recorded command may take in the journal, compressed: the journal also holds a created cart (up to a
+ * The most a recorded command may take in the journal, compressed: the journal also holds the created cart (up to a
  * request body's size) and must stay inside DynamoDB's 400 KB item. A larger one is recorded without its input.
  */
 export const MAX_RECORDED_COMMAND_BYTES = 64 * 1024;
 
+/**
+ * How much longer than the key's outcome its journal and pointer live. The outcome (Powertools' record) is written
+ * after the journal's last write with the same `expiresAfterSeconds`; the margin keeps every record of a key alive
+ * at least as long as the key can replay.
+ */
+export const JOURNAL_MARGIN_SECONDS = 3600;
+
 /** The reconciler's verdict on a purchase whose outcome was unknown. */
 export interface Resolution {
-  /** `found`: placed, and claimed for the key; `not-found`, `ambiguous`: a person must look; `settled`: an outcome was stored after all. */
-  outcome: 'found' | 'not-found' | 'ambiguous' | 'settled' | 'unreadable';
+  /**
+   * `found`: the cart was Ordered and its checkout, asked again, named the orders; `not-placed`: the cart is still
+   * Active, nothing was bought; `unreadable`: neither could be told (a person must look); `settled`: an outcome was
+   * stored after all.
+   */
+  outcome: 'found' | 'not-placed' | 'unreadable' | 'settled';
   /** Epoch ms. */
   at: number;
   orderIds?: string[];
-  /** For `ambiguous`: the orders that could each be the purchase. */
-  candidates?: string[];
   detail: string;
 }
 
@@ -92,42 +105,27 @@ export const JOURNAL_PREFIX = 'partner-orders#journal#';
 export const KEY_POINTER_PREFIX = 'partner-orders#key#';
 
 export interface Journal {
-  /** The entry as it is now; read once per request and kept up to date by the writes below. */
+  /**
+   * The entry as it is now, read once per request and kept up to date by the writes below. Refuses (422 mismatch) a
+   * key whose journal recorded another request: a retry after an unknown outcome must be the same purchase.
+   */
   read(): Promise<JournalEntry>;
-  /** On record before an attempt is sent: from here on the purchase may have been placed. */
+  /**
+   * Records the cart this key's purchase checks out, unless one is on record already: the cart on record is the one
+   * returned, and a cart created beside it is left Active, never checked out (it expires after 7 days).
+   */
+  recordCart(cart: RecordedCart): Promise<RecordedCart>;
+  /**
+   * Puts `cart` on record instead of `replaced`, unless another request replaced it first (the cart on record is
+   * returned either way). Only for a recorded cart that is gone and that no checkout can have placed.
+   */
+  replaceCart(replaced: RecordedCart, cart: RecordedCart): Promise<RecordedCart>;
+  /** On record before a checkout is sent: from here on the purchase may have been placed. */
   sending(requestId: string, at: number): Promise<void>;
-  /** Partner Center refused the latest attempt: nothing placed (`no`), unless an earlier attempt may have (`maybe`). */
-  answered(placed: 'maybe' | 'no'): Promise<void>;
-  /** Keeps a fact for the next attempt (the created cart, the state before the first send). */
-  keep(fields: Pick<JournalEntry, 'cart' | 'before'>): Promise<void>;
-  /**
-   * The purchase was answered as placed: its outcome is known, so it leaves the unresolved index (`placed` stays as it
-   * is, so that a retry without a stored outcome still looks before it sends). Optional: a store without that index
-   * has nothing to do.
-   */
-  settled?(): Promise<void>;
-}
-
-export interface PurchaseRecords {
-  journal: Journal;
-  /**
-   * Claims an order (or an add-on line, `orderId#subscriptionId`) for this key. True when it is this key's (claimed
-   * now or before), false when another key holds it: a purchase is adopted by one key at most.
-   */
-  claim(customerId: string, id: string): Promise<boolean>;
-  /** Whether another key holds the claim on an order (without claiming it). */
-  claimedByOther(customerId: string, id: string): Promise<boolean>;
-  /**
-   * Purchases of the same lines for the same customer (`lines`: a fingerprint of them) that are in flight: this key's
-   * is on record from before its send until its outcome is known (`release`), so that another key that lost its own
-   * answer does not take this one's order for its own while this one's answer is still on its way.
-   */
-  intents: {
-    announce(customerId: string, lines: string, at: number): Promise<void>;
-    release(customerId: string, lines: string): Promise<void>;
-    /** Another key's purchase of these lines announced at or after `since` and not released. */
-    othersSince(customerId: string, lines: string, since: number): Promise<boolean>;
-  };
+  /** Partner Center refused the checkout, and no earlier one may have placed the purchase: nothing was bought. */
+  refused(): Promise<void>;
+  /** Partner Center answered what the checkout placed: the purchase leaves the unresolved index. */
+  settled(): Promise<void>;
 }
 
 export interface DynamoDBRecordsOptions {
@@ -140,7 +138,7 @@ export interface DynamoDBRecordsOptions {
 const hash = (value: string) => createHash('sha256').update(value).digest('hex');
 
 /** JSON with object keys sorted, so that the same request written in another key order compares equal. */
-const canonical = (value: unknown): string =>
+export const canonical = (value: unknown): string =>
   JSON.stringify(value, (_key, v: unknown) =>
     v && typeof v === 'object' && !Array.isArray(v)
       ? Object.fromEntries(
@@ -166,7 +164,7 @@ function decodeCommand(value: unknown): RecordedCommand | undefined {
   return typeof value === 'string' ? (JSON.parse(value) as RecordedCommand) : undefined;
 }
 
-/** The journal's owner hash for an idempotency scope (the claims carry it too). */
+/** The journal's owner hash for an idempotency scope. */
 export const ownerOf = (scope: string) => hash(scope);
 /** The pointer item of a caller's key. */
 export const keyPointerId = (caller: string, idempotencyKey: string) =>
@@ -176,7 +174,7 @@ export const scopeOf = (command: RecordedCommand) =>
   JSON.stringify([command.caller, command.operation, command.customerId, command.idempotencyKey]);
 
 /** A failed read or write of these records is an unavailable store: nothing is sent without them. */
-const storeCall = async <T>(call: () => Promise<T>): Promise<T> => {
+export const storeCall = async <T>(call: () => Promise<T>): Promise<T> => {
   try {
     return await call();
   } catch (error) {
@@ -185,24 +183,18 @@ const storeCall = async <T>(call: () => Promise<T>): Promise<T> => {
 };
 
 /**
- * The records of one idempotency scope (caller, operation, customer, key). With `command` (what the scope's purchase
+ * The journal of one idempotency scope (caller, operation, customer, key). With `command` (what the scope's purchase
  * asks for), the journal's first write records it, and the caller's key pointer lists this journal.
  */
-export function dynamoDBPurchaseRecords(
-  options: DynamoDBRecordsOptions,
-  scope: string,
-  command?: RecordedCommand,
-): PurchaseRecords {
+export function dynamoDBJournal(options: DynamoDBRecordsOptions, scope: string, command?: RecordedCommand): Journal {
   const { tableName, client } = options;
   const now = options.now ?? Date.now;
   const owner = hash(scope);
   const key = marshall({ id: `${JOURNAL_PREFIX}${owner}` });
-  const expiration = () => Math.floor(now() / 1000) + options.expiresAfterSeconds;
+  const expiration = () => Math.floor(now() / 1000) + options.expiresAfterSeconds + JOURNAL_MARGIN_SECONDS;
   let entry: JournalEntry | undefined;
-  /** This request's entry in the intent of its lines, while announced. */
-  let announced: string | undefined;
 
-  /** Before the journal's first write: the caller's key lists it (an idempotent ADD to a set). */
+  /** The caller's key lists this journal (an idempotent ADD to a set), and lives as long as it. */
   const point = (recorded: RecordedCommand) =>
     storeCall(() =>
       client.send(
@@ -217,20 +209,19 @@ export function dynamoDBPurchaseRecords(
     );
 
   /**
-   * `set`, `add` and `remove` are UpdateExpression clauses; the record's lifetime is renewed with every write. With
-   * `recordCommand`, a journal that has no command yet gets it in this same write (after the key pointer).
+   * One write of the journal (`set` and `remove` are UpdateExpression clauses), renewing its lifetime and its
+   * pointer's. The first write records the command, after the pointer, so that every journal can be found by its key.
    */
   const update = async (
     set: string[],
     values: Record<string, unknown>,
     names: Record<string, string>,
-    add = '',
-    { recordCommand = false, remove = [] as string[] } = {},
+    { add = '', remove = [] as string[], condition = '' } = {},
   ) => {
-    const withCommand = recordCommand && command !== undefined && entry?.command === undefined;
-    if (withCommand) await point(command);
-    const commandSet = withCommand ? ['#command = if_not_exists(#command, :command)'] : [];
-    const result = await storeCall(() =>
+    const first = command !== undefined && entry?.command === undefined;
+    if (first) await point(command);
+    const commandSet = first ? ['#command = if_not_exists(#command, :command)'] : [];
+    const write = storeCall(() =>
       client.send(
         new UpdateItemCommand({
           TableName: tableName,
@@ -238,22 +229,32 @@ export function dynamoDBPurchaseRecords(
           UpdateExpression: `SET ${[...set, ...commandSet, '#expiration = :expiration'].join(', ')}${
             add ? ` ADD ${add}` : ''
           }${remove.length > 0 ? ` REMOVE ${remove.join(', ')}` : ''}`,
+          ...(condition ? { ConditionExpression: condition } : {}),
           ExpressionAttributeNames: {
             '#expiration': 'expiration',
-            ...(withCommand ? { '#command': 'command' } : {}),
+            ...(first ? { '#command': 'command' } : {}),
             ...names,
           },
           ExpressionAttributeValues: marshall({
             ':expiration': expiration(),
             // As JSON (gzipped: a request body can be 256 KB), so that the input's keys and nulls survive as they came.
-            ...(withCommand ? { ':command': encodeCommand(command) } : {}),
+            ...(first ? { ':command': encodeCommand(command) } : {}),
             ...values,
           }),
           ReturnValues: 'ALL_NEW',
         }),
       ),
     );
+    const [result] = await Promise.all([write, !first && command ? point(command) : undefined]);
     entry = fromItem(result.Attributes);
+    refuseAnotherRequest(entry);
+  };
+  // The key on record for another request (a request whose lock expired while it ran, and another body took the key
+  // meanwhile): this request must not go on with that request's cart.
+  const refuseAnotherRequest = (found: JournalEntry) => {
+    if (command && found.command && inputDigestOf(found.command) !== inputDigestOf(command)) {
+      throw new IdempotencyConflictError('mismatch');
+    }
   };
 
   const journal: Journal = {
@@ -263,166 +264,63 @@ export function dynamoDBPurchaseRecords(
         client.send(new GetItemCommand({ TableName: tableName, Key: key, ConsistentRead: true })),
       );
       entry = fromItem(result.Item);
-      // Powertools refuses a key reused with another request only while its record exists, and the record of an
-      // attempt whose outcome was unknown is gone: the journal remembers what that attempt asked for.
-      if (command && entry.command && inputDigestOf(entry.command) !== inputDigestOf(command)) {
-        throw new IdempotencyConflictError('mismatch');
-      }
+      // Powertools refuses a key reused with another request only while its record exists, and the record of a
+      // purchase whose outcome was unknown is gone: the journal remembers what that purchase asked for.
+      refuseAnotherRequest(entry);
       return entry;
+    },
+    async recordCart(cart) {
+      // As JSON text: a cart's keys and nulls survive as they came, whatever DynamoDB makes of empty values.
+      await update(['#cart = if_not_exists(#cart, :cart)'], { ':cart': JSON.stringify(cart) }, { '#cart': 'cart' });
+      return entry?.cart ?? cart;
+    },
+    async replaceCart(replaced, cart) {
+      try {
+        await update(
+          ['#cart = :cart'],
+          { ':cart': JSON.stringify(cart), ':replaced': JSON.stringify(replaced), ':no': 'no' },
+          { '#cart': 'cart', '#placed': 'placed' },
+          { condition: '#cart = :replaced AND #placed = :no' },
+        );
+      } catch (error) {
+        if (!(error instanceof IdempotencyStoreError && error.cause instanceof ConditionalCheckFailedException))
+          throw error;
+        entry = undefined;
+        return (await journal.read()).cart ?? cart;
+      }
+      return entry?.cart ?? cart;
     },
     sending: (requestId, at) =>
       update(
         [
           '#first = if_not_exists(#first, :at)',
           '#last = :at',
-          '#answered = :false',
           '#placed = :maybe',
-          // Into the unresolved index until something settles this attempt's outcome.
+          // Into the unresolved index until something settles this checkout's outcome.
           '#unresolved = :unresolved',
         ],
-        {
-          ':at': at,
-          ':false': false,
-          ':maybe': 'maybe',
-          ':ids': new Set([requestId]),
-          ':unresolved': UNRESOLVED_INDEX.value,
-        },
+        { ':at': at, ':maybe': 'maybe', ':ids': new Set([requestId]), ':unresolved': UNRESOLVED_INDEX.value },
         {
           '#first': 'firstSentAt',
           '#last': 'lastSentAt',
-          '#answered': 'answered',
           '#placed': 'placed',
           '#ids': 'requestIds',
           '#unresolved': UNRESOLVED_INDEX.partitionKey,
         },
-        '#ids :ids',
-        { recordCommand: true },
+        { add: '#ids :ids' },
       ),
-    answered: (placed) =>
+    refused: () =>
       update(
-        ['#answered = :true', '#placed = :placed'],
-        { ':true': true, ':placed': placed },
-        {
-          '#answered': 'answered',
-          '#placed': 'placed',
-          // A refusal is an outcome: nothing was placed, and the purchase leaves the unresolved index.
-          ...(placed === 'no' ? { '#unresolved': UNRESOLVED_INDEX.partitionKey } : {}),
-        },
-        '',
-        { remove: placed === 'no' ? ['#unresolved'] : [] },
+        ['#placed = :no'],
+        { ':no': 'no' },
+        { '#placed': 'placed', '#unresolved': UNRESOLVED_INDEX.partitionKey },
+        { remove: ['#unresolved'] },
       ),
-    settled: () => update([], {}, { '#unresolved': UNRESOLVED_INDEX.partitionKey }, '', { remove: ['#unresolved'] }),
-    keep: (fields) => {
-      const names: Record<string, string> = {};
-      const values: Record<string, unknown> = {};
-      const set: string[] = [];
-      for (const [name, value] of Object.entries(fields)) {
-        if (value === undefined) continue;
-        names[`#${name}`] = name;
-        // As JSON text: a cart's keys and nulls survive as they came, whatever DynamoDB makes of empty values.
-        values[`:${name}`] = JSON.stringify(value);
-        set.push(`#${name} = :${name}`);
-      }
-      return set.length === 0 ? Promise.resolve() : update(set, values, names, '', { recordCommand: true });
-    },
+    // `placed` stays `maybe`: a retry without a stored outcome still checks the same cart out, and is not judged anew.
+    settled: () => update([], {}, { '#unresolved': UNRESOLVED_INDEX.partitionKey }, { remove: ['#unresolved'] }),
   };
-
-  return {
-    journal,
-    async claim(customerId, id) {
-      try {
-        await storeCall(() =>
-          client.send(
-            new PutItemCommand({
-              TableName: tableName,
-              Item: marshall({ id: `partner-orders#claim#${customerId}#${id}`, owner, expiration: expiration() }),
-              ConditionExpression: 'attribute_not_exists(#id) OR #owner = :owner',
-              ExpressionAttributeNames: { '#id': 'id', '#owner': 'owner' },
-              ExpressionAttributeValues: marshall({ ':owner': owner }),
-            }),
-          ),
-        );
-        return true;
-      } catch (error) {
-        if (error instanceof IdempotencyStoreError && error.cause instanceof ConditionalCheckFailedException)
-          return false;
-        throw error;
-      }
-    },
-    async claimedByOther(customerId, id) {
-      const result = await storeCall(() =>
-        client.send(
-          new GetItemCommand({
-            TableName: tableName,
-            Key: marshall({ id: `partner-orders#claim#${customerId}#${id}` }),
-            ConsistentRead: true,
-          }),
-        ),
-      );
-      const holder = result.Item ? (unmarshall(result.Item) as { owner?: string }).owner : undefined;
-      return holder !== undefined && holder !== owner;
-    },
-    intents: {
-      // One item per customer and line set; its string set `pending` holds `owner|announcedAt` for every key in flight.
-      async announce(customerId, lines, at) {
-        announced = `${owner}|${at}`;
-        await storeCall(() =>
-          client.send(
-            new UpdateItemCommand({
-              TableName: tableName,
-              Key: intentKey(customerId, lines),
-              UpdateExpression: 'ADD #pending :mine SET #expiration = :expiration',
-              ExpressionAttributeNames: { '#pending': 'pending', '#expiration': 'expiration' },
-              ExpressionAttributeValues: marshall({ ':mine': new Set([announced]), ':expiration': expiration() }),
-            }),
-          ),
-        );
-      },
-      async release(customerId, lines) {
-        // This request's own entry when it announced one; else (a retry that found the purchase) whatever entries an
-        // earlier attempt with this key left behind.
-        let mine = announced === undefined ? [] : [announced];
-        announced = undefined;
-        if (mine.length === 0) {
-          const result = await storeCall(() =>
-            client.send(
-              new GetItemCommand({ TableName: tableName, Key: intentKey(customerId, lines), ConsistentRead: true }),
-            ),
-          );
-          const pending = result.Item ? (unmarshall(result.Item) as { pending?: Set<string> }).pending : undefined;
-          mine = [...(pending ?? [])].filter((entry) => entry.startsWith(`${owner}|`));
-        }
-        if (mine.length === 0) return;
-        await storeCall(() =>
-          client.send(
-            new UpdateItemCommand({
-              TableName: tableName,
-              Key: intentKey(customerId, lines),
-              UpdateExpression: 'DELETE #pending :mine',
-              ExpressionAttributeNames: { '#pending': 'pending' },
-              ExpressionAttributeValues: marshall({ ':mine': new Set(mine) }),
-            }),
-          ),
-        );
-      },
-      async othersSince(customerId, lines, since) {
-        const result = await storeCall(() =>
-          client.send(
-            new GetItemCommand({ TableName: tableName, Key: intentKey(customerId, lines), ConsistentRead: true }),
-          ),
-        );
-        const pending = result.Item ? (unmarshall(result.Item) as { pending?: Set<string> }).pending : undefined;
-        return [...(pending ?? [])].some((entry) => {
-          const [who, at] = entry.split('|');
-          return who !== owner && Number(at) >= since;
-        });
-      },
-    },
-  };
+  return journal;
 }
-
-const intentKey = (customerId: string, lines: string) =>
-  marshall({ id: `partner-orders#intent#${customerId}#${hash(lines)}` });
 
 /** A journal item as the entry it records. */
 export function fromItem(item: Parameters<typeof unmarshall>[0] | undefined): JournalEntry {
@@ -432,11 +330,9 @@ export function fromItem(item: Parameters<typeof unmarshall>[0] | undefined): Jo
   return {
     ...(typeof raw.firstSentAt === 'number' ? { firstSentAt: raw.firstSentAt } : {}),
     ...(typeof raw.lastSentAt === 'number' ? { lastSentAt: raw.lastSentAt } : {}),
-    ...(typeof raw.answered === 'boolean' ? { answered: raw.answered } : {}),
     ...(raw.placed === 'maybe' || raw.placed === 'no' ? { placed: raw.placed } : {}),
     ...(raw.requestIds instanceof Set ? { requestIds: [...(raw.requestIds as Set<string>)] } : {}),
-    ...(raw.cart === undefined ? {} : { cart: parsed(raw.cart) }),
-    ...(raw.before === undefined ? {} : { before: parsed(raw.before) }),
+    ...(raw.cart === undefined ? {} : { cart: parsed(raw.cart) as RecordedCart }),
     ...(raw.command === undefined ? {} : { command: decodeCommand(raw.command) as RecordedCommand }),
     ...(raw[UNRESOLVED_INDEX.partitionKey] === undefined ? {} : { unresolved: true }),
     ...(raw.resolution === undefined ? {} : { resolution: parsed(raw.resolution) as Resolution }),

@@ -9,6 +9,7 @@ export const LIFECYCLE_EVENT_TYPES = [
   'OrderProvisioned',
   'OrderProvisioningStalled',
   'PurchaseReconciled',
+  'PurchaseNotPlaced',
   'PurchaseNeedsAttention',
 ] as const;
 export type LifecycleEventType = (typeof LIFECYCLE_EVENT_TYPES)[number];

@@ -73,7 +73,6 @@ async function view(journal: StoredJournal, store: Pick<IdempotencyStore, 'peek'
       outcome: resolution.outcome,
       at: iso(resolution.at),
       detail: resolution.detail,
-      ...(resolution.candidates ? { candidates: resolution.candidates } : {}),
     },
   };
   if (state.idempotency === 'replay' && state.outcome) {
@@ -113,7 +112,15 @@ async function view(journal: StoredJournal, store: Pick<IdempotencyStore, 'peek'
       reconciled: true,
       ...reconciliation,
       detail:
-        'Placed: the answer was lost, and the reconciler found the purchase in Partner Center. A retry with the key answers it too.',
+        "Placed: the answer was lost, and the reconciler asked the cart's checkout result again. A retry with the key answers it too.",
+    };
+  }
+  if (resolution?.outcome === 'not-placed') {
+    return {
+      ...base,
+      state: 'not-placed',
+      ...reconciliation,
+      detail: `${resolution.detail}`,
     };
   }
   if (entry.placed === 'maybe') {
@@ -122,8 +129,8 @@ async function view(journal: StoredJournal, store: Pick<IdempotencyStore, 'peek'
       state: 'unknown',
       ...reconciliation,
       detail: resolution
-        ? 'The reconciler could not tell whether this purchase was placed: a person should look (PurchaseNeedsAttention). A retry with the key looks again before it sends.'
-        : 'An attempt was sent and its outcome is not known yet. Retry with the same key (it looks for the purchase before sending anything), or wait for the reconciler.',
+        ? 'The reconciler could not tell whether this purchase was placed: a person should look (PurchaseNeedsAttention). A retry with the key checks out the same cart again, which places it at most once.'
+        : 'A checkout was sent and its outcome is not known yet. Retry with the same key (it checks out the same cart again, which places it at most once), or wait for the reconciler.',
     };
   }
   return {

@@ -9,8 +9,8 @@
 // for a minute, so tracking many orders never takes more than POLL_BUDGET_PER_MINUTE of Partner Center's 500.
 import { SendMessageCommand, SQSClient, type SQSClientConfig } from '@aws-sdk/client-sqs';
 import * as z from 'zod/mini';
-import type { Command, PerformOptions } from '../commands.js';
 import { logger } from '../log.js';
+import type { Command, PerformOptions } from '../purchase/model.js';
 import type { ServiceContext } from '../services/context.js';
 import { FINAL_REQUESTS, POLL_REQUESTS, type PollBudget } from './budget.js';
 import type { LifecycleEvent, Publish } from './events.js';
@@ -48,7 +48,8 @@ export function ordersOf(operation: string, body: unknown): string[] {
   switch (operation) {
     case 'createOrder':
     case 'addOnToOrder':
-      return typeof value.id === 'string' ? [value.id] : [];
+      // The Order, or the checkout result when Partner Center split the order's cart into several (services/orders.ts).
+      return typeof value.id === 'string' ? [value.id] : ids(value.orders);
     case 'checkoutCart':
       return ids(value.orders);
     case 'createCart':

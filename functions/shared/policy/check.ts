@@ -6,12 +6,13 @@
 //
 // Inside the command, like the catalog pre-flight: with an Idempotency-Key a replay answers the stored outcome without
 // a new decision, so a purchase that was placed is never reported as refused because a policy changed since.
-import type { Command, PerformOptions } from '../commands.js';
+
 import { PartnerCenterError, PolicyDeniedError, PolicyUnavailableError } from '../errors.js';
 import { alreadySent } from '../exactly-once/already-sent.js';
 import { type Logger, logger } from '../log.js';
+import type { Authorization, Command, PerformOptions, ServiceContext, ServiceResult } from '../purchase/model.js';
 import { Cart } from '../schemas/carts.js';
-import { type ServiceContext, type ServiceResult, segment, sendFor } from '../services/context.js';
+import { segment, sendFor } from '../services/context.js';
 import type { PolicyEngine, PolicyRef, Verdict } from './engine.js';
 import {
   type AuthorizationRequest,
@@ -26,14 +27,7 @@ import {
   requestsOf,
 } from './model.js';
 
-/** What a dry run shows beside the requests it would send. */
-export interface Authorization {
-  decision: 'allow';
-  principal: string;
-  actions: PolicyAction[];
-  /** The permits that allowed it (each line's, once). */
-  policies: string[];
-}
+export type { Authorization } from '../purchase/model.js';
 
 export interface Decision {
   allowed: boolean;

@@ -1,14 +1,16 @@
 // The purchase policy's vocabulary in code: the same names as policies/schema.cedarschema. A purchase becomes one
 // Cedar request per line item and action (principal = the caller, resource = the customer, context = the line and
 // the request's totals), so that a policy reads one line and the refusal can name that line's field.
-import type { Command } from '../commands.js';
+import type { Command } from '../purchase/model.js';
 import type { CreateCartRequest } from '../schemas/carts.js';
 import type { CreateOrderRequest } from '../schemas/orders.js';
 
 export const NAMESPACE = 'PartnerOrders';
 
 /** The Cedar actions, one per kind of purchase (a cart created with `checkout: true` is both of the last two). */
-export type PolicyAction = 'CreateOrder' | 'AddOn' | 'CreateCart' | 'CheckoutCart';
+export type { PolicyAction } from '../purchase/model.js';
+
+import type { PolicyAction } from '../purchase/model.js';
 
 /** An entity reference as Cedar's JSON formats write it. */
 export interface EntityUid {

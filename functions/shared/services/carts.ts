@@ -1,65 +1,15 @@
-// Carts: create (`POST …/carts`), then check out (`POST …/carts/{cartId}/checkout`), which is what places the
-// orders. Checkout is idempotent per cart id, so a cart that was created but not checked out is safe to retry.
-import type { Command } from '../commands.js';
+// Carts: New-PartnerCustomerCart (`POST …/carts`), optionally followed by Submit-PartnerCustomerCart in the same
+// call, and a checkout of a cart by id. Checkout is what places the orders, and it is idempotent per cart id: a keyed
+// purchase is its cart on record under the key, checked out until Partner Center answers (exactly-once/).
 import { CheckoutAfterCartError, CheckoutFailedError } from '../errors.js';
-import { placeOnce } from '../exactly-once/place-once.js';
-import { findCheckout } from '../exactly-once/reconcile.js';
+import { placeCart, placePurchase, recordedCart } from '../exactly-once/one-cart.js';
+import { checkoutRequest, createCartRequest } from '../partner-center/carts.js';
 import type { PartnerCenterRequest } from '../partner-center/client.js';
-import { Cart, CartCheckoutResult, type CreateCartRequest } from '../schemas/carts.js';
-import { dryRun, type ServiceContext, type ServiceResult, segment, sendFor } from './context.js';
+import type { Command, ServiceContext, ServiceResult } from '../purchase/model.js';
+import { Cart, type CreateCartRequest } from '../schemas/carts.js';
+import { dryRun, sendFor } from './context.js';
 
-const cartsPath = (customerId: string) => `/v1/customers/${segment(customerId)}/carts`;
-
-export function createCartRequest(customerId: string, cart: CreateCartRequest): PartnerCenterRequest {
-  return {
-    method: 'POST',
-    path: cartsPath(customerId),
-    body: {
-      ...(cart.partnerOnRecordAttestationAccepted === undefined
-        ? {}
-        : { partnerOnRecordAttestationAccepted: cart.partnerOnRecordAttestationAccepted }),
-      lineItems: cart.lineItems.map((line, index) => ({ ...line, id: line.id ?? index })),
-    },
-  };
-}
-
-const cartPath = (customerId: string, cartId: string) => `${cartsPath(customerId)}/${segment(cartId)}`;
-
-/**
- * Documented with no body (`Content-Length: 0`); the .NET SDK's `"success"` string is not needed. A dry run of cart +
- * checkout shows the placeholder `{cartId}` as it is, not percent-encoded.
- */
-export function checkoutRequest(customerId: string, cartId: string, encode = true): PartnerCenterRequest {
-  return { method: 'POST', path: `${cartsPath(customerId)}/${encode ? segment(cartId) : cartId}/checkout` };
-}
-
-/**
- * Submit-PartnerCustomerCart, placed once: an earlier attempt whose answer was lost is looked for (the cart read
- * back, and when it is Ordered its orders) before the checkout is sent again. A result in which every order group
- * failed bought nothing and is a refusal (422 checkout-failed), not a success; one in which some failed is a success
- * marked `partial: true`.
- */
-async function placeCheckout(ctx: ServiceContext, customerId: string, cartId: string, cart: Cart | undefined) {
-  const claim = (id: string) => ctx.exactlyOnce?.records.claim(customerId, id) ?? Promise.resolve(true);
-  const placed = await placeOnce(ctx, {
-    step: 'checkout',
-    request: checkoutRequest(customerId, cartId),
-    schema: CartCheckoutResult,
-    what: 'a checkout result',
-    customerId,
-    find: (since) => findCheckout(ctx, customerId, cartId, since, claim, cart),
-    claims: (result) => (result.orders ?? []).map((order) => order.id),
-    // A 2xx that names neither an order nor a failed group says nothing about what was placed: read the cart back.
-    accept: (result) => (result.orders ?? []).length > 0 || (result.orderErrors ?? []).length > 0,
-  });
-  const orders = placed.value.orders ?? [];
-  const orderErrors = placed.value.orderErrors ?? [];
-  if (orders.length === 0) throw new CheckoutFailedError(cartId, orderErrors);
-  return {
-    checkout: orderErrors.length > 0 ? { ...placed.value, partial: true } : placed.value,
-    reconciled: placed.reconciled,
-  };
-}
+export { checkoutRequest, createCartRequest } from '../partner-center/carts.js';
 
 /**
  * New-PartnerCustomerCart, optionally followed by Submit-PartnerCustomerCart. 201 with the Cart, or with
@@ -77,24 +27,23 @@ export async function createCart(
     if (checkout) steps.push(['checkout', checkoutRequest(input.customerId, '{cartId}', false)]);
     return dryRun(ctx, steps);
   }
-  const journal = checkout ? ctx.exactlyOnce?.records.journal : undefined;
-  const recorded = (await journal?.read())?.cart;
-  const cart = recorded === undefined ? await sendFor(ctx, 'create-cart', create, Cart, 'a cart') : (recorded as Cart);
-  if (!checkout) return { status: 201, body: cart };
-  // Resumable only once the cart is on record: a retry with the key then checks it out; before, it makes a new one.
-  let resumable = recorded !== undefined;
+  // A cart alone buys nothing: it is created as asked, and a retry creates another.
+  if (!checkout) return { status: 201, body: await sendFor(ctx, 'create-cart', create, Cart, 'a cart') };
+  const cart = await recordedCart(ctx, input.customerId, cartFields);
   try {
-    if (journal && recorded === undefined) {
-      await journal.keep({ cart });
-      resumable = true;
-    }
-    const { checkout: result, reconciled } = await placeCheckout(ctx, input.customerId, cart.id, cart);
+    const placed = await placePurchase(ctx, input.customerId, cartFields, cart);
     // A cart from which an order was placed is Ordered (the cart resource's documented states): the cart as created
     // said Active, which next to a successful checkout was wrong.
-    return { status: 201, body: { cart: { ...cart, status: 'Ordered' }, checkout: result }, reconciled };
+    return {
+      status: 201,
+      body: { cart: { ...placed.cart, status: 'Ordered' }, checkout: placed.checkout },
+      reconciled: placed.reconciled,
+    };
   } catch (error) {
     if (error instanceof CheckoutFailedError) throw error;
-    throw new CheckoutAfterCartError(cart.id, error, resumable);
+    // The cart on record now (a gone cart may have been replaced): the one a retry with the key checks out.
+    const onRecord = (await ctx.exactlyOnce?.journal.read().catch(() => undefined))?.cart ?? cart;
+    throw new CheckoutAfterCartError(onRecord.id, error, ctx.exactlyOnce !== undefined);
   }
 }
 
@@ -104,22 +53,8 @@ export async function checkoutCart(
   input: { customerId: string; cartId: string },
 ): Promise<ServiceResult> {
   if (ctx.dryRun) return dryRun(ctx, [['checkout', checkoutRequest(input.customerId, input.cartId)]]);
-  const journal = ctx.exactlyOnce?.records.journal;
-  // The cart before the first attempt, so that a checkout whose answer was lost can still be looked for after the
-  // cart itself can no longer be read. A cart that cannot be read now is refused as Partner Center refuses it.
-  let cart = (await journal?.read())?.before as Cart | undefined;
-  if (journal && cart === undefined) {
-    cart = await sendFor(
-      ctx,
-      'read-cart',
-      { method: 'GET', path: cartPath(input.customerId, input.cartId) },
-      Cart,
-      'a cart',
-    );
-    await journal.keep({ before: cart });
-  }
-  const { checkout, reconciled } = await placeCheckout(ctx, input.customerId, input.cartId, cart);
-  return { status: 200, body: checkout, reconciled };
+  const placed = await placeCart(ctx, input.customerId, { id: input.cartId });
+  return { status: 200, body: placed.checkout, reconciled: placed.reconciled };
 }
 
 export const createCartCommand = (customerId: string, cart: CreateCartRequest): Command => ({

@@ -2,52 +2,12 @@
 
 import type * as z from 'zod/mini';
 import { UpstreamProtocolError } from '../errors.js';
-import type { ExactlyOnce } from '../exactly-once/place-once.js';
 import { logger } from '../log.js';
-import type {
-  CallOptions,
-  DescribedRequest,
-  PartnerCenterClient,
-  PartnerCenterRequest,
-  PartnerCenterResponse,
-} from '../partner-center/client.js';
-import type { Authorization } from '../policy/check.js';
-import type { PreflightReport } from '../schemas/catalog.js';
+import type { CallOptions, PartnerCenterRequest, PartnerCenterResponse } from '../partner-center/client.js';
+import type { DryRunResult, ServiceContext, ServiceResult } from '../purchase/model.js';
 import { compiled } from '../validation.js';
 
-export interface ServiceContext {
-  partnerCenter: Pick<PartnerCenterClient, 'send' | 'describe'>;
-  correlationId: string;
-  /** Epoch ms: no upstream attempt starts after it. */
-  deadline: number;
-  /** Validate and describe the requests, send nothing (the cmdlets' -WhatIf). */
-  dryRun: boolean;
-  /** A stable MS-RequestId for each step of this call, when the caller gave an idempotency key. */
-  requestIdFor?: (step: string) => string;
-  /** The records and settings that keep a keyed purchase from being placed twice (exactly-once/). */
-  exactlyOnce?: ExactlyOnce;
-}
-
-/** The outcome an entry point returns: the HTTP status and JSON body of the route. */
-export interface ServiceResult {
-  status: number;
-  body: unknown;
-  /** The purchase was found by reading Partner Center after an attempt whose answer was lost. */
-  reconciled?: boolean;
-}
-
-export interface DryRunResult {
-  dryRun: true;
-  requests: DescribedRequest[];
-  /** With an idempotency key: what the real request would do now (commands.ts). */
-  idempotency?: 'new' | 'replay' | 'mismatch' | 'in-progress';
-  /** For a replay: the status of the stored answer. */
-  storedStatus?: number;
-  /** The catalog pre-flight's verdict on every line, and the catalog facts it used (catalog/preflight.ts). */
-  preflight?: PreflightReport;
-  /** The purchase policy's verdict and the permits behind it (policy/check.ts); a refused dry run is the 403. */
-  authorization?: Authorization;
-}
+export type { DryRunResult, ServiceContext, ServiceResult } from '../purchase/model.js';
 
 export const dryRun = (ctx: ServiceContext, steps: [string, PartnerCenterRequest][]): ServiceResult => ({
   status: 200,
@@ -111,5 +71,4 @@ export function answerAs<T>(
   return parsed.data;
 }
 
-/** Path segments are validated before they get here; encoding is the second line of defence. */
-export const segment = encodeURIComponent;
+export { segment } from '../partner-center/carts.js';

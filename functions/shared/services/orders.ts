@@ -1,128 +1,127 @@
-// Orders: `POST /v1/customers/{id}/orders` for a new order, `PATCH …/orders/{orderId}` for add-ons
-// (Partner Center refuses add-on lines on POST with code 2000). Only fields a caller may set are ever sent.
-
-import type { Command } from '../commands.js';
-import { placeOnce } from '../exactly-once/place-once.js';
-import {
-  addOnClaim,
-  coversAll,
-  findAddOn,
-  findOrder,
-  type LineKey,
-  subscriptionsOf,
-} from '../exactly-once/reconcile.js';
-import type { PartnerCenterRequest } from '../partner-center/client.js';
-import type { AddOnRequest, CreateOrderRequest, OrderCommandPayload, OrderLineItemInput } from '../schemas/orders.js';
+// Orders: New-PartnerCustomerOrder, and with -OrderId add-ons to an order's subscriptions. Both are placed through a
+// cart (exactly-once/: one cart per key, checked out until Partner Center answers), which Partner Center documents as
+// idempotent per cart; its orders API (`POST …/orders`, `PATCH …/orders/{orderId}`) documents nothing a retry could
+// rest on. Every order field is mapped onto the cart line that carries it (docs/api.md, "Orders are placed through a
+// cart").
+import { ValidationError } from '../errors.js';
+import { placePurchase } from '../exactly-once/one-cart.js';
+import { type CartBody, checkoutRequest, createCartRequest, segment } from '../partner-center/carts.js';
+import type { Command, ServiceContext, ServiceResult } from '../purchase/model.js';
+import type { CartCheckoutResult } from '../schemas/carts.js';
+import type { AddOnRequest, CreateOrderRequest, OrderCommandPayload } from '../schemas/orders.js';
 import { Order } from '../schemas/orders.js';
-import { dryRun, type ServiceContext, type ServiceResult, segment } from './context.js';
+import { dryRun, sendFor } from './context.js';
 
-const ordersPath = (customerId: string) => `/v1/customers/${segment(customerId)}/orders`;
+/**
+ * The Order resource carries one billing cycle; a cart line carries its own. An order that names none is billed
+ * monthly, Order's documented default at creation.
+ */
+export const DEFAULT_ORDER_BILLING_CYCLE = 'monthly';
 
-/** Line numbers run 0..n-1: kept when the caller gave them (checked unique and complete), assigned otherwise. */
-const orderLines = (lines: OrderLineItemInput[]) =>
-  lines.map((line, index) => ({ ...line, lineItemNumber: line.lineItemNumber ?? index }));
+/** The key of a cart line's provisioning context that makes it an add-on to an existing subscription. */
+export const PARENT_SUBSCRIPTION_KEY = 'ParentSubscriptionId';
 
-const orderBody = (customerId: string, order: CreateOrderRequest | AddOnRequest) => ({
-  referenceCustomerId: customerId,
-  ...(order.billingCycle ? { billingCycle: order.billingCycle } : {}),
-  ...(order.partnerOnRecordAttestationAccepted === undefined
-    ? {}
-    : { partnerOnRecordAttestationAccepted: order.partnerOnRecordAttestationAccepted }),
-  lineItems: orderLines(order.lineItems),
-});
-
-export function createOrderRequest(customerId: string, order: CreateOrderRequest): PartnerCenterRequest {
-  return { method: 'POST', path: ordersPath(customerId), body: orderBody(customerId, order) };
-}
-
-export function addOnRequest(customerId: string, orderId: string, order: AddOnRequest): PartnerCenterRequest {
+/** The cart an order (or add-on) is placed through: one cart line per order line, numbered as the order's. */
+export function cartForOrder(order: CreateOrderRequest | AddOnRequest): CartBody {
+  const billingCycle = order.billingCycle ?? DEFAULT_ORDER_BILLING_CYCLE;
   return {
-    method: 'PATCH',
-    path: `${ordersPath(customerId)}/${segment(orderId)}`,
-    body: { id: orderId, ...orderBody(customerId, order) },
+    ...(order.partnerOnRecordAttestationAccepted === undefined
+      ? {}
+      : { partnerOnRecordAttestationAccepted: order.partnerOnRecordAttestationAccepted }),
+    lineItems: order.lineItems.map((line, index) => {
+      const context = {
+        ...line.provisioningContext,
+        ...(line.parentSubscriptionId === undefined ? {} : { [PARENT_SUBSCRIPTION_KEY]: line.parentSubscriptionId }),
+      };
+      return {
+        id: line.lineItemNumber ?? index,
+        catalogItemId: line.offerId,
+        quantity: line.quantity,
+        billingCycle,
+        ...(line.termDuration === undefined ? {} : { termDuration: line.termDuration }),
+        ...(line.friendlyName === undefined ? {} : { friendlyName: line.friendlyName }),
+        ...(Object.keys(context).length === 0 ? {} : { provisioningContext: context }),
+        // The order's partner of record (an indirect reseller's MPN id) is the cart line's transaction reseller.
+        ...(line.partnerIdOnRecord === undefined
+          ? {}
+          : { participants: [{ key: 'transaction_reseller' as const, value: line.partnerIdOnRecord }] }),
+      };
+    }),
   };
 }
 
-/** How a purchased line is recognised in Partner Center's orders: the fields the caller set (also the reconciler's). */
-export const lineKeys = (lines: OrderLineItemInput[]): LineKey[] =>
-  lines.map((line) => ({
-    offerId: line.offerId,
-    quantity: line.quantity,
-    ...(line.termDuration === undefined ? {} : { termDuration: line.termDuration }),
-    ...(line.friendlyName === undefined ? {} : { friendlyName: line.friendlyName }),
-    ...(line.parentSubscriptionId === undefined ? {} : { parentSubscriptionId: line.parentSubscriptionId }),
-  }));
+/**
+ * What an order route answers: the Order when the checkout placed one order, as the orders API did; the checkout
+ * result (`{ orders, orderErrors, partial? }`) when Partner Center split the cart into several orders or some of its
+ * order groups failed, so that no order is left out of the answer.
+ */
+const orderAnswer = (checkout: CartCheckoutResult & { partial?: true }) => {
+  const orders = checkout.orders ?? [];
+  return orders.length === 1 && !checkout.partial ? orders[0] : checkout;
+};
 
-/** New-PartnerCustomerOrder: one order with one subscription per line. 201 with the Order. */
+/** New-PartnerCustomerOrder: 201 with the Order (or the checkout result, see orderAnswer). */
 export async function createOrder(
   ctx: ServiceContext,
   input: { customerId: string; order: CreateOrderRequest },
 ): Promise<ServiceResult> {
-  const request = createOrderRequest(input.customerId, input.order);
-  if (ctx.dryRun) return dryRun(ctx, [['create-order', request]]);
-  const keys = lineKeys(input.order.lineItems);
-  const claim = (id: string) => ctx.exactlyOnce?.records.claim(input.customerId, id) ?? Promise.resolve(true);
-  // What another key could buy identically: the customer's lines, in a canonical order.
-  const intent = JSON.stringify(keys.map((key) => JSON.stringify(key)).sort());
-  const guard = ctx.exactlyOnce;
-  const placed = await placeOnce(ctx, {
-    step: 'create-order',
-    request,
-    schema: Order,
-    what: 'an order',
-    customerId: input.customerId,
-    intent,
-    find: (since, entry) =>
-      findOrder(
-        ctx,
-        input.customerId,
-        keys,
-        since,
-        claim,
-        guard && {
-          sentAt: entry.firstSentAt ?? since,
-          othersInFlight: () =>
-            guard.records.intents.othersSince(input.customerId, intent, (guard.now ?? Date.now)() - guard.settleMs),
-          claimedByOther: (id) => guard.records.claimedByOther(input.customerId, id),
-        },
-      ),
-    claims: (order) => [order.id],
-  });
-  return { status: 201, body: placed.value, reconciled: placed.reconciled };
+  const body = cartForOrder(input.order);
+  if (ctx.dryRun) {
+    return dryRun(ctx, [
+      ['create-cart', createCartRequest(input.customerId, body)],
+      ['checkout', checkoutRequest(input.customerId, '{cartId}', false)],
+    ]);
+  }
+  const placed = await placePurchase(ctx, input.customerId, body);
+  return { status: 201, body: orderAnswer(placed.checkout), reconciled: placed.reconciled };
 }
 
-/** New-PartnerCustomerOrder -OrderId: add-ons to an existing order's subscriptions. 200 with the updated Order. */
+/**
+ * New-PartnerCustomerOrder -OrderId: add-ons to the subscriptions of an existing order, through a cart whose lines
+ * carry `provisioningContext.ParentSubscriptionId` ("Create a cart with add-ons to a customer order"). Before the
+ * cart is created, the order is read: every parent subscription must be one of its subscriptions (a 422 naming the
+ * line otherwise, and nothing is bought). 200 with the order Partner Center placed for the add-on lines.
+ */
 export async function addOnToOrder(
   ctx: ServiceContext,
   input: { customerId: string; orderId: string; order: AddOnRequest },
 ): Promise<ServiceResult> {
-  const request = addOnRequest(input.customerId, input.orderId, input.order);
-  if (ctx.dryRun) return dryRun(ctx, [['add-on', request]]);
-  const keys = lineKeys(input.order.lineItems);
-  const journal = ctx.exactlyOnce?.records.journal;
-  // The order's subscriptions before the first attempt: an add-on line is one that was not there then.
-  let before = ((await journal?.read())?.before ?? undefined) as string[] | undefined;
-  if (journal && before === undefined) {
-    before = await subscriptionsOf(ctx, input.customerId, input.orderId);
-    await journal.keep({ before });
+  const body = cartForOrder(input.order);
+  if (ctx.dryRun) {
+    return dryRun(ctx, [
+      ['create-cart', createCartRequest(input.customerId, body)],
+      ['checkout', checkoutRequest(input.customerId, '{cartId}', false)],
+    ]);
   }
-  const known = new Set((before ?? []).map((id) => id.toLowerCase()));
-  const claim = (id: string) => ctx.exactlyOnce?.records.claim(input.customerId, id) ?? Promise.resolve(true);
-  const placed = await placeOnce(ctx, {
-    step: 'add-on',
-    request,
-    schema: Order,
-    what: 'an order',
-    customerId: input.customerId,
-    find: () => findAddOn(ctx, input.customerId, input.orderId, keys, before ?? [], claim),
-    claims: (order) => {
-      const added = (order.lineItems ?? []).filter(
-        (l) => !l.subscriptionId || !known.has(l.subscriptionId.toLowerCase()),
-      );
-      return (coversAll(added, keys) ?? []).map((line) => addOnClaim(order.id, line));
-    },
-  });
-  return { status: 200, body: placed.value, reconciled: placed.reconciled };
+  if (!(await ctx.exactlyOnce?.journal.read())?.cart)
+    await checkParents(ctx, input.customerId, input.orderId, input.order);
+  const placed = await placePurchase(ctx, input.customerId, body);
+  return { status: 200, body: orderAnswer(placed.checkout), reconciled: placed.reconciled };
+}
+
+async function checkParents(ctx: ServiceContext, customerId: string, orderId: string, order: AddOnRequest) {
+  const existing = await sendFor(
+    ctx,
+    'read-order',
+    { method: 'GET', path: `/v1/customers/${segment(customerId)}/orders/${segment(orderId)}` },
+    Order,
+    'an order',
+  );
+  const subscriptions = new Set(
+    (existing.lineItems ?? []).flatMap((line) => (line.subscriptionId ? [line.subscriptionId.toLowerCase()] : [])),
+  );
+  const strangers = order.lineItems.flatMap((line, index) =>
+    line.parentSubscriptionId && !subscriptions.has(line.parentSubscriptionId.toLowerCase())
+      ? [
+          {
+            path: `${ctx.payloadPath ?? '/body'}/lineItems/${index}/parentSubscriptionId`,
+            message: `is not a subscription of order ${orderId}`,
+          },
+        ]
+      : [],
+  );
+  // Nothing was bought: Partner Center would refuse the cart line (800029), after a cart was created for it.
+  if (strangers.length > 0) throw new ValidationError(strangers, 400, `The add-on lines must extend order ${orderId}.`);
 }
 
 export const createOrderCommand = (customerId: string, order: CreateOrderRequest): Command => ({

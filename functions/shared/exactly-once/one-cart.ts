@@ -1,0 +1,75 @@
+// A purchase as one cart: created once and recorded under the key before anything else, then checked out until
+// Partner Center answers (checkout-once.ts). A cart already on record under the key is never created again. A lost
+// create-cart answer can leave an extra Active cart behind (carts cannot be listed, and without MS-RequestId
+// deduplication the retry creates another): it is never checked out, and Partner Center expires it after 7 days.
+import { CheckoutFailedError, PartnerCenterError } from '../errors.js';
+import { type CartBody, createCartRequest } from '../partner-center/carts.js';
+import type { ServiceContext } from '../purchase/model.js';
+import { Cart, type CartCheckoutResult } from '../schemas/carts.js';
+import { sendFor } from '../services/context.js';
+import { checkoutOnce } from './checkout-once.js';
+import type { RecordedCart } from './records.js';
+
+export interface PlacedCart {
+  cart: RecordedCart;
+  /** What the checkout placed: `partial: true` when some order groups failed. */
+  checkout: CartCheckoutResult & { partial?: true };
+  reconciled: boolean;
+}
+
+/** The cart on record under the key, or a new one (recorded before its checkout). */
+export async function recordedCart(ctx: ServiceContext, customerId: string, body: CartBody): Promise<RecordedCart> {
+  const journal = ctx.exactlyOnce?.journal;
+  const recorded = (await journal?.read())?.cart;
+  if (recorded) return recorded;
+  const created = (await sendFor(
+    ctx,
+    'create-cart',
+    createCartRequest(customerId, body),
+    Cart,
+    'a cart',
+  )) as RecordedCart;
+  return journal ? journal.recordCart(created) : created;
+}
+
+/**
+ * A purchase of `body` as one cart: the cart on record under the key (or a new one), checked out. A recorded cart that
+ * is gone when it is checked out (Partner Center expires carts 7 days after their creation: a DLQ redrive, a retry
+ * after a week) and that no checkout can have placed (the journal says `no`: throttled, refused, or the reconciler saw
+ * it Active) is replaced once by a new cart of the same lines; one that may have been placed never is.
+ */
+export async function placePurchase(
+  ctx: ServiceContext,
+  customerId: string,
+  body: CartBody,
+  cart?: RecordedCart,
+): Promise<PlacedCart> {
+  cart ??= await recordedCart(ctx, customerId, body);
+  try {
+    return await placeCart(ctx, customerId, cart);
+  } catch (error) {
+    const journal = ctx.exactlyOnce?.journal;
+    const gone = error instanceof PartnerCenterError && error.status === 404;
+    if (!journal || !gone || (await journal.read()).placed !== 'no') throw error;
+    const created = (await sendFor(
+      ctx,
+      'create-cart',
+      createCartRequest(customerId, body),
+      Cart,
+      'a cart',
+    )) as RecordedCart;
+    return placeCart(ctx, customerId, await journal.replaceCart(cart, created));
+  }
+}
+
+/**
+ * Checks out the recorded cart. A result in which every order group failed bought nothing and is a refusal (422
+ * checkout-failed), not a success; one in which some failed is a success marked `partial: true`.
+ */
+export async function placeCart(ctx: ServiceContext, customerId: string, cart: RecordedCart): Promise<PlacedCart> {
+  const { result, reconciled } = await checkoutOnce(ctx, customerId, cart.id);
+  const orders = result.orders ?? [];
+  const orderErrors = result.orderErrors ?? [];
+  if (orders.length === 0) throw new CheckoutFailedError(cart.id, orderErrors);
+  return { cart, checkout: orderErrors.length > 0 ? { ...result, partial: true } : result, reconciled };
+}

@@ -1,0 +1,104 @@
+// The purchase model every capability shares — the purchase policy, the catalog pre-flight, exactly-once, lifecycle
+// tracking and the services: a validated command, what it runs with, and what it answers. It sits at the bottom of
+// functions/shared and imports types only, from further down (the Partner Center client, the journal, schemas).
+import type { Context } from 'aws-lambda';
+import type { Journal } from '../exactly-once/records.js';
+import type { DescribedRequest, PartnerCenterClient } from '../partner-center/client.js';
+import type { PreflightReport } from '../schemas/catalog.js';
+
+export type Operation = 'createOrder' | 'addOnToOrder' | 'createCart' | 'checkoutCart';
+
+/** A validated request, ready to run. `input` is what a repeated key must match (the fingerprint). */
+export interface Command {
+  operation: Operation;
+  customerId: string;
+  input: unknown;
+  run(ctx: ServiceContext): Promise<ServiceResult>;
+}
+
+export interface PerformOptions {
+  /** Who is asking (caller.ts: an IAM role, a JWT subject, an event source): keys never cross callers. */
+  caller: string;
+  /** The groups or app roles a JWT caller's token claims (caller.ts `jwtGroups`), for the purchase policy. */
+  callerGroups?: readonly string[];
+  idempotencyKey?: string;
+  /** Where the key is read from, for the problem when it is required and missing (`/headers/idempotency-key`). */
+  idempotencyKeyPath: string;
+  dryRun: boolean;
+  correlationId: string;
+  deadline: number;
+  context?: Context;
+}
+
+/** A check that wraps a command (the purchase policy, the catalog pre-flight, provisioning tracking). */
+export interface CommandGuard {
+  guard(command: Command, options: PerformOptions): Command;
+}
+
+/** What a keyed purchase runs with: its journal, and how it paces the checkouts it repeats within one request. */
+export interface ExactlyOnce {
+  journal: Journal;
+  /** First pause between two checkouts of the same cart within one request (then tripled, with jitter). */
+  retryDelayMs: number;
+  /** Checkouts of the cart within one request (the first included). */
+  maxAttempts?: number;
+  now?: () => number;
+  sleep?: (ms: number) => Promise<void>;
+}
+
+export interface ServiceContext {
+  partnerCenter: Pick<PartnerCenterClient, 'send' | 'describe'>;
+  correlationId: string;
+  /** Epoch ms: no upstream attempt starts after it. */
+  deadline: number;
+  /** Validate and describe the requests, send nothing (the cmdlets' -WhatIf). */
+  dryRun: boolean;
+  /** A stable MS-RequestId for each step of this call, when the caller gave an idempotency key. */
+  requestIdFor?: (step: string) => string;
+  /** The journal that makes a keyed purchase one cart, checked out until Partner Center answers (exactly-once/). */
+  exactlyOnce?: ExactlyOnce;
+  /** Where the purchase's payload is in the request (`/body`, `/detail`, ``), for problems that name a field. */
+  payloadPath?: string;
+}
+
+/** A purchase payload's place in the request: its key's place, except on HTTP, where the key is a header. */
+export const payloadPrefix = (idempotencyKeyPath: string) =>
+  idempotencyKeyPath.startsWith('/headers/')
+    ? '/body'
+    : idempotencyKeyPath.slice(0, idempotencyKeyPath.lastIndexOf('/'));
+
+/** The outcome an entry point returns: the HTTP status and JSON body of the route. */
+export interface ServiceResult {
+  status: number;
+  body: unknown;
+  /** Answered by checking out again a cart whose earlier checkout's answer was lost. */
+  reconciled?: boolean;
+}
+
+/** The purchase policy's actions (policies/schema.cedarschema). */
+export type PolicyAction = 'CreateOrder' | 'AddOn' | 'CreateCart' | 'CheckoutCart';
+
+/** What a dry run shows beside the requests it would send: the purchase policy's verdict. */
+export interface Authorization {
+  decision: 'allow';
+  principal: string;
+  actions: PolicyAction[];
+  /** The permits that allowed it (each line's, once). */
+  policies: string[];
+}
+
+export interface DryRunResult {
+  dryRun: true;
+  requests: DescribedRequest[];
+  /**
+   * With an idempotency key: what the real request would do now (commands.ts). `resume`: an earlier attempt with
+   * this key may have placed the purchase, and the real request checks out the same cart again.
+   */
+  idempotency?: 'new' | 'replay' | 'mismatch' | 'in-progress' | 'resume';
+  /** For a replay: the status of the stored answer. */
+  storedStatus?: number;
+  /** The catalog pre-flight's verdict on every line, and the catalog facts it used (catalog/preflight.ts). */
+  preflight?: PreflightReport;
+  /** The purchase policy's verdict and the permits behind it (policy/check.ts); a refused dry run is the 403. */
+  authorization?: Authorization;
+}
