@@ -62,10 +62,13 @@ function startLoad(threads: number): () => Promise<void> {
   };
 }
 
+let running: ReturnType<typeof spawn> | undefined;
+
 function runOnce(files: string[]): Promise<number> {
   const [command, args] = files.length ? ['npx', ['vitest', 'run', ...files]] : ['npm', ['test']];
   return new Promise((resolve) => {
     const child = spawn(command, args, { stdio: 'inherit' });
+    running = child;
     child.on('exit', (code, signal) => resolve(code ?? (signal ? 1 : 0)));
     child.on('error', () => resolve(1));
   });
@@ -79,8 +82,10 @@ async function main() {
   const results: { run: number; code: number; ms: number }[] = [];
   const stopLoad = startLoad(options.load);
   let interrupted = false;
-  const onSignal = () => {
-    interrupted = true; // the child got the same signal from the terminal; its exit ends the loop
+  const onSignal = (signal: NodeJS.Signals) => {
+    // From a terminal the run got the signal too; from anything else it is passed on. Its exit ends the loop.
+    interrupted = true;
+    running?.kill(signal);
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
