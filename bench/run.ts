@@ -32,6 +32,11 @@ const INVOCATIONS = Number(process.env.BENCH_INVOCATIONS ?? (QUICK ? 300 : 2000)
 const KEYED_INVOCATIONS = QUICK ? 50 : 300;
 const COLD_RUNS = Number(process.env.COLD_RUNS ?? (QUICK ? 3 : 11));
 const COLD_GOAL = { size: 1.1, cold: 1.15 };
+/** The added p50 issue 22 quotes for `d6ed2fb` (`npm run bench` there), to read this run's against. */
+const ADDED_P50_AT_D6ED2FB: Record<string, string> = {
+  'POST orders': '1287 µs (4.64×)',
+  'POST checkout': '~1800 µs (9.07×)',
+};
 
 const started = performance.now();
 const git = (...args: string[]) => {
@@ -126,7 +131,7 @@ out(
     `${INVOCATIONS} invocations each, interleaved. Goal p50 ≤ ${WARM_GOAL.p50}×, p99 ≤ ${WARM_GOAL.p99}×`,
 );
 table(
-  ['route', 'bare p50', 'ours p50', '× p50', 'bare p99', 'ours p99', '× p99', 'added p50', 'goal'],
+  ['route', 'bare p50', 'ours p50', '× p50', 'bare p99', 'ours p99', '× p99', 'added p50', 'at d6ed2fb', 'goal'],
   [...warm, keyed].map((r) => [
     r.name,
     us(r.baseline.p50Us),
@@ -136,9 +141,10 @@ table(
     us(r.handler.p99Us),
     x(r.p99Ratio),
     us(r.overheadP50Us),
+    ADDED_P50_AT_D6ED2FB[r.name] ?? '',
     r === keyed ? `(info, ${r.invocations} calls)` : ok(r.met),
   ]),
-  ['l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'l'],
+  ['l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'l'],
 );
 out(
   '   The keyed row adds two DynamoDB calls per request (Powertools: PutItem in progress, UpdateItem completed) to a ' +
