@@ -93,7 +93,11 @@ function memoryJournal(journals: Map<string, JournalEntry>, scope: string): Jour
 }
 
 /** dynalite in a child process (bench/dynalite-server.ts) and a client for it. */
-export async function dynaliteProcess(): Promise<{ client: DynamoDBClient; stop: () => Promise<void> }> {
+export async function dynaliteProcess(): Promise<{
+  client: DynamoDBClient;
+  endpoint: string;
+  stop: () => Promise<void>;
+}> {
   const child = spawn(
     process.execPath,
     ['--import', 'tsx', new URL('./dynalite-server.ts', import.meta.url).pathname],
@@ -132,6 +136,7 @@ export async function dynaliteProcess(): Promise<{ client: DynamoDBClient; stop:
   });
   return {
     client,
+    endpoint,
     stop: async () => {
       process.off('exit', orphan);
       client.destroy();

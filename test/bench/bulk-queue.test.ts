@@ -122,7 +122,7 @@ describe('runEventSourceMapping', () => {
     const before = clock.now();
     const real = performance.now();
     await clock.sleep(1_000);
-    expect(performance.now() - real).toBeLessThan(500);
+    expect(performance.now() - real).toBeLessThan(1_000); // unscaled: 1 s at least (a timer never fires early)
     expect(clock.now() - before).toBeGreaterThanOrEqual(900);
   });
 });

@@ -10,6 +10,7 @@ import { STALLED_MARKER } from '../../local/simulator/index.js';
 import { httpEvent, lambdaContext } from '../support/events.js';
 import { captureLogs } from '../support/logs.js';
 import { type Stack, startStack } from '../support/stack.js';
+import { until } from '../support/timing.js';
 
 const CUSTOMER = '4a8c3e2d-1b6f-4c7e-9d2a-5f0e1b3c7a90';
 const NCE = 'CFQ7TTC0LH18:0001:CFQ7TTC0K59S';
@@ -219,12 +220,16 @@ describe('after the purchase: read routes', () => {
       const key = unique('show running');
       stack.simulator.injectFault({
         kind: 'delay',
-        delayMs: 1_500,
+        delayMs: 3_000,
         times: 1,
         match: { method: 'POST', path: '/checkout' },
       });
+      const upstream = () =>
+        stack.simulator.requests.filter((r) => r.method === 'POST' && r.path.includes('/checkout'));
+      const posted = upstream().length;
       const running = stack.request('POST', ORDERS, orderOf(key), { 'Idempotency-Key': key });
-      await new Promise((resolve) => setTimeout(resolve, 500));
+      // Once the checkout is upstream (held there 3 s), not after a guess at how long it takes to get there.
+      await until(() => upstream().length > posted, 'the checkout');
       const shown = await purchase('', key);
       expect(shown.json.purchases).toEqual([expect.objectContaining({ state: 'in-progress' })]);
       expect((await running).status).toBe(201);

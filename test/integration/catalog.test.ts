@@ -430,7 +430,8 @@ describe('catalog pre-flight', () => {
       const started = Date.now();
       const answer = await buy(on);
       expect(answer.status).toBe(503);
-      expect(Date.now() - started).toBeLessThan(2_500);
+      // Before the catalog's answer at 5 s (waiting for it would take that long), whatever the load.
+      expect(Date.now() - started).toBeLessThan(5_000);
       expect(purchases(on.simulator)).toEqual([]);
     });
 

@@ -278,7 +278,8 @@ describe('cedar-wasm and Verified Permissions decide alike', () => {
         );
         expect(error).toBeInstanceOf(PolicyUnavailableError);
         expect(Date.now() - started).toBeGreaterThanOrEqual(450);
-        expect(Date.now() - started).toBeLessThan(1_500);
+        // Before the fake's answer at 3 s (a policy that waited for it would take that long), whatever the load.
+        expect(Date.now() - started).toBeLessThan(3_000);
       } finally {
         fake.delayMs = 0;
       }

@@ -10,6 +10,7 @@ import {
   SIMULATOR_NO_COMMERCE_CUSTOMER_ID,
   type SimulatorOptions,
 } from '../../local/simulator/index.js';
+import { BUSY_SLACK_MS } from '../support/timing.js';
 
 const CUSTOMER = '3f2504e0-4f89-11d3-9a0c-0305e82c3301';
 const NCE_ITEM = 'CFQ7TTC0LH0Z:0001:CFQ7TTC0K18P';
@@ -731,7 +732,8 @@ describe('housekeeping', () => {
     await new Promise((resolve) => setTimeout(resolve, 50));
     const started = performance.now();
     await held.sim.stop();
-    expect(performance.now() - started).toBeLessThan(1000);
+    // Not held for the 30 s delay; the slack is for a busy machine.
+    expect(performance.now() - started).toBeLessThan(1_000 + BUSY_SLACK_MS);
     expect(await pending).toBe('failed');
   });
 });
