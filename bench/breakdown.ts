@@ -25,6 +25,7 @@ import { createHandler as createOrderHandler } from '../functions/create-order/h
 import { readConfig } from '../functions/shared/config.js';
 import { createDependencies } from '../functions/shared/dependencies.js';
 import type { HttpEvent, HttpResult } from '../functions/shared/http.js';
+import { iamIdentity } from '../functions/shared/identity/http.js';
 import { httpEvent } from '../test/support/events.js';
 import { dynaliteProcess } from './batch.js';
 import { orderBody } from './bodies.js';
@@ -177,15 +178,19 @@ export async function measureBreakdown(
   Object.assign(process.env, { AWS_ENDPOINT_URL_DYNAMODB: dynamodb.endpoint });
   const recorder = callRecorder();
   try {
-    const deps = createDependencies(
-      readConfig({
-        ...avp.env,
-        PARTNER_CENTER_URL: upstream.url,
-        PARTNER_CENTER_AUTHORITY_URL: upstream.url,
-        PARTNER_CENTER_CREDENTIALS: JSON.stringify(BENCH_CREDENTIALS),
-        IDEMPOTENCY_TABLE_NAME: TABLE,
-      }),
-    );
+    const deps = {
+      ...createDependencies(
+        readConfig({
+          ...avp.env,
+          PARTNER_CENTER_URL: upstream.url,
+          PARTNER_CENTER_AUTHORITY_URL: upstream.url,
+          PARTNER_CENTER_CREDENTIALS: JSON.stringify(BENCH_CREDENTIALS),
+          IDEMPOTENCY_TABLE_NAME: TABLE,
+        }),
+      ),
+      // As deployed by default: API Gateway's IAM authorizer names the caller.
+      identity: iamIdentity,
+    };
     const handlers: Record<Purchase['handler'], Handler> = {
       order: createOrderHandler(deps),
       cart: createCartHandler(deps),
