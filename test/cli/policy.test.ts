@@ -38,7 +38,7 @@ function copyWith(file: string, edit: (text: string) => string): string {
 describe('partner-orders policy check', () => {
   it('passes the repository’s files, deployed and local', async () => {
     const deployed = await cli(['policy', 'check']);
-    expect(deployed).toMatchObject({ code: 0, stdout: expect.stringMatching(/^ok: 11 policies .*schema valid\n$/) });
+    expect(deployed).toMatchObject({ code: 0, stdout: expect.stringMatching(/^ok: 13 policies .*schema valid\n$/) });
     expect(deployed.stdout).not.toContain('local-allow-all');
     expect((await cli(['policy', 'check', '--local'])).stdout).toContain('local-allow-all');
   });
