@@ -590,6 +590,19 @@ describe('exactly once by construction: one cart per key, checked out until Part
   });
 
   describe('the smaller truths', () => {
+    it('a purchase whose cart Partner Center refused is on the key’s record: GET /purchases/{key} says refused', async () => {
+      const key = unique('cart-refused');
+      const refused = await post(
+        ORDERS,
+        { lineItems: [{ offerId: 'INVALID:0001:CFQ7TTC0K59S', quantity: 1, termDuration: 'P1Y' }] },
+        key,
+      );
+      expect(refused.status).toBe(400);
+      const shown = await stack.request('GET', `/purchases/${encodeURIComponent(key)}`);
+      expect(shown.status).toBe(200);
+      expect(shown.json.purchases[0]).toMatchObject({ state: 'refused', status: 400 });
+    });
+
     it('every record of a key lives at least as long as the key’s stored outcome', async () => {
       const [key, tag] = [unique('lifetime'), unique('lifetime')];
       loseAnswers(1, CHECKOUT);

@@ -22,14 +22,23 @@ export async function recordedCart(ctx: ServiceContext, customerId: string, body
   const journal = ctx.exactlyOnce?.journal;
   const recorded = (await journal?.read())?.cart;
   if (recorded) return recorded;
-  const created = (await sendFor(
-    ctx,
-    'create-cart',
-    createCartRequest(customerId, body),
-    Cart,
-    'a cart',
-  )) as RecordedCart;
+  const created = await createCart(ctx, customerId, body);
   return journal ? journal.recordCart(created) : created;
+}
+
+/**
+ * A new cart of `body`'s lines (buys nothing). When Partner Center refuses it, nothing can be placed, and the key's
+ * journal says so: GET /purchases/{key} then shows the refusal stored under the key (nothing else writes the journal).
+ */
+async function createCart(ctx: ServiceContext, customerId: string, body: CartBody): Promise<RecordedCart> {
+  try {
+    return (await sendFor(ctx, 'create-cart', createCartRequest(customerId, body), Cart, 'a cart')) as RecordedCart;
+  } catch (error) {
+    if (error instanceof PartnerCenterError && error.status < 500 && error.status !== 429) {
+      await ctx.exactlyOnce?.journal?.refused().catch(() => undefined);
+    }
+    throw error;
+  }
 }
 
 /**
@@ -51,14 +60,7 @@ export async function placePurchase(
     const journal = ctx.exactlyOnce?.journal;
     const gone = error instanceof PartnerCenterError && error.status === 404;
     if (!journal || !gone || (await journal.read()).placed !== 'no') throw error;
-    const created = (await sendFor(
-      ctx,
-      'create-cart',
-      createCartRequest(customerId, body),
-      Cart,
-      'a cart',
-    )) as RecordedCart;
-    return placeCart(ctx, customerId, await journal.replaceCart(cart, created));
+    return placeCart(ctx, customerId, await journal.replaceCart(cart, await createCart(ctx, customerId, body)));
   }
 }
 
