@@ -4,7 +4,9 @@
 import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createMcpServer, QUOTE_TTL_MS } from '../../cli/mcp.js';
 import { PurchasePolicy } from '../../functions/shared/policy/check.js';
 import { CedarEngine } from '../../functions/shared/policy/local.js';
 import { policyFiles } from '../support/policy.js';
@@ -180,6 +182,35 @@ describe('partner-orders mcp (stdio, SDK client)', () => {
     const retried = await callTool(buyer, 'place_order', { quoteId: quote.json.quoteId, customerId: CUSTOMER, order });
     expect(retried).toMatchObject({ isError: false, json: { status: 201 } });
     expect(stack.simulator.ledger.orders.length - before).toBe(1);
+  });
+
+  it('refuses a quote older than its lifetime, but a placed quote keeps replaying after it (fake clock)', async () => {
+    let now = Date.now();
+    const server = createMcpServer({ endpoint: new URL(stack.url), writes: true, now: () => now });
+    const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
+    const client = new Client({ name: 'mcp-clock-test', version: '1' });
+    await Promise.all([server.connect(serverSide), client.connect(clientSide)]);
+    try {
+      const stale = await callTool(client, 'quote_order', { customerId: CUSTOMER, order });
+      const fresh = await callTool(client, 'quote_order', { customerId: CUSTOMER, order });
+      const placed = await callTool(client, 'place_order', {
+        quoteId: fresh.json.quoteId,
+        customerId: CUSTOMER,
+        order,
+      });
+      expect(placed.json.status).toBe(201);
+      now += QUOTE_TTL_MS + 1;
+      const late = await callTool(client, 'place_order', { quoteId: stale.json.quoteId, customerId: CUSTOMER, order });
+      expect(late).toMatchObject({ isError: true, json: { status: 'not-sent', detail: /older than 10 minutes/ } });
+      const retried = await callTool(client, 'place_order', {
+        quoteId: fresh.json.quoteId,
+        customerId: CUSTOMER,
+        order,
+      });
+      expect(retried.json).toMatchObject({ status: 201, idempotentReplayed: true, body: { id: placed.json.body.id } });
+    } finally {
+      await client.close();
+    }
   });
 
   it('turns writes on with PARTNER_ORDERS_MCP_WRITES=true too', async () => {
