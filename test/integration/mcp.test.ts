@@ -6,6 +6,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { main } from '../../cli/main.js';
 import { createMcpServer, QUOTE_TTL_MS } from '../../cli/mcp.js';
 import { PurchasePolicy } from '../../functions/shared/policy/check.js';
 import { CedarEngine } from '../../functions/shared/policy/local.js';
@@ -254,5 +255,31 @@ describe('partner-orders mcp under a policy that lets nobody buy', () => {
     expect(quote.json).toMatchObject({ status: 403, body: { status: 403, type: expect.stringMatching(/policy/) } });
     expect(quote.json.quoteId).toBeUndefined();
     expect(JSON.stringify(quote.json.body)).toContain('agents-buy-nothing');
+  });
+});
+
+describe('partner-orders mcp usage', () => {
+  async function cli(args: string[]) {
+    let stdout = '';
+    let stderr = '';
+    const code = await main(args, {
+      env: {},
+      fetch: async () => {
+        throw new Error('a usage error sends nothing');
+      },
+      stdout: { write: (chunk: string) => (stdout += chunk) },
+      stderr: { write: (chunk: string) => (stderr += chunk) },
+    });
+    return { code, stdout, stderr };
+  }
+
+  it('prints its help, and refuses an unknown option or a bad endpoint with exit 2 before serving', async () => {
+    expect(await cli(['mcp', '--help'])).toMatchObject({ code: 0, stdout: expect.stringMatching(/--allow-purchases/) });
+    expect(await cli(['mcp', '--allow-purchase'])).toMatchObject({ code: 2, stderr: /allow-purchase/ });
+    expect(await cli(['mcp', '--endpoint', 'ftp://example.com'])).toMatchObject({ code: 2, stderr: /http or https/ });
+    expect(await cli(['mcp', '--endpoint', 'https://example.com', '--region', 'eu-west-1'])).toMatchObject({
+      code: 2,
+      stderr: /only used for signing/,
+    });
   });
 });
