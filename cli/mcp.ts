@@ -193,8 +193,10 @@ export function createMcpServer(options: {
     'In the answer: `requests` are the Partner Center requests a purchase would send; `authorization` is the ' +
     "purchase policy's decision for you as the caller (allow, or the policy that refuses); `preflight` is the " +
     "catalog's verdict per line (pass; refused: Partner Center would refuse it, with the reason; unavailable or " +
-    'unchecked: the catalog could not be asked or the check is off, so Partner Center will judge); `duplicate` ' +
-    'says whether the same lines were bought recently (possible-duplicate: ask the user before buying again). ' +
+    'unchecked: the catalog could not be asked or the check is off, so Partner Center will judge); `idempotency` ' +
+    "is the purchase key's state (new: nothing was bought with it yet); `duplicate`, when present, says the same " +
+    'lines were bought recently: placing would be refused (409 possible-duplicate); tell the user, a person can ' +
+    'buy them again on purpose, this server cannot. ' +
     'A refusal (policy denied, invalid field) is a tool error with the problem: no quote is given. The quoteId is ' +
     `good for ${QUOTE_TTL_MS / 60_000} minutes; placing it buys exactly this request, once.`;
 
