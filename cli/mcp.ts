@@ -28,7 +28,7 @@ export const MCP_HELP = `Usage: partner-orders mcp [--endpoint URL] [--region RE
 
 A Model Context Protocol server on stdio, for an AI agent's MCP client to launch (docs/agents.md).
 Its tools call the API at --endpoint (or PARTNER_ORDERS_ENDPOINT), signed with SigV4 for AWS hosts as every
-command is. Read-only unless --allow-purchases (or PARTNER_ORDERS_MCP_WRITES=true): only then are place_order and
+command is, or with the JWT in PARTNER_ORDERS_TOKEN (an API with the JWT authorizer; --no-sign). Read-only unless --allow-purchases (or PARTNER_ORDERS_MCP_WRITES=true): only then are place_order and
 place_cart offered, and each needs a quote_order/quote_cart of the identical request made within 10 minutes.
 `;
 
@@ -87,6 +87,8 @@ function connection(flags: string[], env: Env): Pick<CommonOptions, 'endpoint' |
 export function createMcpServer(options: {
   endpoint: URL;
   signing?: { region: string };
+  /** A JWT for an API with the JWT authorizer (PARTNER_ORDERS_TOKEN): sent as `Authorization: Bearer`, never logged. */
+  bearerToken?: string;
   writes: boolean;
   fetch?: typeof fetch;
   credentials?: CredentialProvider;
@@ -108,7 +110,9 @@ export function createMcpServer(options: {
           region: command.signing.region,
           ...(options.credentials ? { credentials: options.credentials } : {}),
         })
-      : request.headers;
+      : options.bearerToken
+        ? { ...request.headers, authorization: `Bearer ${options.bearerToken}` }
+        : request.headers;
     return send(request, headers, options.fetch ?? fetch);
   }
 
@@ -485,16 +489,22 @@ export async function mcpMain(
     stderr.write(`partner-orders: ${error.message}\n`);
     return 2;
   }
+  const bearerToken = env.PARTNER_ORDERS_TOKEN || undefined;
+  if (bearerToken && target.signing) {
+    stderr.write('partner-orders: PARTNER_ORDERS_TOKEN is for an API with the JWT authorizer: add --no-sign\n');
+    return 2;
+  }
   const server = createMcpServer({
     ...target,
     writes,
+    ...(bearerToken ? { bearerToken } : {}),
     ...(options.fetch ? { fetch: options.fetch } : {}),
     ...(options.credentials ? { credentials: options.credentials } : {}),
   });
   // stdout is the protocol's channel: everything for a person goes to stderr.
   stderr.write(
     `partner-orders: MCP server on stdio for ${target.endpoint.origin}${target.endpoint.pathname.replace(/\/$/, '')}` +
-      `${target.signing ? ` (SigV4, ${target.signing.region})` : ''}, ${writes ? 'purchases ALLOWED (quote first)' : 'read-only'}\n`,
+      `${target.signing ? ` (SigV4, ${target.signing.region})` : bearerToken ? ' (JWT from PARTNER_ORDERS_TOKEN)' : ''}, ${writes ? 'purchases ALLOWED (quote first)' : 'read-only'}\n`,
   );
   await server.connect(new StdioServerTransport());
   return undefined;

@@ -10,6 +10,7 @@ import { main } from '../../cli/main.js';
 import { createMcpServer, QUOTE_TTL_MS } from '../../cli/mcp.js';
 import { PurchasePolicy } from '../../functions/shared/policy/check.js';
 import { CedarEngine } from '../../functions/shared/policy/local.js';
+import { AUDIENCE, SCOPES, startTokenIssuer, type TokenIssuer } from '../support/jwt.js';
 import { policyFiles } from '../support/policy.js';
 import { type Stack, startStack } from '../support/stack.js';
 
@@ -258,6 +259,79 @@ describe('partner-orders mcp under a policy that lets nobody buy', () => {
   });
 });
 
+describe('partner-orders mcp as a principal of its own (JWT authorizer, PARTNER_ORDERS_TOKEN)', () => {
+  let issuer: TokenIssuer;
+  let stack: Stack;
+
+  beforeAll(async () => {
+    issuer = await startTokenIssuer();
+    // The agent's JWT subject is in the agents group, whose guardrail allows at most 10 seats a request.
+    const agent = `${issuer.url}|purchasing-agent`;
+    const engine = new CedarEngine(
+      policyFiles(
+        {
+          'test-permit-all': 'permit (principal, action, resource);',
+          'agents-max-10-seats':
+            '@id("agents-max-10-seats")\n@field("totalSeats")\n@reason("an agent may buy at most 10 seats")\n' +
+            'forbid (principal in PartnerOrders::Group::"agents", action in PartnerOrders::Action::"Purchase", resource)\n' +
+            'when { context.totalSeats > 10 };',
+        },
+        [
+          { uid: { type: 'PartnerOrders::Group', id: 'agents' }, attrs: {}, parents: [] },
+          {
+            uid: { type: 'PartnerOrders::User', id: agent },
+            attrs: {},
+            parents: [{ type: 'PartnerOrders::Group', id: 'agents' }],
+          },
+        ],
+      ),
+    );
+    stack = await startStack({
+      idempotency: {},
+      policy: new PurchasePolicy(engine),
+      env: { AUTHORIZER: 'jwt', JWT_ISSUER: issuer.url, JWT_AUDIENCE: AUDIENCE },
+    });
+  }, 30_000);
+
+  afterAll(async () => {
+    await stack?.stop();
+    await issuer?.stop();
+  });
+
+  it('is judged as its JWT subject: its own guardrail refuses what another caller may buy', async () => {
+    const scope = `${SCOPES.purchase} ${SCOPES.read}`;
+    const agent = await connect(stack.url, ['--allow-purchases'], {
+      PARTNER_ORDERS_TOKEN: issuer.token({ sub: 'purchasing-agent', scope }),
+    });
+    const person = await connect(stack.url, ['--allow-purchases'], {
+      PARTNER_ORDERS_TOKEN: issuer.token({ sub: 'alice', scope }),
+    });
+    const anonymous = await connect(stack.url, ['--allow-purchases']);
+    try {
+      const big = { lineItems: [{ ...order.lineItems[0], quantity: 20 }] };
+      const refused = await callTool(agent, 'quote_order', { customerId: CUSTOMER, order: big });
+      expect(refused).toMatchObject({ isError: true, json: { status: 403 } });
+      expect(refused.json.body.policy?.principal ?? JSON.stringify(refused.json.body)).toContain('purchasing-agent');
+      expect(JSON.stringify(refused.json.body)).toContain('agents-max-10-seats');
+
+      const small = await callTool(agent, 'quote_order', { customerId: CUSTOMER, order });
+      expect(small).toMatchObject({ isError: false, json: { body: { authorization: { decision: 'allow' } } } });
+      expect(small.json.body.authorization.principal).toContain('purchasing-agent');
+
+      expect(await callTool(person, 'quote_order', { customerId: CUSTOMER, order: big })).toMatchObject({
+        isError: false,
+      });
+      // No token, no caller: the API refuses before anything is judged.
+      expect(await callTool(anonymous, 'quote_order', { customerId: CUSTOMER, order })).toMatchObject({
+        isError: true,
+        json: { status: 401 },
+      });
+    } finally {
+      await Promise.all([agent.close(), person.close(), anonymous.close()]);
+    }
+  });
+});
+
 describe('partner-orders mcp usage', () => {
   async function cli(args: string[]) {
     let stdout = '';
@@ -281,5 +355,11 @@ describe('partner-orders mcp usage', () => {
       code: 2,
       stderr: /only used for signing/,
     });
+    const signedWithToken = await main(['mcp', '--endpoint', 'https://abc.execute-api.eu-west-1.amazonaws.com'], {
+      env: { PARTNER_ORDERS_TOKEN: 'a.b.c' },
+      stdout: { write: () => true },
+      stderr: { write: () => true },
+    });
+    expect(signedWithToken).toBe(2);
   });
 });
