@@ -11,6 +11,7 @@ import { createMcpServer, QUOTE_TTL_MS } from '../../cli/mcp.js';
 import { PurchasePolicy } from '../../functions/shared/policy/check.js';
 import { CedarEngine } from '../../functions/shared/policy/local.js';
 import { AUDIENCE, SCOPES, startTokenIssuer, type TokenIssuer } from '../support/jwt.js';
+import { captureLogs } from '../support/logs.js';
 import { policyFiles } from '../support/policy.js';
 import { type Stack, startStack } from '../support/stack.js';
 
@@ -260,6 +261,7 @@ describe('partner-orders mcp under a policy that lets nobody buy', () => {
 });
 
 describe('partner-orders mcp as a principal of its own (JWT authorizer, PARTNER_ORDERS_TOKEN)', () => {
+  const logs = captureLogs();
   let issuer: TokenIssuer;
   let stack: Stack;
 
@@ -300,9 +302,8 @@ describe('partner-orders mcp as a principal of its own (JWT authorizer, PARTNER_
 
   it('is judged as its JWT subject: its own guardrail refuses what another caller may buy', async () => {
     const scope = `${SCOPES.purchase} ${SCOPES.read}`;
-    const agent = await connect(stack.url, ['--allow-purchases'], {
-      PARTNER_ORDERS_TOKEN: issuer.token({ sub: 'purchasing-agent', scope }),
-    });
+    const token = issuer.token({ sub: 'purchasing-agent', scope });
+    const agent = await connect(stack.url, ['--allow-purchases'], { PARTNER_ORDERS_TOKEN: token });
     const person = await connect(stack.url, ['--allow-purchases'], {
       PARTNER_ORDERS_TOKEN: issuer.token({ sub: 'alice', scope }),
     });
@@ -317,6 +318,20 @@ describe('partner-orders mcp as a principal of its own (JWT authorizer, PARTNER_
       const small = await callTool(agent, 'quote_order', { customerId: CUSTOMER, order });
       expect(small).toMatchObject({ isError: false, json: { body: { authorization: { decision: 'allow' } } } });
       expect(small.json.body.authorization.principal).toContain('purchasing-agent');
+
+      // The audit trail names the agent's principal, a quote as a dry run; the token is in no log line.
+      const audits = logs
+        .lines()
+        .filter((line) => line.startsWith('{'))
+        .map((line) => JSON.parse(line))
+        .filter((line) => line.audit === 'purchase-policy' && String(line.principal).includes('purchasing-agent'));
+      expect(audits).toEqual(
+        expect.arrayContaining([
+          expect.objectContaining({ decision: 'deny', dryRun: true, policies: ['agents-max-10-seats'] }),
+          expect.objectContaining({ decision: 'allow', dryRun: true }),
+        ]),
+      );
+      expect(logs.text()).not.toContain(token.split('.')[2]);
 
       expect(await callTool(person, 'quote_order', { customerId: CUSTOMER, order: big })).toMatchObject({
         isError: false,
