@@ -116,6 +116,7 @@ Commands:
   subscription schedule    Schedule the next term's changes (--quantity, --term-duration, ...) or --cancel them
   policy check    Validate the purchase policy files (policies/) against their Cedar schema (offline)
   policy explain  Show the purchase policy's decision, and the policies behind it, for a caller and a request
+  mcp             An MCP server on stdio for AI agents: read-only unless --allow-purchases (docs/agents.md)
 
 ${TOP_OPTIONS}
   --version               Print the version (alone: 'partner-orders --version')

@@ -50,6 +50,15 @@ export async function main(argv: string[], io: Partial<Io> = {}): Promise<ExitCo
 
   // The purchase policy's commands run here, offline (cedar-wasm is loaded only for them).
   if (argv[0] === 'policy') return (await import('./policy.js')).policyMain(argv.slice(1), stdout, stderr);
+  // The MCP server for agents (docs/agents.md): it serves on stdio until the client goes away.
+  if (argv[0] === 'mcp') {
+    const code = await (await import('./mcp.js')).mcpMain(argv.slice(1), stdout, stderr, {
+      ...(io.env ? { env: io.env } : {}),
+      ...(io.fetch ? { fetch: io.fetch } : {}),
+      ...(io.credentials ? { credentials: io.credentials } : {}),
+    });
+    return (code ?? EXIT.ok) as ExitCode;
+  }
 
   let invocation: ReturnType<typeof parseCommandLine>;
   try {
