@@ -379,6 +379,27 @@ export function createMcpServer(options: {
       guarded(async () => result(await call({ ...common, name: 'order status', customerId, orderId, json: true }))),
   );
 
+  /** One page of a customer's list (the CLI's `order list` / `subscription list`, as JSON). */
+  const listPage = (
+    name: 'order list' | 'subscription list',
+    customerId: string,
+    filter: { billingType: string } | { orderId: string } | undefined,
+    continuationToken: string | undefined,
+  ) =>
+    guarded(async () =>
+      result(
+        await call({
+          ...common,
+          name,
+          customerId,
+          all: false,
+          json: true,
+          ...(filter === undefined ? {} : { filter }),
+          ...(continuationToken === undefined ? {} : { continuationToken }),
+        }),
+      ),
+    );
+
   server.registerTool(
     'list_orders',
     {
@@ -394,19 +415,7 @@ export function createMcpServer(options: {
       annotations: { readOnlyHint: true, openWorldHint: true },
     },
     ({ customerId, billingType, continuationToken }) =>
-      guarded(async () =>
-        result(
-          await call({
-            ...common,
-            name: 'order list',
-            customerId,
-            all: false,
-            json: true,
-            ...(billingType === undefined ? {} : { filter: { billingType } }),
-            ...(continuationToken === undefined ? {} : { continuationToken }),
-          }),
-        ),
-      ),
+      listPage('order list', customerId, billingType === undefined ? undefined : { billingType }, continuationToken),
   );
 
   server.registerTool(
@@ -424,19 +433,7 @@ export function createMcpServer(options: {
       annotations: { readOnlyHint: true, openWorldHint: true },
     },
     ({ customerId, orderId, continuationToken }) =>
-      guarded(async () =>
-        result(
-          await call({
-            ...common,
-            name: 'subscription list',
-            customerId,
-            all: false,
-            json: true,
-            ...(orderId === undefined ? {} : { filter: { orderId } }),
-            ...(continuationToken === undefined ? {} : { continuationToken }),
-          }),
-        ),
-      ),
+      listPage('subscription list', customerId, orderId === undefined ? undefined : { orderId }, continuationToken),
   );
 
   return server;
