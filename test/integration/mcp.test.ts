@@ -56,12 +56,14 @@ async function callTool(client: Client, name: string, args: Record<string, unkno
 }
 
 const READ_TOOLS = [
+  'get_subscription',
   'list_orders',
   'list_subscriptions',
   'order_status',
   'purchase_status',
   'quote_cart',
   'quote_order',
+  'quote_subscription_change',
   'search_catalog',
 ];
 
@@ -83,7 +85,7 @@ describe('partner-orders mcp (stdio, SDK client)', () => {
   it('lists the tools, the place tools only with writes on', async () => {
     const names = async (client: Client) => (await client.listTools()).tools.map((tool) => tool.name).sort();
     expect(await names(reader)).toEqual(READ_TOOLS);
-    expect(await names(buyer)).toEqual([...READ_TOOLS, 'place_cart', 'place_order'].sort());
+    expect(await names(buyer)).toEqual([...READ_TOOLS, 'place_cart', 'place_order', 'place_subscription_change'].sort());
     const tools = (await buyer.listTools()).tools;
     const quoteOrder = tools.find((tool) => tool.name === 'quote_order');
     // The input schema is the API's own CreateOrderRequest, as JSON Schema.
