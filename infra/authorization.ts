@@ -179,6 +179,8 @@ export const PURCHASE_FUNCTIONS = [
   'invoke-purchase',
   'order-events',
   'subscriptions',
+  // Its tools run the purchase routes' handlers in process (functions/mcp).
+  'mcp',
 ] as const;
 /** The functions that read a customer's orders, carts, catalog or purchases, and so ask the policy's `Read` action. */
 export const READ_FUNCTIONS = ['catalog', 'status'] as const;

@@ -9,6 +9,7 @@
 //   idempotencyTtlHours=720 (at least 696: 29 days)   logRetentionDays=731 (one of CloudWatch's values; 365 default)
 //   idempotencyKeyRequired=false   purchases without an idempotency key are accepted (refused by default)
 //   eventIdAsKey=true           an event without detail.idempotencyKey is keyed by its event id (refused by default)
+//   mcpWrites=true              the MCP route (POST /mcp) lists its tools that buy and change (read-only by default)
 //   preflight=best-effort|off   the catalog pre-flight (default on: fail closed when the catalog cannot be read)
 //   duplicateWindowHours=24     the possible-duplicate guard's window (0 turns it off; docs/idempotency.md)
 //   jwtPurchaseScope=… jwtReadScope=…   the JWT scopes of the purchase and read routes (authorizer=jwt)
@@ -47,6 +48,7 @@ export const CONTEXT_OPTIONS = [
   'idempotencyTtlHours',
   'idempotencyKeyRequired',
   'eventIdAsKey',
+  'mcpWrites',
   'preflight',
   'duplicateWindowHours',
   'logRetentionDays',
@@ -119,6 +121,7 @@ export function stackPropsFromContext(tryGetContext: (key: string) => unknown): 
   const tracing = flag('tracing');
   const keyRequired = flag('idempotencyKeyRequired');
   const eventIdAsKey = flag('eventIdAsKey');
+  const mcpWrites = flag('mcpWrites');
   const preflight = context('preflight');
   if (preflight !== undefined && !(PREFLIGHT_MODES as readonly string[]).includes(preflight)) {
     throw new Error(`preflight must be one of ${PREFLIGHT_MODES.join(', ')}, got ${preflight}`);
@@ -172,6 +175,7 @@ export function stackPropsFromContext(tryGetContext: (key: string) => unknown): 
     ...optional('idempotencyTtl', ttlHours === undefined ? undefined : Duration.hours(ttlHours)),
     ...optional('idempotencyKeyRequired', keyRequired),
     ...optional('eventIdAsKey', eventIdAsKey),
+    ...optional('mcpWrites', mcpWrites),
     ...optional('preflight', preflight as PreflightMode | undefined),
     ...optional('duplicateWindowHours', duplicateWindowHours),
     ...optional('logRetention', retentionDays as RetentionDays | undefined),

@@ -156,6 +156,11 @@ export interface PartnerOrdersStackProps extends StackProps {
    */
   eventIdAsKey?: boolean;
   /**
+   * The MCP route (`POST /mcp`, docs/agents.md) lists its tools that buy and change what was bought (MCP_WRITES of the
+   * mcp function). Off by default: an agent connected to it can read and quote, not buy.
+   */
+  mcpWrites?: boolean;
+  /**
    * The catalog pre-flight of the purchase functions (PREFLIGHT): `on` (default) checks catalog lines and fails closed
    * when the catalog cannot be read; `best-effort` then buys unchecked; `off` reads and checks nothing (docs/catalog.md).
    */
@@ -258,6 +263,7 @@ export const ASYNC_RETRY_ATTEMPTS: Record<DeployedFunction, number> = {
   status: 0,
   'invoke-purchase': 0,
   subscriptions: 0,
+  mcp: 0,
   'order-events': 0,
   'token-keeper': 2,
   // Not invoked asynchronously by anyone but the schedule and SQS: a failed poll comes back from the queue, a failed
@@ -301,6 +307,9 @@ export const FUNCTION_ACCESS: Record<
   'invoke-purchase': { secret: 'read', idempotencyTable: true, trackingQueue: 'send' },
   // Undoing a purchase: keyed changes like a purchase's; a reduction records its target under the key first.
   subscriptions: { secret: 'read', idempotencyTable: true },
+  // MCP (POST /mcp): runs each tool's route handler in process, so it has what those routes have together (the
+  // purchase functions' access, which includes the reads'), and keeps its quotes on the idempotency table.
+  mcp: { secret: 'read', idempotencyTable: true, trackingQueue: 'send' },
   'order-events': { secret: 'read', idempotencyTable: true, trackingQueue: 'send' },
   'token-keeper': { secret: 'read-write', idempotencyTable: false },
   // One poll per message; the polling budget is an UpdateItem; the next poll goes back on the queue.
@@ -431,6 +440,7 @@ export class PartnerOrdersStack extends Stack {
             ...requestEnv,
             ...identityEnv,
             ...(FUNCTION_ACCESS[name].idempotencyTable ? idempotencyEnv : {}),
+            ...(name === 'mcp' ? { MCP_WRITES: String(props.mcpWrites ?? false) } : {}),
           },
         }),
       ]),

@@ -526,6 +526,8 @@ interface RouteDoc<K extends RouteKey> {
   query?: z.core.$ZodType;
   /** The status and the possible bodies when the request is carried out (a `?dryRun=true` 200 is added to all). */
   success: { status: 200 | 201; description: string; bodies: ResponseComponent[] };
+  /** A route that is not this API's JSON (the MCP transport): its request body and answers, written out. */
+  custom?: { requestBody?: object; responses: Record<string, object> };
 }
 
 const subscriptionChange = (
@@ -582,6 +584,61 @@ const subscriptionRoutes = {
     'Cancels the changes scheduled for the next term (PATCH scheduledNextTermInstructions null: not documented by Partner Center).',
     { schema: CancelRequest, required: false, description: 'No body, or `{}`.' },
   ),
+} as const;
+
+const problemRef = (name: string) => ({ $ref: `#/components/responses/${name}` });
+
+/** The MCP routes (functions/mcp, docs/agents.md): JSON-RPC 2.0 messages of the Model Context Protocol. */
+const mcpRoutes = {
+  'POST /mcp': {
+    operationId: 'mcp',
+    description:
+      'The Model Context Protocol (Streamable HTTP transport, stateless: no `Mcp-Session-Id`, one JSON answer per ' +
+      'request) for AI agents: `initialize`, `tools/list`, `tools/call`. Send `Accept: application/json, ' +
+      "text/event-stream`. Each tool call is one request of this API, dispatched to its route with the caller's " +
+      'identity and judged as that route judges it (its JWT scope, the policy); a refusal is a tool result with ' +
+      '`isError` carrying the problem. The tools that buy or change are listed only when the deployment turns them ' +
+      'on (`-c mcpWrites=true`), and each needs a quote of the identical request. docs/agents.md.',
+    command: false,
+    path: NoPathParameters,
+    success: { status: 200, description: 'The JSON-RPC answer.', bodies: [] },
+    custom: {
+      requestBody: {
+        description: 'A JSON-RPC 2.0 message of the Model Context Protocol, or a batch of them.',
+        required: true,
+        content: { 'application/json': { schema: { type: ['object', 'array'] } } },
+      },
+      responses: {
+        '200': {
+          description: 'The JSON-RPC answer to the request (an MCP error in `error`, a tool refusal in `result`).',
+          headers: { 'MS-CorrelationId': { $ref: '#/components/headers/CorrelationId' } },
+          content: { 'application/json': { schema: { type: ['object', 'array'] } } },
+        },
+        '202': { description: 'A notification or a response was accepted; nothing to answer.' },
+        '400': problemRef('BadRequest'),
+        '403': problemRef('Forbidden'),
+        '406': { description: 'The `Accept` header does not name both application/json and text/event-stream.' },
+        '413': problemRef('ContentTooLarge'),
+        '415': problemRef('UnsupportedMediaType'),
+      },
+    },
+  } satisfies RouteDoc<'POST /mcp'>,
+  'GET /mcp': {
+    operationId: 'mcpEventStream',
+    description: 'A stateless MCP server offers no server-sent event stream: always 405, as the transport allows.',
+    command: false,
+    path: NoPathParameters,
+    success: { status: 200, description: 'Never.', bodies: [] },
+    custom: {
+      responses: {
+        '405': {
+          description: 'No event stream: send messages with POST.',
+          headers: { Allow: { schema: { type: 'string' }, description: '`POST`' } },
+          content: { 'application/problem+json': { schema: ref('Problem') } },
+        },
+      },
+    },
+  } satisfies RouteDoc<'GET /mcp'>,
 } as const;
 
 /** One entry per row of the route table: the type checker refuses a route without its documentation. */
@@ -724,6 +781,7 @@ export const routeDocs: { [K in RouteKey]: RouteDoc<K> } = {
     },
   },
   ...subscriptionRoutes,
+  ...mcpRoutes,
 };
 
 const pathParameterDescriptions: Record<PathParameter, string> = {
@@ -1081,8 +1139,16 @@ export function buildOpenApi(options: { localUrl?: string } = {}): object {
     const problems = Object.fromEntries(
       problemStatuses.map(({ status, name }) => [String(status), { $ref: `#/components/responses/${name}` }]),
     );
-    const operation =
-      doc.command === false
+    const operation = doc.custom
+      ? {
+          operationId: doc.operationId,
+          summary: route.summary,
+          ...(doc.description ? { description: doc.description } : {}),
+          parameters: [{ $ref: '#/components/parameters/CorrelationId' }],
+          ...(doc.custom.requestBody ? { requestBody: doc.custom.requestBody } : {}),
+          responses: doc.custom.responses,
+        }
+      : doc.command === false
         ? {
             operationId: doc.operationId,
             summary: route.summary,

@@ -7,7 +7,8 @@ export type FunctionName =
   | 'credentials-health'
   | 'catalog'
   | 'status'
-  | 'subscriptions';
+  | 'subscriptions'
+  | 'mcp';
 
 export interface Route {
   method: 'GET' | 'POST' | 'PATCH';
@@ -177,6 +178,25 @@ export const routes = [
     handler: 'handler',
     summary: 'Cancel the changes scheduled for the next term',
     scope: 'purchase',
+  },
+  // The same operations as tools for AI agents (docs/agents.md): the Model Context Protocol's Streamable HTTP, stateless
+  // with JSON answers. Each tool call is dispatched to the route above that serves it, with the caller's identity, so
+  // each is judged by that route's own scope and policy; the read scope only lets an agent connect and list the tools.
+  {
+    method: 'POST',
+    path: '/mcp',
+    function: 'mcp',
+    handler: 'handler',
+    summary: 'Model Context Protocol (Streamable HTTP, stateless): the API as tools for AI agents, quote first',
+    scope: 'read',
+  },
+  {
+    method: 'GET',
+    path: '/mcp',
+    function: 'mcp',
+    handler: 'handler',
+    summary: 'Model Context Protocol: answered 405, as a stateless server offers no event stream',
+    scope: 'read',
   },
 ] as const satisfies readonly Route[];
 

@@ -38,6 +38,7 @@ const EVERY_OPTION: Record<(typeof CONTEXT_OPTIONS)[number], string> = {
   keeperReservedConcurrency: '1',
   idempotencyTtlHours: '960',
   idempotencyKeyRequired: 'false',
+  mcpWrites: 'true',
   preflight: 'best-effort',
   logRetentionDays: '731',
   provisioningTrackingHours: '72',

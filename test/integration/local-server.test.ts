@@ -391,6 +391,7 @@ describe('requests that arrive too slowly', () => {
       catalog: slowHandler,
       status: slowHandler,
       subscriptions: slowHandler,
+      mcp: slowHandler,
     },
     timeouts: TIMEOUTS,
   });

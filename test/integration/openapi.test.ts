@@ -136,6 +136,8 @@ const READ_ONLY = [
   'listOrders',
   'listSubscriptions',
   'getSubscription',
+  'mcp',
+  'mcpEventStream',
 ];
 const purchases = () => operations().filter((o) => !READ_ONLY.includes(o.operation.operationId));
 
@@ -245,6 +247,8 @@ describe('openapi.json', () => {
       'changeAutoRenew',
       'scheduleRenewalChange',
       'cancelScheduledChange',
+      'mcp',
+      'mcpEventStream',
     ]);
   });
 
