@@ -4,6 +4,7 @@
 import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../cli/main.js';
@@ -85,7 +86,9 @@ describe('partner-orders mcp (stdio, SDK client)', () => {
   it('lists the tools, the place tools only with writes on', async () => {
     const names = async (client: Client) => (await client.listTools()).tools.map((tool) => tool.name).sort();
     expect(await names(reader)).toEqual(READ_TOOLS);
-    expect(await names(buyer)).toEqual([...READ_TOOLS, 'place_cart', 'place_order', 'place_subscription_change'].sort());
+    expect(await names(buyer)).toEqual(
+      [...READ_TOOLS, 'place_cart', 'place_order', 'place_subscription_change'].sort(),
+    );
     const tools = (await buyer.listTools()).tools;
     const quoteOrder = tools.find((tool) => tool.name === 'quote_order');
     // The input schema is the API's own CreateOrderRequest, as JSON Schema.
@@ -346,6 +349,111 @@ describe('partner-orders mcp as a principal of its own (JWT authorizer, PARTNER_
     } finally {
       await Promise.all([agent.close(), person.close(), anonymous.close()]);
     }
+  });
+});
+
+describe('POST /mcp as a principal of its own (JWT authorizer, the token verified by the route)', () => {
+  const logs = captureLogs();
+  let issuer: TokenIssuer;
+  let stack: Stack;
+  const agent = (token?: string) => {
+    const client = new Client({ name: 'mcp-http-jwt-test', version: '1' });
+    const transport = new StreamableHTTPClientTransport(new URL(`${stack.url}/mcp`), {
+      ...(token ? { requestInit: { headers: { authorization: `Bearer ${token}` } } } : {}),
+    });
+    return { client, connected: client.connect(transport) };
+  };
+
+  beforeAll(async () => {
+    issuer = await startTokenIssuer();
+    const principal = `${issuer.url}|purchasing-agent`;
+    const engine = new CedarEngine(
+      policyFiles(
+        {
+          'test-permit-all': 'permit (principal, action, resource);',
+          'agents-max-10-seats':
+            '@id("agents-max-10-seats")\n@field("totalSeats")\n@reason("an agent may buy at most 10 seats")\n' +
+            'forbid (principal in PartnerOrders::Group::"agents", action in PartnerOrders::Action::"Purchase", resource)\n' +
+            'when { context.totalSeats > 10 };',
+        },
+        [
+          { uid: { type: 'PartnerOrders::Group', id: 'agents' }, attrs: {}, parents: [] },
+          {
+            uid: { type: 'PartnerOrders::User', id: principal },
+            attrs: {},
+            parents: [{ type: 'PartnerOrders::Group', id: 'agents' }],
+          },
+        ],
+      ),
+    );
+    stack = await startStack({
+      idempotency: {},
+      policy: new PurchasePolicy(engine),
+      env: { AUTHORIZER: 'jwt', JWT_ISSUER: issuer.url, JWT_AUDIENCE: AUDIENCE },
+      mcp: { writes: true },
+    });
+  }, 30_000);
+
+  afterAll(async () => {
+    await stack?.stop();
+    await issuer?.stop();
+  });
+
+  it("judges each tool call as the token's subject, with each route's own scope; quotes are the principal's own", async () => {
+    const scope = `${SCOPES.purchase} ${SCOPES.read}`;
+    const token = issuer.token({ sub: 'purchasing-agent', scope });
+    const buyer = agent(token);
+    const person = agent(issuer.token({ sub: 'alice', scope }));
+    const reader = agent(issuer.token({ sub: 'purchasing-agent', scope: SCOPES.read }));
+    await Promise.all([buyer.connected, person.connected, reader.connected]);
+    try {
+      const big = { lineItems: [{ ...order.lineItems[0], quantity: 20 }] };
+      const refused = await callTool(buyer.client, 'quote_order', { customerId: CUSTOMER, order: big });
+      expect(refused).toMatchObject({ isError: true, json: { status: 403 } });
+      expect(JSON.stringify(refused.json.body)).toContain('agents-max-10-seats');
+
+      const quote = await callTool(buyer.client, 'quote_order', { customerId: CUSTOMER, order });
+      expect(quote).toMatchObject({ isError: false, json: { body: { authorization: { decision: 'allow' } } } });
+      expect(quote.json.body.authorization.principal).toContain('purchasing-agent');
+
+      // Another principal cannot place the agent's quote, even with the identical request.
+      const args = { quoteId: quote.json.quoteId, customerId: CUSTOMER, order };
+      const stolen = await callTool(person.client, 'place_order', args);
+      expect(stolen).toMatchObject({ isError: true, json: { status: 'not-sent', detail: /call quote_order first/ } });
+
+      const before = stack.simulator.ledger.orders.length;
+      const placed = await callTool(buyer.client, 'place_order', args);
+      expect(placed).toMatchObject({ isError: false, json: { status: 201 } });
+      const again = await callTool(buyer.client, 'place_order', args);
+      expect(again.json).toMatchObject({ status: 201, idempotentReplayed: true, body: { id: placed.json.body.id } });
+      expect(stack.simulator.ledger.orders.length - before).toBe(1);
+
+      // A token with the read scope only may connect and read, but the dry run is a purchase route's: refused there.
+      expect((await reader.client.listTools()).tools.length).toBeGreaterThan(0);
+      const unscoped = await callTool(reader.client, 'quote_order', { customerId: CUSTOMER, order });
+      expect(unscoped).toMatchObject({ isError: true, json: { status: 403 } });
+
+      const audits = logs
+        .lines()
+        .filter((line) => line.startsWith('{'))
+        .map((line) => JSON.parse(line))
+        .filter((line) => line.audit === 'purchase-policy' && String(line.principal).includes('purchasing-agent'));
+      expect(audits).toEqual(
+        expect.arrayContaining([
+          expect.objectContaining({ decision: 'deny', dryRun: true, policies: ['agents-max-10-seats'] }),
+          expect.objectContaining({ decision: 'allow', dryRun: false }),
+        ]),
+      );
+      expect(logs.text()).not.toContain(token.split('.')[2]);
+    } finally {
+      await Promise.all([buyer.client.close(), person.client.close(), reader.client.close()]);
+    }
+  });
+
+  it('refuses a request without a token before any tool runs', async () => {
+    const anonymous = agent();
+    await expect(anonymous.connected).rejects.toThrow(/401/);
+    await anonymous.client.close();
   });
 });
 

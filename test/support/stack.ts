@@ -12,6 +12,7 @@ import { dynamoDBIdempotency } from '../../functions/shared/idempotency.js';
 import { identityFrom } from '../../functions/shared/identity/http.js';
 import { provisioningTracking } from '../../functions/shared/lifecycle/tracking.js';
 import { logger } from '../../functions/shared/log.js';
+import { dynamoDBQuotes } from '../../functions/shared/mcp/dynamodb-quotes.js';
 import { PartnerCenterClient, type PartnerCenterClientOptions } from '../../functions/shared/partner-center/client.js';
 import type { PurchasePolicy } from '../../functions/shared/policy/check.js';
 import { ReadPolicy } from '../../functions/shared/policy/read.js';
@@ -58,6 +59,8 @@ export async function startStack(
   options: {
     simulator?: SimulatorOptions;
     env?: Record<string, string>;
+    /** POST /mcp lists the tools that buy (MCP_WRITES); its quotes are kept on the dynalite table when there is one. */
+    mcp?: { writes?: boolean };
     /** Read the credentials from this Secrets Manager stand-in (secret id `partner-center`) instead of the env. */
     secrets?: { fake: FakeSecretsManager; endpoint: string };
     /** Run the idempotency store on dynalite (table created), with this key lifetime. */
@@ -178,7 +181,20 @@ export async function startStack(
       }),
     });
   }
-  const server = createLocalApp(deps);
+  const server = createLocalApp(deps, {
+    mcp: {
+      writes: options.mcp?.writes ?? false,
+      ...(dynamodb
+        ? {
+            quotes: dynamoDBQuotes({
+              tableName: 'idempotency',
+              client: dynamodb.client,
+              placedTtlSeconds: config.idempotencyTtlSeconds,
+            }),
+          }
+        : {}),
+    },
+  });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return {
