@@ -65,7 +65,16 @@ describe('after the purchase, deployed', () => {
     // The queue's URL goes to every function that starts tracking, and to nobody else.
     const senders = deployedFunctions.filter((name) => FUNCTION_ACCESS[name].trackingQueue);
     expect(senders.sort()).toEqual(
-      ['create-order', 'create-cart', 'invoke-purchase', 'order-events', TRACKER_FUNCTION, RECONCILER_FUNCTION].sort(),
+      [
+        'create-order',
+        'create-cart',
+        'invoke-purchase',
+        'order-events',
+        // Its tools run the purchase routes' handlers in process (functions/mcp).
+        'mcp',
+        TRACKER_FUNCTION,
+        RECONCILER_FUNCTION,
+      ].sort(),
     );
     for (const name of deployedFunctions) {
       expect(envOf(name)?.TRACKING_QUEUE_URL, name).toEqual(senders.includes(name) ? { Ref: queue } : undefined);
@@ -81,12 +90,18 @@ describe('after the purchase, deployed', () => {
     expect(deny).toMatchObject({ Effect: 'Deny', Principal: { AWS: '*' }, Action: 'sqs:SendMessage' });
     expect(deny.Condition.ArnNotEquals['aws:PrincipalArn']).toEqual(
       expect.arrayContaining(
-        ['create-order', 'create-cart', 'invoke-purchase', 'order-events', TRACKER_FUNCTION, RECONCILER_FUNCTION].map(
-          roleArn,
-        ),
+        [
+          'create-order',
+          'create-cart',
+          'invoke-purchase',
+          'order-events',
+          'mcp',
+          TRACKER_FUNCTION,
+          RECONCILER_FUNCTION,
+        ].map(roleArn),
       ),
     );
-    expect(deny.Condition.ArnNotEquals['aws:PrincipalArn']).toHaveLength(6);
+    expect(deny.Condition.ArnNotEquals['aws:PrincipalArn']).toHaveLength(7);
   });
 
   it('lets the tracker and the reconciler publish their events (source partner-orders) on the bus, and nothing else', () => {

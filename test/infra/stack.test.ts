@@ -112,6 +112,8 @@ describe('PartnerOrdersStack', () => {
         expect(env.AUTHORIZER).toBe('iam');
       }
       if (name === INVOKE_FUNCTION) expected.push('MAX_REQUEST_MS', 'DEADLINE_MARGIN_MS');
+      // Whether the MCP route lists the tools that buy (test/infra/mcp.test.ts).
+      if (name === 'mcp') expected.push('MCP_WRITES');
       if (name === EVENTS_FUNCTION) {
         expected.push('EVENT_BUS_NAME', 'EVENT_CONCURRENCY', 'DEADLINE_MARGIN_MS');
         // Queue provenance: the queue each record's receipt handle is checked on.
@@ -358,9 +360,9 @@ describe('PartnerOrdersStack', () => {
     const preflight = Object.values(variant.findResources('AWS::Lambda::Function'))
       .map((fn) => fn.Properties.Environment.Variables.PREFLIGHT)
       .filter(Boolean);
-    // (create-order, create-cart, order-events, invoke-purchase; the subscriptions function gets the setting with the
-    // table, and has no catalog to check)
-    expect(preflight).toEqual(Array(5).fill('best-effort'));
+    // (create-order, create-cart, order-events, invoke-purchase, and mcp, which runs the first two's handlers; the
+    // subscriptions function gets the setting with the table, and has no catalog to check)
+    expect(preflight).toEqual(Array(6).fill('best-effort'));
 
     expect(() => synth({ idempotencyTtl: Duration.hours(24) })).toThrow(/at least 696 hours \(29 days/);
     expect(() => synth({ idempotencyTtl: Duration.days(29).minus(Duration.seconds(1)) })).toThrow(/at least/);
