@@ -457,6 +457,73 @@ describe('POST /mcp as a principal of its own (JWT authorizer, the token verifie
   });
 });
 
+describe('POST /mcp after the purchase: a subscription change is quoted first, then carried out once', () => {
+  let stack: Stack;
+  let client: Client;
+  const changes = (id: string) =>
+    stack.simulator.requests.filter((r) => r.method === 'PATCH' && r.path.includes(`/subscriptions/${id}`));
+
+  beforeAll(async () => {
+    stack = await startStack({ idempotency: {}, mcp: { writes: true } });
+    client = new Client({ name: 'mcp-subscriptions-test', version: '1' });
+    await client.connect(new StreamableHTTPClientTransport(new URL(`${stack.url}/mcp`)));
+  }, 30_000);
+
+  afterAll(async () => {
+    await client?.close();
+    await stack?.stop();
+  });
+
+  it('reads the windows, quotes a reduction, places it once, replays it, and refuses it unquoted', async () => {
+    const bought = {
+      lineItems: [{ ...order.lineItems[0], quantity: 7, termDuration: 'P1Y' }],
+      billingCycle: 'monthly',
+    };
+    const quote = await callTool(client, 'quote_order', { customerId: CUSTOMER, order: bought });
+    const placed = await callTool(client, 'place_order', {
+      quoteId: quote.json.quoteId,
+      customerId: CUSTOMER,
+      order: bought,
+    });
+    expect(placed).toMatchObject({ isError: false, json: { status: 201 } });
+    const subscriptionId = placed.json.body.lineItems[0].subscriptionId;
+
+    const read = await callTool(client, 'get_subscription', { customerId: CUSTOMER, subscriptionId });
+    expect(read).toMatchObject({
+      isError: false,
+      json: { body: { windows: { cancellable: true, removableSeats: 7 } } },
+    });
+
+    const change = { action: 'reduce', seatsToRemove: 2 };
+    const dryRun = await callTool(client, 'quote_subscription_change', {
+      customerId: CUSTOMER,
+      subscriptionId,
+      change,
+    });
+    expect(dryRun).toMatchObject({ isError: false, json: { status: 200, body: { dryRun: true } } });
+    expect(changes(subscriptionId)).toEqual([]);
+
+    const args = { quoteId: dryRun.json.quoteId, customerId: CUSTOMER, subscriptionId, change };
+    const other = await callTool(client, 'place_subscription_change', {
+      ...args,
+      change: { action: 'reduce', seatsToRemove: 3 },
+    });
+    expect(other).toMatchObject({ isError: true, json: { status: 'not-sent', detail: /differs/ } });
+    const done = await callTool(client, 'place_subscription_change', args);
+    expect(done).toMatchObject({ isError: false, json: { status: 200, body: { subscription: { quantity: 5 } } } });
+    const again = await callTool(client, 'place_subscription_change', args);
+    expect(again).toMatchObject({ isError: false, json: { idempotentReplayed: true } });
+    expect(changes(subscriptionId)).toHaveLength(1);
+
+    const unquoted = await callTool(client, 'place_subscription_change', {
+      ...args,
+      quoteId: '00000000-0000-4000-8000-000000000000',
+    });
+    expect(unquoted).toMatchObject({ isError: true, json: { status: 'not-sent' } });
+    expect(changes(subscriptionId)).toHaveLength(1);
+  });
+});
+
 describe('partner-orders mcp usage', () => {
   async function cli(args: string[]) {
     let stdout = '';
