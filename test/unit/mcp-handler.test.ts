@@ -3,6 +3,7 @@
 // path, query and body with the real event's identity, nothing else of the agent's request.
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
+import * as z from 'zod/mini';
 import { createHandler } from '../../functions/mcp/handler.js';
 import { iamIdentity, identityFrom } from '../../functions/shared/identity/http.js';
 import type { RouteHandler } from '../../functions/shared/mcp/dispatch.js';
@@ -119,6 +120,11 @@ describe('POST /mcp (functions/mcp/handler.ts)', () => {
     });
     const get = await iam(httpEvent('GET /mcp'), context());
     expect(get).toMatchObject({ statusCode: 405, headers: { Allow: 'POST' } });
+  });
+
+  it("leaves zod's messages as every other function has them, though the SDK loads zod's English locale", () => {
+    // validation.ts writes the service's own message over zod/mini's bare issue ("Invalid input").
+    expect(z.number().safeParse(Number.POSITIVE_INFINITY).error?.issues[0]?.message).toBe('Invalid input');
   });
 
   it('takes API Gateway events only: a direct invocation with a flat payload is refused', async () => {

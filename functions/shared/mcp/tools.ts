@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import * as z from 'zod/mini';
+import { config as zodConfig } from 'zod/v4/core';
 import type { RouteKey } from '../routes.js';
 import { CreateCartRequest } from '../schemas/carts.js';
 import { customerId, orderId } from '../schemas/ids.js';
@@ -13,6 +14,11 @@ import { CreateOrderRequest } from '../schemas/orders.js';
 import { AutoRenewRequest, ReduceRequest, ScheduleRequest, subscriptionId } from '../subscriptions/schemas.js';
 import { type ApiAnswer, type ApiCall, ApiUnreachable, type ServiceApi } from './api.js';
 import { keyForQuote, QUOTE_TTL_MS, type QuoteKind, type QuoteStore, requestHash, whyNot } from './quotes.js';
+
+// The SDK loads zod's classic API, which installs zod's English messages for every schema in the process. The
+// service's own messages (validation.ts) are written over zod/mini's bare issues, and the routes this process runs
+// (the mcp function's, the local server's) must answer as they do everywhere else: the messages are taken back out.
+zodConfig({ localeError: undefined });
 
 export interface McpToolsOptions {
   api: ServiceApi;
