@@ -1,9 +1,13 @@
 // What the stack deploys for AI agents (docs/agents.md): the mcp function behind POST and GET /mcp (read scope: each
 // tool call is judged by its own route's scope inside), with what the routes it dispatches to have together and no
 // more, MCP_WRITES off unless `-c mcpWrites=true`; and the MCP SDK in its bundle only.
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { routes } from '../../functions/shared/routes.js';
-import { bundling, deployedFunctions, entryOf } from '../../infra/bundling.js';
+import { bundling, deployedFunctions, entryOf, esbuildOptions } from '../../infra/bundling.js';
 import { stackPropsFromContext } from '../../infra/context.js';
 import { FUNCTION_ACCESS } from '../../infra/stack.js';
 import { synth } from '../support/infra.js';
@@ -79,6 +83,65 @@ describe('the MCP SDK', () => {
     expect(mcp).toEqual(expect.arrayContaining(['functions/create-order/handler.ts', 'functions/shared/commands.ts']));
     for (const name of deployedFunctions.filter((name) => name !== 'mcp')) {
       expect(sdk(await inputsOf(name)), name).toBe(false);
+    }
+  }, 120_000);
+});
+
+describe('the mcp bundle, as deployed', () => {
+  it('lists its tools and dispatches a tool call to a route handler it loads on first use', async () => {
+    const { build } = await import('esbuild');
+    const dir = mkdtempSync(join(tmpdir(), 'partner-orders-mcp-bundle-'));
+    try {
+      const file = join(dir, 'index.mjs');
+      await build(esbuildOptions(entryOf('mcp'), file));
+      const rpc = (method: string, params: unknown) => ({
+        version: '2.0',
+        routeKey: 'POST /mcp',
+        rawPath: '/mcp',
+        rawQueryString: '',
+        headers: {
+          'content-type': 'application/json',
+          accept: 'application/json, text/event-stream',
+          'mcp-protocol-version': '2025-06-18',
+        },
+        requestContext: {
+          accountId: 'test',
+          apiId: 'test',
+          domainName: 'test',
+          domainPrefix: 'test',
+          http: { method: 'POST', path: '/mcp', protocol: 'HTTP/1.1', sourceIp: '127.0.0.1', userAgent: 'test' },
+          requestId: 'r',
+          routeKey: 'POST /mcp',
+          stage: '$default',
+          time: '',
+          timeEpoch: 0,
+        },
+        body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }),
+        isBase64Encoded: false,
+      });
+      const script = `
+        const { handler } = await import(${JSON.stringify(file)});
+        const context = { functionName: 'mcp', awsRequestId: 'r', getRemainingTimeInMillis: () => 20000 };
+        const list = await handler(${JSON.stringify(rpc('tools/list', {}))}, context);
+        const call = await handler(${JSON.stringify(rpc('tools/call', { name: 'purchase_status', arguments: { idempotencyKey: 'mcp-x' } }))}, context);
+        process.stdout.write(JSON.stringify({ list: JSON.parse(list.body), call: JSON.parse(call.body) }));`;
+      const out = JSON.parse(
+        execFileSync(process.execPath, ['--input-type=module', '-e', script], {
+          env: {
+            PATH: process.env.PATH,
+            AWS_REGION: 'eu-west-1',
+            PARTNER_CENTER_SECRET_ID: 'unused',
+            LOG_LEVEL: 'SILENT',
+          },
+        }).toString(),
+      );
+      expect(out.list.result.tools.map((tool: { name: string }) => tool.name)).toContain('quote_order');
+      // The status route's own answer, from its own handler: no idempotency table here, so its 503 problem.
+      const answer = JSON.parse(out.call.result.content[0].text);
+      expect(out.call.result.isError).toBe(true);
+      expect(answer).toMatchObject({ status: 503, body: { status: 503 } });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   }, 120_000);
 });
