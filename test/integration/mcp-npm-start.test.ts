@@ -229,7 +229,7 @@ describe('POST /mcp as a route', () => {
     await get.body?.cancel();
   });
 
-  it('keeps its quotes where any invocation sees them: a quote made on one connection is placed from another', async () => {
+  it('holds a quote to its principal, not to a connection: a quote made on one connection is placed from another', async () => {
     const order = orderOf(6);
     const first = await connect('http', writesOn, true);
     const second = await connect('http', writesOn, true);
