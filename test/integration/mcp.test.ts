@@ -406,6 +406,9 @@ describe('POST /mcp as a principal of its own (JWT authorizer, the token verifie
     const person = agent(issuer.token({ sub: 'alice', scope }));
     const reader = agent(issuer.token({ sub: 'purchasing-agent', scope: SCOPES.read }));
     await Promise.all([buyer.connected, person.connected, reader.connected]);
+    // From here one request at a time, as one Lambda container serves them (the connections above overlapped on the
+    // local server, whose one process shares the invocation's log keys between requests in flight).
+    const from = logs.lines().length;
     try {
       const big = { lineItems: [{ ...order.lineItems[0], quantity: 20 }] };
       const refused = await callTool(buyer.client, 'quote_order', { customerId: CUSTOMER, order: big });
@@ -445,6 +448,18 @@ describe('POST /mcp as a principal of its own (JWT authorizer, the token verifie
         ]),
       );
       expect(logs.text()).not.toContain(token.split('.')[2]);
+      // The tool calls are logged as their routes', and the MCP request's own line keeps its keys after them.
+      const lines = logs
+        .lines()
+        .slice(from)
+        .filter((line) => line.startsWith('{'))
+        .map((line) => JSON.parse(line));
+      const completed = (route: string) =>
+        lines.filter((line) => line.message === 'request completed' && line.route === route);
+      expect(completed('POST /customers/{customerId}/orders').length).toBeGreaterThan(0);
+      const own = completed('POST /mcp');
+      expect(own.length).toBeGreaterThan(0);
+      for (const line of own) expect(line.correlationId, JSON.stringify(line)).toEqual(expect.any(String));
     } finally {
       await Promise.all([buyer.client.close(), person.client.close(), reader.client.close()]);
     }

@@ -5,6 +5,7 @@
 // Nothing else of the agent's request reaches the route: the route judges the call as it judges anyone's.
 import type { Context } from 'aws-lambda';
 import type { HttpContext, HttpEvent, HttpResult } from '../http.js';
+import { logger } from '../log.js';
 import { type FunctionName, type Route, routeKey, routes } from '../routes.js';
 import { type ApiCall, methodOf, pathOf, type ServiceApi } from './api.js';
 
@@ -56,7 +57,8 @@ export function inProcessApi(outer: HttpEvent, context: HttpContext, handlerOf: 
       const handler = await handlerOf(name);
       // A context of its own (the same deadline): the route's stack sets its own caller and correlation id on it.
       const inner = Object.create(context) as HttpContext;
-      const result = await handler(innerEvent(outer, context.correlationId, call), inner);
+      // Its log keys are its own (the route's stack resets them when it ends): the MCP request's keys stay as they were.
+      const result = await logger.withKeys({}, () => handler(innerEvent(outer, context.correlationId, call), inner));
       const headers = Object.fromEntries(
         Object.entries(result.headers ?? {}).map(([name, value]) => [name.toLowerCase(), String(value)]),
       );
