@@ -29,7 +29,7 @@ import { deployedFunctions, entryOf, esbuildOptions } from '../infra/bundling.js
 import { httpEvent } from '../test/support/events.js';
 import { FakeSecretsManager } from '../test/support/secrets-manager.js';
 import { dynaliteProcess } from './batch.js';
-import { orderBody } from './bodies.js';
+import { BENCH_SUBSCRIPTION, orderBody } from './bodies.js';
 import { startUpstream } from './upstream.js';
 import { startVerifiedPermissions } from './verified-permissions.js';
 import { BENCH_CREDENTIALS, CUSTOMER } from './warm.js';
@@ -39,7 +39,7 @@ const PROFILE_RUNS = Number(process.env.PROFILE_RUNS ?? 5);
 const GOAL = { size: 1.1, cold: 1.15 };
 const SECRET_ID = 'bench/partner-center';
 const TABLE = 'idempotency';
-const PURCHASE_FUNCTIONS = ['create-order', 'create-cart'];
+const PURCHASE_FUNCTIONS = ['create-order', 'create-cart', 'invoke-purchase', 'subscriptions'];
 const run = promisify(execFile);
 
 /** The first call of each function: its event, and whether the answer is the one expected (else the bench is broken). */
@@ -69,6 +69,27 @@ const FIRST_CALLS: Record<string, { event: unknown; ok: string }> = {
           },
         ],
       },
+    }),
+    ok: 'r.statusCode === 200',
+  },
+  'invoke-purchase': {
+    // A direct invocation: the same keyed dry run of an order, as a flat command (functions/shared/invoke.ts).
+    event: {
+      command: 'CreateOrder',
+      customerId: CUSTOMER,
+      ...orderBody(1),
+      dryRun: true,
+      idempotencyKey: 'bench-cold-invoke',
+    },
+    ok: 'r.dryRun === true',
+  },
+  subscriptions: {
+    // A keyed dry run of a subscription change: it reads the subscription (the upstream's sample) and asks the policy.
+    event: httpEvent('POST /customers/{customerId}/subscriptions/{subscriptionId}/auto-renew', {
+      pathParameters: { customerId: CUSTOMER, subscriptionId: BENCH_SUBSCRIPTION },
+      query: { dryRun: 'true' },
+      headers: { 'idempotency-key': 'bench-cold-subscription' },
+      body: { enabled: false },
     }),
     ok: 'r.statusCode === 200',
   },
