@@ -23,12 +23,13 @@ export interface FetchResponse {
   readonly headers: { get(name: string): string | null };
   text(): Promise<string>;
   json(): Promise<unknown>;
+  arrayBuffer(): Promise<ArrayBuffer>;
 }
 
 /** `fetch`, or anything that answers as it does for these calls. */
 export type Fetch = (url: string, init: FetchInit) => Promise<FetchResponse>;
 
-const answer = (status: number, headers: IncomingHttpHeaders, text: string): FetchResponse => ({
+const answer = (status: number, headers: IncomingHttpHeaders, bytes: Buffer): FetchResponse => ({
   status,
   ok: status >= 200 && status < 300,
   headers: {
@@ -37,8 +38,9 @@ const answer = (status: number, headers: IncomingHttpHeaders, text: string): Fet
       return value === undefined ? null : Array.isArray(value) ? value.join(', ') : value;
     },
   },
-  text: async () => text,
-  json: async () => JSON.parse(text) as unknown,
+  text: async () => bytes.toString('utf8'),
+  json: async () => JSON.parse(bytes.toString('utf8')) as unknown,
+  arrayBuffer: async () => new Uint8Array(bytes).buffer,
 });
 
 export const nodeFetch: Fetch = (url, init) =>
@@ -65,7 +67,7 @@ export const nodeFetch: Fetch = (url, init) =>
         if (!response.complete) settle(Object.assign(new Error('the answer was cut short'), { code: 'ECONNRESET' }));
       });
       response.on('end', () =>
-        settle(undefined, answer(response.statusCode ?? 0, response.headers, Buffer.concat(chunks).toString('utf8'))),
+        settle(undefined, answer(response.statusCode ?? 0, response.headers, Buffer.concat(chunks))),
       );
     });
     const abort = () => {

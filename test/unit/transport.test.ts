@@ -58,6 +58,7 @@ describe('nodeFetch', () => {
     expect(response.headers.get('Retry-After')).toBe('7');
     expect(response.headers.get('x-absent')).toBeNull();
     expect(await response.json()).toEqual({ echoed: '{"x":1}' });
+    expect(new TextDecoder().decode(await response.arrayBuffer())).toBe(await response.text());
     expect(seen.at(-1)).toMatchObject({ method: 'POST', body: '{"x":1}' });
     expect(seen.at(-1)?.headers).toMatchObject({ 'ms-requestid': 'r-1', 'content-length': '7' });
   });
