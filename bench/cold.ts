@@ -142,6 +142,9 @@ export async function startServices(): Promise<{ env: Record<string, string>; st
       PARTNER_CENTER_AUTHORITY_URL: upstream.url,
       PARTNER_CENTER_SECRET_ID: SECRET_ID,
       IDEMPOTENCY_TABLE_NAME: TABLE,
+      // As deployed (infra/after-purchase.ts): the purchase functions follow what they placed. A dry run sends nothing
+      // to it, so nothing listens here.
+      TRACKING_QUEUE_URL: 'http://127.0.0.1:9/000000000000/tracking',
       // As deployed (infra/stack.ts): INFO lines go to stdout, which Lambda forwards.
       LOG_LEVEL: 'INFO',
     },
@@ -275,9 +278,29 @@ const coldOf = (samples: ColdSample[]) =>
 const coldCpuOf = (samples: ColdSample[]) =>
   median(samples.map((s) => s.loadCpuMs + (Number.isNaN(s.firstCpuMs) ? 0 : s.firstCpuMs)));
 
+/**
+ * `COLD_AGAINST=<another checkout>`: its functions too, bundled by its own infra/bundling.ts, interleaved with these
+ * (keys `before:<name>`), for a before/after on the same machine at the same time.
+ */
+async function againstBundles(dir: string, outdir: string): Promise<{ key: string; name: string; file: string }[]> {
+  const theirs = (await import(join(dir, 'infra/bundling.ts'))) as typeof import('../infra/bundling.js');
+  const names = theirs.deployedFunctions.filter((name) => (deployedFunctions as readonly string[]).includes(name));
+  const entry = (name: string) =>
+    name === 'floor' ? join(dir, 'bench/floor.ts') : join(dir, 'functions', name, 'handler.ts');
+  return Promise.all(
+    ['floor', ...names].map(async (name) => {
+      const file = join(outdir, 'before', name, 'index.mjs');
+      await build({ ...theirs.esbuildOptions(entry(name), file), absWorkingDir: dir });
+      return { key: `before:${name}`, name, file };
+    }),
+  );
+}
+
 export async function measureCold(runs = RUNS): Promise<{
   floor: { bytes: number; importMs: number; firstMs: number; coldMs: number; coldCpuMs: number; loadCpuMs: number };
   functions: ColdResult[];
+  /** COLD_AGAINST's functions: CPU load + first call (median), by name. */
+  before: Map<string, number>;
   bundles: Bundle[];
   env: Record<string, string>;
   stop: () => Promise<void>;
@@ -288,9 +311,10 @@ export async function measureCold(runs = RUNS): Promise<{
     ...deployedFunctions.map((name) => [name, entryOf(name)]),
   ] as const;
   const bundles = await Promise.all(targets.map(([name, entry]) => bundle(name, entry, outdir)));
+  const against = process.env.COLD_AGAINST ? await againstBundles(process.env.COLD_AGAINST, outdir) : [];
   const services = await startServices();
   const samples = await interleaved(
-    bundles.map((b) => ({ key: b.name, name: b.name, file: b.file })),
+    [...bundles.map((b) => ({ key: b.name, name: b.name, file: b.file })), ...against],
     services.env,
     runs,
     (round) => process.stderr.write(`[bench:cold] round ${round + 1}/${runs}\n`),
@@ -321,9 +345,11 @@ export async function measureCold(runs = RUNS): Promise<{
       coldCpuRatio: Number.isNaN(f.firstMs) ? f.loadCpuMs / floor.loadCpuMs : f.coldCpuMs / floor.coldCpuMs,
     };
   });
+  const before = new Map(against.map((b) => [b.name, coldCpuOf(samples.get(b.key) ?? [])]));
   return {
     floor,
     functions,
+    before,
     bundles,
     env: services.env,
     stop: async () => {
@@ -639,7 +665,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     }
     process.exit(0);
   }
-  const { floor, functions, bundles, env, stop } = await measureCold();
+  const { floor, functions, before, bundles, env, stop } = await measureCold();
   try {
     console.log(
       `1. Cold start: load + first call, median of ${RUNS} fresh processes per bundle, interleaved; Node ${process.versions.node}; ` +
@@ -682,6 +708,30 @@ if (import.meta.url === `file://${process.argv[1]}`) {
         }`,
       );
     }
+    if (before.size > 0) {
+      console.log(
+        `\nAgainst ${process.env.COLD_AGAINST} (its own bundling), interleaved with the above: CPU load + first call`,
+      );
+      console.log(
+        table(
+          ['function', 'before', 'after', 'Δ', '× its floor before', '× floor after'],
+          [
+            { name: 'floor', coldCpuMs: floor.coldCpuMs, coldCpuRatio: 1 },
+            ...functions.filter((f) => before.has(f.name)),
+          ].map((f) => {
+            const was = before.get(f.name) ?? Number.NaN;
+            return [
+              f.name,
+              ms(was),
+              ms(f.coldCpuMs),
+              `${f.coldCpuMs - was >= 0 ? '+' : ''}${(f.coldCpuMs - was).toFixed(1)} ms`,
+              x(was / (before.get('floor') ?? Number.NaN)),
+              x(f.coldCpuRatio),
+            ];
+          }),
+        ),
+      );
+    }
     const undici = functions.filter((f) => f.undici).map((f) => f.name);
     if (undici.length > 0) {
       console.log(
@@ -692,6 +742,8 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     for (const b of bundles.filter((b) => b.name === 'floor' || PURCHASE_FUNCTIONS.includes(b.name))) {
       await breakdown(b, env);
     }
+    if (process.env.COLD_AGAINST)
+      console.log('(the floor above is bundled by this checkout; the before figures use the same floor)');
     if (process.argv.includes('--options')) await options(env);
     if (process.argv.includes('--pieces')) await pieces(env);
   } finally {
