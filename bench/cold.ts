@@ -11,7 +11,8 @@
 //                                            `--options-only` runs this part alone
 //   npm run bench:cold -- --pieces           4. what create-order pays for pieces a deployment may never run (each
 //                                            replaced by an empty module in turn); `--pieces-only` alone
-//   COLD_RUNS=9 PROFILE_RUNS=5               fresh processes per bundle (interleaved), profiled cold starts
+//   COLD_RUNS=9 PROFILE_RUNS=5               fresh processes per bundle (interleaved), profiled cold starts (0: no 2.)
+//   COLD_AGAINST=<checkout>                  its functions too, bundled its way, interleaved: before/after in CPU
 //
 // Each run is a fresh Node process (as a new Lambda container is): it imports the bundle, then makes the function's
 // first call. The purchase functions' first call is a keyed dry run of a purchase (POST orders / POST carts with
@@ -738,9 +739,11 @@ if (import.meta.url === `file://${process.argv[1]}`) {
         `\nundici (fetch) was compiled by: ${undici.join(', ')}. Something calls the global fetch or imports node:http as ESM; functions/shared/transport.ts and the alias in infra/bundling.ts are there so that nothing does.`,
       );
     }
-    console.log('\n2. Where the bytes and the milliseconds go (self time: code in that package, not what it calls)');
-    for (const b of bundles.filter((b) => b.name === 'floor' || PURCHASE_FUNCTIONS.includes(b.name))) {
-      await breakdown(b, env);
+    if (PROFILE_RUNS > 0) {
+      console.log('\n2. Where the bytes and the milliseconds go (self time: code in that package, not what it calls)');
+      for (const b of bundles.filter((b) => b.name === 'floor' || PURCHASE_FUNCTIONS.includes(b.name))) {
+        await breakdown(b, env);
+      }
     }
     if (process.env.COLD_AGAINST)
       console.log('(the floor above is bundled by this checkout; the before figures use the same floor)');

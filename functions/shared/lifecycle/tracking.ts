@@ -149,21 +149,15 @@ export const SQS_CLIENT_CONFIG = {
  * pays for it, and the first placed one pays what loading would have (docs/performance.md, "Cold start").
  */
 export function sqsTrackingQueue(queueUrl: string, given?: SQSClient): TrackingQueue {
-  let client: Promise<{ sqs: SQSClient; SendMessageCommand: typeof import('@aws-sdk/client-sqs').SendMessageCommand }>;
+  let sender: Promise<ReturnType<typeof import('./sqs-send.js').sqsSender>> | undefined;
   return {
     async send(message, delaySeconds) {
-      client ??= import('@aws-sdk/client-sqs').then(({ SQSClient, SendMessageCommand }) => ({
-        sqs: given ?? new SQSClient(SQS_CLIENT_CONFIG),
-        SendMessageCommand,
-      }));
-      const { sqs, SendMessageCommand } = await client;
-      await sqs.send(
-        new SendMessageCommand({
-          QueueUrl: queueUrl,
-          MessageBody: JSON.stringify(message),
-          DelaySeconds: Math.min(900, Math.max(0, Math.ceil(delaySeconds))),
-        }),
-      );
+      sender ??= import('./sqs-send.js').then(({ sqsSender }) => sqsSender(SQS_CLIENT_CONFIG, given));
+      await (await sender)({
+        QueueUrl: queueUrl,
+        MessageBody: JSON.stringify(message),
+        DelaySeconds: Math.min(900, Math.max(0, Math.ceil(delaySeconds))),
+      });
     },
   };
 }
