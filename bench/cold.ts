@@ -745,8 +745,6 @@ if (import.meta.url === `file://${process.argv[1]}`) {
         await breakdown(b, env);
       }
     }
-    if (process.env.COLD_AGAINST)
-      console.log('(the floor above is bundled by this checkout; the before figures use the same floor)');
     if (process.argv.includes('--options')) await options(env);
     if (process.argv.includes('--pieces')) await pieces(env);
   } finally {
