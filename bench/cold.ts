@@ -716,10 +716,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
       console.log(
         table(
           ['function', 'before', 'after', 'Δ', '× its floor before', '× floor after'],
-          [
-            { name: 'floor', coldCpuMs: floor.coldCpuMs, coldCpuRatio: 1 },
-            ...functions.filter((f) => before.has(f.name)),
-          ].map((f) => {
+          [{ name: 'floor', coldCpuMs: floor.coldCpuMs }, ...functions.filter((f) => before.has(f.name))].map((f) => {
             const was = before.get(f.name) ?? Number.NaN;
             return [
               f.name,
@@ -727,7 +724,8 @@ if (import.meta.url === `file://${process.argv[1]}`) {
               ms(f.coldCpuMs),
               `${f.coldCpuMs - was >= 0 ? '+' : ''}${(f.coldCpuMs - was).toFixed(1)} ms`,
               x(was / (before.get('floor') ?? Number.NaN)),
-              x(f.coldCpuRatio),
+              // Both sides: load + first (load only without a first call here) over their floor's load + first.
+              x(f.coldCpuMs / floor.coldCpuMs),
             ];
           }),
         ),
