@@ -19,6 +19,20 @@ export const SAMPLE = {
 /** The base subscription the benchmarks' add-on extends: the upstream's `GET order` answers an order that has it. */
 export const PARENT_SUBSCRIPTION = '1c2b75c1-74a5-472a-a729-7f8cefc477f9';
 
+/** The subscription the benchmarks change (`GET …/subscriptions/{id}` answers it): active, renewing, NCE. */
+export const BENCH_SUBSCRIPTION = '5a0c1d2e-3f40-4b5c-8d6e-000000000001';
+export const benchSubscription = () => ({
+  id: BENCH_SUBSCRIPTION,
+  offerId: 'CFQ7TTC0LH18:0001:CFQ7TTC0K59S',
+  friendlyName: 'Microsoft 365 Business Basic',
+  quantity: 5,
+  status: 'active',
+  autoRenewEnabled: true,
+  termDuration: 'P1Y',
+  billingCycle: 'monthly',
+  scheduledNextTermInstructions: null,
+});
+
 /** The order an add-on is bought for, as `GET …/orders/{orderId}` answers it. */
 export const parentOrder = () => {
   const [line] = SAMPLE.order.lineItems as Record<string, unknown>[];

@@ -11,11 +11,12 @@
 // - Orders: a customer id ending in `-0000000000NN` (NN = 1…100) gets an Order with NN line items (the scaling
 //   figures); any other customer gets the documented sample.
 // - Catalog: a SKU and its availabilities (the pre-flight's reads) for the SKUs the bench lines name (bodies.ts).
+// - Subscription: `GET …/subscriptions/{id}` answers one active, renewing subscription (bodies.ts benchSubscription).
 // - `GET /__stats`: how many token and Partner Center requests arrived (per tenant for tokens); `POST /__reset`.
 import { fork } from 'node:child_process';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { catalogAvailabilities, catalogSku, orderWithLines, parentOrder, SAMPLE } from './bodies.js';
+import { benchSubscription, catalogAvailabilities, catalogSku, orderWithLines, parentOrder, SAMPLE } from './bodies.js';
 
 export interface UpstreamStats {
   /** Token requests per tenant. */
@@ -33,6 +34,7 @@ const CARTS = /^\/v1\/customers\/[^/]+\/carts$/;
 const CHECKOUT = /^\/v1\/customers\/([^/]+)\/carts\/[^/]+\/checkout$/;
 const CART = /^\/v1\/customers\/[^/]+\/carts\/[^/]+$/;
 const SCALED = /^00000000-0000-0000-0000-0*(\d{1,3})$/;
+const SUBSCRIPTION = /^\/v1\/customers\/[^/]+\/subscriptions\/[^/]+$/;
 const SKU = /^\/v1\/customers\/[^/]+\/products\/([^/]+)\/skus\/([^/]+)(\/availabilities)?$/;
 
 export function createUpstream(): { server: Server; stats: () => UpstreamStats; reset: () => void } {
@@ -43,6 +45,7 @@ export function createUpstream(): { server: Server; stats: () => UpstreamStats; 
     cart: JSON.stringify(SAMPLE.cart),
     checkout: JSON.stringify(SAMPLE.checkout),
     parentOrder: JSON.stringify(parentOrder()),
+    subscription: JSON.stringify(benchSubscription()),
   };
   const scaled = new Map<string, string>();
   let tokenCounter = 0;
@@ -126,6 +129,11 @@ export function createUpstream(): { server: Server; stats: () => UpstreamStats; 
       // The purchase policy reads a cart back to judge its checkout's lines.
       count('GET cart');
       return send(response, 200, bodies.cart);
+    }
+    if (method === 'GET' && SUBSCRIPTION.test(path)) {
+      // A subscription change reads the subscription first (bench:cold's subscriptions dry run).
+      count('GET subscription');
+      return send(response, 200, bodies.subscription);
     }
     const sku = SKU.exec(path);
     if (method === 'GET' && sku) {

@@ -35,6 +35,13 @@ export const bundling = {
    * from the bundle than from the runtime's node_modules (+62 to +76 ms CPU when external, measured as above).
    */
   external: [] as string[],
+  /**
+   * `node:http` imported as CommonJS sees it (infra/builtins/http.cjs). An ESM import of a built-in reads all its
+   * exports, and node:http's WebSocket, CloseEvent and MessageEvent getters then compile undici (nodejs/node#57649),
+   * which nothing here uses (functions/shared/transport.ts): ~20–40 ms of CPU at every cold start. Paths are from the
+   * project root, where CDK runs esbuild.
+   */
+  alias: { http: './infra/builtins/http.cjs', 'node:http': './infra/builtins/http.cjs' } as Record<string, string>,
 } as const;
 
 /**
@@ -54,6 +61,9 @@ export const esbuildOptions = (entry: string, outfile: string) =>
     banner: { js: bundling.banner },
     mainFields: [...bundling.mainFields],
     external: [...bundling.external],
+    alias: Object.fromEntries(
+      Object.entries(bundling.alias).map(([from, to]) => [from, new URL(`../${to}`, import.meta.url).pathname]),
+    ),
     metafile: true,
     logLevel: 'error',
   }) satisfies BuildOptions;

@@ -666,6 +666,7 @@ export class PartnerOrdersStack extends Stack {
         banner: bundling.banner,
         mainFields: [...bundling.mainFields],
         externalModules: [...bundling.external],
+        esbuildArgs: { '--alias': Object.entries(bundling.alias).map(([from, to]) => `${from}=${to}`) },
       },
     });
     const access = FUNCTION_ACCESS[name];

@@ -2,13 +2,14 @@
 // refresh token, app-only otherwise. One cached token per container, one refresh in flight at a time.
 import type { Credentials, CredentialsSource } from './credentials.js';
 import { CredentialsError } from './errors.js';
+import { type Fetch, type FetchResponse, nodeFetch } from './transport.js';
 
 export const PARTNER_CENTER_RESOURCE = 'https://api.partnercenter.microsoft.com';
 
 export interface TokenProviderOptions {
   authorityUrl: string;
   credentials: CredentialsSource;
-  fetch?: typeof fetch;
+  fetch?: Fetch;
   now?: () => number;
   /** Renew this long before expiry, so a token never expires between being handed out and being used. */
   expiryMarginMs?: number;
@@ -42,11 +43,11 @@ export class TokenProvider {
   private refused = false;
   /** Entra rotates the refresh token on every use; the newest one is kept for this container's next redemption. */
   private rotated: { version: string; refreshToken: string } | undefined;
-  private readonly fetch: typeof fetch;
+  private readonly fetch: Fetch;
   private readonly now: () => number;
 
   constructor(private readonly options: TokenProviderOptions) {
-    this.fetch = options.fetch ?? globalThis.fetch;
+    this.fetch = options.fetch ?? nodeFetch;
     this.now = options.now ?? Date.now;
   }
 
@@ -165,7 +166,7 @@ export async function redeemToken(options: {
   authorityUrl: string;
   credentials: Pick<Credentials, 'tenantId' | 'clientId' | 'clientSecret'>;
   refreshToken?: string;
-  fetch?: typeof fetch;
+  fetch?: Fetch;
   timeoutMs?: number;
 }): Promise<GrantedToken> {
   const { credentials, refreshToken } = options;
@@ -178,10 +179,10 @@ export async function redeemToken(options: {
       : { grant_type: 'client_credentials' }),
   });
   const url = `${options.authorityUrl}/${encodeURIComponent(credentials.tenantId)}/oauth2/token`;
-  let response: Response;
+  let response: FetchResponse;
   let body: TokenResponse;
   try {
-    response = await (options.fetch ?? globalThis.fetch)(url, {
+    response = await (options.fetch ?? nodeFetch)(url, {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
       body: form,

@@ -12,11 +12,11 @@ import { toProblem } from './problem.js';
 import {
   type Command,
   type ExactlyOnce,
+  type Operation,
   type PerformOptions,
   payloadPrefix,
   type ServiceContext,
 } from './purchase/model.js';
-import { guardSubscription, isSubscriptionCommand } from './subscriptions/commands.js';
 import type { SubscriptionSettings } from './subscriptions/intents.js';
 import { uuidv5 } from './uuid.js';
 
@@ -43,6 +43,14 @@ export interface CommandDependencies {
   /** The subscription operations' store and clock (subscriptions/); keyed reductions fail closed without a store. */
   subscriptions?: SubscriptionSettings;
 }
+
+/** The operations that get a purchase's guards; any other command brings its own (Command.guard). */
+const PURCHASES: readonly string[] = [
+  'createOrder',
+  'addOnToOrder',
+  'createCart',
+  'checkoutCart',
+] satisfies Operation[];
 
 /** A purchase's answer, as every entry point gives it back. */
 export type Performed = Outcome & { replayed: boolean; reconciled?: boolean };
@@ -75,10 +83,12 @@ export async function perform(
   if (idempotencyKey === undefined && !dryRun && deps.requireIdempotencyKey) {
     throw new IdempotencyKeyRequiredError(options.idempotencyKeyPath);
   }
-  if (isSubscriptionCommand(command)) {
+  if (command.guard) {
     // A change to a subscription (subscriptions/) has its own guards: its policy actions, its clock and its record.
-    command = guardSubscription(command, options, { engine: deps.policy.engine, settings: deps.subscriptions ?? {} });
+    command = command.guard(options, deps);
   } else {
+    // Fail closed: anything else without guards of its own is refused rather than run under a purchase's.
+    if (!PURCHASES.includes(command.operation)) throw new Error(`${command.operation} is not a purchase`);
     // Innermost: the orders a purchase placed are followed once it ran, never on a replay or a dry run.
     if (deps.tracking) command = deps.tracking.follow(command, options);
     // Inside the command, so that a replay is answered without it and a resumed purchase is not checked twice.

@@ -4,6 +4,7 @@ import { type GrantedToken, redeemToken } from './auth.js';
 import type { Credentials } from './credentials.js';
 import { CredentialsError } from './errors.js';
 import type { CredentialsReport } from './schemas/health.js';
+import type { Fetch } from './transport.js';
 
 export type { CredentialsReport };
 
@@ -31,7 +32,7 @@ export function ageOf(credentials: Pick<Credentials, 'refreshToken' | 'createdAt
 export async function checkCredentials(options: {
   credentials: Credentials;
   authorityUrl: string;
-  fetch?: typeof fetch;
+  fetch?: Fetch;
   now?: () => number;
 }): Promise<CredentialsReport & { granted?: GrantedToken }> {
   const { credentials } = options;

@@ -13,13 +13,14 @@ import {
 import { type Credentials, parseCredentials } from './credentials.js';
 import { ageOf, type CredentialsReport, checkCredentials } from './credentials-health.js';
 import { CredentialsError } from './errors.js';
+import type { Fetch } from './transport.js';
 import { uuidv5 } from './uuid.js';
 
 export interface KeeperOptions {
   client: SecretsManagerClient;
   secretId: string;
   authorityUrl: string;
-  fetch?: typeof fetch;
+  fetch?: Fetch;
   now?: () => number;
 }
 

@@ -9,6 +9,7 @@ import { JwtVerifier } from 'aws-jwt-verify/jwt-verifier';
 import { jwtCaller, jwtGroups } from '../caller.js';
 import { AuthenticationUnavailableError, InsufficientScopeError, UnauthenticatedError } from '../errors.js';
 import type { RouteScope } from '../routes.js';
+import { nodeFetch } from '../transport.js';
 
 export interface JwtSettings {
   /** The `iss` tokens must carry (JWT_ISSUER); the same issuer as the API's JWT authorizer. */
@@ -45,11 +46,14 @@ class FetchError extends Error {
   override readonly name = 'FetchError';
 }
 
-/** aws-jwt-verify's Fetcher over the runtime's fetch, with a time limit (its own one is Node's https module). */
+/**
+ * aws-jwt-verify's Fetcher, with a time limit (its own one has none), over the transport the Partner Center calls use
+ * (transport.ts: fetch's undici would cost the first request ~40 ms of CPU). A redirect is refused, as any non-200.
+ */
 const fetcher = (timeoutMs: number) => ({
   fetch: async (uri: string): Promise<ArrayBuffer> => {
     try {
-      const response = await fetch(checkedUrl(uri), { signal: AbortSignal.timeout(timeoutMs), redirect: 'error' });
+      const response = await nodeFetch(checkedUrl(uri), { signal: AbortSignal.timeout(timeoutMs) });
       if (response.status !== 200) throw new Error(`answered ${response.status}`);
       return await response.arrayBuffer();
     } catch (error) {

@@ -7,7 +7,7 @@
 //   cancelled, or the window is over  → OrderProvisioningStalled (what is still unfulfilled)
 // Polls share one budget with the reconciler (budget.ts): a poll that does not fit this minute goes back on the queue
 // for a minute, so tracking many orders never takes more than POLL_BUDGET_PER_MINUTE of Partner Center's 500.
-import { SendMessageCommand, SQSClient, type SQSClientConfig } from '@aws-sdk/client-sqs';
+import type { SQSClient, SQSClientConfig } from '@aws-sdk/client-sqs';
 import * as z from 'zod/mini';
 import { logger } from '../log.js';
 import type { Command, PerformOptions } from '../purchase/model.js';
@@ -143,16 +143,21 @@ export const SQS_CLIENT_CONFIG = {
   requestHandler: { connectionTimeout: 1_000, requestTimeout: 1_500, throwOnRequestTimeout: true },
 } as const satisfies SQSClientConfig;
 
-export function sqsTrackingQueue(queueUrl: string, client = new SQSClient(SQS_CLIENT_CONFIG)): TrackingQueue {
+/**
+ * The SQS client is loaded and built on the first message, not when the function loads: a purchase function sends
+ * one only after a purchase was placed, so a container's first request that is a dry run, a replay or a refusal never
+ * pays for it, and the first placed one pays what loading would have (docs/performance.md, "Cold start").
+ */
+export function sqsTrackingQueue(queueUrl: string, given?: SQSClient): TrackingQueue {
+  let sender: Promise<ReturnType<typeof import('./sqs-send.js').sqsSender>> | undefined;
   return {
     async send(message, delaySeconds) {
-      await client.send(
-        new SendMessageCommand({
-          QueueUrl: queueUrl,
-          MessageBody: JSON.stringify(message),
-          DelaySeconds: Math.min(900, Math.max(0, Math.ceil(delaySeconds))),
-        }),
-      );
+      sender ??= import('./sqs-send.js').then(({ sqsSender }) => sqsSender(SQS_CLIENT_CONFIG, given));
+      await (await sender)({
+        QueueUrl: queueUrl,
+        MessageBody: JSON.stringify(message),
+        DelaySeconds: Math.min(900, Math.max(0, Math.ceil(delaySeconds))),
+      });
     },
   };
 }

@@ -4,6 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import type { AccessToken } from '../auth.js';
 import { AmbiguousAttemptError, PartnerCenterError, type UpstreamIds, UpstreamUnavailableError } from '../errors.js';
+import { type Fetch, type FetchInit, type FetchResponse, nodeFetch } from '../transport.js';
 
 export type HttpMethod = 'GET' | 'POST' | 'PATCH' | 'PUT';
 
@@ -61,7 +62,7 @@ export interface PartnerCenterClientOptions {
   baseUrl: string;
   tokens: TokenSource;
   applicationName?: string;
-  fetch?: typeof fetch;
+  fetch?: Fetch;
   now?: () => number;
   sleep?: (ms: number) => Promise<void>;
   /** Bound for one attempt (connect + full response). */
@@ -131,12 +132,12 @@ function neverSent(error: unknown): boolean {
 }
 
 export class PartnerCenterClient {
-  private readonly fetch: typeof fetch;
+  private readonly fetch: Fetch;
   private readonly now: () => number;
   private readonly sleep: (ms: number) => Promise<void>;
 
   constructor(private readonly options: PartnerCenterClientOptions) {
-    this.fetch = options.fetch ?? globalThis.fetch;
+    this.fetch = options.fetch ?? nodeFetch;
     this.now = options.now ?? Date.now;
     this.sleep = options.sleep ?? delay;
   }
@@ -165,7 +166,7 @@ export class PartnerCenterClient {
       const remaining = call.deadline - this.now();
       if (remaining <= 0) throw new UpstreamUnavailableError(ids, true, attempt - 1, lastFailure);
 
-      let response: Response;
+      let response: FetchResponse;
       let body: unknown;
       let budget = remaining;
       if (call.purchase) {
@@ -246,9 +247,9 @@ export class PartnerCenterClient {
   }
 
   private async attempt(request: PartnerCenterRequest, ids: UpstreamIds, token: AccessToken, timeoutMs: number) {
-    let response: Response;
+    let response: FetchResponse;
     let text: string;
-    const init: RequestInit = {
+    const init: FetchInit = {
       method: request.method,
       headers: this.headers(request, ids, `Bearer ${token.value}`),
       // A redirect is not part of the API; following one could carry the token elsewhere.

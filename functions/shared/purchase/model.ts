@@ -14,6 +14,12 @@ export interface Command {
   /** A purchase, or a change to a subscription after it (subscriptions/: its own guards in commands.ts). */
   operation: Operation | SubscriptionOperation;
   customerId: string;
+  /**
+   * A change to a subscription brings its own guards (subscriptions/commands.ts), which perform() applies instead of
+   * a purchase's, with its dependencies (the policy engine, the subscription settings; typed where they are used, as
+   * this module sits below both): so a function that only buys does not bundle the subscription code.
+   */
+  guard?(options: PerformOptions, deps: { policy: { engine: unknown }; subscriptions?: unknown }): Command;
   input: unknown;
   run(ctx: ServiceContext): Promise<ServiceResult>;
 }

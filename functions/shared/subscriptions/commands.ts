@@ -31,13 +31,21 @@ export const isSubscriptionCommand = (command: Command) =>
   (SUBSCRIPTION_OPERATIONS as readonly string[]).includes(command.operation);
 
 export function subscriptionCommand(payload: SubscriptionCommandPayload): Command {
-  return {
+  const command: Command = {
     operation: payload.operation as SubscriptionOperation,
     customerId: payload.customerId,
+    // perform() always applies it (commands.ts), instead of a purchase's guards.
+    guard: (options, deps) =>
+      guardSubscription(command, options, {
+        // perform()'s CommandDependencies (commands.ts): its policy's engine and its subscription settings.
+        engine: deps.policy.engine as PolicyEngine,
+        settings: (deps.subscriptions ?? {}) as SubscriptionSettings,
+      }),
     input: inputOf(payload),
     // Unguarded (perform always guards it): the defaults of the guard below.
     run: (ctx) => runChange(ctx, payload, { now: Date.now, paths: { ids: '/path', body: '/body' } }),
   };
+  return command;
 }
 
 /** The command, judged by the policy's subscription action before it runs with its settings (commands.ts perform). */
