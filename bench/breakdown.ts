@@ -115,6 +115,12 @@ const cartLines = [
   { catalogItemId: 'CFQ7TTC0LH18:0001:CFQ7TTC0K59S', quantity: 5, billingCycle: 'monthly', termDuration: 'P1Y' },
 ];
 
+/**
+ * Every round buys the same lines under a new key: the possible-duplicate guard (duplicates/, on by default) would
+ * refuse the second one, so each says it means it. The guard still reads and writes its record as for any purchase.
+ */
+const SAME_LINES_AGAIN = { 'allow-duplicate': 'true' };
+
 export const PURCHASES: Purchase[] = [
   {
     name: 'POST orders (keyed)',
@@ -122,7 +128,7 @@ export const PURCHASES: Purchase[] = [
     event: (key) =>
       httpEvent('POST /customers/{customerId}/orders', {
         pathParameters: { customerId: CUSTOMER },
-        headers: { 'idempotency-key': key },
+        headers: { 'idempotency-key': key, ...SAME_LINES_AGAIN },
         body: orderBody(1),
       }),
     status: 201,
@@ -133,7 +139,7 @@ export const PURCHASES: Purchase[] = [
     event: (key) =>
       httpEvent('POST /customers/{customerId}/carts', {
         pathParameters: { customerId: CUSTOMER },
-        headers: { 'idempotency-key': key },
+        headers: { 'idempotency-key': key, ...SAME_LINES_AGAIN },
         body: { lineItems: cartLines, checkout: true },
       }),
     status: 201,
