@@ -87,7 +87,8 @@ export async function perform(
     // catalog is read (duplicates/guard.ts).
     command = customerGuard(command, options);
     if (deps.duplicates) command = deps.duplicates.guard(command, options);
-    // Outermost, so the policy decides before the pre-flight reads anything: who may buy comes first.
+    // Outermost, so the policy decides before the pre-flight reads anything: who may buy comes first. (Its decision
+    // and the duplicate read start together, below; each is judged in this order once the purchase runs.)
     command = deps.policy.guard(command, options);
   }
   const scope =
@@ -124,6 +125,11 @@ export async function perform(
     scope,
     fingerprint: { operation: command.operation, customerId: command.customerId, input: command.input },
   };
+  // The policy decision and the duplicate record are asked for now, beside the idempotency lock; each guard judges by
+  // its answer once the purchase runs (purchase/early.ts). The catalog pre-flight is not started early: warm, every
+  // fact it needs is cached and its check is CPU work; a fact it must read waits until the policy allowed the purchase
+  // and the journal said it was not sent, so a refused or resumed purchase reads nothing from Partner Center.
+  command.start?.(ctx);
   if (!call || !store) {
     const { status, body, reconciled } = await command.run(ctx);
     return { status, body, replayed: false, ...(reconciled ? { reconciled } : {}) };

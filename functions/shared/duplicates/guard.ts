@@ -10,6 +10,7 @@
 import { IdempotencyStoreError } from '../errors.js';
 import { alreadySent } from '../exactly-once/already-sent.js';
 import { logger } from '../log.js';
+import { type Early, early } from '../purchase/early.js';
 import type { Command } from '../purchase/model.js';
 import type { ServiceContext, ServiceResult } from '../services/context.js';
 import { PossibleDuplicateError } from './errors.js';
@@ -55,18 +56,34 @@ export class DuplicateGuard {
     const lines = canonicalLines(command);
     if (!lines) return command;
     const digest = purchaseDigest(command.customerId, lines);
-    return { ...command, run: (ctx) => this.run(command, digest, check, ctx) };
+    // Read beside the idempotency lock and the policy decision (purchase/early.ts), judged once the purchase runs.
+    const latest = early(async () => {
+      try {
+        return await this.options.recent.read(command.customerId, digest);
+      } catch (error) {
+        throw new IdempotencyStoreError(error);
+      }
+    });
+    return {
+      ...command,
+      start: (ctx) => {
+        latest.start(ctx);
+        command.start?.(ctx);
+      },
+      run: (ctx) => this.run(command, digest, check, ctx, latest),
+    };
   }
 
-  private async run(command: Command, digest: string, check: DuplicateCheck, ctx: ServiceContext) {
+  private async run(
+    command: Command,
+    digest: string,
+    check: DuplicateCheck,
+    ctx: ServiceContext,
+    latest: Early<RecentPurchase | undefined>,
+  ) {
     const now = this.options.now ?? Date.now;
     if (!ctx.dryRun && (await alreadySent(command, ctx))) return this.recorded(command, digest, check, ctx);
-    let earlier: RecentPurchase | undefined;
-    try {
-      earlier = await this.options.recent.read(command.customerId, digest);
-    } catch (error) {
-      throw new IdempotencyStoreError(error);
-    }
+    const earlier = await latest.take(ctx);
     const same = earlier && earlier.caller === check.caller && earlier.idempotencyKey === check.idempotencyKey;
     const duplicate = earlier && !same && earlier.at > now() - this.options.windowMs ? earlier : undefined;
     if (duplicate && ctx.dryRun) {

@@ -79,6 +79,13 @@ export const MAX_RECORDED_COMMAND_BYTES = 64 * 1024;
  */
 export const JOURNAL_MARGIN_SECONDS = 3600;
 
+/**
+ * The longest one request can run (Lambda's 15-minute limit). A key's pointer is written once per request, at its
+ * first journal write, with this much more life than the journal: every later write of the same request renews the
+ * journal by less than this, so the pointer still outlives it without a write of its own each time.
+ */
+export const LONGEST_REQUEST_SECONDS = 900;
+
 /** The reconciler's verdict on a purchase whose outcome was unknown. */
 export interface Resolution {
   /**
@@ -201,24 +208,35 @@ export function dynamoDBJournal(options: DynamoDBRecordsOptions, scope: string, 
   const key = marshall({ id: `${JOURNAL_PREFIX}${owner}` });
   const expiration = () => Math.floor(now() / 1000) + options.expiresAfterSeconds + JOURNAL_MARGIN_SECONDS;
   let entry: JournalEntry | undefined;
+  /** Whether this request wrote the key's pointer already (once per request: LONGEST_REQUEST_SECONDS). */
+  let pointed = false;
 
-  /** The caller's key lists this journal (an idempotent ADD to a set), and lives as long as it. */
-  const point = (recorded: RecordedCommand) =>
-    storeCall(() =>
+  /** The caller's key lists this journal (an idempotent ADD to a set), and outlives it. */
+  const point = (recorded: RecordedCommand) => {
+    pointed = true;
+    return storeCall(() =>
       client.send(
         new UpdateItemCommand({
           TableName: tableName,
           Key: marshall({ id: keyPointerId(recorded.caller, recorded.idempotencyKey) }),
           UpdateExpression: 'SET #expiration = :expiration ADD #journals :journal',
           ExpressionAttributeNames: { '#expiration': 'expiration', '#journals': 'journals' },
-          ExpressionAttributeValues: marshall({ ':expiration': expiration(), ':journal': new Set([owner]) }),
+          ExpressionAttributeValues: marshall({
+            ':expiration': expiration() + LONGEST_REQUEST_SECONDS,
+            ':journal': new Set([owner]),
+          }),
         }),
       ),
-    );
+    ).catch((error: unknown) => {
+      pointed = false;
+      throw error;
+    });
+  };
 
   /**
-   * One write of the journal (`set` and `remove` are UpdateExpression clauses), renewing its lifetime and its
-   * pointer's. The first write records the command, after the pointer, so that every journal can be found by its key.
+   * One write of the journal (`set` and `remove` are UpdateExpression clauses), renewing its lifetime, and its
+   * pointer's once per request. The first write records the command, after the pointer, so that every journal can be
+   * found by its key.
    */
   const update = async (
     set: string[],
@@ -253,7 +271,7 @@ export function dynamoDBJournal(options: DynamoDBRecordsOptions, scope: string, 
         }),
       ),
     );
-    const [result] = await Promise.all([write, !first && command ? point(command) : undefined]);
+    const [result] = await Promise.all([write, !first && command && !pointed ? point(command) : undefined]);
     entry = fromItem(result.Attributes);
     refuseAnotherRequest(entry);
   };

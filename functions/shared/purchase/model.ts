@@ -16,6 +16,11 @@ export interface Command {
   customerId: string;
   input: unknown;
   run(ctx: ServiceContext): Promise<ServiceResult>;
+  /**
+   * Starts the reads its guards decide by (purchase/early.ts), before the idempotency lock is taken; `run` judges by
+   * their answers. Buys nothing, and an answer `run` never asks for is dropped.
+   */
+  start?(ctx: ServiceContext): void;
 }
 
 export interface PerformOptions {
