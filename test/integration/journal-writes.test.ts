@@ -71,6 +71,28 @@ describe('journal writes of one keyed purchase', () => {
     expect(pointers[0]?.expiration).toBeGreaterThanOrEqual(mine.expiration);
   });
 
+  it('the cart and "may be placed" in one write: both on record, in the unresolved index; a cart on record first is kept', async () => {
+    updates.splice(0);
+    const key = 'k-merged';
+    const options = { tableName: TABLE, client: db.client, expiresAfterSeconds: 3600 };
+    const journal = dynamoDBJournal(options, scopeOf(command(key)), command(key));
+    await journal.read();
+    expect((await journal.recordCartSending({ id: 'cart-3' }, 'r-3', 1_000)).id).toBe('cart-3');
+    expect(updates).toEqual(['pointer', 'journal']);
+    const fresh = dynamoDBJournal(options, scopeOf(command(key)), command(key));
+    expect(await fresh.read()).toMatchObject({
+      cart: { id: 'cart-3' },
+      placed: 'maybe',
+      firstSentAt: 1_000,
+      lastSentAt: 1_000,
+      requestIds: ['r-3'],
+      unresolved: true,
+    });
+    // A request that created another cart meanwhile checks out the one on record, and its first send stays the first.
+    expect((await fresh.recordCartSending({ id: 'cart-4' }, 'r-3', 2_000)).id).toBe('cart-3');
+    expect(await fresh.read()).toMatchObject({ firstSentAt: 1_000, lastSentAt: 2_000 });
+  });
+
   it('a later request with the same key renews the pointer once, beside its first journal write', async () => {
     const key = 'k-again';
     let now = 1_800_000_000_000;

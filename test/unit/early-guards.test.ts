@@ -73,6 +73,10 @@ function world(options: {
       written.push('journal cart');
       return cart;
     },
+    recordCartSending: async (cart) => {
+      written.push('journal cart sending');
+      return cart;
+    },
     replaceCart: async (_, cart) => cart,
     sending: async () => {
       written.push('journal sending');

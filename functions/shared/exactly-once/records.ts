@@ -123,6 +123,13 @@ export interface Journal {
    */
   recordCart(cart: RecordedCart): Promise<RecordedCart>;
   /**
+   * `recordCart` and `sending` in one write, for a cart just created whose checkout is sent next: the cart is on
+   * record, and the purchase may be placed from here on, before the checkout goes out, as with the two writes; a
+   * crash after it is a crash after `sending`. Returns the cart on record (another request's, if it recorded one first:
+   * that cart is the one checked out).
+   */
+  recordCartSending(cart: RecordedCart, requestId: string, at: number): Promise<RecordedCart>;
+  /**
    * Puts `cart` on record instead of `replaced`, unless another request replaced it first (the cart on record is
    * returned either way). Only for a recorded cart that is gone and that no checkout can have placed.
    */
@@ -296,11 +303,7 @@ export function dynamoDBJournal(options: DynamoDBRecordsOptions, scope: string, 
       return entry;
     },
     async recordCart(cart) {
-      await update(
-        ['#cart = if_not_exists(#cart, :cart)', '#cartId = if_not_exists(#cartId, :cartId)'],
-        { ':cart': encodeCart(cart), ':cartId': cart.id },
-        { '#cart': 'cart', '#cartId': 'cartId' },
-      );
+      await update(CART_CLAUSES.set, cartValues(cart), CART_CLAUSES.names);
       return entry?.cart ?? cart;
     },
     async replaceCart(replaced, cart) {
@@ -319,25 +322,20 @@ export function dynamoDBJournal(options: DynamoDBRecordsOptions, scope: string, 
       }
       return entry?.cart ?? cart;
     },
-    sending: (requestId, at) =>
-      update(
-        [
-          '#first = if_not_exists(#first, :at)',
-          '#last = :at',
-          '#placed = :maybe',
-          // Into the unresolved index until something settles this checkout's outcome.
-          '#unresolved = :unresolved',
-        ],
-        { ':at': at, ':maybe': 'maybe', ':ids': new Set([requestId]), ':unresolved': UNRESOLVED_INDEX.value },
-        {
-          '#first': 'firstSentAt',
-          '#last': 'lastSentAt',
-          '#placed': 'placed',
-          '#ids': 'requestIds',
-          '#unresolved': UNRESOLVED_INDEX.partitionKey,
-        },
-        { add: '#ids :ids' },
-      ),
+    async recordCartSending(cart, requestId, at) {
+      const sent = sendingClauses(requestId, at);
+      await update(
+        [...CART_CLAUSES.set, ...sent.set],
+        { ...cartValues(cart), ...sent.values },
+        { ...CART_CLAUSES.names, ...sent.names },
+        { add: sent.add },
+      );
+      return entry?.cart ?? cart;
+    },
+    sending: (requestId, at) => {
+      const sent = sendingClauses(requestId, at);
+      return update(sent.set, sent.values, sent.names, { add: sent.add });
+    },
     refused: () =>
       update(
         ['#placed = :no'],
@@ -350,6 +348,33 @@ export function dynamoDBJournal(options: DynamoDBRecordsOptions, scope: string, 
   };
   return journal;
 }
+
+/** The cart on record, unless one is already. */
+const CART_CLAUSES = {
+  set: ['#cart = if_not_exists(#cart, :cart)', '#cartId = if_not_exists(#cartId, :cartId)'],
+  names: { '#cart': 'cart', '#cartId': 'cartId' },
+};
+const cartValues = (cart: RecordedCart) => ({ ':cart': encodeCart(cart), ':cartId': cart.id });
+
+/** A checkout about to be sent: from here on the purchase may be placed. */
+const sendingClauses = (requestId: string, at: number) => ({
+  set: [
+    '#first = if_not_exists(#first, :at)',
+    '#last = :at',
+    '#placed = :maybe',
+    // Into the unresolved index until something settles this checkout's outcome.
+    '#unresolved = :unresolved',
+  ],
+  values: { ':at': at, ':maybe': 'maybe', ':ids': new Set([requestId]), ':unresolved': UNRESOLVED_INDEX.value },
+  names: {
+    '#first': 'firstSentAt',
+    '#last': 'lastSentAt',
+    '#placed': 'placed',
+    '#ids': 'requestIds',
+    '#unresolved': UNRESOLVED_INDEX.partitionKey,
+  },
+  add: '#ids :ids',
+});
 
 /** A journal item as the entry it records. */
 export function fromItem(item: Parameters<typeof unmarshall>[0] | undefined): JournalEntry {
