@@ -32,6 +32,8 @@ export async function recordedCart(ctx: ServiceContext, customerId: string, body
   const journal = ctx.exactlyOnce?.journal;
   const recorded = (await journal?.read())?.cart;
   if (recorded) return { cart: recorded };
+  // The key's pointer goes out beside the cart's creation; the journal's first write waits for it (records.ts).
+  journal?.pointKey?.().catch(() => undefined);
   const created = await createCart(ctx, customerId, body);
   if (!journal) return { cart: created };
   const at = (ctx.exactlyOnce?.now ?? Date.now)();

@@ -134,6 +134,12 @@ export interface Journal {
    * returned either way). Only for a recorded cart that is gone and that no checkout can have placed.
    */
   replaceCart(replaced: RecordedCart, cart: RecordedCart): Promise<RecordedCart>;
+  /**
+   * Writes the key's pointer now rather than just before the journal's first write (which waits for it): beside a
+   * step that comes before that write (creating the cart). A pointer to a journal never written lists nothing
+   * (journals.ts `ofKey` skips it).
+   */
+  pointKey?(): Promise<void>;
   /** On record before a checkout is sent: from here on the purchase may have been placed. */
   sending(requestId: string, at: number): Promise<void>;
   /** Partner Center refused the checkout, and no earlier one may have placed the purchase: nothing was bought. */
@@ -215,13 +221,12 @@ export function dynamoDBJournal(options: DynamoDBRecordsOptions, scope: string, 
   const key = marshall({ id: `${JOURNAL_PREFIX}${owner}` });
   const expiration = () => Math.floor(now() / 1000) + options.expiresAfterSeconds + JOURNAL_MARGIN_SECONDS;
   let entry: JournalEntry | undefined;
-  /** Whether this request wrote the key's pointer already (once per request: LONGEST_REQUEST_SECONDS). */
-  let pointed = false;
+  /** This request's write of the key's pointer (once per request: LONGEST_REQUEST_SECONDS), once started. */
+  let pointing: Promise<unknown> | undefined;
 
   /** The caller's key lists this journal (an idempotent ADD to a set), and outlives it. */
   const point = (recorded: RecordedCommand) => {
-    pointed = true;
-    return storeCall(() =>
+    pointing ??= storeCall(() =>
       client.send(
         new UpdateItemCommand({
           TableName: tableName,
@@ -235,9 +240,10 @@ export function dynamoDBJournal(options: DynamoDBRecordsOptions, scope: string, 
         }),
       ),
     ).catch((error: unknown) => {
-      pointed = false;
+      pointing = undefined;
       throw error;
     });
+    return pointing;
   };
 
   /**
@@ -278,7 +284,7 @@ export function dynamoDBJournal(options: DynamoDBRecordsOptions, scope: string, 
         }),
       ),
     );
-    const [result] = await Promise.all([write, !first && command && !pointed ? point(command) : undefined]);
+    const [result] = await Promise.all([write, !first && command ? point(command) : undefined]);
     entry = fromItem(result.Attributes);
     refuseAnotherRequest(entry);
   };
@@ -291,6 +297,9 @@ export function dynamoDBJournal(options: DynamoDBRecordsOptions, scope: string, 
   };
 
   const journal: Journal = {
+    async pointKey() {
+      if (command) await point(command);
+    },
     async read() {
       if (entry) return entry;
       const result = await storeCall(() =>
