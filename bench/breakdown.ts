@@ -396,9 +396,9 @@ export async function measureBreakdown(
       // Our own code, function by function (what "ours" in the summary is made of).
       profile.ourFunctions = new Map(
         [
-          ...selfTimeBy(cpu as CpuProfile, ({ url, functionName, lineNumber }) => {
+          ...selfTimeBy(cpu as CpuProfile, ({ url, functionName }) => {
             const owner = frameOwner(url, functionName);
-            return categoryOf(owner) === 'ours' ? `${owner}: ${functionName || '(anonymous)'}:${lineNumber + 1}` : '-';
+            return categoryOf(owner) === 'ours' ? `${owner}: ${functionName || '(anonymous)'}` : '-';
           }),
         ]
           .filter(([name]) => name !== '-')
@@ -532,6 +532,7 @@ export function categoryOf(owner: string): string {
   )
     return 'HTTP and sockets (node:http, fetch, writes)';
   if (owner === '(garbage collector)') return 'garbage collector';
+  if (owner.startsWith('bench/')) return 'the bench itself (its call recorder)';
   if (owner.startsWith('node:') || owner.startsWith('native:') || owner.startsWith('(')) return 'Node and V8, other';
   return 'other packages';
 }

@@ -171,8 +171,7 @@ export const canonical = (value: unknown): string =>
 export const inputDigestOf = (command: RecordedCommand) => command.inputDigest ?? hash(canonical(command.input));
 
 /** The command as the journal keeps it: gzipped JSON, with its input when that fits (MAX_RECORDED_COMMAND_BYTES). */
-function encodeCommand(command: RecordedCommand): Uint8Array {
-  const inputDigest = inputDigestOf(command);
+function encodeCommand(command: RecordedCommand, inputDigest = inputDigestOf(command)): Uint8Array {
   const full = gzipSync(JSON.stringify({ ...command, inputDigest }));
   if (full.length <= MAX_RECORDED_COMMAND_BYTES) return full;
   const { input: _input, ...rest } = command;
@@ -221,6 +220,12 @@ export function dynamoDBJournal(options: DynamoDBRecordsOptions, scope: string, 
   const key = marshall({ id: `${JOURNAL_PREFIX}${owner}` });
   const expiration = () => Math.floor(now() / 1000) + options.expiresAfterSeconds + JOURNAL_MARGIN_SECONDS;
   let entry: JournalEntry | undefined;
+  /** This request's input digest, computed once (canonical JSON and sha256 of the whole input: not free per write). */
+  let ours: string | undefined;
+  const digest = () => {
+    ours ??= command ? inputDigestOf(command) : '';
+    return ours;
+  };
   /** This request's write of the key's pointer (once per request: LONGEST_REQUEST_SECONDS), once started. */
   let pointing: Promise<unknown> | undefined;
 
@@ -277,7 +282,7 @@ export function dynamoDBJournal(options: DynamoDBRecordsOptions, scope: string, 
           ExpressionAttributeValues: marshall({
             ':expiration': expiration(),
             // As JSON (gzipped: a request body can be 256 KB), so that the input's keys and nulls survive as they came.
-            ...(first ? { ':command': encodeCommand(command) } : {}),
+            ...(first ? { ':command': encodeCommand(command, digest()) } : {}),
             ...values,
           }),
           ReturnValues: 'ALL_NEW',
@@ -291,7 +296,7 @@ export function dynamoDBJournal(options: DynamoDBRecordsOptions, scope: string, 
   // The key on record for another request (a request whose lock expired while it ran, and another body took the key
   // meanwhile): this request must not go on with that request's cart.
   const refuseAnotherRequest = (found: JournalEntry) => {
-    if (command && found.command && inputDigestOf(found.command) !== inputDigestOf(command)) {
+    if (command && found.command && inputDigestOf(found.command) !== digest()) {
       throw new IdempotencyConflictError('mismatch');
     }
   };
