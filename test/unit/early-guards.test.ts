@@ -30,7 +30,7 @@ function gate() {
 }
 /** Lets every pending promise callback run (the fakes answer through a few awaits). */
 const settle = async () => {
-  for (let i = 0; i < 20; i++) await new Promise((resolve) => setImmediate(resolve));
+  for (let i = 0; i < 50; i++) await new Promise((resolve) => setImmediate(resolve));
 };
 
 type Step = string;
@@ -41,6 +41,10 @@ function world(options: {
   journal?: JournalEntry;
   stored?: Outcome;
   earlier?: RecentPurchase;
+  /** Partner Center answers the cart and its checkout (otherwise it cannot be reached). */
+  places?: boolean;
+  /** The journal's `settled` write waits for this. */
+  settledGate?: Promise<void>;
 }) {
   const steps: Step[] = [];
   const lock = gate();
@@ -85,6 +89,7 @@ function world(options: {
       written.push('journal refused');
     },
     settled: async () => {
+      await options.settledGate;
       written.push('journal settled');
     },
   };
@@ -98,15 +103,23 @@ function world(options: {
       if (options.stored) return { ...options.stored, replayed: true };
       const outcome = await work();
       written.push(`outcome ${outcome.status}`);
+      // Powertools' own write of the outcome takes a round trip.
+      await new Promise((resolve) => setImmediate(resolve));
+      written.push('outcome written');
       return { ...outcome, replayed: false };
     },
   };
   const deps: CommandDependencies = {
     partnerCenter: {
-      send: async (request) => {
+      send: async (request, call) => {
+        await call.purchase?.beforeAttempt();
         steps.push(`sent ${request.method} ${request.path}`);
         sent.push(request.path);
-        throw new Error('no Partner Center in this test');
+        if (!options.places) throw new Error('no Partner Center in this test');
+        const ids = { requestId: 'r', correlationId: 'c' };
+        return request.path.endsWith('/checkout')
+          ? { status: 200, ids, attempts: 1, body: { orders: [{ id: 'order-1', lineItems: [] }], orderErrors: [] } }
+          : { status: 201, ids, attempts: 1, body: { id: 'cart-1', status: 'Active', lineItems: [] } };
       },
       describe: () => {
         throw new Error('not a dry run');
@@ -180,7 +193,7 @@ describe('the guards decide beside the idempotency lock', () => {
       body: { type: expect.stringContaining('policy-denied') },
     });
     expect(w.sent).toEqual([]);
-    expect(w.written).toEqual(['outcome 403']);
+    expect(w.written).toEqual(['outcome 403', 'outcome written']);
   });
 
   it('a denial of a cart checkout: nothing sent, the same refusal', async () => {
@@ -197,7 +210,7 @@ describe('the guards decide beside the idempotency lock', () => {
     );
     expect(outcome.status).toBe(403);
     expect(w.sent).toEqual([]);
-    expect(w.written).toEqual(['outcome 403']);
+    expect(w.written).toEqual(['outcome 403', 'outcome written']);
   });
 
   it('a possible duplicate found beside the lock is refused as before: 409, nothing sent, nothing stored', async () => {
@@ -261,6 +274,28 @@ describe('the guards decide beside the idempotency lock', () => {
     expect((outcome as { status?: number }).status).not.toBe(403);
     expect(w.sent.some((path) => path.endsWith('/carts/cart-1/checkout'))).toBe(true);
     expect(logs.lines().filter((line) => /"audit":"purchase-policy"/.test(line))).toEqual([]);
+  });
+
+  it('after the answer, the journal’s settled write and the duplicate record go beside the outcome’s own write; the answer waits for them', async () => {
+    const settledGate = gate();
+    const w = world({ verdict: 'allow', places: true, settledGate: settledGate.opened });
+    w.decision.open();
+    w.lock.open();
+    let answered = false;
+    const answer = perform(createOrderCommand(CUSTOMER, order), options(), w.deps).then((outcome) => {
+      answered = true;
+      return outcome;
+    });
+    await settle();
+    // Before issue 22 the outcome was written only after `settled` and the duplicate record.
+    expect(w.written).toContain('outcome written');
+    expect(w.written).toContain('recent purchase');
+    expect(w.written).not.toContain('journal settled');
+    expect(answered).toBe(false);
+    settledGate.open();
+    const outcome = await answer;
+    expect(outcome).toMatchObject({ status: 201, replayed: false, body: { id: 'order-1' } });
+    expect(w.written).toContain('journal settled');
   });
 
   it('an unavailable policy is 503 policy-unavailable as before, nothing sent', async () => {

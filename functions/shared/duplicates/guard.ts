@@ -11,7 +11,7 @@ import { IdempotencyStoreError } from '../errors.js';
 import { alreadySent } from '../exactly-once/already-sent.js';
 import { logger } from '../log.js';
 import { type Early, early } from '../purchase/early.js';
-import type { Command } from '../purchase/model.js';
+import { afterAnswer, type Command } from '../purchase/model.js';
 import type { ServiceContext, ServiceResult } from '../services/context.js';
 import { PossibleDuplicateError } from './errors.js';
 import { canonicalLines, purchaseDigest } from './lines.js';
@@ -104,8 +104,8 @@ export class DuplicateGuard {
     const orderIds = orderIdsOf(result.body);
     if (result.status < 300 && orderIds.length > 0) {
       const at = (this.options.now ?? Date.now)();
-      try {
-        await this.options.recent.write(
+      const write = this.options.recent
+        .write(
           command.customerId,
           digest,
           {
@@ -116,11 +116,13 @@ export class DuplicateGuard {
             at,
           },
           at + this.options.windowMs,
-        );
-      } catch (error) {
-        // The purchase was placed: a record that could not be written only weakens the next comparison.
-        logger.warn('recent purchase not recorded; the possible-duplicate guard will not see it', { error });
-      }
+        )
+        .catch((error: unknown) => {
+          // The purchase was placed: a record that could not be written only weakens the next comparison.
+          logger.warn('recent purchase not recorded; the possible-duplicate guard will not see it', { error });
+        });
+      // Beside the stored outcome's write; on record before the caller has its answer all the same.
+      await afterAnswer(ctx, write);
     }
     return result;
   }

@@ -14,7 +14,7 @@ import {
 } from '../errors.js';
 import { logger } from '../log.js';
 import { checkoutRequest, readCartRequest } from '../partner-center/carts.js';
-import type { ServiceContext } from '../purchase/model.js';
+import { afterAnswer, type ServiceContext } from '../purchase/model.js';
 import { Cart, CartCheckoutResult } from '../schemas/carts.js';
 import { callOptions, sendFor } from '../services/context.js';
 
@@ -88,8 +88,10 @@ export async function checkoutOnce(
         );
       }
       // Every order group failed: the cart placed nothing (it stays Active), which the journal says as a refusal.
-      const settle = (result.orders ?? []).length === 0 ? journal?.refused() : journal?.settled();
-      await settle?.catch(logStoreError);
+      if ((result.orders ?? []).length === 0) await journal?.refused().catch(logStoreError);
+      // Placed: out of the unresolved index beside the outcome's own write (a crash between the two leaves it to the
+      // reconciler, which finds the outcome stored: `settled`).
+      else if (journal) await afterAnswer(ctx, journal.settled().catch(logStoreError));
       if (mayHavePlaced) logger.warn('checkout answered after an earlier checkout of the cart was lost', { cartId });
       return { result, reconciled: mayHavePlaced };
     } catch (error) {

@@ -71,6 +71,18 @@ export interface ServiceContext {
   exactlyOnce?: ExactlyOnce;
   /** Where the purchase's payload is in the request (`/body`, `/detail`, ``), for problems that name a field. */
   payloadPath?: string;
+  /**
+   * Takes a write made once the purchase was answered (the journal's `settled`, the duplicate record, the start of
+   * provisioning tracking), which never throws: it then runs beside the stored outcome's own write instead of before
+   * it, and `perform` waits for it before it answers. Without it, the caller awaits the write itself.
+   */
+  afterAnswer?: (write: Promise<void>) => void;
+}
+
+/** Hands a write made after the answer to `ctx.afterAnswer`, or waits for it when nobody takes it. */
+export async function afterAnswer(ctx: ServiceContext, write: Promise<void>): Promise<void> {
+  if (ctx.afterAnswer) ctx.afterAnswer(write);
+  else await write;
 }
 
 /** A purchase payload's place in the request: its key's place, except on HTTP, where the key is a header. */
