@@ -69,20 +69,26 @@ function memoryJournal(journals: Map<string, JournalEntry>, scope: string): Jour
   const write = (fields: JournalEntry) => {
     journals.set(scope, { ...entry(), ...fields });
   };
+  const sending = (requestId: string, at: number) =>
+    write({
+      firstSentAt: entry().firstSentAt ?? at,
+      lastSentAt: at,
+      placed: 'maybe',
+      requestIds: [...new Set([...(entry().requestIds ?? []), requestId])],
+      unresolved: true,
+    });
   return {
     read: async () => entry(),
     recordCart: async (cart) => {
       write({ cart: entry().cart ?? cart });
       return entry().cart ?? cart;
     },
-    sending: async (requestId, at) =>
-      write({
-        firstSentAt: entry().firstSentAt ?? at,
-        lastSentAt: at,
-        placed: 'maybe',
-        requestIds: [...new Set([...(entry().requestIds ?? []), requestId])],
-        unresolved: true,
-      }),
+    recordCartSending: async (cart, requestId, at) => {
+      write({ cart: entry().cart ?? cart });
+      sending(requestId, at);
+      return entry().cart ?? cart;
+    },
+    sending: async (requestId, at) => sending(requestId, at),
     replaceCart: async (replaced, cart) => {
       if (entry().cart?.id === replaced.id && entry().placed === 'no') write({ cart });
       return entry().cart ?? cart;

@@ -15,7 +15,7 @@
 // `-- --profile` adds where this process's CPU goes, by package (V8's profiler over the measured purchases).
 import { randomUUID } from 'node:crypto';
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
-import type { ClientRequest } from 'node:http';
+import { ClientRequest } from 'node:http';
 import { Session } from 'node:inspector/promises';
 import { loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
@@ -75,20 +75,140 @@ export function kindOf(call: { method: string; path: string; target?: string }):
   return { kind: `other ${call.method} ${pattern}`, group: 'other' };
 }
 
-/** Records every outgoing HTTP request of this process while `recording` is on. */
+/** One remote call: what it was, why (`purpose`: which of our records or steps), and when it was waited for. */
+export interface RemoteCall {
+  method: string;
+  path: string;
+  target?: string;
+  /** The request body's chunks as written, for calls to AWS (read by `purposeOf`). */
+  chunks?: string[];
+  start: number;
+  end?: number;
+}
+
+/**
+ * Which code makes a call, and why, read from the call itself (nothing in the functions is instrumented): DynamoDB
+ * items by their id prefix and update expression (exactly-once/records.ts, duplicates/recent.ts, Powertools' records
+ * under `partner-orders#<md5, base64>`), Partner Center by method and path.
+ */
+export function purposeOf(call: Pick<RemoteCall, 'method' | 'path' | 'target' | 'chunks'>): string {
+  const operation = call.target?.split('.')[1];
+  if (call.target?.startsWith('DynamoDB')) {
+    const body = (call.chunks ?? []).join('');
+    const id = /"id":\{"S":"([^"]*)"/.exec(body)?.[1] ?? '';
+    if (id.startsWith('partner-orders#journal#')) {
+      if (operation === 'GetItem') return 'journal read (exactly-once: was this key sent before?)';
+      const update = /"UpdateExpression":"([^"]*)"/.exec(body)?.[1] ?? '';
+      if (update.includes('#cart') && update.includes(':maybe')) return 'journal: cart + "may be placed" (one write)';
+      if (update.includes('#cart')) return 'journal: cart on record';
+      if (update.includes(':maybe')) return 'journal: "may be placed" before a checkout';
+      if (update.includes(':no')) return 'journal: refused';
+      if (update.includes('REMOVE')) return 'journal: settled (out of the unresolved index)';
+      return `journal ${operation}`;
+    }
+    if (id.startsWith('partner-orders#key#')) return 'key pointer (GET /purchases/{key} finds the journal)';
+    if (id.startsWith('partner-orders#recent#')) {
+      return operation === 'GetItem' ? 'duplicate guard: read' : 'duplicate guard: this purchase on record';
+    }
+    // Powertools' records: `<keyPrefix>#<md5 of the scope, base64>`.
+    if (/^partner-orders#[A-Za-z0-9+/]{22}==$/.test(id)) {
+      return operation === 'PutItem'
+        ? 'Powertools idempotency: lock (in-progress record)'
+        : operation === 'UpdateItem'
+          ? 'Powertools idempotency: outcome stored'
+          : `Powertools idempotency ${operation}`;
+    }
+    return `DynamoDB ${operation} (other)`;
+  }
+  if (call.target?.startsWith('VerifiedPermissions')) return `policy decision (${operation})`;
+  const pattern = pathPattern(call.path);
+  if (call.method === 'GET' && /\/carts\/\{id\}$/.test(pattern)) return 'policy: cart read to judge its lines';
+  if (call.method === 'POST' && pattern.endsWith('/carts')) return 'Partner Center: create cart';
+  if (call.method === 'POST' && pattern.endsWith('/checkout')) return 'Partner Center: checkout';
+  if (pattern.includes('/products/')) return 'catalog read (pre-flight)';
+  return `${call.method} ${pattern}`;
+}
+
+/**
+ * Remote calls waited for one after another: the calls' [start, end] intervals merged where they overlap. Calls made
+ * side by side (the policy decision beside the idempotency lock) count once.
+ */
+export function sequentialWaits(calls: RemoteCall[]): number {
+  const spans = calls.map((c) => [c.start, c.end ?? c.start] as const).sort((a, b) => a[0] - b[0]);
+  let waits = 0;
+  let until = Number.NEGATIVE_INFINITY;
+  for (const [start, end] of spans) {
+    if (start >= until) waits += 1;
+    until = Math.max(until, end);
+  }
+  return waits;
+}
+
+/** Records every outgoing HTTP request of this process, with its body (AWS calls) and when its answer came. */
 function callRecorder() {
-  let calls: { method: string; path: string; target?: string }[] = [];
+  let calls: RemoteCall[] = [];
+  const open = new WeakMap<object, RemoteCall>();
+  const bodies = new WeakMap<object, string[]>();
+  // The SDK writes a request's body with `end`: kept per request, read when the call is classified.
+  const prototype = ClientRequest.prototype as unknown as {
+    write: (...a: unknown[]) => boolean;
+    end: (...a: unknown[]) => unknown;
+  };
+  const { write, end } = prototype;
+  // Written before or after `http.client.request.start`, depending on when the socket is assigned.
+  const chunksOf = (request: object) => {
+    let chunks = bodies.get(request);
+    if (!chunks) {
+      chunks = [];
+      bodies.set(request, chunks);
+    }
+    return chunks;
+  };
+  const keep = (request: object, chunk: unknown) => {
+    if (typeof chunk === 'string' || chunk instanceof Uint8Array)
+      chunksOf(request).push(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8'));
+  };
+  prototype.write = function (this: object, ...args: unknown[]) {
+    keep(this, args[0]);
+    return write.apply(this, args);
+  };
+  prototype.end = function (this: object, ...args: unknown[]) {
+    if (typeof args[0] !== 'function') keep(this, args[0]);
+    return end.apply(this, args);
+  };
   const onHttp = (message: unknown) => {
     const request = (message as { request: ClientRequest }).request;
     const target = request.getHeader('x-amz-target');
-    calls.push({ method: request.method, path: request.path, ...(target ? { target: String(target) } : {}) });
+    const chunks = chunksOf(request);
+    const call: RemoteCall = {
+      method: request.method,
+      path: request.path,
+      ...(target ? { target: String(target) } : {}),
+      chunks,
+      start: performance.now(),
+    };
+    open.set(request, call);
+    calls.push(call);
+  };
+  const onHttpDone = (message: unknown) => {
+    const request = (message as { request: ClientRequest }).request;
+    const call = open.get(request);
+    if (call) call.end = performance.now();
   };
   const onFetch = (message: unknown) => {
     const { request } = message as { request: { method: string; path: string } };
-    calls.push({ method: request.method, path: request.path });
+    const call: RemoteCall = { method: request.method, path: request.path, start: performance.now() };
+    open.set(request, call);
+    calls.push(call);
+  };
+  const onFetchDone = (message: unknown) => {
+    const call = open.get((message as { request: object }).request);
+    if (call) call.end = performance.now();
   };
   subscribe('http.client.request.start', onHttp);
+  subscribe('http.client.response.finish', onHttpDone);
   subscribe('undici:request:create', onFetch);
+  subscribe('undici:request:trailers', onFetchDone);
   return {
     take() {
       const taken = calls;
@@ -96,8 +216,12 @@ function callRecorder() {
       return taken;
     },
     stop() {
+      prototype.write = write;
+      prototype.end = end;
       unsubscribe('http.client.request.start', onHttp);
+      unsubscribe('http.client.response.finish', onHttpDone);
       unsubscribe('undici:request:create', onFetch);
+      unsubscribe('undici:request:trailers', onFetchDone);
     },
   };
 }
@@ -115,6 +239,12 @@ const cartLines = [
   { catalogItemId: 'CFQ7TTC0LH18:0001:CFQ7TTC0K59S', quantity: 5, billingCycle: 'monthly', termDuration: 'P1Y' },
 ];
 
+/**
+ * Every round buys the same lines under a new key: the possible-duplicate guard (duplicates/, on by default) would
+ * refuse the second one, so each says it means it. The guard still reads and writes its record as for any purchase.
+ */
+const SAME_LINES_AGAIN = { 'allow-duplicate': 'true' };
+
 export const PURCHASES: Purchase[] = [
   {
     name: 'POST orders (keyed)',
@@ -122,7 +252,7 @@ export const PURCHASES: Purchase[] = [
     event: (key) =>
       httpEvent('POST /customers/{customerId}/orders', {
         pathParameters: { customerId: CUSTOMER },
-        headers: { 'idempotency-key': key },
+        headers: { 'idempotency-key': key, ...SAME_LINES_AGAIN },
         body: orderBody(1),
       }),
     status: 201,
@@ -133,7 +263,7 @@ export const PURCHASES: Purchase[] = [
     event: (key) =>
       httpEvent('POST /customers/{customerId}/carts', {
         pathParameters: { customerId: CUSTOMER },
-        headers: { 'idempotency-key': key },
+        headers: { 'idempotency-key': key, ...SAME_LINES_AGAIN },
         body: { lineItems: cartLines, checkout: true },
       }),
     status: 201,
@@ -155,6 +285,10 @@ export interface BreakdownRow {
   invocations: number;
   /** Remote calls per purchase (mean), by kind and by group. */
   calls: Record<string, number>;
+  /** Remote calls per purchase (mean) by what they are for (`purposeOf`), in the order first seen. */
+  purposes: Record<string, number>;
+  /** Remote calls waited for one after another (`sequentialWaits`), p50: the round trips on the purchase's path. */
+  waitsP50: number;
   groups: Record<string, number>;
   cpuP50Us: number;
   cpuP99Us: number;
@@ -171,7 +305,7 @@ export interface BreakdownRow {
 export async function measureBreakdown(
   invocations = INVOCATIONS,
   warmup = WARMUP,
-  profile?: { bySelfTime?: Map<string, number> },
+  profile?: { bySelfTime?: Map<string, number>; ourFunctions?: Map<string, number> },
 ): Promise<BreakdownRow[]> {
   const [upstream, avp, dynamodb] = await Promise.all([startUpstream(), startVerifiedPermissions(), dynaliteProcess()]);
   // The SDK clients of createDependencies read their endpoints from the environment, as in Lambda.
@@ -200,7 +334,14 @@ export async function measureBreakdown(
     const samples = new Map(
       PURCHASES.map((p) => [
         p.name,
-        { cpu: [] as number[], user: [] as number[], wall: [] as number[], calls: new Map<string, number>() },
+        {
+          cpu: [] as number[],
+          user: [] as number[],
+          wall: [] as number[],
+          waits: [] as number[],
+          calls: new Map<string, number>(),
+          purposes: new Map<string, number>(),
+        },
       ]),
     );
     const groupOf = new Map<string, string>();
@@ -233,7 +374,10 @@ export async function measureBreakdown(
         s.cpu.push(used.user + used.system);
         s.user.push(used.user);
         s.wall.push(wall * 1000);
+        s.waits.push(sequentialWaits(calls));
         for (const call of calls) {
+          const purpose = purposeOf(call);
+          s.purposes.set(purpose, (s.purposes.get(purpose) ?? 0) + 1);
           const { kind, group } = kindOf(call);
           groupOf.set(kind, group);
           s.calls.set(kind, (s.calls.get(kind) ?? 0) + 1);
@@ -248,6 +392,17 @@ export async function measureBreakdown(
         [...selfTimeBy(cpu as CpuProfile, ({ url, functionName }) => frameOwner(url, functionName))].map(
           ([owner, ms]) => [owner, ms / purchases],
         ),
+      );
+      // Our own code, function by function (what "ours" in the summary is made of).
+      profile.ourFunctions = new Map(
+        [
+          ...selfTimeBy(cpu as CpuProfile, ({ url, functionName }) => {
+            const owner = frameOwner(url, functionName);
+            return categoryOf(owner) === 'ours' ? `${owner}: ${functionName || '(anonymous)'}` : '-';
+          }),
+        ]
+          .filter(([name]) => name !== '-')
+          .map(([name, ms]) => [name, ms / purchases]),
       );
     }
     // The reference: one bare `fetch` of a purchase to the same upstream (what any function calling Partner Center
@@ -278,13 +433,22 @@ export async function measureBreakdown(
       invocations,
       calls: { 'Partner Center POST /v1/customers/{id}/orders': 1 },
       groups: { 'Partner Center': 1 },
+      purposes: { 'Partner Center: the purchase': 1 },
+      waitsP50: 1,
       cpuP50Us: round(median(bareCpu), 1),
       cpuP99Us: round(percentile(bareCpu, 99), 1),
       userP50Us: round(median(bareUser), 1),
       wallP50Us: round(median(bareWall), 1),
     };
     const rows = PURCHASES.map((purchase) => {
-      const s = samples.get(purchase.name) ?? { cpu: [], user: [], wall: [], calls: new Map<string, number>() };
+      const s = samples.get(purchase.name) ?? {
+        cpu: [],
+        user: [],
+        wall: [],
+        waits: [],
+        calls: new Map<string, number>(),
+        purposes: new Map<string, number>(),
+      };
       const calls = Object.fromEntries(
         [...s.calls].sort((a, b) => a[0].localeCompare(b[0])).map(([kind, n]) => [kind, round(n / invocations, 2)]),
       );
@@ -302,6 +466,8 @@ export async function measureBreakdown(
         cpuP99Us: round(percentile(s.cpu, 99), 1),
         userP50Us: round(median(s.user), 1),
         wallP50Us: round(median(s.wall), 1),
+        purposes: Object.fromEntries([...s.purposes].map(([purpose, n]) => [purpose, round(n / invocations, 2)])),
+        waitsP50: median(s.waits),
       };
     });
     return [...rows, bare];
@@ -315,7 +481,16 @@ export function printBreakdown(rows: BreakdownRow[], out: (line: string) => void
   const GROUPS = ['DynamoDB', 'Verified Permissions', 'catalog reads', 'Partner Center', 'Entra ID', 'Secrets Manager'];
   const others = [...new Set(rows.flatMap((r) => Object.keys(r.groups)))].filter((g) => !GROUPS.includes(g));
   const columns = [...GROUPS, ...others];
-  const header = ['purchase', ...columns, 'all remote', 'our CPU p50', 'user p50', 'CPU p99', 'wall p50'];
+  const header = [
+    'purchase',
+    ...columns,
+    'all remote',
+    'in sequence',
+    'our CPU p50',
+    'user p50',
+    'CPU p99',
+    'wall p50',
+  ];
   const body = rows.map((r) => [
     r.name,
     ...columns.map((g) => String(r.groups[g] ?? 0)),
@@ -325,6 +500,7 @@ export function printBreakdown(rows: BreakdownRow[], out: (line: string) => void
         2,
       ),
     ),
+    String(r.waitsP50),
     `${(r.cpuP50Us / 1000).toFixed(2)} ms`,
     `${(r.userP50Us / 1000).toFixed(2)} ms`,
     `${(r.cpuP99Us / 1000).toFixed(2)} ms`,
@@ -336,15 +512,35 @@ export function printBreakdown(rows: BreakdownRow[], out: (line: string) => void
   out(fmt(header));
   out(widths.map((w) => '-'.repeat(w)).join('  '));
   for (const row of body) out(fmt(row));
+  out('("in sequence": remote calls waited for one after another, p50; calls made side by side count once.)');
   for (const r of rows.filter((row) => !row.name.includes('(reference)'))) {
     out(`\n${r.name}: remote calls per purchase, by kind`);
     for (const [kind, n] of Object.entries(r.calls)) out(`  ${String(n).padStart(5)}  ${kind}`);
+    out('  each, by what it is for, in the order first made:');
+    for (const [purpose, n] of Object.entries(r.purposes)) out(`  ${String(n).padStart(5)}  ${purpose}`);
   }
+}
+
+/** Where a profile's self time belongs: our code, the AWS SDK, the HTTP client and sockets, or Node and V8. */
+export function categoryOf(owner: string): string {
+  if (/^(functions|local)\//.test(owner)) return 'ours';
+  if (/^@(aws-sdk|smithy|aws-crypto)\//.test(owner)) return 'AWS SDK (serialise, sign, parse)';
+  if (owner.startsWith('@aws-lambda-powertools/')) return 'Powertools';
+  if (
+    /^native: (writev|write\w*String|writeBuffer|writeSync|read\w*)$/.test(owner) ||
+    /^node: (net|_http_\w+|streams?|webstreams|deps\/undici|internal\/stream\w*)/.test(owner)
+  )
+    return 'HTTP and sockets (node:http, fetch, writes)';
+  if (owner === '(garbage collector)') return 'garbage collector';
+  if (owner.startsWith('bench/')) return 'the bench itself (its call recorder)';
+  if (owner.startsWith('node:') || owner.startsWith('native:') || owner.startsWith('(')) return 'Node and V8, other';
+  return 'other packages';
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   process.stderr.write(`[bench:breakdown] ${WARMUP} + ${INVOCATIONS} purchases of each kind, interleaved\n`);
-  const profile: { bySelfTime?: Map<string, number> } | undefined = process.argv.includes('--profile') ? {} : undefined;
+  const profile: { bySelfTime?: Map<string, number>; ourFunctions?: Map<string, number> } | undefined =
+    process.argv.includes('--profile') ? {} : undefined;
   const rows = await measureBreakdown(INVOCATIONS, WARMUP, profile);
   console.log(
     `Warm purchase breakdown: remote calls per purchase (mean of ${INVOCATIONS}, fresh Idempotency-Key each), our CPU ` +
@@ -366,5 +562,16 @@ if (import.meta.url === `file://${process.argv[1]}`) {
       );
     }
     console.log(`  ${`${total.toFixed(3)} ms`.padStart(10)}  total (rows under 1 % not shown)`);
+    const byCategory = new Map<string, number>();
+    for (const [owner, ms] of rows) byCategory.set(categoryOf(owner), (byCategory.get(categoryOf(owner)) ?? 0) + ms);
+    console.log('\nThe same self time, by whose code it is:');
+    for (const [category, ms] of [...byCategory].sort((a, b) => b[1] - a[1])) {
+      console.log(
+        `  ${`${ms.toFixed(3)} ms`.padStart(10)}  ${((ms / total) * 100).toFixed(1).padStart(5)} %  ${category}`,
+      );
+    }
+    console.log('\nOurs, by function (self time per purchase; the top 15):');
+    const ours = [...(profile.ourFunctions ?? [])].sort((a, b) => b[1] - a[1]).slice(0, 15);
+    for (const [name, ms] of ours) console.log(`  ${`${ms.toFixed(3)} ms`.padStart(10)}  ${name}`);
   }
 }

@@ -98,7 +98,8 @@ async function load(url: string, seconds: number, connections: number) {
   const result = await autocannon({
     url: `${url}/customers/${CUSTOMER}/orders`,
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    // The same lines every time: the possible-duplicate guard (on in `npm start`) is told so, as a caller would.
+    headers: { 'content-type': 'application/json', 'allow-duplicate': 'true' },
     body: BODY,
     connections,
     duration: seconds,
@@ -136,7 +137,14 @@ export async function measureThroughput(
   const rounds = options.rounds ?? 4;
   const connections = options.connections ?? 10;
   // POST orders without a key, as before keys were required (one key per request would measure the store instead).
-  const env = { SIMULATOR_LATENCY_MS: '0', LOG_LEVEL: 'SILENT', IDEMPOTENCY_KEY_REQUIRED: 'false' };
+  // In memory (LOCAL_STATE_DIR empty, as the tests run it): the on-disk state of `npm start` (.local-state: dynalite's
+  // LevelDB, the simulator's files) measures the disk, and would carry one run's orders into the next.
+  const env = {
+    SIMULATOR_LATENCY_MS: '0',
+    LOG_LEVEL: 'SILENT',
+    IDEMPOTENCY_KEY_REQUIRED: 'false',
+    LOCAL_STATE_DIR: '',
+  };
   const [app, bare] = await Promise.all([
     serve('local/main.ts', /listening on/, env),
     serve('bench/bare-proxy.ts', /bare proxy listening on/, env),

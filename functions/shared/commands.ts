@@ -97,7 +97,8 @@ export async function perform(
     // catalog is read (duplicates/guard.ts).
     command = customerGuard(command, options);
     if (deps.duplicates) command = deps.duplicates.guard(command, options);
-    // Outermost, so the policy decides before the pre-flight reads anything: who may buy comes first.
+    // Outermost, so the policy decides before the pre-flight reads anything: who may buy comes first. (Its decision
+    // and the duplicate read start together, below; each is judged in this order once the purchase runs.)
     command = deps.policy.guard(command, options);
   }
   const scope =
@@ -118,8 +119,14 @@ export async function perform(
           input: command.input,
         })
       : undefined;
+  // Writes made once the purchase was answered (the journal's `settled`, the duplicate record, tracking's start) run
+  // beside the stored outcome's own write rather than before it; the answer waits for all of them all the same.
+  const afterAnswer: Promise<void>[] = [];
   const ctx: ServiceContext = {
     partnerCenter: deps.partnerCenter,
+    afterAnswer: (write) => {
+      afterAnswer.push(write);
+    },
     correlationId: options.correlationId,
     deadline: options.deadline,
     dryRun,
@@ -134,17 +141,27 @@ export async function perform(
     scope,
     fingerprint: { operation: command.operation, customerId: command.customerId, input: command.input },
   };
-  if (!call || !store) {
-    const { status, body, reconciled } = await command.run(ctx);
-    return { status, body, replayed: false, ...(reconciled ? { reconciled } : {}) };
+  // The policy decision and the duplicate record are asked for now, beside the idempotency lock; each guard judges by
+  // its answer once the purchase runs (purchase/early.ts). The catalog pre-flight is not started early: warm, every
+  // fact it needs is cached and its check is CPU work; a fact it must read waits until the policy allowed the purchase
+  // and the journal said it was not sent, so a refused or resumed purchase reads nothing from Partner Center.
+  command.start?.(ctx);
+  try {
+    if (!call || !store) {
+      const { status, body, reconciled } = await command.run(ctx);
+      return { status, body, replayed: false, ...(reconciled ? { reconciled } : {}) };
+    }
+    if (dryRun) {
+      // What the key would do: a dry run tells the truth about a replay, a mismatch, a request in flight or a purchase
+      // whose outcome is unknown (its journal: the same body resumes its cart, another body is a mismatch).
+      const [state, planned] = await Promise.all([keyState(store, call, journal), command.run(ctx)]);
+      return { status: planned.status, body: { ...(planned.body as object), ...describeKey(state) }, replayed: false };
+    }
+    return await store.run(call, () => finalOutcome(command, ctx), options.context);
+  } finally {
+    // None of them throws (each logs its own failure); whatever the answer, it leaves only once they are done.
+    await Promise.allSettled(afterAnswer);
   }
-  if (dryRun) {
-    // What the key would do: a dry run tells the truth about a replay, a mismatch, a request in flight or a purchase
-    // whose outcome is unknown (its journal: the same body resumes its cart, another body is a mismatch).
-    const [state, planned] = await Promise.all([keyState(store, call, journal), command.run(ctx)]);
-    return { status: planned.status, body: { ...(planned.body as object), ...describeKey(state) }, replayed: false };
-  }
-  return store.run(call, () => finalOutcome(command, ctx), options.context);
 }
 
 /** The stored outcome's state, or, while none is stored, what the key's journal says. */

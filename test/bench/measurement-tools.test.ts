@@ -1,7 +1,7 @@
 // The measurement tools' own logic: how `npm run bench:breakdown` names a remote call, how `npm run bench:cold` names
 // the owner of bundled bytes and profiled time, and the options `npm run test:busy` takes.
 import { describe, expect, it } from 'vitest';
-import { kindOf, pathPattern } from '../../bench/breakdown.js';
+import { categoryOf, kindOf, pathPattern, purposeOf, sequentialWaits } from '../../bench/breakdown.js';
 import { bytesByOwner, ownerOf } from '../../bench/cold.js';
 import { parseArgs } from '../../scripts/test-busy.js';
 
@@ -30,6 +30,54 @@ describe('bench:breakdown names each remote call by kind', () => {
       group: 'Partner Center',
     });
     expect(kindOf({ method: 'POST', path: '/bench-tenant/oauth2/token' }).group).toBe('Entra ID');
+  });
+});
+
+describe('bench:breakdown says what each remote call is for', () => {
+  const dynamo = (operation: string, body: object) => ({
+    method: 'POST',
+    path: '/',
+    target: `DynamoDB_20120810.${operation}`,
+    chunks: [JSON.stringify(body)],
+  });
+  it('DynamoDB items by id prefix and update expression: journal, pointer, duplicate record, Powertools', () => {
+    const journal = { Key: { id: { S: 'partner-orders#journal#ab12' } } };
+    expect(purposeOf(dynamo('GetItem', journal))).toMatch(/^journal read/);
+    expect(
+      purposeOf(
+        dynamo('UpdateItem', {
+          ...journal,
+          UpdateExpression: 'SET #cart = if_not_exists(#cart, :cart), #placed = :maybe',
+        }),
+      ),
+    ).toBe('journal: cart + "may be placed" (one write)');
+    expect(
+      purposeOf(dynamo('UpdateItem', { ...journal, UpdateExpression: 'SET #expiration = :e REMOVE #unresolved' })),
+    ).toMatch(/^journal: settled/);
+    expect(purposeOf(dynamo('UpdateItem', { Key: { id: { S: 'partner-orders#key#ff' } } }))).toMatch(/^key pointer/);
+    expect(purposeOf(dynamo('GetItem', { Key: { id: { S: 'partner-orders#recent#c#d' } } }))).toBe(
+      'duplicate guard: read',
+    );
+    expect(purposeOf(dynamo('PutItem', { Item: { id: { S: 'partner-orders#4WkmTbN0C6yYh0F3Nv1n3w==' } } }))).toMatch(
+      /lock/,
+    );
+    expect(purposeOf({ method: 'GET', path: '/v1/customers/c1/carts/cart9' })).toMatch(/^policy: cart read/);
+    expect(purposeOf({ method: 'POST', path: '/v1/customers/c1/carts/cart9/checkout' })).toBe(
+      'Partner Center: checkout',
+    );
+  });
+
+  it('calls made side by side are one wait; one after another, one each', () => {
+    const call = (start: number, end: number) => ({ method: 'GET', path: '/', start, end });
+    expect(sequentialWaits([call(0, 5), call(1, 4), call(2, 6), call(6, 8), call(9, 10)])).toBe(3);
+    expect(sequentialWaits([])).toBe(0);
+  });
+
+  it('profile owners by whose code they are', () => {
+    expect(categoryOf('functions/shared/exactly-once')).toBe('ours');
+    expect(categoryOf('@smithy/core')).toMatch(/^AWS SDK/);
+    expect(categoryOf('native: writev')).toMatch(/^HTTP and sockets/);
+    expect(categoryOf('(garbage collector)')).toBe('garbage collector');
   });
 });
 

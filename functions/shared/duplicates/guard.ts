@@ -10,7 +10,8 @@
 import { IdempotencyStoreError } from '../errors.js';
 import { alreadySent } from '../exactly-once/already-sent.js';
 import { logger } from '../log.js';
-import type { Command } from '../purchase/model.js';
+import { type Early, early } from '../purchase/early.js';
+import { afterAnswer, type Command } from '../purchase/model.js';
 import type { ServiceContext, ServiceResult } from '../services/context.js';
 import { PossibleDuplicateError } from './errors.js';
 import { canonicalLines, purchaseDigest } from './lines.js';
@@ -55,18 +56,34 @@ export class DuplicateGuard {
     const lines = canonicalLines(command);
     if (!lines) return command;
     const digest = purchaseDigest(command.customerId, lines);
-    return { ...command, run: (ctx) => this.run(command, digest, check, ctx) };
+    // Read beside the idempotency lock and the policy decision (purchase/early.ts), judged once the purchase runs.
+    const latest = early(async () => {
+      try {
+        return await this.options.recent.read(command.customerId, digest);
+      } catch (error) {
+        throw new IdempotencyStoreError(error);
+      }
+    });
+    return {
+      ...command,
+      start: (ctx) => {
+        latest.start(ctx);
+        command.start?.(ctx);
+      },
+      run: (ctx) => this.run(command, digest, check, ctx, latest),
+    };
   }
 
-  private async run(command: Command, digest: string, check: DuplicateCheck, ctx: ServiceContext) {
+  private async run(
+    command: Command,
+    digest: string,
+    check: DuplicateCheck,
+    ctx: ServiceContext,
+    latest: Early<RecentPurchase | undefined>,
+  ) {
     const now = this.options.now ?? Date.now;
     if (!ctx.dryRun && (await alreadySent(command, ctx))) return this.recorded(command, digest, check, ctx);
-    let earlier: RecentPurchase | undefined;
-    try {
-      earlier = await this.options.recent.read(command.customerId, digest);
-    } catch (error) {
-      throw new IdempotencyStoreError(error);
-    }
+    const earlier = await latest.take(ctx);
     const same = earlier && earlier.caller === check.caller && earlier.idempotencyKey === check.idempotencyKey;
     const duplicate = earlier && !same && earlier.at > now() - this.options.windowMs ? earlier : undefined;
     if (duplicate && ctx.dryRun) {
@@ -87,8 +104,8 @@ export class DuplicateGuard {
     const orderIds = orderIdsOf(result.body);
     if (result.status < 300 && orderIds.length > 0) {
       const at = (this.options.now ?? Date.now)();
-      try {
-        await this.options.recent.write(
+      const write = this.options.recent
+        .write(
           command.customerId,
           digest,
           {
@@ -99,11 +116,13 @@ export class DuplicateGuard {
             at,
           },
           at + this.options.windowMs,
-        );
-      } catch (error) {
-        // The purchase was placed: a record that could not be written only weakens the next comparison.
-        logger.warn('recent purchase not recorded; the possible-duplicate guard will not see it', { error });
-      }
+        )
+        .catch((error: unknown) => {
+          // The purchase was placed: a record that could not be written only weakens the next comparison.
+          logger.warn('recent purchase not recorded; the possible-duplicate guard will not see it', { error });
+        });
+      // Beside the stored outcome's write; on record before the caller has its answer all the same.
+      await afterAnswer(ctx, write);
     }
     return result;
   }

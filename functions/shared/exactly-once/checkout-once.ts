@@ -14,7 +14,7 @@ import {
 } from '../errors.js';
 import { logger } from '../log.js';
 import { checkoutRequest, readCartRequest } from '../partner-center/carts.js';
-import type { ServiceContext } from '../purchase/model.js';
+import { afterAnswer, type ServiceContext } from '../purchase/model.js';
 import { Cart, CartCheckoutResult } from '../schemas/carts.js';
 import { callOptions, sendFor } from '../services/context.js';
 
@@ -29,21 +29,41 @@ const ALREADY_SUBMITTED = '800065';
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 const DEFAULT_ATTEMPTS = 4;
 
+/** The MS-RequestId of every checkout of a keyed purchase (the same on every retry with its key). */
+export const checkoutRequestId = (ctx: ServiceContext) => callOptions(ctx, 'checkout').requestId ?? '';
+
+/** The first checkout is on record as being sent already (recorded with the cart: one-cart.ts). */
+export interface SendingOnRecord {
+  /** Whether a checkout of the cart before this request's may have placed it. */
+  mayHavePlaced: boolean;
+}
+
 /**
  * Checks out `cartId` until Partner Center says what it placed. Only a refusal of a cart that no checkout can have
  * placed is a refusal (the journal then says `no`, and a retry is judged anew); after one that may have placed it,
  * every failure is "outcome unknown, retry with the same key", which checks out the same cart again.
  */
-export async function checkoutOnce(ctx: ServiceContext, customerId: string, cartId: string): Promise<CheckedOut> {
+export async function checkoutOnce(
+  ctx: ServiceContext,
+  customerId: string,
+  cartId: string,
+  sending?: SendingOnRecord,
+): Promise<CheckedOut> {
   const request = checkoutRequest(customerId, cartId);
   const guard = ctx.exactlyOnce;
   const journal = guard?.journal;
   const now = guard?.now ?? Date.now;
   const pause = guard?.sleep ?? sleep;
-  const requestId = callOptions(ctx, 'checkout').requestId ?? '';
+  const requestId = checkoutRequestId(ctx);
   // Whether any checkout of this cart, in an earlier request or this one, may have placed it.
-  let mayHavePlaced = (await journal?.read())?.placed === 'maybe';
+  let mayHavePlaced = sending ? sending.mayHavePlaced : (await journal?.read())?.placed === 'maybe';
+  // "May be placed" is on record before every attempt; the first one's already, when it was written with the cart.
+  let onRecord = sending !== undefined && journal !== undefined;
   const beforeAttempt = async () => {
+    if (onRecord) {
+      onRecord = false;
+      return;
+    }
     await journal?.sending(requestId, now());
   };
   // With a key, a retry checks the recorded cart out again. Without one nothing is on record: a retry of the request
@@ -68,8 +88,10 @@ export async function checkoutOnce(ctx: ServiceContext, customerId: string, cart
         );
       }
       // Every order group failed: the cart placed nothing (it stays Active), which the journal says as a refusal.
-      const settle = (result.orders ?? []).length === 0 ? journal?.refused() : journal?.settled();
-      await settle?.catch(logStoreError);
+      if ((result.orders ?? []).length === 0) await journal?.refused().catch(logStoreError);
+      // Placed: out of the unresolved index beside the outcome's own write (a crash between the two leaves it to the
+      // reconciler, which finds the outcome stored: `settled`).
+      else if (journal) await afterAnswer(ctx, journal.settled().catch(logStoreError));
       if (mayHavePlaced) logger.warn('checkout answered after an earlier checkout of the cart was lost', { cartId });
       return { result, reconciled: mayHavePlaced };
     } catch (error) {

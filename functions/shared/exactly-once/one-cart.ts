@@ -7,7 +7,7 @@ import { type CartBody, createCartRequest } from '../partner-center/carts.js';
 import type { ServiceContext } from '../purchase/model.js';
 import { Cart, type CartCheckoutResult } from '../schemas/carts.js';
 import { sendFor } from '../services/context.js';
-import { checkoutOnce } from './checkout-once.js';
+import { checkoutOnce, checkoutRequestId, type SendingOnRecord } from './checkout-once.js';
 import type { RecordedCart } from './records.js';
 
 export interface PlacedCart {
@@ -17,13 +17,31 @@ export interface PlacedCart {
   reconciled: boolean;
 }
 
-/** The cart on record under the key, or a new one (recorded before its checkout). */
-export async function recordedCart(ctx: ServiceContext, customerId: string, body: CartBody): Promise<RecordedCart> {
+/** A cart to check out next, and whether its first checkout is already on record as being sent. */
+export interface CartToCheckOut {
+  cart: RecordedCart;
+  /** Set when the cart was recorded with its first checkout's `sending` (one write): what that write found. */
+  sending?: SendingOnRecord;
+}
+
+/**
+ * The cart on record under the key, or a new one, recorded together with its first checkout's `sending` in one
+ * journal write (the checkout is sent next): on record before the checkout, as always.
+ */
+export async function recordedCart(ctx: ServiceContext, customerId: string, body: CartBody): Promise<CartToCheckOut> {
   const journal = ctx.exactlyOnce?.journal;
   const recorded = (await journal?.read())?.cart;
-  if (recorded) return recorded;
+  if (recorded) return { cart: recorded };
+  // The key's pointer goes out beside the cart's creation; the journal's first write waits for it (records.ts).
+  journal?.pointKey?.().catch(() => undefined);
   const created = await createCart(ctx, customerId, body);
-  return journal ? journal.recordCart(created) : created;
+  if (!journal) return { cart: created };
+  const at = (ctx.exactlyOnce?.now ?? Date.now)();
+  const cart = await journal.recordCartSending(created, checkoutRequestId(ctx), at);
+  // The cart this request just created cannot have been checked out by anyone before this write; a cart another
+  // request recorded first, or one whose checkout was on record before, may have been.
+  const firstSentAt = (await journal.read()).firstSentAt;
+  return { cart, sending: { mayHavePlaced: cart.id !== created.id || firstSentAt !== at } };
 }
 
 /**
@@ -51,11 +69,11 @@ export async function placePurchase(
   ctx: ServiceContext,
   customerId: string,
   body: CartBody,
-  cart?: RecordedCart,
+  toCheckOut?: CartToCheckOut,
 ): Promise<PlacedCart> {
-  cart ??= await recordedCart(ctx, customerId, body);
+  const { cart, sending } = toCheckOut ?? (await recordedCart(ctx, customerId, body));
   try {
-    return await placeCart(ctx, customerId, cart);
+    return await placeCart(ctx, customerId, cart, sending);
   } catch (error) {
     const journal = ctx.exactlyOnce?.journal;
     const gone = error instanceof PartnerCenterError && error.status === 404;
@@ -68,8 +86,13 @@ export async function placePurchase(
  * Checks out the recorded cart. A result in which every order group failed bought nothing and is a refusal (422
  * checkout-failed), not a success; one in which some failed is a success marked `partial: true`.
  */
-export async function placeCart(ctx: ServiceContext, customerId: string, cart: RecordedCart): Promise<PlacedCart> {
-  const { result, reconciled } = await checkoutOnce(ctx, customerId, cart.id);
+export async function placeCart(
+  ctx: ServiceContext,
+  customerId: string,
+  cart: RecordedCart,
+  sending?: SendingOnRecord,
+): Promise<PlacedCart> {
+  const { result, reconciled } = await checkoutOnce(ctx, customerId, cart.id, sending);
   const orders = result.orders ?? [];
   const orderErrors = result.orderErrors ?? [];
   if (orders.length === 0) throw new CheckoutFailedError(cart.id, orderErrors);

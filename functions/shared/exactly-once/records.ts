@@ -79,6 +79,13 @@ export const MAX_RECORDED_COMMAND_BYTES = 64 * 1024;
  */
 export const JOURNAL_MARGIN_SECONDS = 3600;
 
+/**
+ * The longest one request can run (Lambda's 15-minute limit). A key's pointer is written once per request, at its
+ * first journal write, with this much more life than the journal: every later write of the same request renews the
+ * journal by less than this, so the pointer still outlives it without a write of its own each time.
+ */
+export const LONGEST_REQUEST_SECONDS = 900;
+
 /** The reconciler's verdict on a purchase whose outcome was unknown. */
 export interface Resolution {
   /**
@@ -116,10 +123,23 @@ export interface Journal {
    */
   recordCart(cart: RecordedCart): Promise<RecordedCart>;
   /**
+   * `recordCart` and `sending` in one write, for a cart just created whose checkout is sent next: the cart is on
+   * record, and the purchase may be placed from here on, before the checkout goes out, as with the two writes; a
+   * crash after it is a crash after `sending`. Returns the cart on record (another request's, if it recorded one first:
+   * that cart is the one checked out).
+   */
+  recordCartSending(cart: RecordedCart, requestId: string, at: number): Promise<RecordedCart>;
+  /**
    * Puts `cart` on record instead of `replaced`, unless another request replaced it first (the cart on record is
    * returned either way). Only for a recorded cart that is gone and that no checkout can have placed.
    */
   replaceCart(replaced: RecordedCart, cart: RecordedCart): Promise<RecordedCart>;
+  /**
+   * Writes the key's pointer now rather than just before the journal's first write (which waits for it): beside a
+   * step that comes before that write (creating the cart). A pointer to a journal never written lists nothing
+   * (journals.ts `ofKey` skips it).
+   */
+  pointKey?(): Promise<void>;
   /** On record before a checkout is sent: from here on the purchase may have been placed. */
   sending(requestId: string, at: number): Promise<void>;
   /** Partner Center refused the checkout, and no earlier one may have placed the purchase: nothing was bought. */
@@ -151,8 +171,7 @@ export const canonical = (value: unknown): string =>
 export const inputDigestOf = (command: RecordedCommand) => command.inputDigest ?? hash(canonical(command.input));
 
 /** The command as the journal keeps it: gzipped JSON, with its input when that fits (MAX_RECORDED_COMMAND_BYTES). */
-function encodeCommand(command: RecordedCommand): Uint8Array {
-  const inputDigest = inputDigestOf(command);
+function encodeCommand(command: RecordedCommand, inputDigest = inputDigestOf(command)): Uint8Array {
   const full = gzipSync(JSON.stringify({ ...command, inputDigest }));
   if (full.length <= MAX_RECORDED_COMMAND_BYTES) return full;
   const { input: _input, ...rest } = command;
@@ -201,24 +220,41 @@ export function dynamoDBJournal(options: DynamoDBRecordsOptions, scope: string, 
   const key = marshall({ id: `${JOURNAL_PREFIX}${owner}` });
   const expiration = () => Math.floor(now() / 1000) + options.expiresAfterSeconds + JOURNAL_MARGIN_SECONDS;
   let entry: JournalEntry | undefined;
+  /** This request's input digest, computed once (canonical JSON and sha256 of the whole input: not free per write). */
+  let ours: string | undefined;
+  const digest = () => {
+    ours ??= command ? inputDigestOf(command) : '';
+    return ours;
+  };
+  /** This request's write of the key's pointer (once per request: LONGEST_REQUEST_SECONDS), once started. */
+  let pointing: Promise<unknown> | undefined;
 
-  /** The caller's key lists this journal (an idempotent ADD to a set), and lives as long as it. */
-  const point = (recorded: RecordedCommand) =>
-    storeCall(() =>
+  /** The caller's key lists this journal (an idempotent ADD to a set), and outlives it. */
+  const point = (recorded: RecordedCommand) => {
+    pointing ??= storeCall(() =>
       client.send(
         new UpdateItemCommand({
           TableName: tableName,
           Key: marshall({ id: keyPointerId(recorded.caller, recorded.idempotencyKey) }),
           UpdateExpression: 'SET #expiration = :expiration ADD #journals :journal',
           ExpressionAttributeNames: { '#expiration': 'expiration', '#journals': 'journals' },
-          ExpressionAttributeValues: marshall({ ':expiration': expiration(), ':journal': new Set([owner]) }),
+          ExpressionAttributeValues: marshall({
+            ':expiration': expiration() + LONGEST_REQUEST_SECONDS,
+            ':journal': new Set([owner]),
+          }),
         }),
       ),
-    );
+    ).catch((error: unknown) => {
+      pointing = undefined;
+      throw error;
+    });
+    return pointing;
+  };
 
   /**
-   * One write of the journal (`set` and `remove` are UpdateExpression clauses), renewing its lifetime and its
-   * pointer's. The first write records the command, after the pointer, so that every journal can be found by its key.
+   * One write of the journal (`set` and `remove` are UpdateExpression clauses), renewing its lifetime, and its
+   * pointer's once per request. The first write records the command, after the pointer, so that every journal can be
+   * found by its key.
    */
   const update = async (
     set: string[],
@@ -246,7 +282,7 @@ export function dynamoDBJournal(options: DynamoDBRecordsOptions, scope: string, 
           ExpressionAttributeValues: marshall({
             ':expiration': expiration(),
             // As JSON (gzipped: a request body can be 256 KB), so that the input's keys and nulls survive as they came.
-            ...(first ? { ':command': encodeCommand(command) } : {}),
+            ...(first ? { ':command': encodeCommand(command, digest()) } : {}),
             ...values,
           }),
           ReturnValues: 'ALL_NEW',
@@ -260,12 +296,15 @@ export function dynamoDBJournal(options: DynamoDBRecordsOptions, scope: string, 
   // The key on record for another request (a request whose lock expired while it ran, and another body took the key
   // meanwhile): this request must not go on with that request's cart.
   const refuseAnotherRequest = (found: JournalEntry) => {
-    if (command && found.command && inputDigestOf(found.command) !== inputDigestOf(command)) {
+    if (command && found.command && inputDigestOf(found.command) !== digest()) {
       throw new IdempotencyConflictError('mismatch');
     }
   };
 
   const journal: Journal = {
+    async pointKey() {
+      if (command) await point(command);
+    },
     async read() {
       if (entry) return entry;
       const result = await storeCall(() =>
@@ -278,11 +317,7 @@ export function dynamoDBJournal(options: DynamoDBRecordsOptions, scope: string, 
       return entry;
     },
     async recordCart(cart) {
-      await update(
-        ['#cart = if_not_exists(#cart, :cart)', '#cartId = if_not_exists(#cartId, :cartId)'],
-        { ':cart': encodeCart(cart), ':cartId': cart.id },
-        { '#cart': 'cart', '#cartId': 'cartId' },
-      );
+      await update(CART_CLAUSES.set, cartValues(cart), CART_CLAUSES.names);
       return entry?.cart ?? cart;
     },
     async replaceCart(replaced, cart) {
@@ -301,25 +336,20 @@ export function dynamoDBJournal(options: DynamoDBRecordsOptions, scope: string, 
       }
       return entry?.cart ?? cart;
     },
-    sending: (requestId, at) =>
-      update(
-        [
-          '#first = if_not_exists(#first, :at)',
-          '#last = :at',
-          '#placed = :maybe',
-          // Into the unresolved index until something settles this checkout's outcome.
-          '#unresolved = :unresolved',
-        ],
-        { ':at': at, ':maybe': 'maybe', ':ids': new Set([requestId]), ':unresolved': UNRESOLVED_INDEX.value },
-        {
-          '#first': 'firstSentAt',
-          '#last': 'lastSentAt',
-          '#placed': 'placed',
-          '#ids': 'requestIds',
-          '#unresolved': UNRESOLVED_INDEX.partitionKey,
-        },
-        { add: '#ids :ids' },
-      ),
+    async recordCartSending(cart, requestId, at) {
+      const sent = sendingClauses(requestId, at);
+      await update(
+        [...CART_CLAUSES.set, ...sent.set],
+        { ...cartValues(cart), ...sent.values },
+        { ...CART_CLAUSES.names, ...sent.names },
+        { add: sent.add },
+      );
+      return entry?.cart ?? cart;
+    },
+    sending: (requestId, at) => {
+      const sent = sendingClauses(requestId, at);
+      return update(sent.set, sent.values, sent.names, { add: sent.add });
+    },
     refused: () =>
       update(
         ['#placed = :no'],
@@ -332,6 +362,33 @@ export function dynamoDBJournal(options: DynamoDBRecordsOptions, scope: string, 
   };
   return journal;
 }
+
+/** The cart on record, unless one is already. */
+const CART_CLAUSES = {
+  set: ['#cart = if_not_exists(#cart, :cart)', '#cartId = if_not_exists(#cartId, :cartId)'],
+  names: { '#cart': 'cart', '#cartId': 'cartId' },
+};
+const cartValues = (cart: RecordedCart) => ({ ':cart': encodeCart(cart), ':cartId': cart.id });
+
+/** A checkout about to be sent: from here on the purchase may be placed. */
+const sendingClauses = (requestId: string, at: number) => ({
+  set: [
+    '#first = if_not_exists(#first, :at)',
+    '#last = :at',
+    '#placed = :maybe',
+    // Into the unresolved index until something settles this checkout's outcome.
+    '#unresolved = :unresolved',
+  ],
+  values: { ':at': at, ':maybe': 'maybe', ':ids': new Set([requestId]), ':unresolved': UNRESOLVED_INDEX.value },
+  names: {
+    '#first': 'firstSentAt',
+    '#last': 'lastSentAt',
+    '#placed': 'placed',
+    '#ids': 'requestIds',
+    '#unresolved': UNRESOLVED_INDEX.partitionKey,
+  },
+  add: '#ids :ids',
+});
 
 /** A journal item as the entry it records. */
 export function fromItem(item: Parameters<typeof unmarshall>[0] | undefined): JournalEntry {

@@ -10,7 +10,7 @@
 import type { SQSClient, SQSClientConfig } from '@aws-sdk/client-sqs';
 import * as z from 'zod/mini';
 import { logger } from '../log.js';
-import type { Command, PerformOptions } from '../purchase/model.js';
+import { afterAnswer, type Command, type PerformOptions } from '../purchase/model.js';
 import type { ServiceContext } from '../services/context.js';
 import type { RefundWarningMessage, RefundWarnings } from '../subscriptions/warnings.js';
 import { FINAL_REQUESTS, POLL_REQUESTS, type PollBudget } from './budget.js';
@@ -89,13 +89,17 @@ export function provisioningTracking(
       run: async (ctx) => {
         const result = await command.run(ctx);
         if (!ctx.dryRun && result.status < 300) {
-          await tracking.start({
-            customerId: command.customerId,
-            orderIds: ordersOf(command.operation, result.body),
-            operation: command.operation,
-            ...(perform.idempotencyKey === undefined ? {} : { idempotencyKey: perform.idempotencyKey }),
-            correlationId: perform.correlationId,
-          });
+          // Beside the stored outcome's write (`start` never throws); begun before the caller has its answer.
+          await afterAnswer(
+            ctx,
+            tracking.start({
+              customerId: command.customerId,
+              orderIds: ordersOf(command.operation, result.body),
+              operation: command.operation,
+              ...(perform.idempotencyKey === undefined ? {} : { idempotencyKey: perform.idempotencyKey }),
+              correlationId: perform.correlationId,
+            }),
+          );
         }
         return result;
       },

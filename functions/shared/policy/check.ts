@@ -5,11 +5,14 @@
 // audit log line (`audit: "purchase-policy"`); the stack counts the denials and alarms on them.
 //
 // Inside the command, like the catalog pre-flight: with an Idempotency-Key a replay answers the stored outcome without
-// a new decision, so a purchase that was placed is never reported as refused because a policy changed since.
+// a new decision, so a purchase that was placed is never reported as refused because a policy changed since. The
+// decision is asked for beside the idempotency lock (purchase/early.ts): on a replay the engine may have been asked,
+// and its answer is dropped unread and unlogged.
 
 import { PartnerCenterError, PolicyDeniedError, PolicyUnavailableError } from '../errors.js';
 import { alreadySent } from '../exactly-once/already-sent.js';
 import { type Logger, logger } from '../log.js';
+import { early } from '../purchase/early.js';
 import type { Authorization, Command, PerformOptions, ServiceContext, ServiceResult } from '../purchase/model.js';
 import { Cart } from '../schemas/carts.js';
 import { segment, sendFor } from '../services/context.js';
@@ -96,10 +99,23 @@ export class PurchasePolicy {
     private readonly log: Logger = logger,
   ) {}
 
-  /** The command, judged before it runs: a refusal or an unavailable policy throws, and nothing is sent. */
+  /**
+   * The command, judged before it runs: a refusal or an unavailable policy throws, and nothing is sent. The decision
+   * starts with the command (`start`, beside the idempotency lock: purchase/early.ts) and counts only once the
+   * command runs: its audit line is written then, so a replay, answered from the stored outcome, logs no decision.
+   */
   guard(command: Command, options: PerformOptions): Command {
+    const decision = early(async (ctx) => {
+      let purchase = purchaseOf(command, options.idempotencyKeyPath);
+      if (command.operation === 'checkoutCart') purchase = cartLines(purchase, await cartItems(ctx, command));
+      return this.evaluate(purchase, options, command.operation, ctx.deadline);
+    });
     return {
       ...command,
+      start: (ctx) => {
+        decision.start(ctx);
+        command.start?.(ctx);
+      },
       run: async (ctx) => {
         // Judged before it was first sent: a retry of a purchase that may be placed is not refused by a policy
         // changed since, it is looked for (exactly-once/already-sent.ts).
@@ -109,12 +125,10 @@ export class PurchasePolicy {
           );
           return command.run(ctx);
         }
-        let purchase = purchaseOf(command, options.idempotencyKeyPath);
-        if (command.operation === 'checkoutCart') purchase = cartLines(purchase, await cartItems(ctx, command));
-        const decision = await this.judge(purchase, options, command.operation, ctx.deadline);
-        if (decision.denial) throw new PolicyDeniedError(decision.denial);
+        const judged = (await decision.take(ctx)).logged();
+        if (judged.denial) throw new PolicyDeniedError(judged.denial);
         const result = await command.run(ctx);
-        return ctx.dryRun ? withAuthorization(result, decision) : result;
+        return ctx.dryRun ? withAuthorization(result, judged) : result;
       },
     };
   }
@@ -126,6 +140,19 @@ export class PurchasePolicy {
     operation: Command['operation'],
     deadline: number,
   ): Promise<Decision> {
+    return (await this.evaluate(purchase, options, operation, deadline)).logged();
+  }
+
+  /**
+   * The decision on a purchase, not yet logged: `logged()` writes its audit line (or the unavailable policy's error
+   * line) and returns the decision, or throws PolicyUnavailableError.
+   */
+  private async evaluate(
+    purchase: PurchaseToJudge,
+    options: Pick<PerformOptions, 'caller' | 'callerGroups' | 'dryRun'>,
+    operation: Command['operation'],
+    deadline: number,
+  ): Promise<{ logged(): Decision }> {
     const principal = principalOf(options.caller, options.callerGroups ?? []);
     const requests = requestsOf(purchase, principal);
     const name = formatUid(principal.uid);
@@ -180,10 +207,14 @@ export class PurchasePolicy {
         );
         verdicts = indexes.map((index) => answers[index] as Verdict);
       } catch (error) {
-        this.log.error('purchase policy unavailable', { ...audit, error });
-        throw error instanceof PolicyUnavailableError
-          ? error
-          : new PolicyUnavailableError('The purchase policy could not be evaluated.', error);
+        return {
+          logged: () => {
+            this.log.error('purchase policy unavailable', { ...audit, error });
+            throw error instanceof PolicyUnavailableError
+              ? error
+              : new PolicyUnavailableError('The purchase policy could not be evaluated.', error);
+          },
+        };
       }
       errors = [...new Set(verdicts.flatMap((v) => v.errors))];
       decision = interpret(purchase, requests, verdicts, name);
@@ -197,9 +228,13 @@ export class PurchasePolicy {
         : {}),
       ...(errors.length > 0 ? { policyErrors: errors } : {}),
     };
-    if (decision.allowed) this.log.info('purchase policy decision', line);
-    else this.log.warn('purchase policy decision', line);
-    return decision;
+    return {
+      logged: () => {
+        if (decision.allowed) this.log.info('purchase policy decision', line);
+        else this.log.warn('purchase policy decision', line);
+        return decision;
+      },
+    };
   }
 }
 

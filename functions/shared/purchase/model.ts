@@ -22,6 +22,11 @@ export interface Command {
   guard?(options: PerformOptions, deps: { policy: { engine: unknown }; subscriptions?: unknown }): Command;
   input: unknown;
   run(ctx: ServiceContext): Promise<ServiceResult>;
+  /**
+   * Starts the reads its guards decide by (purchase/early.ts), before the idempotency lock is taken; `run` judges by
+   * their answers. Buys nothing, and an answer `run` never asks for is dropped.
+   */
+  start?(ctx: ServiceContext): void;
 }
 
 export interface PerformOptions {
@@ -72,6 +77,18 @@ export interface ServiceContext {
   exactlyOnce?: ExactlyOnce;
   /** Where the purchase's payload is in the request (`/body`, `/detail`, ``), for problems that name a field. */
   payloadPath?: string;
+  /**
+   * Takes a write made once the purchase was answered (the journal's `settled`, the duplicate record, the start of
+   * provisioning tracking), which never throws: it then runs beside the stored outcome's own write instead of before
+   * it, and `perform` waits for it before it answers. Without it, the caller awaits the write itself.
+   */
+  afterAnswer?: (write: Promise<void>) => void;
+}
+
+/** Hands a write made after the answer to `ctx.afterAnswer`, or waits for it when nobody takes it. */
+export async function afterAnswer(ctx: ServiceContext, write: Promise<void>): Promise<void> {
+  if (ctx.afterAnswer) ctx.afterAnswer(write);
+  else await write;
 }
 
 /** A purchase payload's place in the request: its key's place, except on HTTP, where the key is a header. */

@@ -29,9 +29,9 @@ export async function createCart(
   }
   // A cart alone buys nothing: it is created as asked, and a retry creates another.
   if (!checkout) return { status: 201, body: await sendFor(ctx, 'create-cart', create, Cart, 'a cart') };
-  const cart = await recordedCart(ctx, input.customerId, cartFields);
+  const toCheckOut = await recordedCart(ctx, input.customerId, cartFields);
   try {
-    const placed = await placePurchase(ctx, input.customerId, cartFields, cart);
+    const placed = await placePurchase(ctx, input.customerId, cartFields, toCheckOut);
     // A cart from which an order was placed is Ordered (the cart resource's documented states): the cart as created
     // said Active, which next to a successful checkout was wrong.
     return {
@@ -42,7 +42,7 @@ export async function createCart(
   } catch (error) {
     if (error instanceof CheckoutFailedError) throw error;
     // The cart on record now (a gone cart may have been replaced): the one a retry with the key checks out.
-    const onRecord = (await ctx.exactlyOnce?.journal?.read().catch(() => undefined))?.cart ?? cart;
+    const onRecord = (await ctx.exactlyOnce?.journal?.read().catch(() => undefined))?.cart ?? toCheckOut.cart;
     throw new CheckoutAfterCartError(onRecord.id, error, ctx.exactlyOnce?.journal !== undefined);
   }
 }
