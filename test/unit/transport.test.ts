@@ -128,7 +128,7 @@ describe('nodeFetch: a connection that fails once it was open', () => {
     try {
       const client = new PartnerCenterClient({
         baseUrl: url,
-        tokens: { get: async () => ({ value: 't', expiresAt: Date.now() + 3_600_000 }) },
+        tokens: { get: async () => ({ value: 't', expiresAt: Date.now() + 3_600_000, mode: 'app+user' as const }) },
         sleep: async () => undefined,
         baseDelayMs: 1,
       });
