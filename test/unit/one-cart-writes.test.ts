@@ -4,7 +4,7 @@
 // is on record before it is sent; a refusal of the first checkout is a refusal (nothing placed, journal `no`); a cart
 // another request recorded first is the one checked out, as one that may have been placed.
 import { describe, expect, it } from 'vitest';
-import { AmbiguousAttemptError, PartnerCenterError } from '../../functions/shared/errors.js';
+import { AmbiguousAttemptError, PartnerCenterError, UpstreamUnavailableError } from '../../functions/shared/errors.js';
 import type { Journal, JournalEntry, RecordedCart } from '../../functions/shared/exactly-once/records.js';
 import type { CallOptions, PartnerCenterRequest } from '../../functions/shared/partner-center/client.js';
 import type { ServiceContext } from '../../functions/shared/purchase/model.js';
@@ -16,7 +16,9 @@ const BASIC = 'CFQ7TTC0LH18:0001:CFQ7TTC0K59S';
 const order = { lineItems: [{ offerId: BASIC, quantity: 5, termDuration: 'P1Y' }], billingCycle: 'monthly' as const };
 const ids = { requestId: 'r', correlationId: 'c' };
 
-type Answer = { status: number; body: unknown } | 'lost';
+// 'unsent': the client gives up before the first attempt leaves (the deadline passed while the cart was created, or
+// no token could be had): as partner-center/client.ts does, without calling `beforeAttempt`.
+type Answer = { status: number; body: unknown } | 'lost' | 'unsent';
 
 function world(options: { checkouts: Answer[]; onRecord?: RecordedCart }) {
   const steps: string[] = [];
@@ -60,6 +62,10 @@ function world(options: { checkouts: Answer[]; onRecord?: RecordedCart }) {
         throw new Error('not a dry run');
       },
       async send(request: PartnerCenterRequest, call: CallOptions) {
+        if (request.path.endsWith('/checkout') && options.checkouts[0] === 'unsent') {
+          checkouts.shift();
+          throw new UpstreamUnavailableError(ids, true, 0);
+        }
         await call.purchase?.beforeAttempt();
         const what = request.path.endsWith('/checkout') ? `checkout ${request.path.split('/')[5]}` : 'create cart';
         steps.push(`sent: ${what}`);
@@ -137,5 +143,19 @@ describe('a keyed purchase’s journal writes before its checkout', () => {
     expect(w.steps).toContain('sent: checkout cart-other');
     expect(w.steps).not.toContain('sent: checkout cart-new');
     expect(result.reconciled).toBe(true);
+  });
+
+  // Found in review (integrate2): before recordCartSending, "may be placed" was written in the client's
+  // `beforeAttempt`, after the token and the deadline were checked; now it is written with the cart, before the client
+  // has decided to send. A checkout that never left is then on record as possibly placed: GET /purchases says "outcome
+  // unknown", the journal sits in the unresolved index until the reconciler finds the cart Active, and a retry with
+  // the key is treated as a resumed purchase (already-sent: policy, duplicate guard and pre-flight not judged again).
+  // No money is at risk (the cart is the one checked out, once); the record overstates what was sent.
+  it.fails('a checkout that never left (the deadline passed before its first attempt) is not on record as possibly placed', async () => {
+    const w = world({ checkouts: ['unsent'] });
+    const error = await createOrder(w.ctx, { customerId: CUSTOMER, order }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(UpstreamUnavailableError);
+    expect(w.steps.filter((s) => s.startsWith('sent: checkout'))).toHaveLength(0);
+    expect(w.state.placed).not.toBe('maybe');
   });
 });
