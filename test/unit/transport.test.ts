@@ -105,60 +105,73 @@ describe('nodeFetch: a connection that fails once it was open', () => {
   // ECONNREFUSED, EHOSTUNREACH… say "never sent" (partner-center/client.ts `neverSent`) only while the connection was
   // never made. Linux reports an ICMP unreachable received on an open TCP connection as that connection's error (the
   // retransmission gives up with the soft error): the request's bytes may then have reached Partner Center.
-  it('a purchase whose connection failed with EHOSTUNREACH after the request was written is ambiguous, not re-sent', async () => {
-    const { subscribe, unsubscribe } = await import('node:diagnostics_channel');
-    const { PartnerCenterClient } = await import('../../functions/shared/partner-center/client.js');
-    const { AmbiguousAttemptError } = await import('../../functions/shared/errors.js');
-    const received: string[] = [];
-    let arrived: () => void = () => undefined;
-    const target = createServer((request, response) => {
-      request.resume();
-      request.on('end', () => {
-        received.push(request.headers['ms-requestid'] as string);
-        // The first checkout is read and left unanswered; any second one would be answered as placed.
-        if (received.length === 1) arrived();
-        else response.writeHead(201, { 'content-type': 'application/json' }).end('{"orders":[{"id":"o-2"}]}');
+  it.each([
+    ['a new connection', false],
+    ['a kept-alive connection reused', true],
+  ])(
+    'a checkout whose connection (%s) failed with EHOSTUNREACH after the request was written is ambiguous, not re-sent',
+    async (_, reused) => {
+      const { subscribe, unsubscribe } = await import('node:diagnostics_channel');
+      const { PartnerCenterClient } = await import('../../functions/shared/partner-center/client.js');
+      const { AmbiguousAttemptError } = await import('../../functions/shared/errors.js');
+      const received: string[] = [];
+      let arrived: () => void = () => undefined;
+      const target = createServer((request, response) => {
+        request.resume();
+        request.on('end', () => {
+          if (request.method === 'GET') {
+            response.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+            return;
+          }
+          received.push(request.headers['ms-requestid'] as string);
+          // The first checkout is read and left unanswered; any second one would be answered as placed.
+          if (received.length === 1) arrived();
+          else response.writeHead(201, { 'content-type': 'application/json' }).end('{"orders":[{"id":"o-2"}]}');
+        });
       });
-    });
-    await new Promise<void>((resolve) => target.listen(0, '127.0.0.1', resolve));
-    const url = `http://127.0.0.1:${(target.address() as AddressInfo).port}`;
-    const sockets: import('node:net').Socket[] = [];
-    const onSocket = (message: unknown) => sockets.push((message as { socket: import('node:net').Socket }).socket);
-    subscribe('net.client.socket', onSocket);
-    try {
-      const client = new PartnerCenterClient({
-        baseUrl: url,
-        tokens: { get: async () => ({ value: 't', expiresAt: Date.now() + 3_600_000, mode: 'app+user' as const }) },
-        sleep: async () => undefined,
-        baseDelayMs: 1,
-      });
-      let attempts = 0;
-      const pending = client.send(
-        { method: 'POST', path: '/v1/customers/c/carts/x/checkout', body: {} },
-        {
-          correlationId: 'c',
-          requestId: 'r-1',
-          deadline: Date.now() + 10_000,
-          purchase: {
-            beforeAttempt: async () => {
-              attempts++;
+      await new Promise<void>((resolve) => target.listen(0, '127.0.0.1', resolve));
+      const url = `http://127.0.0.1:${(target.address() as AddressInfo).port}`;
+      const sockets: import('node:net').Socket[] = [];
+      const onSocket = (message: unknown) => sockets.push((message as { socket: import('node:net').Socket }).socket);
+      subscribe('net.client.socket', onSocket);
+      // Node's global agent keeps connections alive: after the read, the checkout goes out on the read's socket.
+      try {
+        const client = new PartnerCenterClient({
+          baseUrl: url,
+          tokens: { get: async () => ({ value: 't', expiresAt: Date.now() + 3_600_000, mode: 'app+user' as const }) },
+          sleep: async () => undefined,
+          baseDelayMs: 1,
+        });
+        const call = { correlationId: 'c', requestId: 'r-1', deadline: Date.now() + 10_000 };
+        if (reused) await client.send({ method: 'GET', path: '/v1/customers/c/carts/x' }, call);
+        const socketsBefore = sockets.length;
+        let attempts = 0;
+        const pending = client.send(
+          { method: 'POST', path: '/v1/customers/c/carts/x/checkout', body: {} },
+          {
+            ...call,
+            purchase: {
+              beforeAttempt: async () => {
+                attempts++;
+              },
             },
           },
-        },
-      );
-      pending.catch(() => undefined);
-      await new Promise<void>((resolve) => {
-        arrived = resolve;
-      });
-      const open = sockets.at(-1);
-      open?.destroy(Object.assign(new Error('connect EHOSTUNREACH'), { code: 'EHOSTUNREACH' }));
-      await expect(pending).rejects.toBeInstanceOf(AmbiguousAttemptError);
-      expect(received).toEqual(['r-1']);
-      expect(attempts).toBe(1);
-    } finally {
-      unsubscribe('net.client.socket', onSocket);
-      target.closeAllConnections();
-      await new Promise((resolve) => target.close(resolve));
-    }
-  });
+        );
+        pending.catch(() => undefined);
+        await new Promise<void>((resolve) => {
+          arrived = resolve;
+        });
+        // A reused connection opened no new socket.
+        expect(sockets.length).toBe(reused ? socketsBefore : socketsBefore + 1);
+        sockets.at(-1)?.destroy(Object.assign(new Error('read EHOSTUNREACH'), { code: 'EHOSTUNREACH' }));
+        await expect(pending).rejects.toBeInstanceOf(AmbiguousAttemptError);
+        expect(received).toEqual(['r-1']);
+        expect(attempts).toBe(1);
+      } finally {
+        unsubscribe('net.client.socket', onSocket);
+        target.closeAllConnections();
+        await new Promise((resolve) => target.close(resolve));
+      }
+    },
+  );
 });
