@@ -73,7 +73,7 @@ function world(options: { checkouts: Answer[]; onRecord?: RecordedCart }) {
           return { status: 201, ids, attempts: 1, body: { id: 'cart-new', status: 'Active', lineItems: [] } };
         }
         const answer = checkouts.shift() ?? 'lost';
-        if (answer === 'lost') throw new AmbiguousAttemptError(ids, false, 1, 'timeout');
+        if (answer === 'lost' || answer === 'unsent') throw new AmbiguousAttemptError(ids, false, 1, 'timeout');
         if (answer.status >= 400) throw new PartnerCenterError(answer.status, ids, '800002', 'refused');
         return { status: answer.status, ids, attempts: 1, body: answer.body };
       },
