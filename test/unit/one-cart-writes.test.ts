@@ -20,7 +20,7 @@ const ids = { requestId: 'r', correlationId: 'c' };
 // no token could be had): as partner-center/client.ts does, without calling `beforeAttempt`.
 type Answer = { status: number; body: unknown } | 'lost' | 'unsent';
 
-function world(options: { checkouts: Answer[]; onRecord?: RecordedCart }) {
+function world(options: { checkouts: Answer[]; onRecord?: RecordedCart; deadlinePassesOnCreate?: boolean }) {
   const steps: string[] = [];
   const state: JournalEntry = {};
   const journal: Journal = {
@@ -70,6 +70,8 @@ function world(options: { checkouts: Answer[]; onRecord?: RecordedCart }) {
         const what = request.path.endsWith('/checkout') ? `checkout ${request.path.split('/')[5]}` : 'create cart';
         steps.push(`sent: ${what}`);
         if (what === 'create cart') {
+          // The cart's creation took what was left of the request's time.
+          if (options.deadlinePassesOnCreate) ctx.deadline = Date.now() - 1;
           return { status: 201, ids, attempts: 1, body: { id: 'cart-new', status: 'Active', lineItems: [] } };
         }
         const answer = checkouts.shift() ?? 'lost';
@@ -145,17 +147,17 @@ describe('a keyed purchase’s journal writes before its checkout', () => {
     expect(result.reconciled).toBe(true);
   });
 
-  // Found in review (integrate2): before recordCartSending, "may be placed" was written in the client's
-  // `beforeAttempt`, after the token and the deadline were checked; now it is written with the cart, before the client
-  // has decided to send. A checkout that never left is then on record as possibly placed: GET /purchases says "outcome
-  // unknown", the journal sits in the unresolved index until the reconciler finds the cart Active, and a retry with
-  // the key is treated as a resumed purchase (already-sent: policy, duplicate guard and pre-flight not judged again).
-  // No money is at risk (the cart is the one checked out, once); the record overstates what was sent.
-  it.fails('a checkout that never left (the deadline passed before its first attempt) is not on record as possibly placed', async () => {
-    const w = world({ checkouts: ['unsent'] });
+  // Found in review (integrate2): "may be placed" went on record with the cart even when creating the cart had used up
+  // the deadline, so the client then gave up before its first attempt: GET /purchases said "outcome unknown" and a
+  // retry was treated as a resumed purchase (policy, duplicate guard and pre-flight not judged again). Now the cart
+  // alone is recorded then (as before the one-write change), and the retry is judged as a purchase not yet sent.
+  it('a checkout that never left (the deadline passed while its cart was created) is not on record as possibly placed', async () => {
+    const w = world({ checkouts: ['unsent'], deadlinePassesOnCreate: true });
     const error = await createOrder(w.ctx, { customerId: CUSTOMER, order }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(UpstreamUnavailableError);
     expect(w.steps.filter((s) => s.startsWith('sent: checkout'))).toHaveLength(0);
+    expect(w.steps).toContain('journal: cart');
+    expect(w.state.cart).toEqual({ id: 'cart-new', status: 'Active', lineItems: [] });
     expect(w.state.placed).not.toBe('maybe');
   });
 });

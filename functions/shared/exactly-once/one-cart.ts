@@ -37,6 +37,9 @@ export async function recordedCart(ctx: ServiceContext, customerId: string, body
   const created = await createCart(ctx, customerId, body);
   if (!journal) return { cart: created };
   const at = (ctx.exactlyOnce?.now ?? Date.now)();
+  // Creating the cart used up the deadline: no checkout will leave (the client gives up before its first attempt),
+  // so the cart alone goes on record, not "may be placed": a retry checks it out and is judged as not yet sent.
+  if (at >= ctx.deadline) return { cart: await journal.recordCart(created) };
   const cart = await journal.recordCartSending(created, checkoutRequestId(ctx), at);
   // The cart this request just created cannot have been checked out by anyone before this write; a cart another
   // request recorded first, or one whose checkout was on record before, may have been.
