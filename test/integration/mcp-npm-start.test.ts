@@ -4,7 +4,7 @@
 // deployment serves). On each: the tools are listed, a quote then one purchase, the same call again replays it (same
 // order id, one order in the simulator's ledger), a purchase without a prior dry run is refused, with writes off the
 // purchase tools are absent, and a policy denial arrives as a tool error carrying the problem.
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,6 +12,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { npmStart as startLocalServer } from '../support/npm-start.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const CUSTOMER = '4a8c3e2d-1b6f-4c7e-9d2a-5f0e1b3c7a90';
@@ -34,35 +35,9 @@ const servers: Server[] = [];
 /** `npm start` on a free port, its state in a folder of its own (the simulator's ledger is read from it). */
 async function npmStart(env: Record<string, string>): Promise<Server> {
   const state = mkdtempSync(join(tmpdir(), 'partner-orders-mcp-'));
-  const child = spawn('npm', ['start', '--silent'], {
-    cwd: ROOT,
-    env: {
-      PATH: process.env.PATH ?? '',
-      HOME: process.env.HOME ?? tmpdir(),
-      PORT: '0',
-      LOCAL_STATE_DIR: state,
-      SIMULATOR_PROVISIONING_SECONDS: '0',
-      LOG_LEVEL: 'SILENT',
-      ...env,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  let output = '';
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`npm start did not listen: ${output}`)), 90_000);
-    child.stdout?.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-      const match = /listening on (http:\/\/[^\s,]+)/.exec(output);
-      if (match?.[1]) {
-        clearTimeout(timer);
-        resolve(match[1]);
-      }
-    });
-    child.stderr?.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-    });
-    child.once('exit', () => reject(new Error(`npm start exited: ${output}`)));
+  const { child, url, exited } = await startLocalServer({
+    state,
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? tmpdir(), ...env },
   });
   const server = { child, url, state, exited };
   servers.push(server);

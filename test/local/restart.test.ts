@@ -1,48 +1,23 @@
 // `npm start` as a person runs it: its state (idempotency records in dynalite on disk, the simulator's orders) survives
 // a restart, and SIGTERM to npm's own pid (what `kill <pid>` does), SIGINT (Ctrl-C) or even SIGKILL to npm stops
 // everything: nothing is left answering on the port.
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, describe, expect, it } from 'vitest';
+import { type NpmStart, npmStart as startLocalServer } from '../support/npm-start.js';
 
 const CUSTOMER = '4a8c3e2d-1b6f-4c7e-9d2a-5f0e1b3c7a90';
 const state = mkdtempSync(join(tmpdir(), 'partner-orders-state-'));
 const started: ChildProcess[] = [];
 
 /** `npm start` on a free port with this state folder; resolves with its address once it listens. */
-async function npmStart(): Promise<{ child: ChildProcess; url: string; exited: Promise<number | null> }> {
-  const child = spawn('npm', ['start', '--silent'], {
-    env: {
-      ...process.env,
-      PORT: '0',
-      LOCAL_STATE_DIR: state,
-      SIMULATOR_PROVISIONING_SECONDS: '0',
-      LOG_LEVEL: 'SILENT',
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  started.push(child);
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  let output = '';
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`npm start did not listen: ${output}`)), 60_000);
-    child.stdout?.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-      const match = /listening on (http:\/\/[^\s,]+)/.exec(output);
-      if (match?.[1]) {
-        clearTimeout(timer);
-        resolve(match[1]);
-      }
-    });
-    child.stderr?.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-    });
-    child.once('exit', () => reject(new Error(`npm start exited: ${output}`)));
-  });
-  return { child, url, exited };
+async function npmStart(): Promise<NpmStart> {
+  const server = await startLocalServer({ state, env: process.env, listenTimeoutMs: 60_000 });
+  started.push(server.child);
+  return server;
 }
 
 /** True once nothing accepts connections at the address (polled: the process needs a moment to go). */
