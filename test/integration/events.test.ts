@@ -201,8 +201,20 @@ describe('order-events: EventBridge → SQS → Lambda', () => {
   });
 
   it('processes a batch concurrently, never more than the bound at once', async () => {
+    // A record's first call waits at a gate until `target` calls are in flight at once (the bound reached), so the
+    // overlap does not depend on how fast each record gets there on a busy machine; a handler that never lets that
+    // many run at once opens the gate only when the fallback ends, and `most` then says how many it let through.
     let inFlight = 0;
     let most = 0;
+    let gate = { target: 0, open: () => {}, opened: Promise.resolve() };
+    const gated = (target: number) => {
+      let open = () => {};
+      const opened = new Promise<void>((resolve) => {
+        open = resolve;
+      });
+      setTimeout(open, 20_000).unref();
+      gate = { target, open, opened };
+    };
     const counted: EventDependencies = {
       ...deps,
       partnerCenter: {
@@ -210,8 +222,9 @@ describe('order-events: EventBridge → SQS → Lambda', () => {
         send: async (request, call) => {
           inFlight++;
           most = Math.max(most, inFlight);
+          if (inFlight >= gate.target) gate.open();
           try {
-            await new Promise((r) => setTimeout(r, 30));
+            await gate.opened;
             return await deps.partnerCenter.send(request, call);
           } finally {
             inFlight--;
@@ -219,10 +232,12 @@ describe('order-events: EventBridge → SQS → Lambda', () => {
         },
       },
     };
+    gated(3);
     const records = Array.from({ length: 10 }, () => sqsRecord(eventBridgeEvent('CreateOrder', orderDetail())));
     await run(records, createHandler(counted, 3));
     expect(most).toBe(3);
     most = 0;
+    gated(10);
     await run(
       Array.from({ length: 10 }, () => sqsRecord(eventBridgeEvent('CreateOrder', orderDetail()))),
       createHandler(counted, 10),
