@@ -358,18 +358,23 @@ describe('catalog pre-flight', () => {
     });
 
     it('keeps no failure: the read after a failed one goes upstream again', async () => {
-      on.simulator.injectFault({ kind: 'unavailable', match: { method: 'GET', path: '/products/' }, times: 20 });
-      expect(
-        (await on.request('POST', `/customers/${CUSTOMER}/orders`, orderOf({ offerId: BASIC, termDuration: 'P1Y' })))
-          .status,
-      ).toBe(503);
-      on.simulator.clearFaults();
-      const after = await on.request(
-        'POST',
-        `/customers/${CUSTOMER}/orders`,
-        orderOf({ offerId: BASIC, termDuration: 'P1Y' }),
-      );
-      expect(after.status).toBe(201);
+      // A stack of its own with the default PREFLIGHT_TIMEOUT_MS (5 s): the fresh read after the failure must have time
+      // to answer with both cores busy (the shared stack's 800 ms once did not, under `npm run test:busy`).
+      const patient = await startStack({ env: { PREFLIGHT: 'on' } });
+      try {
+        const buy = () =>
+          patient.request('POST', `/customers/${CUSTOMER}/orders`, orderOf({ offerId: BASIC, termDuration: 'P1Y' }));
+        patient.simulator.injectFault({ kind: 'unavailable', match: { method: 'GET', path: '/products/' }, times: 20 });
+        const failed = await buy();
+        expect(failed.status, JSON.stringify(failed.body)).toBe(503);
+        patient.simulator.clearFaults();
+        const before = reads(patient.simulator).total;
+        const after = await buy();
+        expect(after.status, JSON.stringify(after.body)).toBe(201);
+        expect(reads(patient.simulator).total).toBeGreaterThan(before);
+      } finally {
+        await patient.stop();
+      }
     });
   });
 
