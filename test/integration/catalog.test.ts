@@ -366,11 +366,11 @@ describe('catalog pre-flight', () => {
           patient.request('POST', `/customers/${CUSTOMER}/orders`, orderOf({ offerId: BASIC, termDuration: 'P1Y' }));
         patient.simulator.injectFault({ kind: 'unavailable', match: { method: 'GET', path: '/products/' }, times: 20 });
         const failed = await buy();
-        expect(failed.status, JSON.stringify(failed.body)).toBe(503);
+        expect(failed.status, JSON.stringify(failed.json)).toBe(503);
         patient.simulator.clearFaults();
         const before = reads(patient.simulator).total;
         const after = await buy();
-        expect(after.status, JSON.stringify(after.body)).toBe(201);
+        expect(after.status, JSON.stringify(after.json)).toBe(201);
         expect(reads(patient.simulator).total).toBeGreaterThan(before);
       } finally {
         await patient.stop();
