@@ -7,21 +7,10 @@ import { readLifecycleConfig } from '../../functions/shared/lifecycle/config.js'
 import { routes } from '../../functions/shared/routes.js';
 import { stackPropsFromContext } from '../../infra/context.js';
 import { FUNCTION_ACCESS, TRACKER_FUNCTION } from '../../infra/stack.js';
-import { synth } from '../support/infra.js';
+import { actionsOf, envOf, synth } from '../support/infra.js';
 
 const { template } = synth();
-const pascal = (name: string) => name.replace(/(^|-)(\w)/g, (_, __, c: string) => c.toUpperCase());
-const functionsOf = (t: typeof template) => t.findResources('AWS::Lambda::Function');
-const functionId = (t: typeof template, name: string) =>
-  Object.keys(functionsOf(t)).find((id) => id.startsWith(pascal(name)) && !id.includes('Role')) as string;
-const envOf = (t: typeof template, name: string) =>
-  functionsOf(t)[functionId(t, name)]?.Properties.Environment.Variables;
-const roleOf = (name: string) => functionsOf(template)[functionId(template, name)]?.Properties.Role['Fn::GetAtt'][0];
-const statementsOf = (name: string) =>
-  Object.values(template.findResources('AWS::IAM::Policy'))
-    .filter((policy) => JSON.stringify(policy.Properties.Roles).includes(roleOf(name)))
-    .flatMap((policy) => policy.Properties.PolicyDocument.Statement as { Action: string | string[] }[])
-    .flatMap((statement) => [statement.Action].flat());
+const statementsOf = (name: string) => actionsOf(template, name);
 
 describe('undoing a purchase, deployed', () => {
   it('serves six routes from the subscriptions function: the read on the read scope, the changes on purchase', () => {

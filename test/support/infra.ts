@@ -8,3 +8,25 @@ export function synth(props: PartnerOrdersStackProps = {}) {
   const stack = new PartnerOrdersStack(app, 'Test', props);
   return { app, stack, template: Template.fromStack(stack) };
 }
+
+const pascal = (name: string) => name.replace(/(^|-)(\w)/g, (_, __, c: string) => c.toUpperCase());
+
+/** The template's Lambda functions by logical id. */
+export const functionsOf = (template: Template) => template.findResources('AWS::Lambda::Function');
+
+/** The logical id of the function deployed from `functions/<name>` (not its role). */
+export const functionId = (template: Template, name: string) =>
+  Object.keys(functionsOf(template)).find((id) => id.startsWith(pascal(name)) && !id.includes('Role')) as string;
+
+/** The function's environment variables. */
+export const envOf = (template: Template, name: string) =>
+  functionsOf(template)[functionId(template, name)]?.Properties.Environment.Variables;
+
+/** Every IAM action granted to the function's role. */
+export function actionsOf(template: Template, name: string): string[] {
+  const role = functionsOf(template)[functionId(template, name)]?.Properties.Role['Fn::GetAtt'][0];
+  return Object.values(template.findResources('AWS::IAM::Policy'))
+    .filter((policy) => JSON.stringify(policy.Properties.Roles).includes(role))
+    .flatMap((policy) => policy.Properties.PolicyDocument.Statement as { Action: string | string[] }[])
+    .flatMap((statement) => [statement.Action].flat());
+}
