@@ -170,26 +170,40 @@ export const canonical = (value: unknown): string =>
 /** What a reused key's request is compared by: the recorded digest, or the digest of the input. */
 export const inputDigestOf = (command: RecordedCommand) => command.inputDigest ?? hash(canonical(command.input));
 
-/** The command as the journal keeps it: gzipped JSON, with its input when that fits (MAX_RECORDED_COMMAND_BYTES). */
-function encodeCommand(command: RecordedCommand, inputDigest = inputDigestOf(command)): Uint8Array {
-  const full = gzipSync(JSON.stringify({ ...command, inputDigest }));
-  if (full.length <= MAX_RECORDED_COMMAND_BYTES) return full;
+/**
+ * A JSON text this long or shorter (UTF-16 code units, so at most three times as many bytes) is kept as a string; a
+ * longer one is gzipped. A purchase of a few lines is a few hundred bytes, where gzip costs more CPU than it saves
+ * space; a 256 KB body and the cart answered for it must be compressed to fit DynamoDB's 400 KB item together.
+ */
+export const PLAIN_JSON_MAX_LENGTH = 4096;
+
+/** JSON as the journal keeps it: a string when short, else gzipped. Both forms are read back (`decodeJson`). */
+const encodeJson = (json: string): string | Uint8Array =>
+  json.length <= PLAIN_JSON_MAX_LENGTH ? json : gzipSync(json);
+/** A value written by `encodeJson`, or by earlier versions (always gzipped). */
+const decodeJson = (value: unknown): unknown =>
+  JSON.parse(value instanceof Uint8Array ? gunzipSync(value).toString('utf8') : String(value));
+const encodedBytes = (value: string | Uint8Array) =>
+  typeof value === 'string' ? Buffer.byteLength(value) : value.length;
+
+/** The command as the journal keeps it (`encodeJson`), with its input when that fits (MAX_RECORDED_COMMAND_BYTES). */
+function encodeCommand(command: RecordedCommand, inputDigest = inputDigestOf(command)): string | Uint8Array {
+  const full = encodeJson(JSON.stringify({ ...command, inputDigest }));
+  if (encodedBytes(full) <= MAX_RECORDED_COMMAND_BYTES) return full;
   const { input: _input, ...rest } = command;
-  return gzipSync(JSON.stringify({ ...rest, inputDigest }));
+  return encodeJson(JSON.stringify({ ...rest, inputDigest }));
 }
 
 function decodeCommand(value: unknown): RecordedCommand | undefined {
-  if (value instanceof Uint8Array) return JSON.parse(gunzipSync(value).toString('utf8')) as RecordedCommand;
-  return typeof value === 'string' ? (JSON.parse(value) as RecordedCommand) : undefined;
+  return value instanceof Uint8Array || typeof value === 'string' ? (decodeJson(value) as RecordedCommand) : undefined;
 }
 
 /**
- * The cart as the journal keeps it: gzipped JSON (a cart of 100 lines answered for a 256 KB body, next to the command,
- * must fit DynamoDB's 400 KB item), so that its keys and nulls survive as they came.
+ * The cart as the journal keeps it: JSON (`encodeJson`; a cart of 100 lines answered for a 256 KB body, next to the
+ * command, must fit DynamoDB's 400 KB item), so that its keys and nulls survive as they came.
  */
-const encodeCart = (cart: RecordedCart) => gzipSync(JSON.stringify(cart));
-const decodeCart = (value: unknown): RecordedCart =>
-  JSON.parse(value instanceof Uint8Array ? gunzipSync(value).toString('utf8') : String(value)) as RecordedCart;
+const encodeCart = (cart: RecordedCart) => encodeJson(JSON.stringify(cart));
+const decodeCart = (value: unknown): RecordedCart => decodeJson(value) as RecordedCart;
 
 /** The journal's owner hash for an idempotency scope. */
 export const ownerOf = (scope: string) => hash(scope);
@@ -281,7 +295,7 @@ export function dynamoDBJournal(options: DynamoDBRecordsOptions, scope: string, 
           },
           ExpressionAttributeValues: marshall({
             ':expiration': expiration(),
-            // As JSON (gzipped: a request body can be 256 KB), so that the input's keys and nulls survive as they came.
+            // As JSON (gzipped when long: a request body can be 256 KB), so that the input's keys and nulls survive.
             ...(first ? { ':command': encodeCommand(command, digest()) } : {}),
             ...values,
           }),
