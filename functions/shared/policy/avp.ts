@@ -56,7 +56,21 @@ export class VerifiedPermissionsEngine implements PolicyEngine {
   }
 
   async authorize(query: AuthorizationQuery, deadline: number): Promise<Verdict[]> {
-    const abortSignal = AbortSignal.timeout(Math.max(1, deadline - Date.now()));
+    // A timer cleared once answered, rather than AbortSignal.timeout(), whose timer stays behind until the deadline
+    // after every decision (partner-center/client.ts does the same).
+    const controller = new AbortController();
+    const timer = setTimeout(
+      () => controller.abort(new DOMException('The operation was aborted due to timeout', 'TimeoutError')),
+      Math.max(1, deadline - Date.now()),
+    );
+    try {
+      return await this.decide(query, controller.signal);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private async decide(query: AuthorizationQuery, abortSignal: AbortSignal): Promise<Verdict[]> {
     const entities = { cedarJson: JSON.stringify(query.entities) };
     const batches: AuthorizationRequest<object>[][] = [];
     for (let i = 0; i < query.requests.length; i += BATCH_SIZE) batches.push(query.requests.slice(i, i + BATCH_SIZE));
