@@ -701,8 +701,8 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     for (const [category, ms] of [...(profile.byCategory ?? [])].sort((a, b) => b[1] - a[1])) line(ms, category);
     console.log("\nOurs, by what it was spent in (our own code, or Node's and V8's code ours called):");
     for (const [via, ms] of [...(profile.oursVia ?? [])].sort((a, b) => b[1] - a[1])) line(ms, via);
-    console.log('\nOurs, by function of ours (per purchase, profiled; the top 20):');
-    const ours = [...(profile.ourFunctions ?? [])].sort((a, b) => b[1] - a[1]).slice(0, 20);
+    console.log('\nOurs, by function of ours (per purchase, profiled; the top 30):');
+    const ours = [...(profile.ourFunctions ?? [])].sort((a, b) => b[1] - a[1]).slice(0, 30);
     for (const [name, ms] of ours) console.log(`  ${`${ms.toFixed(3)} ms`.padStart(10)}  ${name}`);
   }
 }

@@ -59,6 +59,19 @@ export type Performed = Outcome & { replayed: boolean; reconciled?: boolean };
  * Outcomes that are the same whenever the request is repeated: successes and the caller's own errors. Throttling
  * (429), conflicts of the moment (409: order or checkout in progress) and every 5xx are not, so they are not stored.
  */
+/** A scope's MS-RequestId per step (UUIDv5 of scope and step), each computed once per request. */
+const requestIds = (scope: string) => {
+  const ids = new Map<string, string>();
+  return (step: string) => {
+    let id = ids.get(step);
+    if (id === undefined) {
+      id = uuidv5(`${scope}|${step}`);
+      ids.set(step, id);
+    }
+    return id;
+  };
+};
+
 const isFinal = (status: number) => status < 400 || (status < 500 && status !== 409 && status !== 429);
 
 async function finalOutcome(command: Command, ctx: ServiceContext): Promise<Outcome & { reconciled?: boolean }> {
@@ -133,7 +146,7 @@ export async function perform(
     payloadPath: payloadPrefix(options.idempotencyKeyPath),
     // Each step of the call gets its own MS-RequestId, the same on every retry with this key, even one after a
     // Lambda timeout that never recorded its result.
-    ...(scope ? { requestIdFor: (step: string) => uuidv5(`${scope}|${step}`) } : {}),
+    ...(scope ? { requestIdFor: requestIds(scope) } : {}),
     // What was asked goes into the journal with its first write, for the reconciler and GET /purchases/{key}.
     ...(dryRun ? {} : { exactlyOnce: { ...deps.exactlyOnce, ...(journal ? { journal } : {}) } }),
   };

@@ -116,4 +116,22 @@ describe('journal encoding: plain JSON when short, gzipped when long, both read 
       IdempotencyConflictError,
     );
   });
+
+  it('each write answers the item anew: a cart another request put on record meanwhile is the one returned', async () => {
+    const mine = command('k-two', { lineItems: [{ offerId: 'x', quantity: 1 }] });
+    const scope = scopeOf(mine);
+    const first = dynamoDBJournal(options(), scope, mine);
+    await first.read();
+    expect(await first.recordCart({ id: 'cart-a' })).toEqual({ id: 'cart-a' });
+    await first.refused();
+    // Another request with the same key: cart-a is gone, nothing was placed, so it puts cart-b on record.
+    const second = dynamoDBJournal(options(), scope, mine);
+    await second.read();
+    expect(await second.replaceCart({ id: 'cart-a' }, { id: 'cart-b', status: 'Active' })).toEqual({
+      id: 'cart-b',
+      status: 'Active',
+    });
+    // The first journal's next write reads back cart-b, not the cart-a it decoded before.
+    expect(await first.recordCart({ id: 'cart-c' })).toEqual({ id: 'cart-b', status: 'Active' });
+  });
 });

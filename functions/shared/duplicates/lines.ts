@@ -2,7 +2,7 @@
 // term, the billing cycle and (for add-ons) the parent subscription, canonical and order-insensitive. An order and a
 // cart checkout of the same lines are the same purchase; a cart created without checkout buys nothing, and a checkout
 // by cart id has its lines in the cart, so neither is compared.
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { Command } from '../purchase/model.js';
 import type { CreateCartRequest } from '../schemas/carts.js';
 import type { CreateOrderRequest } from '../schemas/orders.js';
@@ -52,6 +52,4 @@ export function canonicalLines(command: Command): string[] | undefined {
 
 /** sha256 of the customer and its canonical lines: the purchase's name in the recent-purchases records. */
 export const purchaseDigest = (customerId: string, lines: readonly string[]) =>
-  createHash('sha256')
-    .update(JSON.stringify([customerId.toLowerCase(), lines]))
-    .digest('hex');
+  hash('sha256', JSON.stringify([customerId.toLowerCase(), lines]));

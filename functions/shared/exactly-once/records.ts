@@ -12,7 +12,7 @@
 //     UNRESOLVED_INDEX (sort key `lastSentAt`); an answer, a refusal and the reconciler's result remove it;
 //   - a pointer item per caller and key (`partner-orders#key#<sha256([caller, key])>`) lists the journals sent with
 //     that key (one per operation and customer), written before the journal's first write and renewed with it.
-import { createHash } from 'node:crypto';
+import { hash as digestOf } from 'node:crypto';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import {
   ConditionalCheckFailedException,
@@ -155,7 +155,8 @@ export interface DynamoDBRecordsOptions {
   now?: () => number;
 }
 
-const hash = (value: string) => createHash('sha256').update(value).digest('hex');
+/** sha256, hex (one-shot: no Hash object per digest). */
+const hash = (value: string) => digestOf('sha256', value);
 
 /** JSON with object keys sorted, so that the same request written in another key order compares equal. */
 export const canonical = (value: unknown): string =>
@@ -194,16 +195,35 @@ function encodeCommand(command: RecordedCommand, inputDigest = inputDigestOf(com
   return encodeJson(JSON.stringify({ ...rest, inputDigest }));
 }
 
-function decodeCommand(value: unknown): RecordedCommand | undefined {
-  return value instanceof Uint8Array || typeof value === 'string' ? (decodeJson(value) as RecordedCommand) : undefined;
+function decodeCommand(value: unknown, decode = decodeJson): RecordedCommand | undefined {
+  return value instanceof Uint8Array || typeof value === 'string' ? (decode(value) as RecordedCommand) : undefined;
 }
+
+/**
+ * `decodeJson` that hands back the value it decoded last time from the same stored text or bytes: every journal write
+ * answers the whole item (ReturnValues ALL_NEW), and the cart and command in it are decoded once per request, not once
+ * per write. The values are read, never changed, by the purchase path.
+ */
+const decodeOnce = () => {
+  const decoded: { raw: string | Uint8Array; value: unknown }[] = [];
+  return (value: unknown): unknown => {
+    const raw = value instanceof Uint8Array ? value : String(value);
+    const same = decoded.find((d) =>
+      typeof raw === 'string' ? d.raw === raw : d.raw instanceof Uint8Array && Buffer.from(d.raw).equals(raw),
+    );
+    if (same) return same.value;
+    const result = decodeJson(raw);
+    if (decoded.push({ raw, value: result }) > 2) decoded.shift();
+    return result;
+  };
+};
 
 /**
  * The cart as the journal keeps it: JSON (`encodeJson`; a cart of 100 lines answered for a 256 KB body, next to the
  * command, must fit DynamoDB's 400 KB item), so that its keys and nulls survive as they came.
  */
 const encodeCart = (cart: RecordedCart) => encodeJson(JSON.stringify(cart));
-const decodeCart = (value: unknown): RecordedCart => decodeJson(value) as RecordedCart;
+const decodeCart = (value: unknown, decode = decodeJson): RecordedCart => decode(value) as RecordedCart;
 
 /** The journal's owner hash for an idempotency scope. */
 export const ownerOf = (scope: string) => hash(scope);
@@ -234,6 +254,7 @@ export function dynamoDBJournal(options: DynamoDBRecordsOptions, scope: string, 
   const key = marshall({ id: `${JOURNAL_PREFIX}${owner}` });
   const expiration = () => Math.floor(now() / 1000) + options.expiresAfterSeconds + JOURNAL_MARGIN_SECONDS;
   let entry: JournalEntry | undefined;
+  const decode = decodeOnce();
   /** This request's input digest, computed once (canonical JSON and sha256 of the whole input: not free per write). */
   let ours: string | undefined;
   const digest = () => {
@@ -304,7 +325,7 @@ export function dynamoDBJournal(options: DynamoDBRecordsOptions, scope: string, 
       ),
     );
     const [result] = await Promise.all([write, !first && command ? point(command) : undefined]);
-    entry = fromItem(result.Attributes);
+    entry = fromItem(result.Attributes, decode);
     refuseAnotherRequest(entry);
   };
   // The key on record for another request (a request whose lock expired while it ran, and another body took the key
@@ -324,7 +345,7 @@ export function dynamoDBJournal(options: DynamoDBRecordsOptions, scope: string, 
       const result = await storeCall(() =>
         client.send(new GetItemCommand({ TableName: tableName, Key: key, ConsistentRead: true })),
       );
-      entry = fromItem(result.Item);
+      entry = fromItem(result.Item, decode);
       // Powertools refuses a key reused with another request only while its record exists, and the record of a
       // purchase whose outcome was unknown is gone: the journal remembers what that purchase asked for.
       refuseAnotherRequest(entry);
@@ -405,7 +426,7 @@ const sendingClauses = (requestId: string, at: number) => ({
 });
 
 /** A journal item as the entry it records. */
-export function fromItem(item: Parameters<typeof unmarshall>[0] | undefined): JournalEntry {
+export function fromItem(item: Parameters<typeof unmarshall>[0] | undefined, decode = decodeJson): JournalEntry {
   if (!item) return {};
   const raw = unmarshall(item) as Record<string, unknown>;
   const parsed = (value: unknown) => (typeof value === 'string' ? (JSON.parse(value) as unknown) : undefined);
@@ -414,8 +435,8 @@ export function fromItem(item: Parameters<typeof unmarshall>[0] | undefined): Jo
     ...(typeof raw.lastSentAt === 'number' ? { lastSentAt: raw.lastSentAt } : {}),
     ...(raw.placed === 'maybe' || raw.placed === 'no' ? { placed: raw.placed } : {}),
     ...(raw.requestIds instanceof Set ? { requestIds: [...(raw.requestIds as Set<string>)] } : {}),
-    ...(raw.cart === undefined ? {} : { cart: decodeCart(raw.cart) }),
-    ...(raw.command === undefined ? {} : { command: decodeCommand(raw.command) as RecordedCommand }),
+    ...(raw.cart === undefined ? {} : { cart: decodeCart(raw.cart, decode) }),
+    ...(raw.command === undefined ? {} : { command: decodeCommand(raw.command, decode) as RecordedCommand }),
     ...(raw[UNRESOLVED_INDEX.partitionKey] === undefined ? {} : { unresolved: true }),
     ...(raw.resolution === undefined ? {} : { resolution: parsed(raw.resolution) as Resolution }),
   };
