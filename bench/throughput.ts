@@ -39,6 +39,7 @@ const freePort = () =>
 
 interface Server {
   url: string;
+  pid: number | undefined;
   /** The server's CPU time so far (user + system, ms), or undefined where /proc cannot tell. */
   cpuMs(): number | undefined;
   stop(): Promise<void>;
@@ -114,6 +115,7 @@ async function serve(script: string, ready: RegExp, env: Record<string, string>,
   child.stdout?.resume();
   return {
     url: `http://127.0.0.1:${port}`,
+    pid: child.pid,
     cpuMs: () => processCpuMs(child.pid),
     stop: async () => {
       process.off('exit', orphan);
@@ -245,7 +247,8 @@ export async function measureThroughput(
   const server = (name: Name) => servers[names.indexOf(name)] as Server;
   try {
     // Warm-up: JIT, connections, tokens.
-    for (const name of names) await load(server(name), 1, connections);
+    const warmups = new Map<Name, Run>();
+    for (const name of names) warmups.set(name, await load(server(name), 1, connections));
     const runs = new Map<Name, Run[]>(names.map((name) => [name, []]));
     for (let round = 0; round < rounds; round++) {
       // Each round starts one server later, so that none always runs first (or right after the same one).
@@ -253,6 +256,13 @@ export async function measureThroughput(
       for (const name of order) runs.get(name)?.push(await load(server(name), seconds, connections));
     }
     const of = (name: Name) => runs.get(name) ?? [];
+    if (process.env.BENCH_CPU_PROF_DIR) {
+      // What `tsx bench/profile.ts --owners FILE requests` divides by: every request the server answered.
+      for (const name of names) {
+        const served = [warmups.get(name), ...of(name)].reduce((sum, r) => sum + (r?.requests ?? 0), 0);
+        process.stderr.write(`[throughput] ${name}: pid ${server(name).pid}, ${served} requests (warm-up included)\n`);
+      }
+    }
     const vsOneCall = ratioOf(of('app'), of('bare'));
     const vsCart = ratioOf(of('app'), of('bareCart'));
     return {
