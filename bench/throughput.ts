@@ -40,6 +40,8 @@ const freePort = () =>
 interface Server {
   url: string;
   pid: number | undefined;
+  /** performance.now() when the process was spawned (its profile starts about then). */
+  spawnedAt: number;
   /** The server's CPU time so far (user + system, ms), or undefined where /proc cannot tell. */
   cpuMs(): number | undefined;
   stop(): Promise<void>;
@@ -83,6 +85,7 @@ async function serve(script: string, ready: RegExp, env: Record<string, string>,
   const profile = process.env.BENCH_CPU_PROF_DIR
     ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF_DIR}`]
     : [];
+  const spawnedAt = performance.now();
   const child: ChildProcess = spawn(process.execPath, [...profile, '--import', 'tsx', script], {
     cwd: root,
     env: childEnv,
@@ -116,6 +119,7 @@ async function serve(script: string, ready: RegExp, env: Record<string, string>,
   return {
     url: `http://127.0.0.1:${port}`,
     pid: child.pid,
+    spawnedAt,
     cpuMs: () => processCpuMs(child.pid),
     stop: async () => {
       process.off('exit', orphan);
@@ -247,6 +251,7 @@ export async function measureThroughput(
   const server = (name: Name) => servers[names.indexOf(name)] as Server;
   try {
     // Warm-up: JIT, connections, tokens.
+    const loadBegan = performance.now();
     const warmups = new Map<Name, Run>();
     for (const name of names) warmups.set(name, await load(server(name), 1, connections));
     const runs = new Map<Name, Run[]>(names.map((name) => [name, []]));
@@ -260,7 +265,11 @@ export async function measureThroughput(
       // What `tsx bench/profile.ts --owners FILE requests` divides by: every request the server answered.
       for (const name of names) {
         const served = [warmups.get(name), ...of(name)].reduce((sum, r) => sum + (r?.requests ?? 0), 0);
-        process.stderr.write(`[throughput] ${name}: pid ${server(name).pid}, ${served} requests (warm-up included)\n`);
+        const startUp = (loadBegan - server(name).spawnedAt) / 1000;
+        process.stderr.write(
+          `[throughput] ${name}: pid ${server(name).pid}, ${served} requests (warm-up included); ` +
+            `tsx bench/profile.ts --owners <its profile> ${served} ${startUp.toFixed(1)}\n`,
+        );
       }
     }
     const vsOneCall = ratioOf(of('app'), of('bare'));
@@ -328,7 +337,8 @@ export function describeThroughput(t: ThroughputResult): string[] {
 if (import.meta.url === `file://${process.argv[1]}`) {
   const seconds = Number(process.env.BENCH_SECONDS ?? 3);
   const rounds = Number(process.env.BENCH_ROUNDS ?? 4);
-  const result = await measureThroughput({ seconds, rounds });
+  const connections = Number(process.env.BENCH_CONNECTIONS ?? 10);
+  const result = await measureThroughput({ seconds, rounds, connections });
   console.log(describeThroughput(result).join('\n'));
   if (process.argv.includes('--json')) console.log(JSON.stringify(result, null, 2));
 }
