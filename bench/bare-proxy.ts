@@ -88,10 +88,12 @@ const server = createServer(async (request, response) => {
 
 const port = Number(process.env.PORT ?? 0);
 server.listen(port, '127.0.0.1', () => console.log(`bare proxy listening on http://127.0.0.1:${port}`));
+// Exits once both are closed: fetch's kept-alive connections would otherwise keep the process running after SIGTERM.
 const stop = () => {
-  server.close();
   server.closeAllConnections();
-  void simulator.stop();
+  void Promise.allSettled([new Promise((resolve) => server.close(resolve)), simulator.stop()]).then(() =>
+    process.exit(0),
+  );
 };
 process.once('SIGINT', stop);
 process.once('SIGTERM', stop);
