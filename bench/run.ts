@@ -16,7 +16,7 @@ import { GOAL as BATCH_GOAL, type BatchResult, dynaliteProcess, measureBatch } f
 import { type BreakdownRow, measureBreakdown, OUR_CPU_GOAL_US, printBreakdown } from './breakdown.js';
 import { type ColdResult, measureCold } from './cold.js';
 import { type CredentialReuseResult, measureCredentialReuse } from './credentials.js';
-import { measureThroughput, GOAL as THROUGHPUT_GOAL, type ThroughputResult } from './throughput.js';
+import { describeThroughput, measureThroughput, GOAL as THROUGHPUT_GOAL, type ThroughputResult } from './throughput.js';
 import {
   keyedOrder,
   measureScaling,
@@ -190,20 +190,10 @@ table(
 out();
 out(
   `4. Local API throughput — autocannon, ${throughput.connections} connections, ${throughput.rounds} × ` +
-    `${throughput.secondsPerRun} s per server, alternating; POST orders; simulator at 0 ms. Goal ≥ ${THROUGHPUT_GOAL.throughput}×`,
+    `${throughput.secondsPerRun} s per server, taking turns; POST orders; simulator at 0 ms. Goal ≥ ${THROUGHPUT_GOAL.throughput}×`,
 );
-table(
-  ['server', 'requests/s', 'p99'],
-  [
-    ["npm start's server (local/main.ts)", throughput.app.requestsPerSecond.toFixed(0), `${throughput.app.p99Ms} ms`],
-    ['bare node:http proxy', throughput.bare.requestsPerSecond.toFixed(0), `${throughput.bare.p99Ms} ms`],
-  ],
-  ['l', 'r', 'r'],
-);
-out(
-  `   throughput ${x(throughput.ratio)} the bare proxy (median of the rounds: ${throughput.roundRatios.map(x).join(', ')}), ` +
-    `p99 ${x(throughput.p99Ratio)}: ${ok(throughput.met)} (reference, not this run: ${x(AT_D6ED2FB.throughput)} at d6ed2fb)`,
-);
+for (const line of describeThroughput(throughput)) out(line);
+out(`   reference, not this run: ${x(AT_D6ED2FB.throughput)} the one-call proxy at d6ed2fb`);
 out();
 out(
   `5. Cold start — bundles as CDK builds them, load + first call (npm run bench:cold), median of ${COLD_RUNS} fresh ` +

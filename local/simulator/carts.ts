@@ -191,12 +191,15 @@ export function createCart(ctx: RouteContext): HandlerResult {
   const input = parseCart(ctx.body);
   if (!input.ok) return { reply: input.reply };
   const customerId = ctx.params.customerId;
-  const subscriptions = new Set(
-    ctx.store.ordersOf(customerId).flatMap((order) => order.lineItems.map((line) => line.subscriptionId.toLowerCase())),
-  );
+  // The customer's subscriptions, read only when a line is an add-on (not for every cart).
+  let subscriptions: Set<string> | undefined;
   for (const line of input.value.lines) {
     const parent = parentOf(line);
-    if (parent !== undefined && !subscriptions.has(parent.toLowerCase())) {
+    if (parent === undefined) continue;
+    subscriptions ??= new Set(
+      ctx.store.ordersOf(customerId).flatMap((order) => order.lineItems.map((l) => l.subscriptionId.toLowerCase())),
+    );
+    if (!subscriptions.has(parent.toLowerCase())) {
       return { reply: pcError(400, 800029, 'The add-on is not related to the specified parent subscription') };
     }
   }

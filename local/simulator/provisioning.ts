@@ -51,8 +51,7 @@ export class Provisioning {
       if (at > now) continue;
       this.due.delete(orderId);
       if (this.pinned.has(orderId)) continue;
-      for (const order of store.orders)
-        if (order.id === orderId && order.status === 'pending') order.status = 'completed';
+      for (const order of store.ordersById(orderId)) if (order.status === 'pending') order.status = 'completed';
     }
   }
 

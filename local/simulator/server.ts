@@ -253,7 +253,7 @@ export class PartnerCenterSimulator {
    * provisioning no longer changes it. False when there is no such order.
    */
   setOrderStatus(orderId: string, status: string): boolean {
-    const order = this.store.orders.find((o) => o.id === orderId);
+    const order = this.store.ordersById(orderId)[0];
     if (!order) return false;
     this.store.provisioning.pin(order, status);
     return true;

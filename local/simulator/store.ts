@@ -36,19 +36,51 @@ export class Store {
   readonly subscriptions = new Subscriptions();
   readonly carts: Cart[] = [];
   private readonly cartIndex = new Map<string, CartRecord>();
+  /**
+   * The orders by customer and by id, in ledger order, so that a purchase or a read does not scan every order ever
+   * placed (a run of thousands of purchases slowed each by the ones before). Rebuilt from the ledger if it was changed
+   * other than through addOrder and clear (its length then differs).
+   */
+  private ordersIndex = { length: 0, byCustomer: new Map<string, Order[]>(), byId: new Map<string, Order[]>() };
 
   addOrder(order: Order): void {
+    this.index();
     this.orders.push(order);
+    this.indexOrder(order);
   }
 
   findOrder(customerId: string, orderId: string): Order | undefined {
     const key = customerKey(customerId);
-    return this.orders.find((o) => o.id === orderId && customerKey(o.referenceCustomerId) === key);
+    return this.ordersById(orderId).find((o) => customerKey(o.referenceCustomerId) === key);
+  }
+
+  /** Every order with this id (one: ids are GUIDs), whatever its customer. */
+  ordersById(orderId: string): readonly Order[] {
+    return this.index().byId.get(orderId) ?? [];
   }
 
   ordersOf(customerId: string): Order[] {
-    const key = customerKey(customerId);
-    return this.orders.filter((o) => customerKey(o.referenceCustomerId) === key);
+    return [...(this.index().byCustomer.get(customerKey(customerId)) ?? [])];
+  }
+
+  private index() {
+    if (this.ordersIndex.length !== this.orders.length) {
+      this.ordersIndex = { length: 0, byCustomer: new Map(), byId: new Map() };
+      for (const order of this.orders) this.indexOrder(order);
+    }
+    return this.ordersIndex;
+  }
+
+  private indexOrder(order: Order): void {
+    const { byCustomer, byId } = this.ordersIndex;
+    const key = customerKey(order.referenceCustomerId);
+    const ofCustomer = byCustomer.get(key);
+    if (ofCustomer) ofCustomer.push(order);
+    else byCustomer.set(key, [order]);
+    const withId = byId.get(order.id);
+    if (withId) withId.push(order);
+    else byId.set(order.id, [order]);
+    this.ordersIndex.length += 1;
   }
 
   addCart(record: CartRecord): void {
@@ -68,6 +100,7 @@ export class Store {
 
   clear(): void {
     this.orders.length = 0;
+    this.ordersIndex = { length: 0, byCustomer: new Map(), byId: new Map() };
     this.provisioning.clear();
     this.subscriptions.clear();
     this.carts.length = 0;
