@@ -10,7 +10,8 @@
 //   npm run bench:cold -- --options          3. esbuild options one by one on the purchase functions (before/after);
 //                                            `--options-only` runs this part alone
 //   npm run bench:cold -- --pieces           4. what create-order pays for pieces a deployment may never run (each
-//                                            replaced by an empty module in turn); `--pieces-only` alone
+//                                            replaced by an empty module in turn), and with the SDK's default
+//                                            credential chain put back; `--pieces-only` alone
 //   COLD_RUNS=9 PROFILE_RUNS=5               fresh processes per bundle (interleaved), profiled cold starts (0: no 2.)
 //   COLD_AGAINST=<checkout>                  its functions too, bundled its way, interleaved: before/after in CPU
 //
@@ -24,7 +25,7 @@
 // needs an SQS record, a schedule or EventBridge are measured by load only ("–").
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
-import { SourceMap } from 'node:module';
+import { createRequire, SourceMap } from 'node:module';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -594,12 +595,37 @@ async function options(env: Record<string, string>) {
 
 // ---- optional pieces: what each costs the functions that carry it without running it ----
 
+/** The SDK's default credential chain itself (its ESM entry), which the deployed bundles replace. */
+const credentialChain = createRequire(import.meta.url)
+  .resolve('@aws-sdk/credential-provider-node')
+  .replace(/dist-cjs\/index\.js$/, 'dist-es/index.js');
+
 /**
  * Pieces a purchase function carries but a deployment may never run, each replaced by an empty module in turn
  * (`-- --pieces`): measured, not removed, so docs/performance.md can say what keeping each costs.
  */
-export const OPTIONAL_PIECES: { name: string; modules: string[] }[] = [
+export const OPTIONAL_PIECES: {
+  name: string;
+  modules: string[];
+  /** Modules put back or replaced otherwise: the module name to the source of its stand-in (written to a file). */
+  standIns?: Record<string, string>;
+}[] = [
   { name: 'as bundled (infra/bundling.ts)', modules: [] },
+  // What infra/builtins/aws-credentials.ts saves, in two steps: the SDK's default chain as the clients get it when
+  // nothing stands in for it (each client resolves it on its first call), then the same chain shared by every client.
+  {
+    name: "the SDK's default credential chain, per client (before the stand-in)",
+    modules: [],
+    standIns: { '@aws-sdk/credential-provider-node': `export * from ${JSON.stringify(credentialChain)};\n` },
+  },
+  {
+    name: 'the default credential chain, one provider shared by every client',
+    modules: [],
+    standIns: {
+      '@aws-sdk/credential-provider-node': `import { defaultProvider as chain } from ${JSON.stringify(credentialChain)};
+        let shared; export const defaultProvider = (init) => (shared ??= chain(init));\n`,
+    },
+  },
   // Loaded by import() in JWT mode only (identity/http.ts); an IAM-mode deployment bundles it and never runs it.
   {
     name: 'without aws-jwt-verify (IAM mode never runs it)',
@@ -618,7 +644,17 @@ async function pieces(env: Record<string, string>, names = ['create-order']) {
     for (const name of names) {
       const b = await bundle(name, entryOf(name), join(outdir, `p${i}`), (o) => ({
         ...o,
-        alias: { ...o.alias, ...Object.fromEntries(piece.modules.map((m) => [m, empty])) },
+        alias: {
+          ...o.alias,
+          ...Object.fromEntries(piece.modules.map((m) => [m, empty])),
+          ...Object.fromEntries(
+            Object.entries(piece.standIns ?? {}).map(([m, source], j) => {
+              const file = join(outdir, `stand-in-${i}-${j}.mjs`);
+              writeFileSync(file, source);
+              return [m, file];
+            }),
+          ),
+        },
       }));
       bundles.push({ key: `${i}:${name}`, name, file: b.file, piece: piece.name, bytes: b.bytes });
     }
@@ -628,7 +664,7 @@ async function pieces(env: Record<string, string>, names = ['create-order']) {
   );
   const baseCpu = new Map(names.map((name) => [name, coldCpuOf(samples.get(`0:${name}`) ?? [])]));
   console.log(
-    `\n4. Optional pieces, each replaced by an empty module: median of ${RUNS} fresh processes each, interleaved; ` +
+    `\n4. Pieces, each replaced in turn (by an empty module, or the credential chain put back): median of ${RUNS} fresh processes each, interleaved; ` +
       `load average ${loadavg()
         .map((l) => l.toFixed(1))
         .join(' ')}`,

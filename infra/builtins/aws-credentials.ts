@@ -20,10 +20,14 @@ const provider: Provider = async () => {
   try {
     return await fromLambdaEnvironment();
   } catch (cause) {
-    throw new Error(
-      'No AWS credentials in the environment (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY): a deployed function reads ' +
-        'its role from there only (infra/builtins/aws-credentials.ts)',
-      { cause },
+    // Named as the SDK's chain names its failure, which is what a log line shows of it (never the message).
+    throw Object.assign(
+      new Error(
+        'No AWS credentials in the environment (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY): a deployed function reads ' +
+          'its role from there only (infra/builtins/aws-credentials.ts)',
+        { cause },
+      ),
+      { name: 'CredentialsProviderError' },
     );
   }
 };
