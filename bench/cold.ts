@@ -633,6 +633,20 @@ export const OPTIONAL_PIECES: {
   },
   // Used only when the stack gives the tracking queue (TRACKING_QUEUE_URL): following placed orders.
   { name: 'without the SQS client (no tracking queue)', modules: ['@aws-sdk/client-sqs'] },
+  // Powertools idempotency selects its key and its payload with JMESPath; ours are bare field names (idempotency.ts:
+  // 'scope', 'fingerprint'). What the full JMESPath engine costs against a stand-in that reads one field.
+  {
+    name: 'Powertools JMESPath as a bare-field reader (measured, not used)',
+    modules: [],
+    standIns: {
+      '@aws-lambda-powertools/jmespath': `export const search = (expression, data) => {
+          if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(expression)) throw new Error('not a bare field: ' + expression);
+          return data !== null && typeof data === 'object' && !Array.isArray(data) && Object.hasOwn(data, expression)
+            ? data[expression] : null;
+        };\n`,
+      '@aws-lambda-powertools/jmespath/functions': 'export class PowertoolsFunctions {}\n',
+    },
+  },
 ];
 
 async function pieces(env: Record<string, string>, names = ['create-order']) {
