@@ -14,6 +14,7 @@
 //                                            credential chain put back; `--pieces-only` alone
 //   COLD_RUNS=9 PROFILE_RUNS=5               fresh processes per bundle (interleaved), profiled cold starts (0: no 2.)
 //   COLD_AGAINST=<checkout>                  its functions too, bundled its way, interleaved: before/after in CPU
+//   COLD_PIECES=create-order,subscriptions   the functions section 4 measures (create-order unless given)
 //
 // Each run is a fresh Node process (as a new Lambda container is): it imports the bundle, then makes the function's
 // first call. The purchase functions' first call is a keyed dry run of a purchase (POST orders / POST carts with
@@ -649,7 +650,7 @@ export const OPTIONAL_PIECES: {
   },
 ];
 
-async function pieces(env: Record<string, string>, names = ['create-order']) {
+async function pieces(env: Record<string, string>, names = (process.env.COLD_PIECES ?? 'create-order').split(',')) {
   const outdir = mkdtempSync(join(tmpdir(), 'partner-orders-pieces-'));
   const empty = join(outdir, 'empty.cjs');
   writeFileSync(empty, 'module.exports = {};\n');
