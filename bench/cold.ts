@@ -10,9 +10,11 @@
 //   npm run bench:cold -- --options          3. esbuild options one by one on the purchase functions (before/after);
 //                                            `--options-only` runs this part alone
 //   npm run bench:cold -- --pieces           4. what create-order pays for pieces a deployment may never run (each
-//                                            replaced by an empty module in turn); `--pieces-only` alone
+//                                            replaced by an empty module in turn), and with the SDK's default
+//                                            credential chain put back; `--pieces-only` alone
 //   COLD_RUNS=9 PROFILE_RUNS=5               fresh processes per bundle (interleaved), profiled cold starts (0: no 2.)
 //   COLD_AGAINST=<checkout>                  its functions too, bundled its way, interleaved: before/after in CPU
+//   COLD_PIECES=create-order,subscriptions   the functions section 4 measures (create-order unless given)
 //
 // Each run is a fresh Node process (as a new Lambda container is): it imports the bundle, then makes the function's
 // first call. The purchase functions' first call is a keyed dry run of a purchase (POST orders / POST carts with
@@ -24,7 +26,7 @@
 // needs an SQS record, a schedule or EventBridge are measured by load only ("–").
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
-import { SourceMap } from 'node:module';
+import { createRequire, SourceMap } from 'node:module';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -594,12 +596,37 @@ async function options(env: Record<string, string>) {
 
 // ---- optional pieces: what each costs the functions that carry it without running it ----
 
+/** The SDK's default credential chain itself (its ESM entry), which the deployed bundles replace. */
+const credentialChain = createRequire(import.meta.url)
+  .resolve('@aws-sdk/credential-provider-node')
+  .replace(/dist-cjs\/index\.js$/, 'dist-es/index.js');
+
 /**
  * Pieces a purchase function carries but a deployment may never run, each replaced by an empty module in turn
  * (`-- --pieces`): measured, not removed, so docs/performance.md can say what keeping each costs.
  */
-export const OPTIONAL_PIECES: { name: string; modules: string[] }[] = [
+export const OPTIONAL_PIECES: {
+  name: string;
+  modules: string[];
+  /** Modules put back or replaced otherwise: the module name to the source of its stand-in (written to a file). */
+  standIns?: Record<string, string>;
+}[] = [
   { name: 'as bundled (infra/bundling.ts)', modules: [] },
+  // What infra/builtins/aws-credentials.ts saves, in two steps: the SDK's default chain as the clients get it when
+  // nothing stands in for it (each client resolves it on its first call), then the same chain shared by every client.
+  {
+    name: "the SDK's default credential chain, per client (before the stand-in)",
+    modules: [],
+    standIns: { '@aws-sdk/credential-provider-node': `export * from ${JSON.stringify(credentialChain)};\n` },
+  },
+  {
+    name: 'the default credential chain, one provider shared by every client',
+    modules: [],
+    standIns: {
+      '@aws-sdk/credential-provider-node': `import { defaultProvider as chain } from ${JSON.stringify(credentialChain)};
+        let shared; export const defaultProvider = (init) => (shared ??= chain(init));\n`,
+    },
+  },
   // Loaded by import() in JWT mode only (identity/http.ts); an IAM-mode deployment bundles it and never runs it.
   {
     name: 'without aws-jwt-verify (IAM mode never runs it)',
@@ -607,9 +634,23 @@ export const OPTIONAL_PIECES: { name: string; modules: string[] }[] = [
   },
   // Used only when the stack gives the tracking queue (TRACKING_QUEUE_URL): following placed orders.
   { name: 'without the SQS client (no tracking queue)', modules: ['@aws-sdk/client-sqs'] },
+  // Powertools idempotency selects its key and its payload with JMESPath; ours are bare field names (idempotency.ts:
+  // 'scope', 'fingerprint'). What the full JMESPath engine costs against a stand-in that reads one field.
+  {
+    name: 'Powertools JMESPath as a bare-field reader (measured, not used)',
+    modules: [],
+    standIns: {
+      '@aws-lambda-powertools/jmespath': `export const search = (expression, data) => {
+          if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(expression)) throw new Error('not a bare field: ' + expression);
+          return data !== null && typeof data === 'object' && !Array.isArray(data) && Object.hasOwn(data, expression)
+            ? data[expression] : null;
+        };\n`,
+      '@aws-lambda-powertools/jmespath/functions': 'export class PowertoolsFunctions {}\n',
+    },
+  },
 ];
 
-async function pieces(env: Record<string, string>, names = ['create-order']) {
+async function pieces(env: Record<string, string>, names = (process.env.COLD_PIECES ?? 'create-order').split(',')) {
   const outdir = mkdtempSync(join(tmpdir(), 'partner-orders-pieces-'));
   const empty = join(outdir, 'empty.cjs');
   writeFileSync(empty, 'module.exports = {};\n');
@@ -618,7 +659,17 @@ async function pieces(env: Record<string, string>, names = ['create-order']) {
     for (const name of names) {
       const b = await bundle(name, entryOf(name), join(outdir, `p${i}`), (o) => ({
         ...o,
-        alias: { ...o.alias, ...Object.fromEntries(piece.modules.map((m) => [m, empty])) },
+        alias: {
+          ...o.alias,
+          ...Object.fromEntries(piece.modules.map((m) => [m, empty])),
+          ...Object.fromEntries(
+            Object.entries(piece.standIns ?? {}).map(([m, source], j) => {
+              const file = join(outdir, `stand-in-${i}-${j}.mjs`);
+              writeFileSync(file, source);
+              return [m, file];
+            }),
+          ),
+        },
       }));
       bundles.push({ key: `${i}:${name}`, name, file: b.file, piece: piece.name, bytes: b.bytes });
     }
@@ -628,7 +679,7 @@ async function pieces(env: Record<string, string>, names = ['create-order']) {
   );
   const baseCpu = new Map(names.map((name) => [name, coldCpuOf(samples.get(`0:${name}`) ?? [])]));
   console.log(
-    `\n4. Optional pieces, each replaced by an empty module: median of ${RUNS} fresh processes each, interleaved; ` +
+    `\n4. Pieces, each replaced in turn (by an empty module, or the credential chain put back): median of ${RUNS} fresh processes each, interleaved; ` +
       `load average ${loadavg()
         .map((l) => l.toFixed(1))
         .join(' ')}`,
@@ -715,7 +766,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
       );
       console.log(
         table(
-          ['function', 'before', 'after', 'Δ', '× its floor before', '× floor after'],
+          ['function', 'before', 'after', 'Δ', '× its floor before', '× floor after', "after × before's floor"],
           [{ name: 'floor', coldCpuMs: floor.coldCpuMs }, ...functions.filter((f) => before.has(f.name))].map((f) => {
             const was = before.get(f.name) ?? Number.NaN;
             return [
@@ -726,6 +777,8 @@ if (import.meta.url === `file://${process.argv[1]}`) {
               x(was / (before.get('floor') ?? Number.NaN)),
               // Both sides: load + first (load only without a first call here) over their floor's load + first.
               x(f.coldCpuMs / floor.coldCpuMs),
+              // When a change cuts the floor too (the bundling is both sides'), the fixed reference is the old floor.
+              x(f.coldCpuMs / (before.get('floor') ?? Number.NaN)),
             ];
           }),
         ),

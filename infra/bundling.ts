@@ -41,7 +41,17 @@ export const bundling = {
    * which nothing here uses (functions/shared/transport.ts): ~20–40 ms of CPU at every cold start. Paths are from the
    * project root, where CDK runs esbuild.
    */
-  alias: { http: './infra/builtins/http.cjs', 'node:http': './infra/builtins/http.cjs' } as Record<string, string>,
+  alias: {
+    http: './infra/builtins/http.cjs',
+    'node:http': './infra/builtins/http.cjs',
+    /**
+     * The SDK's default credential chain, as Lambda runs it: the role's credentials from the environment, one provider
+     * for every client (infra/builtins/aws-credentials.ts). The rest of the chain (SSO, ini files, process, web
+     * identity, instance metadata, and the STS and SSO clients they build) never runs in Lambda and was 130 KB of
+     * every bundle. Only the deployed bundles get it: the local server, the tests and the CLI keep the full chain.
+     */
+    '@aws-sdk/credential-provider-node': './infra/builtins/aws-credentials.ts',
+  } as Record<string, string>,
 } as const;
 
 /**

@@ -1,7 +1,7 @@
 // The one test that bundles for real, as `cdk synth` does, and runs what would be deployed: ESM output with
 // CommonJS dependencies inside fails only at import time (Powertools #2290), so import it and call it.
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { App } from 'aws-cdk-lib';
@@ -70,6 +70,16 @@ describe('deployed bundles', () => {
         contentType: 'application/problem+json',
         undici: false,
       });
+      // The credentials stand-in reached CDK too (infra/bundling.ts, `alias`): no SDK default chain in the asset.
+      const { sources } = JSON.parse(readFileSync(`${file}.map`, 'utf8')) as { sources: string[] };
+      expect(
+        sources.filter((source) => /credential-provider-(node|sso|ini)|nested-clients/.test(source)),
+        id,
+      ).toEqual([]);
+      expect(
+        sources.some((source) => source.endsWith('infra/builtins/aws-credentials.ts')),
+        id,
+      ).toBe(true);
     }
   }, 180_000);
 });
