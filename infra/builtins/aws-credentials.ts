@@ -3,7 +3,7 @@
 // keep the full chain). Lambda gives a function its role's session credentials in environment variables
 // (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN): the chain's first link, and the only one that runs
 // there. The others (SSO, shared ini files, credential_process, web identity, container and instance metadata) and the
-// STS and SSO clients they build never run in Lambda, and were ~60 KB of every bundle (docs/performance.md, "Cold
+// STS and SSO clients they build never run in Lambda, and were ~130 KB of every bundle (docs/performance.md, "Cold
 // start").
 import { fromEnv } from '@aws-sdk/credential-provider-env';
 
