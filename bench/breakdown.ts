@@ -311,7 +311,10 @@ export interface BreakdownRow {
    * (`attributeNodes`); the unprofiled pass gives the process's CPU without the profiler's overhead.
    */
   oursP50Us?: number;
-  /** Our part of the profiled pass's sampled time (idle and the profiler's own frames left out), 0–1. */
+  /**
+   * Our part of the profiled pass's counted samples (idle, the profiler's and the bench's own frames left out), 0–1:
+   * a trimmed ratio over the kind's purchases (the tenth with the highest and the tenth with the lowest share out).
+   */
   oursShare?: number;
   /** Our sampled time per purchase in the profiled pass (µs; profiling slows it). */
   oursSampledUs?: number;
