@@ -270,7 +270,7 @@ export class PartnerCenterSimulator {
   }
 
   /** Live arrays of what was committed; the source of truth for duplicate/lost checks. */
-  get ledger(): { orders: Order[]; carts: Cart[] } {
+  get ledger(): { orders: readonly Order[]; carts: Cart[] } {
     return { orders: this.store.orders, carts: this.store.carts };
   }
 

@@ -29,7 +29,11 @@ export class Store {
   listLagMs = 0;
   /** Items per page of the orders and subscriptions lists (pages.ts; SimulatorOptions.listPageSize). */
   listPageSize = 100;
-  readonly orders: Order[] = [];
+  /** The ledger: changed only through addOrder, clear and restore, which keep the index beside it. */
+  private readonly ledger: Order[] = [];
+  get orders(): readonly Order[] {
+    return this.ledger;
+  }
   /** When each order's lines are provisioned (provisioning.ts). */
   readonly provisioning = new Provisioning();
   /** Subscriptions once read or changed: their seats, windows, auto-renew and scheduled changes (subscriptions.ts). */
@@ -38,14 +42,13 @@ export class Store {
   private readonly cartIndex = new Map<string, CartRecord>();
   /**
    * The orders by customer and by id, in ledger order, so that a purchase or a read does not scan every order ever
-   * placed (a run of thousands of purchases slowed each by the ones before). Rebuilt from the ledger if it was changed
-   * other than through addOrder and clear (its length then differs).
+   * placed (a run of thousands of purchases slowed each by the ones before). The ledger is read-only outside this
+   * class, so the index cannot fall behind it; an order's id and customer never change once placed.
    */
-  private ordersIndex = { length: 0, byCustomer: new Map<string, Order[]>(), byId: new Map<string, Order[]>() };
+  private ordersIndex = { byCustomer: new Map<string, Order[]>(), byId: new Map<string, Order[]>() };
 
   addOrder(order: Order): void {
-    this.index();
-    this.orders.push(order);
+    this.ledger.push(order);
     this.indexOrder(order);
   }
 
@@ -56,19 +59,11 @@ export class Store {
 
   /** Every order with this id (one: ids are GUIDs), whatever its customer. */
   ordersById(orderId: string): readonly Order[] {
-    return this.index().byId.get(orderId) ?? [];
+    return this.ordersIndex.byId.get(orderId) ?? [];
   }
 
   ordersOf(customerId: string): Order[] {
-    return [...(this.index().byCustomer.get(customerKey(customerId)) ?? [])];
-  }
-
-  private index() {
-    if (this.ordersIndex.length !== this.orders.length) {
-      this.ordersIndex = { length: 0, byCustomer: new Map(), byId: new Map() };
-      for (const order of this.orders) this.indexOrder(order);
-    }
-    return this.ordersIndex;
+    return [...(this.ordersIndex.byCustomer.get(customerKey(customerId)) ?? [])];
   }
 
   private indexOrder(order: Order): void {
@@ -80,7 +75,6 @@ export class Store {
     const withId = byId.get(order.id);
     if (withId) withId.push(order);
     else byId.set(order.id, [order]);
-    this.ordersIndex.length += 1;
   }
 
   addCart(record: CartRecord): void {
@@ -99,8 +93,8 @@ export class Store {
   }
 
   clear(): void {
-    this.orders.length = 0;
-    this.ordersIndex = { length: 0, byCustomer: new Map(), byId: new Map() };
+    this.ledger.length = 0;
+    this.ordersIndex = { byCustomer: new Map(), byId: new Map() };
     this.provisioning.clear();
     this.subscriptions.clear();
     this.carts.length = 0;
@@ -109,12 +103,16 @@ export class Store {
 
   /** Everything committed, as JSON can hold it (SimulatorOptions.statePath: kept across restarts). */
   snapshot(): StoreSnapshot {
-    return { orders: this.orders, carts: [...this.cartIndex.values()], provisioning: this.provisioning.snapshot() };
+    return {
+      orders: [...this.ledger],
+      carts: [...this.cartIndex.values()],
+      provisioning: this.provisioning.snapshot(),
+    };
   }
 
   restore(snapshot: StoreSnapshot): void {
     this.clear();
-    this.orders.push(...snapshot.orders);
+    for (const order of snapshot.orders) this.addOrder(order);
     for (const record of snapshot.carts) this.addCart(record);
     this.provisioning.restore(snapshot.provisioning);
   }

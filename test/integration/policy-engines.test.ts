@@ -286,6 +286,32 @@ describe('cedar-wasm and Verified Permissions decide alike', () => {
     });
   });
 
+  it('a batch that fails stops the batches still running beside it (nothing runs on into the next invocation)', async () => {
+    const signals: AbortSignal[] = [];
+    const client = {
+      send: (_command: unknown, options: { abortSignal: AbortSignal }) => {
+        signals.push(options.abortSignal);
+        if (signals.length === 1)
+          return Promise.reject(Object.assign(new Error('slow down'), { name: 'ThrottlingException' }));
+        return new Promise((_resolve, reject) =>
+          options.abortSignal.addEventListener('abort', () => reject(options.abortSignal.reason)),
+        );
+      },
+    };
+    const engine = new VerifiedPermissionsEngine({ policyStoreId: 'ps', client: client as never, entities: [] });
+    const request = (i: number) => ({
+      principal: { type: 'P', id: 'p' },
+      action: { type: 'A', id: 'a' },
+      resource: { type: 'R', id: `${i}` },
+      context: {},
+    });
+    // 31 requests are two batches (30 + 1); the deadline is far away, so only the failure can stop the second.
+    const requests = Array.from({ length: 31 }, (_, i) => request(i));
+    await expect(engine.authorize({ requests, entities: [] } as never, Date.now() + 60_000)).rejects.toThrow();
+    expect(signals).toHaveLength(2);
+    expect(signals[1]?.aborted).toBe(true);
+  });
+
   it('a function wired from its configuration asks the policy store it is given, and denies by default', async () => {
     const saved = { ...process.env };
     Object.assign(process.env, {

@@ -88,9 +88,9 @@ const cartBody = (tag: string, checkout: boolean) => ({
 });
 
 /** Ledger entries carrying a purchase's tag (the friendly name of its line). */
-const ordersTagged = (orders: Order[], tag: string) =>
+const ordersTagged = (orders: readonly Order[], tag: string) =>
   orders.filter((o) => o.lineItems.some((l) => l.friendlyName === tag));
-const linesTagged = (orders: Order[], tag: string) =>
+const linesTagged = (orders: readonly Order[], tag: string) =>
   orders.flatMap((o) => o.lineItems.filter((l) => l.friendlyName === tag).map((line) => ({ order: o, line })));
 const cartTag = (cart: { lineItems: { friendlyName?: string }[] }) => cart.lineItems[0]?.friendlyName ?? '';
 
