@@ -475,10 +475,11 @@ export async function measureBreakdown(
         const attributed = attributeNodes(cpu);
         const frames = new Map(cpu.nodes.map((node) => [node.id, node.callFrame]));
         cpu.samples.forEach((id, sample) => {
-          // The first sample's delta runs from the profiler's start; a gap longer than two intervals is time the
-          // thread was not running (descheduled on a busy machine), which is no code's CPU: counted as two intervals.
-          if (sample === 0) return;
-          const ms = Math.min(cpu.timeDeltas[sample] ?? 0, 2 * SAMPLING_INTERVAL_US) / 1000;
+          // A gap longer than two intervals is time the thread was not running (descheduled on a busy machine), which
+          // is no code's CPU: counted as two intervals. The first sample's delta runs from the profiler's start: one
+          // interval (left out, it would drop a sample of the handler's entry, which is ours, from every purchase).
+          const cap = sample === 0 ? SAMPLING_INTERVAL_US : 2 * SAMPLING_INTERVAL_US;
+          const ms = Math.min(cpu.timeDeltas[sample] ?? 0, cap) / 1000;
           const whose = attributed.get(id) ?? { owner: '?' };
           if (NOT_WORK.test(whose.owner)) return;
           share.total += ms;
