@@ -2,6 +2,7 @@
 // refresh token, app-only otherwise. One cached token per container, one refresh in flight at a time.
 import type { Credentials, CredentialsSource } from './credentials.js';
 import { CredentialsError } from './errors.js';
+import { timeoutReason } from './time-limit.js';
 import { type Fetch, type FetchResponse, nodeFetch } from './transport.js';
 
 export const PARTNER_CENTER_RESOURCE = 'https://api.partnercenter.microsoft.com';
@@ -138,7 +139,7 @@ const deadlinePassed = () =>
     "No Partner Center token within the request's deadline: Secrets Manager or Entra ID did not answer in time",
     undefined,
     true,
-    new DOMException('The operation was aborted due to timeout', 'TimeoutError'),
+    timeoutReason(),
   );
 
 /** `promise`, or a deadline CredentialsError after `ms`; the timer is cleared as soon as the promise settles. */

@@ -55,10 +55,6 @@ const PURCHASES: readonly string[] = [
 /** A purchase's answer, as every entry point gives it back. */
 export type Performed = Outcome & { replayed: boolean; reconciled?: boolean };
 
-/**
- * Outcomes that are the same whenever the request is repeated: successes and the caller's own errors. Throttling
- * (429), conflicts of the moment (409: order or checkout in progress) and every 5xx are not, so they are not stored.
- */
 /** A scope's MS-RequestId per step (UUIDv5 of scope and step), each computed once per request. */
 const requestIds = (scope: string) => {
   const ids = new Map<string, string>();
@@ -72,6 +68,10 @@ const requestIds = (scope: string) => {
   };
 };
 
+/**
+ * Outcomes that are the same whenever the request is repeated: successes and the caller's own errors. Throttling
+ * (429), conflicts of the moment (409: order or checkout in progress) and every 5xx are not, so they are not stored.
+ */
 const isFinal = (status: number) => status < 400 || (status < 500 && status !== 409 && status !== 429);
 
 async function finalOutcome(command: Command, ctx: ServiceContext): Promise<Outcome & { reconciled?: boolean }> {

@@ -4,6 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import type { AccessToken } from '../auth.js';
 import { AmbiguousAttemptError, PartnerCenterError, type UpstreamIds, UpstreamUnavailableError } from '../errors.js';
+import { timeLimit } from '../time-limit.js';
 import { type Fetch, type FetchInit, type FetchResponse, nodeFetch } from '../transport.js';
 
 export type HttpMethod = 'GET' | 'POST' | 'PATCH' | 'PUT';
@@ -101,9 +102,6 @@ const errorDetails = (body: unknown) => {
   const text = typeof error.description === 'string' ? error.description : error.message;
   return { code, description: typeof text === 'string' ? text.slice(0, 1024) : undefined };
 };
-
-/** What AbortSignal.timeout() aborts with. */
-const timeoutReason = () => new DOMException('The operation was aborted due to timeout', 'TimeoutError');
 
 /** A failure before a complete, readable answer arrived: the same request may safely go again. */
 class TransientFailure extends Error {
@@ -256,11 +254,9 @@ export class PartnerCenterClient {
       redirect: 'manual',
     };
     if (request.body !== undefined) init.body = JSON.stringify(request.body);
-    // A timer cleared as soon as the answer is read, rather than AbortSignal.timeout(), whose timer and weak
-    // reference stay behind for the whole timeout after every call (20 s × every request of a warm container).
-    const controller = new AbortController();
-    init.signal = controller.signal;
-    const timer = setTimeout(() => controller.abort(timeoutReason()), timeoutMs);
+    // Its timer cleared as soon as the answer is read (time-limit.ts: 20 s × every request of a warm container).
+    const limit = timeLimit(timeoutMs);
+    init.signal = limit.signal;
     try {
       response = await this.fetch(this.url(request), init);
       text = await response.text();
@@ -275,7 +271,7 @@ export class PartnerCenterClient {
         notSent,
       );
     } finally {
-      clearTimeout(timer);
+      limit.clear();
     }
     if (text === '') return { response, body: undefined };
     try {

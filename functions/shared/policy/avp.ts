@@ -12,6 +12,7 @@ import {
 } from '@aws-sdk/client-verifiedpermissions';
 import deployedEntities from '../../../policies/entities.json' with { type: 'json' };
 import { PolicyUnavailableError } from '../errors.js';
+import { timeLimit } from '../time-limit.js';
 import { annotationsOf, type PolicyEngine, type PolicyRef, policyRef, type Verdict } from './engine.js';
 import type { AuthorizationQuery, AuthorizationRequest, EntityJson } from './model.js';
 
@@ -56,20 +57,13 @@ export class VerifiedPermissionsEngine implements PolicyEngine {
   }
 
   async authorize(query: AuthorizationQuery, deadline: number): Promise<Verdict[]> {
-    // A timer cleared once answered, rather than AbortSignal.timeout(), whose timer stays behind until the deadline
-    // after every decision (partner-center/client.ts does the same).
-    const controller = new AbortController();
-    const timer = setTimeout(
-      () => controller.abort(new DOMException('The operation was aborted due to timeout', 'TimeoutError')),
-      Math.max(1, deadline - Date.now()),
-    );
+    // The deadline's timer goes once answered (time-limit.ts); calls still running when another failed stop here,
+    // not at their own timeouts, so nothing runs on into the next invocation.
+    const limit = timeLimit(deadline - Date.now());
     try {
-      return await this.decide(query, controller.signal);
+      return await this.decide(query, limit.signal);
     } finally {
-      clearTimeout(timer);
-      // Calls still running when another failed stop here, not at their own timeouts (nothing is left to run into
-      // the next invocation); after a success this aborts nothing.
-      controller.abort();
+      limit.end();
     }
   }
 
