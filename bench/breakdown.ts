@@ -21,7 +21,6 @@ import { randomUUID } from 'node:crypto';
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { ClientRequest } from 'node:http';
 import { Session } from 'node:inspector/promises';
-import { findSourceMap } from 'node:module';
 import { loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import type { Context } from 'aws-lambda';
@@ -32,6 +31,7 @@ import { createDependencies } from '../functions/shared/dependencies.js';
 import type { HttpEvent, HttpResult } from '../functions/shared/http.js';
 import { iamIdentity } from '../functions/shared/identity/http.js';
 import { httpEvent } from '../test/support/events.js';
+import { attributeNodes, categoryOf, NOT_WORK } from './attribution.js';
 import { dynaliteProcess } from './batch.js';
 import { orderBody } from './bodies.js';
 import { type CpuProfile, frameOwner } from './cold.js';
@@ -472,7 +472,7 @@ export async function measureBreakdown(
         if (!kind) continue;
         const share = { ours: 0, total: 0 };
         const cpu = taken as CpuProfile;
-        const attributed = attributeNodes(cpu);
+        const attributed = attributeNodes(cpu, ({ url, functionName }) => frameOwner(url, functionName));
         const frames = new Map(cpu.nodes.map((node) => [node.id, node.callFrame]));
         cpu.samples.forEach((id, sample) => {
           // A gap longer than two intervals is time the thread was not running (descheduled on a busy machine), which
@@ -610,84 +610,6 @@ export function printBreakdown(rows: BreakdownRow[], out: (line: string) => void
     out('  each, by what it is for, in the order first made:');
     for (const [purpose, n] of Object.entries(r.purposes)) out(`  ${String(n).padStart(5)}  ${purpose}`);
   }
-}
-
-/** A CPU profile's node with its children (V8 lists them; `CpuProfile` leaves them out). */
-type ProfileNode = CpuProfile['nodes'][number] & { children?: number[] };
-
-/** Not the purchase's work: waiting, the profiler's own frames, the bench's loop. Left out of every total. */
-const NOT_WORK = /^(\(idle\)|\(root\)|node: inspector|bench\/.*)$/;
-
-/**
- * Whose work each sample of a profile is, with Node's and V8's own work (JSON, zlib, crypto, Buffer, timers, the
- * builtins) counted as the work of the code that asked for it: a sample whose frame is Node's or V8's (`categoryOf`
- * "Node and V8, other") belongs to its nearest caller on the stack that is not, so a `gzipSync` or a `createHash`
- * called by the journal is the journal's, and one called by the SDK's signer is the SDK's. The HTTP client and
- * sockets (node:http, undici, streams, socket writes) stay the HTTP client's even when our transport calls them: that
- * is the remote call's own cost, as the SDK's sending is, and the bare `fetch` reference pays it too. Samples with no
- * such caller (microtask and timer dispatch, GC, the event loop) stay Node's.
- *
- * Returns, per sample's node id: the owner it is counted under, and for ours, the function of ours it is in
- * (`file:line name`, the innermost frame of ours on the stack) and the Node or V8 owner it was spent in, if any.
- */
-export function attributeNodes(
-  profile: CpuProfile,
-  owner: (frame: CpuProfile['nodes'][number]['callFrame']) => string = ({ url, functionName }) =>
-    frameOwner(url, functionName),
-): Map<number, { owner: string; ourFunction?: string; via?: string }> {
-  const nodes = profile.nodes as ProfileNode[];
-  const parentOf = new Map<number, number>();
-  for (const node of nodes) for (const child of node.children ?? []) parentOf.set(child, node.id);
-  const byId = new Map(nodes.map((node) => [node.id, node]));
-  const result = new Map<number, { owner: string; ourFunction?: string; via?: string }>();
-  // `file:line name`, the line read through the module's source map where it has one (tsx compiles each file to one
-  // line).
-  const ourFunction = ({ url, functionName, lineNumber, columnNumber }: CpuProfile['nodes'][number]['callFrame']) => {
-    const entry = findSourceMap(url)?.findEntry(lineNumber, columnNumber) as { originalLine?: number } | undefined;
-    const line = (entry?.originalLine ?? lineNumber) + 1;
-    return `${url.replace(/^file:\/\/.*?\/(functions\/)/, '$1')}:${line} ${functionName || '(anonymous)'}`;
-  };
-  const resolve = (id: number): { owner: string; ourFunction?: string; via?: string } => {
-    const known = result.get(id);
-    if (known) return known;
-    const node = byId.get(id);
-    let attributed: { owner: string; ourFunction?: string; via?: string };
-    if (!node) attributed = { owner: '?' };
-    else {
-      const own = owner(node.callFrame);
-      const parent = parentOf.get(id);
-      const pseudo = own.startsWith('(');
-      if (!pseudo && !NOT_WORK.test(own) && categoryOf(own) === 'Node and V8, other' && parent !== undefined) {
-        const caller = resolve(parent);
-        attributed =
-          NOT_WORK.test(caller.owner) || caller.owner.startsWith('(')
-            ? { owner: own }
-            : { ...caller, via: caller.via ?? own };
-      } else if (categoryOf(own) === 'ours') {
-        attributed = { owner: own, ourFunction: ourFunction(node.callFrame) };
-      } else attributed = { owner: own };
-    }
-    result.set(id, attributed);
-    return attributed;
-  };
-  for (const node of nodes) resolve(node.id);
-  return result;
-}
-
-/** Where a profile's self time belongs: our code, the AWS SDK, the HTTP client and sockets, or Node and V8. */
-export function categoryOf(owner: string): string {
-  if (/^(functions|local)\//.test(owner)) return 'ours';
-  if (/^@(aws-sdk|smithy|aws-crypto)\//.test(owner)) return 'AWS SDK (serialise, sign, parse)';
-  if (owner.startsWith('@aws-lambda-powertools/')) return 'Powertools';
-  if (
-    /^native: (writev|write\w*String|writeBuffer|writeSync|read\w*)$/.test(owner) ||
-    /^node: (net|_http_\w+|streams?|webstreams|deps\/undici|internal\/stream\w*)/.test(owner)
-  )
-    return 'HTTP and sockets (node:http, fetch, writes)';
-  if (owner === '(garbage collector)') return 'garbage collector';
-  if (owner.startsWith('bench/')) return 'the bench itself (its call recorder)';
-  if (owner.startsWith('node:') || owner.startsWith('native:') || owner.startsWith('(')) return 'Node and V8, other';
-  return 'other packages';
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {

@@ -5,10 +5,11 @@
 // someone's (a socket write for the AWS SDK is the SDK's); with the number of requests served, in ms per request.
 // Skipping the first seconds leaves start-up (tsx compiling the sources) out.
 import { readFileSync } from 'node:fs';
+import { attributeNodes } from './attribution.js';
 
 interface Node {
   id: number;
-  callFrame: { functionName: string; url: string; lineNumber: number };
+  callFrame: { functionName: string; url: string; lineNumber: number; columnNumber: number };
   hitCount: number;
   children?: number[];
 }
@@ -82,33 +83,26 @@ function ownerOf(url: string): string | undefined {
 
 const ROOT_DIR = new URL('../', import.meta.url).pathname;
 
-/** Busy time (ms) by owner, after `skipSeconds`; Node's frames go to their nearest owned caller, or stay Node's. */
+/**
+ * Busy time (ms) by owner, after `skipSeconds`. Node's and V8's frames go to their nearest owned caller
+ * (attribution.ts, with this file's owners: every Node frame, sockets included, counts for whoever asked for it), or
+ * stay Node's.
+ */
 export function byOwner(file: string, skipSeconds = 0): { busyMs: number; owners: Map<string, number> } {
   const profile = JSON.parse(readFileSync(file, 'utf8')) as Profile;
-  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
-  const parent = new Map<number, number>();
-  for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
-  const memo = new Map<number, string>();
-  const owner = (id: number): string => {
-    const known = memo.get(id);
-    if (known !== undefined) return known;
-    const node = byId.get(id);
-    const up = parent.get(id);
-    const name = node?.callFrame.functionName || '(anonymous)';
-    const mine = node ? ownerOf(node.callFrame.url) : undefined;
-    const inherited = up === undefined ? undefined : owner(up);
-    const result = mine ?? (inherited === undefined || inherited.startsWith('node: ') ? `node: ${name}` : inherited);
-    memo.set(id, result);
-    return result;
-  };
+  const attributed = attributeNodes(profile, ({ url, functionName }) => {
+    const owned = ownerOf(url);
+    if (owned !== undefined) return owned;
+    return functionName.startsWith('(') ? functionName : `node: ${functionName || '(anonymous)'}`;
+  });
   const owners = new Map<string, number>();
   let at = 0;
   let busyMs = 0;
   profile.samples.forEach((id, i) => {
     const delta = profile.timeDeltas[i] ?? 0;
     at += delta;
-    if (at < skipSeconds * 1e6 || byId.get(id)?.callFrame.functionName === '(idle)') return;
-    const name = owner(id);
+    const name = attributed.get(id)?.owner ?? '?';
+    if (at < skipSeconds * 1e6 || name === '(idle)') return;
     owners.set(name, (owners.get(name) ?? 0) + delta / 1000);
     busyMs += delta / 1000;
   });

@@ -1,7 +1,8 @@
 // The measurement tools' own logic: how `npm run bench:breakdown` names a remote call, how `npm run bench:cold` names
 // the owner of bundled bytes and profiled time, and the options `npm run test:busy` takes.
 import { describe, expect, it } from 'vitest';
-import { categoryOf, kindOf, pathPattern, purposeOf, sequentialWaits } from '../../bench/breakdown.js';
+import { categoryOf } from '../../bench/attribution.js';
+import { kindOf, pathPattern, purposeOf, sequentialWaits } from '../../bench/breakdown.js';
 import { bytesByOwner, ownerOf } from '../../bench/cold.js';
 import { parseArgs } from '../../scripts/test-busy.js';
 

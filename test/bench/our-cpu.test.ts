@@ -2,8 +2,8 @@
 // is its caller's, so JSON, zlib and crypto asked for by our code count as ours, and the same work asked for by the
 // SDK is the SDK's; the HTTP client and sockets stay the HTTP client's; GC and the event loop stay Node's.
 import { describe, expect, it } from 'vitest';
-import { attributeNodes, categoryOf } from '../../bench/breakdown.js';
-import type { CpuProfile } from '../../bench/cold.js';
+import { attributeNodes, categoryOf } from '../../bench/attribution.js';
+import { type CpuProfile, frameOwner } from '../../bench/cold.js';
 
 const frame = (url: string, functionName = '') => ({ url, functionName, lineNumber: 0, columnNumber: 0 });
 const node = (id: number, callFrame: ReturnType<typeof frame>, children: number[] = []) => ({
@@ -32,7 +32,7 @@ const PROFILE: CpuProfile = {
 };
 
 describe('bench:breakdown counts Node’s work as its caller’s', () => {
-  const whose = attributeNodes(PROFILE);
+  const whose = attributeNodes(PROFILE, ({ url, functionName }) => frameOwner(url, functionName));
   const owner = (id: number) => whose.get(id)?.owner ?? '?';
 
   it('zlib (and the native work under it) asked for by our code is ours, named by our function', () => {
