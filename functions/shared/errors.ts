@@ -204,6 +204,19 @@ export class IdempotencyStoreError extends Error {
 }
 
 /**
+ * A read or write of the idempotency table's records: a failure is an unavailable store (nothing is sent without
+ * them), except the errors `expected` names (a conditional write's refusal, which its caller reads as an answer).
+ */
+export const storeCall = async <T>(call: () => Promise<T>, expected?: (error: unknown) => boolean): Promise<T> => {
+  try {
+    return await call();
+  } catch (error) {
+    if (expected?.(error)) throw error;
+    throw new IdempotencyStoreError(error);
+  }
+};
+
+/**
  * Log fields for a refused credential anywhere in an error's causes: `credentialProblem` (Entra's error, e.g.
  * `invalid_grant`) and the AADSTS code. The stack's metric filter turns `credentialProblem = invalid_grant` into an
  * alarm, whichever function saw it.

@@ -7,7 +7,7 @@
 // Not a lock: two keys sending the same lines at the same moment both pass (each reads before the other wrote).
 // A purchase resumed after an attempt was sent is not judged again (as the pre-flight), and neither is a replay.
 
-import { IdempotencyStoreError } from '../errors.js';
+import { storeCall } from '../errors.js';
 import { alreadySent } from '../exactly-once/already-sent.js';
 import { logger } from '../log.js';
 import { type Early, early } from '../purchase/early.js';
@@ -57,13 +57,7 @@ export class DuplicateGuard {
     if (!lines) return command;
     const digest = purchaseDigest(command.customerId, lines);
     // Read beside the idempotency lock and the policy decision (purchase/early.ts), judged once the purchase runs.
-    const latest = early(async () => {
-      try {
-        return await this.options.recent.read(command.customerId, digest);
-      } catch (error) {
-        throw new IdempotencyStoreError(error);
-      }
-    });
+    const latest = early(() => storeCall(() => this.options.recent.read(command.customerId, digest)));
     return {
       ...command,
       start: (ctx) => {

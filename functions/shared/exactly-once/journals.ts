@@ -9,14 +9,13 @@ import {
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
-import { IdempotencyStoreError } from '../errors.js';
+import { IdempotencyStoreError, storeCall } from '../errors.js';
 import {
   fromItem,
   JOURNAL_PREFIX,
   type JournalEntry,
   keyPointerId,
   type Resolution,
-  storeCall,
   UNRESOLVED_INDEX,
 } from './records.js';
 

@@ -21,7 +21,7 @@ import {
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
-import { IdempotencyConflictError, IdempotencyStoreError } from '../errors.js';
+import { IdempotencyConflictError, IdempotencyStoreError, storeCall } from '../errors.js';
 
 /** The cart a keyed purchase checks out, as Partner Center created it (its id and lines). */
 export interface RecordedCart {
@@ -233,15 +233,6 @@ export const keyPointerId = (caller: string, idempotencyKey: string) =>
 /** The idempotency scope of a recorded command, exactly as commands.ts builds it. */
 export const scopeOf = (command: RecordedCommand) =>
   JSON.stringify([command.caller, command.operation, command.customerId, command.idempotencyKey]);
-
-/** A failed read or write of these records is an unavailable store: nothing is sent without them. */
-export const storeCall = async <T>(call: () => Promise<T>): Promise<T> => {
-  try {
-    return await call();
-  } catch (error) {
-    throw new IdempotencyStoreError(error);
-  }
-};
 
 /**
  * The journal of one idempotency scope (caller, operation, customer, key). With `command` (what the scope's purchase

@@ -4,7 +4,7 @@
 // purchase's idempotency record, so a retry with the same quote replays for as long as the key does.
 import { type DynamoDBClient, GetItemCommand, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
-import { IdempotencyStoreError } from '../errors.js';
+import { storeCall as call } from '../errors.js';
 import type { Quote, QuoteStore } from './quotes.js';
 
 const PREFIX = 'partner-orders#mcp-quote#';
@@ -19,13 +19,6 @@ export function dynamoDBQuotes(options: {
 }): QuoteStore {
   const { tableName, client } = options;
   const now = options.now ?? Date.now;
-  const call = async <T>(work: () => Promise<T>) => {
-    try {
-      return await work();
-    } catch (error) {
-      throw new IdempotencyStoreError(error);
-    }
-  };
   return {
     async save(quote) {
       await call(() =>

@@ -9,7 +9,7 @@ import {
   PutItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
-import { IdempotencyStoreError } from '../errors.js';
+import { IdempotencyStoreError, storeCall } from '../errors.js';
 
 export interface SeatIntent {
   /** The quantity the subscription is set to. */
@@ -44,14 +44,9 @@ export function dynamoDBIntents(options: {
 }): ChangeIntents {
   const { tableName, client } = options;
   const now = options.now ?? Date.now;
-  const call = async <T>(work: () => Promise<T>) => {
-    try {
-      return await work();
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) throw error;
-      throw new IdempotencyStoreError(error);
-    }
-  };
+  // A conditional write's refusal is an answer (another request recorded first), not an unavailable store.
+  const call = <T>(work: () => Promise<T>) =>
+    storeCall(work, (error) => error instanceof ConditionalCheckFailedException);
   const intents: ChangeIntents = {
     async read(id) {
       const { Item } = await call(() =>
