@@ -14,7 +14,7 @@ import {
   READ_FUNCTIONS,
 } from '../../infra/authorization.js';
 import { stackPropsFromContext } from '../../infra/context.js';
-import { synth } from '../support/infra.js';
+import { bundleInputs, synth } from '../support/infra.js';
 
 const BILLING = 'arn:aws:iam::111122223333:role/Billing';
 const CRM = 'arn:aws:iam::111122223333:role/Crm';
@@ -362,21 +362,8 @@ describe('the purchase policy store', () => {
 
 describe('function bundles', () => {
   it('carry the Verified Permissions client and the deployed entities, never cedar-wasm (4.2 MB)', async () => {
-    const { build } = await import('esbuild');
-    const { bundling, entryOf } = await import('../../infra/bundling.js');
     for (const name of PURCHASE_FUNCTIONS) {
-      const result = await build({
-        entryPoints: [entryOf(name)],
-        bundle: true,
-        write: false,
-        metafile: true,
-        platform: bundling.platform,
-        format: bundling.format,
-        target: bundling.target,
-        mainFields: [...bundling.mainFields],
-        logLevel: 'silent',
-      });
-      const inputs = Object.keys(result.metafile.inputs);
+      const inputs = await bundleInputs(name);
       expect(
         inputs.some((i) => i.includes('@cedar-policy')),
         name,

@@ -7,10 +7,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { routes } from '../../functions/shared/routes.js';
-import { bundling, deployedFunctions, entryOf, esbuildOptions } from '../../infra/bundling.js';
+import { deployedFunctions, entryOf, esbuildOptions } from '../../infra/bundling.js';
 import { stackPropsFromContext } from '../../infra/context.js';
 import { FUNCTION_ACCESS } from '../../infra/stack.js';
-import { actionsOf, envOf, synth } from '../support/infra.js';
+import { actionsOf, bundleInputs, envOf, synth } from '../support/infra.js';
 
 const { template } = synth();
 const statementsOf = (name: string) => actionsOf(template, name);
@@ -50,28 +50,13 @@ describe('the MCP route, deployed', () => {
 
 describe('the MCP SDK', () => {
   it("is in the mcp function's bundle only", async () => {
-    const { build } = await import('esbuild');
-    const inputsOf = async (name: string) => {
-      const result = await build({
-        entryPoints: [entryOf(name)],
-        bundle: true,
-        write: false,
-        metafile: true,
-        platform: bundling.platform,
-        format: bundling.format,
-        target: bundling.target,
-        mainFields: [...bundling.mainFields],
-        logLevel: 'silent',
-      });
-      return Object.keys(result.metafile.inputs);
-    };
     const sdk = (inputs: string[]) => inputs.some((input) => input.includes('@modelcontextprotocol'));
-    const mcp = await inputsOf('mcp');
+    const mcp = await bundleInputs('mcp');
     expect(sdk(mcp)).toBe(true);
     // It runs the routes' own handlers: the purchase path is in its bundle, not a second implementation.
     expect(mcp).toEqual(expect.arrayContaining(['functions/create-order/handler.ts', 'functions/shared/commands.ts']));
     for (const name of deployedFunctions.filter((name) => name !== 'mcp')) {
-      expect(sdk(await inputsOf(name)), name).toBe(false);
+      expect(sdk(await bundleInputs(name)), name).toBe(false);
     }
   }, 120_000);
 });

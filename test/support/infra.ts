@@ -1,5 +1,6 @@
 import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
+import { bundling, entryOf } from '../../infra/bundling.js';
 import { PartnerOrdersStack, type PartnerOrdersStackProps } from '../../infra/stack.js';
 
 /** A stack synthesised without bundling (CDK stubs the assets): fast enough for every infra test. */
@@ -7,6 +8,23 @@ export function synth(props: PartnerOrdersStackProps = {}) {
   const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
   const stack = new PartnerOrdersStack(app, 'Test', props);
   return { app, stack, template: Template.fromStack(stack) };
+}
+
+/** The source files esbuild puts in the bundle of `functions/<name>` (bundled as infra/bundling.ts says, not written). */
+export async function bundleInputs(name: string): Promise<string[]> {
+  const { build } = await import('esbuild');
+  const result = await build({
+    entryPoints: [entryOf(name)],
+    bundle: true,
+    write: false,
+    metafile: true,
+    platform: bundling.platform,
+    format: bundling.format,
+    target: bundling.target,
+    mainFields: [...bundling.mainFields],
+    logLevel: 'silent',
+  });
+  return Object.keys(result.metafile.inputs);
 }
 
 const pascal = (name: string) => name.replace(/(^|-)(\w)/g, (_, __, c: string) => c.toUpperCase());
