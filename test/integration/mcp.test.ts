@@ -265,6 +265,28 @@ describe('partner-orders mcp under a policy that lets nobody buy', () => {
   });
 });
 
+/** Cedar in process: everything allowed, except more than 10 seats a request for the agents group, `agent` in it. */
+const agentsPolicy = (agent: string) =>
+  new CedarEngine(
+    policyFiles(
+      {
+        'test-permit-all': 'permit (principal, action, resource);',
+        'agents-max-10-seats':
+          '@id("agents-max-10-seats")\n@field("totalSeats")\n@reason("an agent may buy at most 10 seats")\n' +
+          'forbid (principal in PartnerOrders::Group::"agents", action in PartnerOrders::Action::"Purchase", resource)\n' +
+          'when { context.totalSeats > 10 };',
+      },
+      [
+        { uid: { type: 'PartnerOrders::Group', id: 'agents' }, attrs: {}, parents: [] },
+        {
+          uid: { type: 'PartnerOrders::User', id: agent },
+          attrs: {},
+          parents: [{ type: 'PartnerOrders::Group', id: 'agents' }],
+        },
+      ],
+    ),
+  );
+
 describe('partner-orders mcp as a principal of its own (JWT authorizer, PARTNER_ORDERS_TOKEN)', () => {
   const logs = captureLogs();
   let issuer: TokenIssuer;
@@ -274,25 +296,7 @@ describe('partner-orders mcp as a principal of its own (JWT authorizer, PARTNER_
     issuer = await startTokenIssuer();
     // The agent's JWT subject is in the agents group, whose guardrail allows at most 10 seats a request.
     const agent = `${issuer.url}|purchasing-agent`;
-    const engine = new CedarEngine(
-      policyFiles(
-        {
-          'test-permit-all': 'permit (principal, action, resource);',
-          'agents-max-10-seats':
-            '@id("agents-max-10-seats")\n@field("totalSeats")\n@reason("an agent may buy at most 10 seats")\n' +
-            'forbid (principal in PartnerOrders::Group::"agents", action in PartnerOrders::Action::"Purchase", resource)\n' +
-            'when { context.totalSeats > 10 };',
-        },
-        [
-          { uid: { type: 'PartnerOrders::Group', id: 'agents' }, attrs: {}, parents: [] },
-          {
-            uid: { type: 'PartnerOrders::User', id: agent },
-            attrs: {},
-            parents: [{ type: 'PartnerOrders::Group', id: 'agents' }],
-          },
-        ],
-      ),
-    );
+    const engine = agentsPolicy(agent);
     stack = await startStack({
       idempotency: {},
       policy: new PurchasePolicy(engine),
@@ -367,25 +371,7 @@ describe('POST /mcp as a principal of its own (JWT authorizer, the token verifie
   beforeAll(async () => {
     issuer = await startTokenIssuer();
     const principal = `${issuer.url}|purchasing-agent`;
-    const engine = new CedarEngine(
-      policyFiles(
-        {
-          'test-permit-all': 'permit (principal, action, resource);',
-          'agents-max-10-seats':
-            '@id("agents-max-10-seats")\n@field("totalSeats")\n@reason("an agent may buy at most 10 seats")\n' +
-            'forbid (principal in PartnerOrders::Group::"agents", action in PartnerOrders::Action::"Purchase", resource)\n' +
-            'when { context.totalSeats > 10 };',
-        },
-        [
-          { uid: { type: 'PartnerOrders::Group', id: 'agents' }, attrs: {}, parents: [] },
-          {
-            uid: { type: 'PartnerOrders::User', id: principal },
-            attrs: {},
-            parents: [{ type: 'PartnerOrders::Group', id: 'agents' }],
-          },
-        ],
-      ),
-    );
+    const engine = agentsPolicy(principal);
     stack = await startStack({
       idempotency: {},
       policy: new PurchasePolicy(engine),
